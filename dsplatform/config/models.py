@@ -1,0 +1,302 @@
+"""Typed, frozen configuration models: one environment's settings per platform component.
+
+Every model rejects unknown keys (``extra="forbid"``); every field has a description, which is also the
+configuration reference rendered in ``docs/configuration.md``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
+REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
+ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+IMAGE_TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+S3_KEY_RE = re.compile(r"^[A-Za-z0-9!_.*'()/-][A-Za-z0-9!_.*'()/ -]{0,1023}$")
+SCHEDULE_RE = re.compile(r"^(cron\((\S+ ){5}\S+\)|rate\(([1-9]\d*) (minute|minutes|hour|hours|day|days)\))$")
+
+# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
+                      2557, 2922, 3288, 3653)
+
+# Fargate's valid (cpu units -> memory MiB) combinations.
+FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4097, 1024)),
+    1024: tuple(range(2048, 8193, 1024)),
+    2048: tuple(range(4096, 16385, 1024)),
+    4096: tuple(range(8192, 30721, 1024)),
+    8192: tuple(range(16384, 61441, 4096)),
+    16384: tuple(range(32768, 122881, 8192)),
+}
+
+
+def _matches(pattern: re.Pattern[str], allowed: str):  # type: ignore[no-untyped-def]
+    def check(value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise ValueError(f"must be {allowed}")
+        return value
+
+    return check
+
+
+AccountId = Annotated[str, AfterValidator(_matches(ACCOUNT_ID_RE, "a 12-digit AWS account id in quotes"))]
+Region = Annotated[str, AfterValidator(_matches(REGION_RE, "an AWS region such as us-east-1"))]
+Email = Annotated[str, AfterValidator(_matches(EMAIL_RE, "an e-mail address such as team@example.com"))]
+S3Key = Annotated[str, AfterValidator(_matches(S3_KEY_RE, "an S3 object key such as raw/monthly_data.csv"))]
+
+
+class Strict(BaseModel):
+    """Base of every config model: frozen, unknown keys rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NetworkSettings(Strict):
+    """Where the Fargate task runs: a VPC the platform creates, or an existing one."""
+
+    mode: Literal["create", "existing"] = Field("create", description="create a VPC, or use an existing one")
+    cidr: str = Field("10.40.0.0/16", description="CIDR of the created VPC (/16 to /24)")
+    vpc_id: str | None = Field(None, description="existing VPC id (mode: existing)")
+    subnet_ids: tuple[str, ...] = Field((), description="existing private subnet ids, two or more (mode: existing)")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> NetworkSettings:
+        try:
+            net = ipaddress.IPv4Network(self.cidr)
+        except ValueError as exc:
+            raise ValueError(f"cidr {self.cidr!r} is not an IPv4 network such as 10.40.0.0/16") from exc
+        if not 16 <= net.prefixlen <= 24:
+            raise ValueError(f"cidr {self.cidr!r} must have a prefix between /16 and /24")
+        if self.mode == "existing":
+            if not self.vpc_id or not re.fullmatch(r"vpc-[0-9a-f]{8,17}", self.vpc_id):
+                raise ValueError(f"mode existing needs vpc_id like vpc-0abc12345678; got {self.vpc_id!r}")
+            bad = [s for s in self.subnet_ids if not re.fullmatch(r"subnet-[0-9a-f]{8,17}", s)]
+            if len(self.subnet_ids) < 2 or bad:
+                raise ValueError(f"mode existing needs two or more subnet_ids like subnet-0abc12345678; got "
+                                 f"{list(self.subnet_ids)!r}")
+        elif self.vpc_id or self.subnet_ids:
+            raise ValueError("vpc_id and subnet_ids are only allowed with mode: existing")
+        return self
+
+
+class LifecycleSettings(Strict):
+    """S3 lifecycle rules applied to the data buckets."""
+
+    input_expiration_days: int | None = Field(None, ge=1, description="expire input objects after N days")
+    output_expiration_days: int | None = Field(None, ge=1, description="expire output objects after N days")
+    noncurrent_expiration_days: int = Field(30, ge=1, description="expire non-current versions after N days")
+    abort_multipart_days: int = Field(7, ge=1, description="abort incomplete multipart uploads after N days")
+
+
+class StorageSettings(Strict):
+    """Input, output and artifact buckets."""
+
+    encryption: Literal["s3", "kms"] = Field("s3", description="S3-managed keys (s3) or a customer KMS key (kms)")
+    versioning: bool = Field(True, description="versioning on the input and output buckets (always on artifacts)")
+    lifecycle: LifecycleSettings = Field(default_factory=LifecycleSettings, description="lifecycle rules")
+    artifact_readers: tuple[AccountId, ...] = Field(
+        (), description="other accounts allowed to read the artifact bucket (environments that read it are added)")
+
+
+class RegistrySettings(Strict):
+    """The ECR repository of the job image."""
+
+    tag_mutability: Literal["MUTABLE", "IMMUTABLE"] = Field("MUTABLE", description="ECR image tag mutability")
+    scan_on_push: bool = Field(True, description="scan images for vulnerabilities on push")
+    max_images: int = Field(30, ge=1, le=1000, description="lifecycle rule: keep the newest N images")
+
+
+class ComputeSettings(Strict):
+    """The Fargate task definition."""
+
+    cpu: int = Field(2048, description="task CPU units (Fargate: 256, 512, 1024, 2048, 4096, 8192, 16384)")
+    memory: int = Field(4096, description="task memory in MiB (must suit cpu, as Fargate requires)")
+    image_tag: str = Field("latest", description="tag of the job image in the ECR repository")
+
+    @field_validator("cpu")
+    @classmethod
+    def _cpu(cls, cpu: int) -> int:
+        if cpu not in FARGATE_MEMORY:
+            raise ValueError(f"{cpu} is not a Fargate CPU size; use one of {', '.join(map(str, FARGATE_MEMORY))}")
+        return cpu
+
+    @field_validator("memory")
+    @classmethod
+    def _memory(cls, memory: int, info: ValidationInfo) -> int:
+        allowed = FARGATE_MEMORY.get(info.data.get("cpu", 0))
+        if allowed and memory not in allowed:
+            step = allowed[1] - allowed[0]
+            raise ValueError(f"{memory} MiB does not suit cpu {info.data['cpu']}; Fargate allows {allowed[0]} to "
+                             f"{allowed[-1]} in steps of {step}")
+        return memory
+
+    @field_validator("image_tag")
+    @classmethod
+    def _tag(cls, tag: str) -> str:
+        if not IMAGE_TAG_RE.fullmatch(tag):
+            raise ValueError(f"{tag!r} is not an ECR tag; use letters, digits, _ . - (up to 128)")
+        return tag
+
+
+class LogSettings(Strict):
+    """The job's CloudWatch log group."""
+
+    retention_days: int = Field(30, description=f"log retention in days, one of {LOG_RETENTION_DAYS}")
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retention(cls, days: int) -> int:
+        if days not in LOG_RETENTION_DAYS:
+            raise ValueError(f"{days} is not a CloudWatch Logs retention; use one of "
+                             f"{', '.join(map(str, LOG_RETENTION_DAYS))}")
+        return days
+
+
+class ScheduleSettings(Strict):
+    """The EventBridge rule that starts the pipeline."""
+
+    expression: str = Field("cron(0 9 15 * ? *)", description="EventBridge schedule: cron(6 fields) or rate(N unit)")
+    enabled: bool = Field(True, description="whether the rule is enabled in this environment")
+
+    @field_validator("expression")
+    @classmethod
+    def _expression(cls, expression: str) -> str:
+        if not SCHEDULE_RE.fullmatch(expression):
+            raise ValueError(f"{expression!r} is not an EventBridge schedule; use cron(min hour day month weekday "
+                             f"year), e.g. cron(0 9 15 * ? *), or rate(N minutes|hours|days)")
+        if re.fullmatch(r"rate\(1 \w+s\)", expression):
+            raise ValueError(f"{expression!r}: EventBridge wants the singular unit for 1, e.g. rate(1 day)")
+        return expression
+
+
+class OrchestrationSettings(Strict):
+    """The Step Functions state machine."""
+
+    timeout_seconds: int = Field(3600, ge=60, le=86400, description="execution timeout in seconds")
+    retry_attempts: int = Field(2, ge=0, le=10, description="retries of the task on transient ECS errors")
+    retry_interval_seconds: int = Field(30, ge=1, le=3600, description="first retry interval in seconds")
+
+
+class AlarmSettings(Strict):
+    """CloudWatch alarms on the state machine's metrics."""
+
+    failed_threshold: int = Field(1, ge=1, description="ExecutionsFailed alarm threshold per period")
+    timed_out_threshold: int = Field(1, ge=1, description="ExecutionsTimedOut alarm threshold per period")
+    throttled_threshold: int = Field(1, ge=1, description="ExecutionThrottled alarm threshold per period")
+    period_seconds: int = Field(300, description="alarm period: 10, 30 or a multiple of 60 seconds")
+    evaluation_periods: int = Field(1, ge=1, le=100, description="periods evaluated before the alarm fires")
+
+    @field_validator("period_seconds")
+    @classmethod
+    def _period(cls, period: int) -> int:
+        if period not in (10, 30) and (period < 60 or period % 60):
+            raise ValueError(f"{period} is not a CloudWatch alarm period; use 10, 30 or a multiple of 60")
+        return period
+
+
+class AlertSettings(Strict):
+    """The SNS topic that receives failures and alarms."""
+
+    emails: tuple[Email, ...] = Field((), description="e-mail addresses subscribed to the alert topic")
+
+
+class ParameterSettings(Strict):
+    """Values of the job's SSM parameters (bucket names are filled in from the storage stack)."""
+
+    input_key: S3Key = Field("raw/monthly_data.csv", description="input object key in the input bucket")
+    model_key: S3Key = Field("models/preprocessing_model.pkl", description="model object key in the artifact bucket")
+    script_key: S3Key | None = Field(None, description="optional custom script key in the artifact bucket")
+    package_key: S3Key | None = Field(None, description="optional package archive key in the artifact bucket")
+    model_version: str | None = Field(None, max_length=128, description="optional model version label")
+    artifacts_from: str | None = Field(
+        None, description="read models and scripts from this other environment's artifact bucket (cross-account)")
+
+
+class ComponentSettings(Strict):
+    """All per-component settings of one environment (defaults merged with the environment's overrides)."""
+
+    network: NetworkSettings = Field(default_factory=NetworkSettings)  # type: ignore[arg-type]
+    storage: StorageSettings = Field(default_factory=StorageSettings)  # type: ignore[arg-type]
+    registry: RegistrySettings = Field(default_factory=RegistrySettings)  # type: ignore[arg-type]
+    compute: ComputeSettings = Field(default_factory=ComputeSettings)  # type: ignore[arg-type]
+    logs: LogSettings = Field(default_factory=LogSettings)  # type: ignore[arg-type]
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)  # type: ignore[arg-type]
+    orchestration: OrchestrationSettings = Field(default_factory=OrchestrationSettings)  # type: ignore[arg-type]
+    alarms: AlarmSettings = Field(default_factory=AlarmSettings)  # type: ignore[arg-type]
+    alerts: AlertSettings = Field(default_factory=AlertSettings)  # type: ignore[arg-type]
+    parameters: ParameterSettings = Field(default_factory=ParameterSettings)  # type: ignore[arg-type]
+
+
+class EnvironmentConfig(Strict):
+    """One deployment environment: where it lives, how to reach it, and its component settings."""
+
+    name: str = Field(description="environment name (the key under environments)")
+    account_id: AccountId = Field(description="the AWS account id (simulated on LocalStack)")
+    region: Region = Field("us-east-1", description="AWS region")
+    target: Literal["localstack", "aws"] = Field("aws", description="deploy to LocalStack or to real AWS")
+    profile: str | None = Field(None, description="AWS CLI profile used to reach the account (target aws)")
+    deploy_role_arn: str | None = Field(None, description="role assumed to deploy (cross-account, target aws)")
+    protected: bool = Field(False, description="never destroyed by a task; stacks get termination protection")
+    qualify_names: bool | None = Field(
+        None, description="suffix shared-account names with the environment (default: when an account is shared)")
+    settings: ComponentSettings = Field(default_factory=ComponentSettings)  # type: ignore[arg-type]
+
+    @model_validator(mode="after")
+    def _role_in_account(self) -> EnvironmentConfig:
+        if self.deploy_role_arn is not None:
+            match = ROLE_ARN_RE.fullmatch(self.deploy_role_arn)
+            if not match:
+                raise ValueError(f"deploy_role_arn {self.deploy_role_arn!r} is not an IAM role ARN such as "
+                                 f"arn:aws:iam::123456789012:role/deploy")
+            if match.group(1) != self.account_id:
+                raise ValueError(f"deploy_role_arn {self.deploy_role_arn!r} is in account {match.group(1)}, not in "
+                                 f"this environment's account {self.account_id}")
+        return self
+
+    @property
+    def is_protected(self) -> bool:
+        """True for environments no task may destroy: ``protected: true`` or the one named prod."""
+        return self.protected or self.name == "prod"
+
+
+class ProjectSettings(Strict):
+    """Project-wide identity."""
+
+    name: str = Field("ds", pattern=r"^[a-z][a-z0-9]{1,9}$", description="name prefix of every resource")
+    tags: dict[str, str] = Field(default_factory=dict, description="tags put on every stack")
+
+
+class LocalStackConfig(Strict):
+    """How to reach the embedded LocalStack."""
+
+    endpoint_url: str = Field("http://127.0.0.1:4566", pattern=r"^https?://[^/\s]+$",
+                              description="LocalStack gateway URL (env DSPLATFORM_LOCALSTACK_URL overrides)")
+
+
+class ProjectConfig(Strict):
+    """The whole configuration file."""
+
+    source: str = Field("<memory>", description="path of the file it was loaded from")
+    project: ProjectSettings = Field(default_factory=ProjectSettings)  # type: ignore[arg-type]
+    localstack: LocalStackConfig = Field(default_factory=LocalStackConfig)  # type: ignore[arg-type]
+    environments: dict[str, EnvironmentConfig]
+
+    def environment(self, name: str, target: str | None = None) -> EnvironmentConfig:
+        """Return environment ``name``, optionally rehearsed on another target; ConfigError if unknown."""
+        from dsplatform.errors import ConfigError
+
+        if name not in self.environments:
+            raise ConfigError([f"{self.source}: environments.{name}: no such environment; "
+                               f"use one of {', '.join(sorted(self.environments))}"])
+        env = self.environments[name]
+        if target is None or target == env.target:
+            return env
+        if target not in ("localstack", "aws"):
+            raise ConfigError([f"--target: {target!r} is not a target; use localstack or aws"])
+        return env.model_copy(update={"target": target})
