@@ -1,0 +1,118 @@
+"""deploy(): verify the account, take the environment lock, deploy the stack graph in parallel."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from typing import Any
+
+from dsplatform.deployer.clients import ClientFactory
+from dsplatform.deployer.graph import Graph, run_graph
+from dsplatform.deployer.inventory import deployed_stacks
+from dsplatform.deployer.lock import env_lock
+from dsplatform.deployer.models import DeployOptions, DeployResult, Outcome, StackResult
+from dsplatform.deployer.progress import NullReporter, Reporter
+from dsplatform.deployer.stack import StackDeployer
+from dsplatform.deployer.waiters import Polling
+from dsplatform.stackspec import Plan
+
+LOCALSTACK_POLL_DELAY = 0.2
+AWS_POLL_DELAY = 5.0
+# Counting resources costs a call per stack; once a second is plenty for a live table.
+_COUNT_INTERVAL = 1.0
+
+
+def polling_for(clients: ClientFactory, options: DeployOptions) -> Polling:
+    """Waiter timing for a target: quick polls on LocalStack, AWS-friendly ones otherwise."""
+    delay = options.poll_delay
+    if delay is None:
+        delay = LOCALSTACK_POLL_DELAY if clients.is_localstack else AWS_POLL_DELAY
+    return Polling(delay=delay, max_wait=options.max_wait_seconds)
+
+
+def deploy(
+    plan: Plan, clients: ClientFactory, options: DeployOptions | None = None, reporter: Reporter | None = None
+) -> DeployResult:
+    """Deploy every stack of ``plan``; a stack starts as soon as its own dependencies are done.
+
+    Returns a DeployResult (``result.raise_for_failure()`` turns a failure into DeployFailedError).
+    Raises AccountMismatchError, LockHeldError or PlanError before anything is touched.
+    """
+    options = options or DeployOptions()
+    reporter = reporter or NullReporter()
+    graph = Graph.for_deploy(plan)
+    clients.verify_account()
+    cfn = clients.client("cloudformation")
+    env = plan.target.env
+    result = DeployResult(env)
+    t0 = time.monotonic()
+    with env_lock(clients.client("ssm"), env, options.lock_ttl_seconds, force=options.break_lock):
+        current = deployed_stacks(cfn, graph.nodes)
+        engine = StackDeployer(cfn, plan.target, options, polling_for(clients, options), reporter)
+        outputs: dict[str, dict[str, str]] = {}
+        guard = threading.Lock()
+        reporter.started("deploy", env, list(graph.order()))
+
+        def work(name: str) -> bool:
+            spec = plan.stack(name)
+            with guard:
+                dep_outputs = {d: outputs.get(d, {}) for d in spec.depends_on}
+            res = engine.deploy(spec, current.get(name), dep_outputs)
+            with guard:
+                outputs[name] = res.outputs
+                result.stacks[name] = res
+            reporter.stack_finished(res)
+            return res.ok
+
+        def blocked(name: str, dep: str) -> None:
+            res = StackResult(
+                name, Outcome.BLOCKED, (current.get(name) or {}).get("StackStatus"), reason=f"not started: {dep} failed"
+            )
+            with guard:
+                result.stacks[name] = res
+            reporter.stack_finished(res)
+
+        with _progress_hook(cfn, reporter, graph.nodes):
+            run_graph(graph, work, concurrency=options.concurrency, on_blocked=blocked)
+    result.stacks = {n: result.stacks[n] for n in graph.order() if n in result.stacks}
+    result.elapsed = time.monotonic() - t0
+    reporter.finished(result)
+    return result
+
+
+class _progress_hook:
+    """Forward every DescribeStacks answer the waiters get to the reporter (no extra polling of our own)."""
+
+    def __init__(self, cfn: Any, reporter: Reporter, names: tuple[str, ...]) -> None:
+        self.cfn, self.reporter, self.names = cfn, reporter, set(names)
+        self.counts = bool(getattr(reporter, "wants_resource_counts", False))
+        self.last_count: dict[str, float] = {}
+        self.uid = f"dsplatform-progress-{uuid.uuid4().hex}"
+
+    def __enter__(self) -> _progress_hook:
+        self.cfn.meta.events.register("after-call.cloudformation.DescribeStacks", self._on_describe, unique_id=self.uid)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cfn.meta.events.unregister("after-call.cloudformation.DescribeStacks", unique_id=self.uid)
+
+    def _on_describe(self, parsed: dict[str, Any], **_: Any) -> None:
+        for stack in parsed.get("Stacks", []) or []:
+            name, status = stack.get("StackName"), stack.get("StackStatus")
+            if name in self.names and status:
+                self.reporter.stack_status(name, status, self._done(stack) if status.endswith("_IN_PROGRESS") else None)
+
+    def _done(self, stack: dict[str, Any]) -> int | None:
+        if not self.counts:
+            return None
+        now = time.monotonic()
+        if now - self.last_count.get(stack["StackName"], 0.0) < _COUNT_INTERVAL:
+            return None
+        self.last_count[stack["StackName"]] = now
+        done = 0
+        for page in self.cfn.get_paginator("list_stack_resources").paginate(StackName=stack["StackId"]):
+            done += sum(
+                1 for r in page.get("StackResourceSummaries", []) if r.get("ResourceStatus", "").endswith("_COMPLETE")
+            )
+        return done

@@ -1,0 +1,182 @@
+"""destroy(): delete the plan's stacks in reverse dependency order; data buckets stay unless purged."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from dsplatform.deployer.clients import ClientFactory
+from dsplatform.deployer.deploy import polling_for
+from dsplatform.deployer.errors import ProtectedTargetError
+from dsplatform.deployer.events import failure_events, first_reason
+from dsplatform.deployer.graph import Graph, run_graph
+from dsplatform.deployer.inventory import deployed_stacks
+from dsplatform.deployer.lock import env_lock
+from dsplatform.deployer.models import DeployOptions, DeployResult, Outcome, StackResult
+from dsplatform.deployer.progress import NullReporter, Reporter
+from dsplatform.deployer.status import StackState, classify
+from dsplatform.deployer.waiters import Polling, wait_settled
+from dsplatform.stackspec import Plan
+
+_S3_BATCH = 1000  # DeleteObjects takes at most 1000 keys
+_ECR_BATCH = 100  # BatchDeleteImage takes at most 100 image ids
+
+
+def destroy(
+    plan: Plan,
+    clients: ClientFactory,
+    purge_data: bool = False,
+    options: DeployOptions | None = None,
+    reporter: Reporter | None = None,
+) -> DeployResult:
+    """Delete every stack of ``plan`` in reverse order; ECR images are purged first (a repository with
+    images cannot be deleted); with ``purge_data`` buckets are emptied (all versions and delete markers)
+    and deleted, otherwise retained buckets stay as their DeletionPolicy says. Refuses protected targets.
+    """
+    if plan.target.protected:
+        raise ProtectedTargetError(plan.target.env, "destroy")
+    options = options or DeployOptions()
+    reporter = reporter or NullReporter()
+    graph = Graph.for_destroy(plan)
+    clients.verify_account()
+    cfn = clients.client("cloudformation")
+    polling = polling_for(clients, options)
+    result = DeployResult(plan.target.env)
+    t0 = time.monotonic()
+    guard = threading.Lock()
+    with env_lock(clients.client("ssm"), plan.target.env, options.lock_ttl_seconds, force=options.break_lock):
+        current = deployed_stacks(cfn, graph.nodes)
+        reporter.started("destroy", plan.target.env, list(reversed(Graph.for_deploy(plan).order())))
+
+        def work(name: str) -> bool:
+            started = time.monotonic()
+            try:
+                res = _destroy_stack(clients, cfn, name, current.get(name), purge_data, polling, reporter)
+            except ClientError as err:
+                res = StackResult(
+                    name, Outcome.FAILED, None, reason=err.response.get("Error", {}).get("Message") or str(err)
+                )
+            res.elapsed = time.monotonic() - started
+            with guard:
+                result.stacks[name] = res
+            reporter.stack_finished(res)
+            return res.ok
+
+        def blocked(name: str, dep: str) -> None:
+            res = StackResult(
+                name,
+                Outcome.BLOCKED,
+                (current.get(name) or {}).get("StackStatus"),
+                reason=f"kept: {dep} failed to delete",
+            )
+            with guard:
+                result.stacks[name] = res
+            reporter.stack_finished(res)
+
+        run_graph(graph, work, concurrency=options.concurrency, on_blocked=blocked)
+    result.elapsed = time.monotonic() - t0
+    reporter.finished(result)
+    return result
+
+
+def _destroy_stack(
+    clients: ClientFactory,
+    cfn: Any,
+    name: str,
+    desc: dict[str, Any] | None,
+    purge_data: bool,
+    polling: Polling,
+    reporter: Reporter,
+) -> StackResult:
+    if desc is None:
+        return StackResult(name, Outcome.ABSENT, None)
+    stack_id = desc["StackId"]
+    if classify(desc["StackStatus"]) is StackState.IN_PROGRESS:
+        reporter.stack_phase(name, f"waiting for {desc['StackStatus']}")
+        desc = wait_settled(cfn, stack_id, polling)
+        if desc is None:
+            return StackResult(name, Outcome.ABSENT, None)
+    if desc.get("EnableTerminationProtection"):
+        return StackResult(
+            name,
+            Outcome.FAILED,
+            desc["StackStatus"],
+            reason="termination protection is on; turn it off in the console if this stack really must go",
+        )
+    resources = _physical_ids(cfn, stack_id)
+    for repo in resources.get("AWS::ECR::Repository", []):
+        reporter.stack_phase(name, f"purging images of {repo}")
+        purge_images(clients.client("ecr"), repo)
+    buckets = resources.get("AWS::S3::Bucket", [])
+    if purge_data:
+        for bucket in buckets:
+            reporter.stack_phase(name, f"emptying bucket {bucket}")
+            empty_bucket(clients.client("s3"), bucket)
+    reporter.stack_phase(name, "deleting")
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=2)
+    cfn.delete_stack(StackName=stack_id)
+    after = wait_settled(cfn, stack_id, polling)
+    if after is not None:
+        events = failure_events(cfn, stack_id, since)
+        return StackResult(
+            name, Outcome.FAILED, after["StackStatus"], events=tuple(events), reason=first_reason(events)
+        )
+    if purge_data:
+        for bucket in buckets:  # retained by DeletionPolicy: now empty, delete them ourselves
+            _delete_bucket(clients.client("s3"), bucket)
+    return StackResult(name, Outcome.DELETED, "DELETE_COMPLETE")
+
+
+def _physical_ids(cfn: Any, stack_id: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack_id):
+        for r in page.get("StackResourceSummaries", []):
+            if r.get("PhysicalResourceId") and r.get("ResourceStatus") != "DELETE_COMPLETE":
+                out.setdefault(r["ResourceType"], []).append(r["PhysicalResourceId"])
+    return out
+
+
+def empty_bucket(s3: Any, bucket: str) -> int:
+    """Delete every object version and delete marker of a bucket; returns how many were deleted."""
+    deleted = 0
+    try:
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+            keys = [
+                {"Key": v["Key"], "VersionId": v["VersionId"]}
+                for v in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+            ]
+            for i in range(0, len(keys), _S3_BATCH):
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": keys[i : i + _S3_BATCH], "Quiet": True})
+                deleted += len(keys[i : i + _S3_BATCH])
+    except s3.exceptions.NoSuchBucket:
+        return deleted
+    return deleted
+
+
+def _delete_bucket(s3: Any, bucket: str) -> None:
+    try:
+        s3.delete_bucket(Bucket=bucket)
+    except s3.exceptions.NoSuchBucket:
+        pass
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") != "NoSuchBucket":
+            raise
+
+
+def purge_images(ecr: Any, repository: str) -> int:
+    """Delete every image of an ECR repository; a missing repository counts as already purged."""
+    deleted = 0
+    try:
+        for page in ecr.get_paginator("list_images").paginate(repositoryName=repository):
+            ids = page.get("imageIds", [])
+            for i in range(0, len(ids), _ECR_BATCH):
+                ecr.batch_delete_image(repositoryName=repository, imageIds=ids[i : i + _ECR_BATCH])
+                deleted += len(ids[i : i + _ECR_BATCH])
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") != "RepositoryNotFoundException":
+            raise
+    return deleted

@@ -1,0 +1,108 @@
+"""Waiting on CloudFormation with botocore waiters only: a stack settling, a change set being ready."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import WaiterError
+from botocore.waiter import WaiterModel, create_waiter_with_client
+
+from dsplatform.deployer.errors import StackOperationError
+from dsplatform.deployer.status import TERMINAL_STATUSES
+
+# CloudFormation's wording for an empty change set; matched here and nowhere else.
+_NO_CHANGES_REASONS = (
+    "The submitted information didn't contain changes",
+    "No updates are to be performed",
+)
+
+# One custom waiter for "the stack stopped moving": success on every terminal status, so the caller
+# classifies the outcome once (status.classify) instead of picking among create/update/rollback waiters.
+_SETTLED = WaiterModel(
+    {
+        "version": 2,
+        "waiters": {
+            "StackSettled": {
+                "operation": "DescribeStacks",
+                "delay": 5,
+                "maxAttempts": 720,
+                "acceptors": [
+                    *(
+                        {"matcher": "path", "argument": "Stacks[0].StackStatus", "expected": s, "state": "success"}
+                        for s in TERMINAL_STATUSES
+                    ),
+                    # Describing a deleted stack by name answers ValidationError: it is gone, so settled.
+                    {"matcher": "error", "expected": "ValidationError", "state": "success"},
+                ],
+            }
+        },
+    }
+)
+
+
+@dataclass(frozen=True)
+class Polling:
+    """Waiter timing: seconds between polls and the longest wait."""
+
+    delay: float
+    max_wait: float
+
+    def config(self) -> dict[str, Any]:
+        """A botocore WaiterConfig."""
+        return {"Delay": self.delay, "MaxAttempts": max(1, math.ceil(self.max_wait / max(self.delay, 0.01)))}
+
+
+def is_no_changes(reason: str | None) -> bool:
+    """True when a FAILED change set only means "nothing to change" (an outcome, not an error)."""
+    return bool(reason) and any(text in str(reason) for text in _NO_CHANGES_REASONS)
+
+
+def wait_settled(cfn: Any, stack_id: str, polling: Polling) -> dict[str, Any] | None:
+    """Wait until a stack is in a terminal status; returns its description (None when it is gone)."""
+    waiter = create_waiter_with_client("StackSettled", _SETTLED, cfn)
+    try:
+        waiter.wait(StackName=stack_id, WaiterConfig=polling.config())
+    except WaiterError as exc:
+        last = (exc.last_response or {}).get("Stacks") or [{}]
+        raise StackOperationError(
+            stack_id, str(last[0].get("StackStatus", "unknown")), f"still moving after {polling.max_wait:.0f}s"
+        ) from exc
+    return describe_stack(cfn, stack_id)
+
+
+def describe_stack(cfn: Any, stack: str) -> dict[str, Any] | None:
+    """One stack's description, None when it does not exist (or is DELETE_COMPLETE)."""
+    try:
+        stacks = cfn.describe_stacks(StackName=stack)["Stacks"]
+    except cfn.exceptions.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ValidationError":
+            return None
+        raise
+    if not stacks or stacks[0].get("StackStatus") == "DELETE_COMPLETE":
+        return None
+    return dict(stacks[0])
+
+
+@dataclass(frozen=True)
+class ChangeSetState:
+    """Where a change set ended: ready, empty (no changes) or failed with a reason."""
+
+    ready: bool
+    empty: bool
+    reason: str
+
+
+def wait_change_set(cfn: Any, stack: str, change_set_id: str, polling: Polling) -> ChangeSetState:
+    """Wait for a change set to be created; "no changes" comes back as ``empty``, not an exception."""
+    waiter = cfn.get_waiter("change_set_create_complete")
+    try:
+        waiter.wait(ChangeSetName=change_set_id, StackName=stack, WaiterConfig=polling.config())
+    except WaiterError as exc:
+        last = exc.last_response or {}
+        reason = str(last.get("StatusReason") or last.get("Error", {}).get("Message") or exc)
+        if last.get("Status") == "FAILED" and is_no_changes(reason):
+            return ChangeSetState(ready=False, empty=True, reason=reason)
+        return ChangeSetState(ready=False, empty=False, reason=reason)
+    return ChangeSetState(ready=True, empty=False, reason="")
