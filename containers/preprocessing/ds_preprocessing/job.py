@@ -1,0 +1,150 @@
+"""The job: configuration -> model -> extensions -> input -> stream -> manifest, with one exit code per outcome."""
+
+from __future__ import annotations
+
+import shutil
+import traceback
+from collections.abc import Mapping
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError, NoCredentialsError
+
+from ds_preprocessing import config as config_mod
+from ds_preprocessing import extensions, manifest, process
+from ds_preprocessing import model as model_mod
+from ds_preprocessing.errors import ConfigurationError, InputError, JobError
+from ds_preprocessing.logs import JsonLogger, StageTimer, utc_now
+from ds_preprocessing.s3io import MultipartWriter
+
+_NOT_FOUND = {"NoSuchKey", "404", "NotFound"}
+
+
+def run(env: Mapping[str, str], *, s3_client: Any = None, ssm_client: Any = None, logger: JsonLogger | None = None,
+        block_size: int | None = None) -> int:
+    """Run the job once and return its exit code (0 ok, 1 unexpected, 2 config, 3 input, 4 model, 5 extension).
+
+    Clients default to plain ``boto3.client(...)`` so AWS_ENDPOINT_URL and the task role apply unchanged.
+    """
+    log = logger or JsonLogger()
+    try:
+        s3 = s3_client or boto3.client("s3")
+        ssm = ssm_client or boto3.client("ssm")
+        return _run(env, s3, ssm, log, block_size)
+    except JobError as exc:
+        log.error(exc.message, exit_code=exc.exit_code, error=type(exc).__name__)
+        return exc.exit_code
+    except NoCredentialsError as exc:
+        log.error(f"no AWS credentials: {exc}; run with a task role or AWS_ACCESS_KEY_ID/SECRET", exit_code=2)
+        return 2
+    except Exception as exc:
+        log.error("traceback", traceback=traceback.format_exc())
+        reason = " ".join(f"unexpected {type(exc).__name__}: {exc}".split())[:500]
+        log.error(reason, exit_code=1, error=type(exc).__name__)
+        return 1
+
+
+def _run(env: Mapping[str, str], s3: Any, ssm: Any, log: JsonLogger, block_size: int | None) -> int:
+    started_at = utc_now()
+    timer = StageTimer(log)
+    with timer.stage("config"):
+        run_id, _ = config_mod.resolve_run_id(env)
+        log.run_id = run_id
+        cfg = config_mod.load_config(ssm, {**env, "DS_RUN_ID": run_id})
+        if cfg.run_id_generated:
+            log.warning("DS_RUN_ID not set; using a generated run id")
+        log.info("configuration loaded", input=f"s3://{cfg.input_bucket}/{cfg.input_key}",
+                 input_key_overridden=cfg.input_key_overridden, model=f"s3://{cfg.artifact_bucket}/{cfg.model_key}",
+                 script_key=cfg.script_key, package_key=cfg.package_key, output_bucket=cfg.output_bucket)
+    with timer.stage("input"):
+        head = _head_input(s3, cfg)
+    with timer.stage("model"):
+        loaded = model_mod.load_model(s3, cfg.artifact_bucket, cfg.model_key, cfg.model_version)
+        log.info("model verified and loaded", sha256=loaded.sha256, model_version=loaded.version)
+    workdir = extensions.make_workdir()
+    try:
+        with timer.stage("extensions"):
+            package_info = script_info = None
+            script = None
+            if cfg.package_key:
+                package_info = extensions.install_package(s3, cfg.artifact_bucket, cfg.package_key, workdir)
+                log.info("package installed", key=cfg.package_key, sha256=package_info.sha256)
+            if cfg.script_key:
+                transform, script_info = extensions.load_script(s3, cfg.artifact_bucket, cfg.script_key, workdir)
+                script = (transform, cfg.script_key)
+                log.info("script loaded", key=cfg.script_key, sha256=script_info.sha256)
+        keys = process.OutputKeys.for_run(run_id)
+        with timer.stage("cleanup"):
+            deleted = _guard_output(lambda: manifest.delete_run_outputs(
+                s3, cfg.output_bucket, keys.manifest, [f"processed/{run_id}/", f"rejected/{run_id}/"]), cfg)
+            log.info("previous outputs of this run id removed", deleted_objects=deleted)
+        with timer.stage("process"):
+            body = _open_input(s3, cfg, head)
+            where = f"s3://{cfg.input_bucket}/{cfg.input_key}"
+
+            def open_sink(key: str, content_type: str) -> MultipartWriter:
+                return MultipartWriter(s3, cfg.output_bucket, key, content_type)
+
+            result = _guard_output(lambda: process.run_stream(
+                body, where, loaded.pipeline, open_sink, keys, log, script=script,
+                **({"block_size": block_size} if block_size else {})), cfg)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    with timer.stage("manifest"):
+        document = manifest.build(
+            run_id=run_id, started_at=started_at, finished_at=utc_now(),
+            rows_read=result.rows_read, rows_written=result.rows_written, rows_rejected=result.rows_rejected,
+            rows_valid=result.rows_valid, chunks=result.chunks, reject_reasons=dict(result.reasons),
+            input={"bucket": cfg.input_bucket, "key": cfg.input_key, "etag": head["etag"],
+                   "version_id": head["version_id"], "size_bytes": head["size"],
+                   "overridden_by_execution": cfg.input_key_overridden},
+            model={"bucket": cfg.artifact_bucket, "key": cfg.model_key, "sha256": loaded.sha256,
+                   "version": loaded.version, "etag": loaded.etag, "version_id": loaded.version_id},
+            extensions={"package": vars(package_info) if package_info else None,
+                        "script": vars(script_info) if script_info else None},
+            outputs={"bucket": cfg.output_bucket, "parquet": keys.parquet, "csv": keys.csv, "rejected": keys.rejected},
+            output_schema=process.schema_fields(result.output_schema),
+            durations_s={**timer.durations, "total": timer.total()},
+        )
+        s3.put_object(Bucket=cfg.output_bucket, Key=keys.manifest, Body=manifest.dumps(document),
+                      ContentType="application/json")
+    log.info("run committed", rows_read=result.rows_read, rows_written=result.rows_written,
+             rows_rejected=result.rows_rejected, duration_s=timer.total(),
+             manifest=f"s3://{cfg.output_bucket}/{keys.manifest}")
+    return 0
+
+
+def _head_input(s3: Any, cfg: config_mod.JobConfig) -> dict[str, Any]:
+    where = f"s3://{cfg.input_bucket}/{cfg.input_key}"
+    try:
+        response = s3.head_object(Bucket=cfg.input_bucket, Key=cfg.input_key)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in _NOT_FOUND or code == "NoSuchBucket":
+            raise InputError(f"input {where} does not exist; upload the month's CSV there or pass input_key") from exc
+        raise InputError(f"input {where} cannot be read: {code}; check the task role's s3:GetObject") from exc
+    return {"etag": str(response.get("ETag", "")).strip('"'), "version_id": response.get("VersionId"),
+            "size": int(response.get("ContentLength", 0))}
+
+
+def _open_input(s3: Any, cfg: config_mod.JobConfig, head: dict[str, Any]) -> Any:
+    # Pin the exact object the manifest will name: the version if the bucket is versioned, else the ETag.
+    pin = {"VersionId": head["version_id"]} if head["version_id"] else {"IfMatch": f'"{head["etag"]}"'}
+    try:
+        return s3.get_object(Bucket=cfg.input_bucket, Key=cfg.input_key, **pin)["Body"]
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        raise InputError(f"input s3://{cfg.input_bucket}/{cfg.input_key} changed or vanished during the run ({code}); "
+                         "re-run the job") from exc
+
+
+def _guard_output(action: Any, cfg: config_mod.JobConfig) -> Any:
+    """Run an action that writes the output bucket; a missing bucket is a configuration problem."""
+    try:
+        return action()
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code", "") == "NoSuchBucket":
+            raise ConfigurationError(
+                f"output-bucket {cfg.output_bucket!r} does not exist; fix {cfg.prefix}output-bucket or deploy storage"
+            ) from exc
+        raise

@@ -1,0 +1,182 @@
+"""The streaming core: chunks in, validated and model-transformed chunks out to Parquet and CSV, rejects aside."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from ds_preprocessing import extensions, reader, validate
+from ds_preprocessing import model as model_mod
+from ds_preprocessing.errors import ExtensionError, JobError
+from ds_preprocessing.logs import JsonLogger
+from ds_preprocessing.s3io import MultipartWriter
+
+PASSTHROUGH_TYPES: dict[str, pa.DataType] = {
+    "id": pa.int64(), "event_date": pa.date32(), "amount": pa.float64(), "quantity": pa.int64(),
+    "category": pa.string(), "region": pa.string(), "description": pa.string(),
+}
+
+
+@dataclass(frozen=True)
+class OutputKeys:
+    """Where one run's outputs live in the output bucket."""
+
+    parquet: str
+    csv: str
+    rejected: str
+    manifest: str
+
+    @classmethod
+    def for_run(cls, run_id: str) -> OutputKeys:
+        """Return the contract's keys for ``run_id``."""
+        return cls(
+            parquet=f"processed/{run_id}/data.parquet", csv=f"processed/{run_id}/data.csv",
+            rejected=f"rejected/{run_id}/rejected.csv", manifest=f"processed/{run_id}/_manifest.json",
+        )
+
+
+@dataclass
+class Result:
+    """Counts and schema of a finished pass over the input."""
+
+    rows_read: int = 0
+    rows_valid: int = 0
+    rows_written: int = 0
+    rows_rejected: int = 0
+    chunks: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    output_schema: pa.Schema | None = None
+
+
+def base_schema(pipeline: Any) -> pa.Schema:
+    """Output schema without a script: passthrough columns, then the model's float64 features."""
+    fields = [pa.field(name, kind) for name, kind in PASSTHROUGH_TYPES.items()]
+    fields += [pa.field(name, pa.float64()) for name in model_mod.feature_names(pipeline)]
+    return pa.schema(fields)
+
+
+def to_output(valid: pd.DataFrame, pipeline: Any) -> pd.DataFrame:
+    """Return the output rows for typed valid rows: passthrough columns plus model features."""
+    passthrough = valid[list(PASSTHROUGH_TYPES)].reset_index(drop=True)
+    passthrough["quantity"] = passthrough["quantity"].astype("Int64")
+    return pd.concat([passthrough, model_mod.transform(pipeline, valid)], axis=1)
+
+
+def _to_table(frame: pd.DataFrame, target: pa.Schema | None, script_key: str | None) -> pa.Table:
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if "event_date" in table.column_names and pa.types.is_timestamp(table.schema.field("event_date").type):
+        index = table.column_names.index("event_date")
+        table = table.set_column(index, "event_date", table.column("event_date").cast(pa.date32()))
+    if target is None or table.schema.equals(target):
+        return table
+    try:
+        return table.select(target.names).cast(target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, KeyError) as exc:
+        problem = " ".join(str(exc).split())[:200]
+        if script_key:
+            raise ExtensionError(f"script {script_key} transform() changed the output schema between chunks: {problem}")
+        raise JobError(f"output schema changed between chunks: {problem}") from exc
+
+
+class _TableSink:
+    """A Parquet + CSV pair opened lazily on the first table, because the schema comes from that table."""
+
+    def __init__(self, open_sink: Callable[[str, str], MultipartWriter], keys: OutputKeys) -> None:
+        self._open_sink, self._keys = open_sink, keys
+        self.schema: pa.Schema | None = None
+        self._sinks: list[MultipartWriter] = []
+        self._parquet: pq.ParquetWriter | None = None
+        self._csv: pacsv.CSVWriter | None = None
+
+    def open(self, schema_: pa.Schema) -> None:
+        self.schema = schema_
+        parquet_sink = self._open_sink(self._keys.parquet, "application/vnd.apache.parquet")
+        csv_sink = self._open_sink(self._keys.csv, "text/csv; charset=utf-8")
+        self._sinks = [parquet_sink, csv_sink]
+        self._parquet = pq.ParquetWriter(parquet_sink, schema_, compression="snappy")
+        self._csv = pacsv.CSVWriter(csv_sink, schema_)
+
+    def write(self, table: pa.Table) -> None:
+        if self._parquet is None:
+            self.open(table.schema)
+        assert self._parquet is not None and self._csv is not None
+        self._parquet.write_table(table)
+        self._csv.write_table(table)
+
+    def close(self, empty_schema: pa.Schema) -> None:
+        if self._parquet is None:
+            self.open(empty_schema)  # no valid rows at all: still commit empty files with the model's schema
+        assert self._parquet is not None and self._csv is not None
+        self._parquet.close()
+        self._csv.close()
+        for sink in self._sinks:
+            sink.close()
+
+    def abort(self) -> None:
+        for sink in self._sinks:
+            sink.abort()
+
+
+def run_stream(
+    body: Any,
+    where: str,
+    pipeline: Any,
+    open_sink: Callable[[str, str], MultipartWriter],
+    keys: OutputKeys,
+    logger: JsonLogger,
+    script: tuple[Callable[[pd.DataFrame], Any], str] | None = None,
+    block_size: int = reader.DEFAULT_BLOCK_SIZE,
+) -> Result:
+    """Process the whole input stream chunk by chunk; outputs are committed only if every chunk succeeds."""
+    result = Result()
+    tables = _TableSink(open_sink, keys)
+    rejected_sink = open_sink(keys.rejected, "text/csv; charset=utf-8")
+    rejected_schema = pa.schema([pa.field(name, pa.string()) for name in validate.REJECTED_COLUMNS])
+    rejected_writer = pacsv.CSVWriter(rejected_sink, rejected_schema)
+    # Without a script the schema is known up front; a script's output schema is whatever its first chunk has.
+    fixed = None if script is not None else base_schema(pipeline)
+    try:
+        for chunk in reader.iter_chunks(body, where, block_size=block_size):
+            result.chunks += 1
+            result.rows_read += len(chunk.frame) + len(chunk.malformed)
+            valid, rejected = validate.split(chunk.frame)
+            if chunk.malformed:
+                rejected = pd.concat([rejected, validate.malformed_rows(chunk.malformed)], ignore_index=True)
+            if len(rejected):
+                rejected_writer.write_table(pa.Table.from_pandas(rejected, schema=rejected_schema, preserve_index=False))
+                for reasons in rejected[validate.REASON_COLUMN]:
+                    result.reasons.update(reasons.split(";"))
+                result.rows_rejected += len(rejected)
+            if len(valid):
+                frame = to_output(valid, pipeline)
+                if script is not None:
+                    frame = extensions.apply_script(script[0], frame, script[1])
+                tables.write(_to_table(frame, tables.schema or fixed, script[1] if script else None))
+                result.rows_valid += len(valid)
+                result.rows_written += len(frame)  # a script may filter rows; rows_valid keeps the input side
+            logger.info(
+                "chunk processed", chunk=result.chunks, rows_read=result.rows_read,
+                rows_written=result.rows_written, rows_rejected=result.rows_rejected,
+            )
+        rejected_writer.close()
+        rejected_sink.close()
+        tables.close(base_schema(pipeline))
+    except BaseException:
+        rejected_sink.abort()
+        tables.abort()
+        raise
+    result.output_schema = tables.schema
+    return result
+
+
+def schema_fields(schema_: pa.Schema | None) -> list[dict[str, str]]:
+    """Return a JSON-friendly description of an Arrow schema."""
+    return [] if schema_ is None else [{"name": f.name, "type": str(f.type)} for f in schema_]
+
