@@ -159,10 +159,19 @@ def _cross_checks(envs: dict[str, dict[str, Any]], source: str) -> list[str]:
             problems.append(f"{path}: no environment {other!r}; use one of {', '.join(sorted(envs))}")
         elif other == name:
             problems.append(f"{path}: an environment cannot read artifacts from itself; remove the key")
+        elif other is not None and _encryption(envs[other]) == "kms":
+            problems.append(f"{path}: {other!r} encrypts its buckets with KMS; cross-account artifact reads need "
+                            f"environments.{other}.settings.storage.encryption: s3")
         elif other is not None and envs[other].get("region", REGION) != env.get("region", REGION):
             problems.append(f"{path}: {other!r} is in {envs[other].get('region')}, not {env.get('region')}; "
                             f"cross-region artifact reads are not supported")
     return problems
+
+
+def _encryption(env: dict[str, Any]) -> object:
+    settings = env.get("settings") if isinstance(env.get("settings"), dict) else {}
+    storage = settings.get("storage") if isinstance(settings.get("storage"), dict) else {}
+    return storage.get("encryption", "s3")
 
 
 def _default_qualify_names(envs: dict[str, dict[str, Any]]) -> None:

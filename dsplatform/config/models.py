@@ -64,6 +64,8 @@ class NetworkSettings(Strict):
     cidr: str = Field("10.40.0.0/16", description="CIDR of the created VPC (/16 to /24)")
     vpc_id: str | None = Field(None, description="existing VPC id (mode: existing)")
     subnet_ids: tuple[str, ...] = Field((), description="existing private subnet ids, two or more (mode: existing)")
+    interface_endpoints: bool = Field(
+        True, description="ECR, Logs and SSM interface endpoints so private tasks need no NAT (mode: create)")
 
     @model_validator(mode="after")
     def _consistent(self) -> NetworkSettings:

@@ -1,0 +1,104 @@
+"""Compute: the ECS cluster, the Fargate task definition, its two roles and its log group.
+
+The task role gets exactly: read on the input and artifact buckets, write on the output bucket, read on
+the job's SSM prefix (and use of the data key when buckets are KMS-encrypted). The execution role pulls
+the image from this repository and writes to this log group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from awacs import ecr
+from troposphere import GetAtt, Ref, Sub, Template, ecs, iam, logs
+
+from blueprints.common import add_output, add_parameter, new_template
+from blueprints.grants import (
+    ECR_PULL,
+    KMS_ENCRYPT,
+    LOGS_WRITE,
+    assume_role_policy,
+    grant_parameters,
+    grant_read,
+    grant_write,
+    policy,
+    statement,
+)
+
+
+@dataclass(frozen=True)
+class ComputeProps:
+    """Inputs of the compute blueprint."""
+
+    cluster_name: str
+    task_family: str
+    container_name: str
+    log_group_name: str
+    ssm_prefix: str
+    cpu: int = 2048
+    memory: int = 4096
+    image_tag: str = "latest"
+    log_retention_days: int = 30
+    kms: bool = False  # buckets encrypted with the storage stack's DataKey
+    artifact_bucket_arn: str | None = None  # another environment's artifact bucket (cross-account)
+
+
+def _task_role(template: Template, props: ComputeProps, key_arn: object | None) -> iam.Role:
+    input_arn = Ref(add_parameter(template, "InputBucketArn", "input bucket ARN (storage stack)"))
+    output_arn = Ref(add_parameter(template, "OutputBucketArn", "output bucket ARN (storage stack)"))
+    artifact_arn = props.artifact_bucket_arn or Ref(
+        add_parameter(template, "ArtifactBucketArn", "artifact bucket ARN (storage stack)"))
+    statements = [grant_read("ReadInput", input_arn), grant_read("ReadArtifacts", artifact_arn),
+                  grant_write("WriteOutput", output_arn), grant_parameters("ReadParameters", props.ssm_prefix)]
+    if key_arn is not None:
+        statements += [statement("UseDataKey", KMS_ENCRYPT, [key_arn])]
+    return template.add_resource(iam.Role(
+        "TaskRole", Description="dsplatform job: read input and artifacts, write output, read its parameters",
+        AssumeRolePolicyDocument=assume_role_policy("ecs-tasks.amazonaws.com", Ref("AWS::AccountId")),
+        Policies=[iam.Policy(PolicyName="job-data-access", PolicyDocument=policy(*statements))]))
+
+
+def _execution_role(template: Template, log_group: logs.LogGroup) -> iam.Role:
+    repository_arn = Ref(add_parameter(template, "RepositoryArn", "ECR repository ARN (registry stack)"))
+    return template.add_resource(iam.Role(
+        "ExecutionRole", Description="dsplatform job: pull the image, write the logs",
+        AssumeRolePolicyDocument=assume_role_policy("ecs-tasks.amazonaws.com", Ref("AWS::AccountId")),
+        Policies=[iam.Policy(PolicyName="pull-and-log", PolicyDocument=policy(
+            statement("PullImage", ECR_PULL, [repository_arn]),
+            statement("RegistryToken", (ecr.GetAuthorizationToken,), ["*"]),
+            statement("WriteLogs", LOGS_WRITE, [GetAtt(log_group, "Arn")])))]))
+
+
+def build(props: ComputeProps) -> Template:
+    """Render the compute template."""
+    template = new_template("compute (ECS cluster, Fargate task definition, roles, log group)")
+    repository_uri = Ref(add_parameter(template, "RepositoryUri", "ECR repository URI (registry stack)"))
+    key_arn = Ref(add_parameter(template, "DataKeyArn", "KMS data key ARN (storage stack)")) if props.kms else None
+    log_group = template.add_resource(logs.LogGroup(
+        "LogGroup", LogGroupName=props.log_group_name, RetentionInDays=props.log_retention_days))
+    task_role = _task_role(template, props, key_arn)
+    execution_role = _execution_role(template, log_group)
+    cluster = template.add_resource(ecs.Cluster(
+        "Cluster", ClusterName=props.cluster_name,
+        ClusterSettings=[ecs.ClusterSetting(Name="containerInsights", Value="enabled")]))
+    container = ecs.ContainerDefinition(
+        Name=props.container_name, Essential=True,
+        Image=Sub("${Uri}:" + props.image_tag, Uri=repository_uri),
+        Environment=[ecs.Environment(Name="DS_SSM_PREFIX", Value=props.ssm_prefix)],
+        LogConfiguration=ecs.LogConfiguration(LogDriver="awslogs", Options={
+            "awslogs-group": Ref(log_group), "awslogs-region": Ref("AWS::Region"),
+            "awslogs-stream-prefix": props.container_name}))
+    task = template.add_resource(ecs.TaskDefinition(
+        "TaskDefinition", Family=props.task_family, Cpu=str(props.cpu), Memory=str(props.memory),
+        NetworkMode="awsvpc", RequiresCompatibilities=["FARGATE"],
+        RuntimePlatform=ecs.RuntimePlatform(OperatingSystemFamily="LINUX", CpuArchitecture="X86_64"),
+        ExecutionRoleArn=GetAtt(execution_role, "Arn"), TaskRoleArn=GetAtt(task_role, "Arn"),
+        ContainerDefinitions=[container]))
+    add_output(template, "ClusterArn", GetAtt(cluster, "Arn"), "ECS cluster ARN")
+    add_output(template, "ClusterName", Ref(cluster), "ECS cluster name")
+    add_output(template, "TaskDefinitionArn", Ref(task), "task definition ARN (with revision)")
+    add_output(template, "TaskRoleArn", GetAtt(task_role, "Arn"), "task role ARN")
+    add_output(template, "ExecutionRoleArn", GetAtt(execution_role, "Arn"), "task execution role ARN")
+    add_output(template, "LogGroupName", Ref(log_group), "log group of the job")
+    add_output(template, "ContainerName", props.container_name, "container name in the task definition")
+    return template

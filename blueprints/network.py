@@ -1,0 +1,83 @@
+"""Network: a VPC with two private subnets in two AZs, a task security group without ingress, and endpoints.
+
+The subnets have no route to the internet. The job reaches S3 through a gateway endpoint and, when
+``interface_endpoints`` is on, ECR, CloudWatch Logs and SSM through interface endpoints, so a Fargate task
+in a private subnet can pull its image, log, and read its configuration without a NAT gateway.
+With ``existing_vpc_id`` the VPC and subnets come from config and only the security group is created.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from troposphere import GetAZs, Join, Ref, Select, Sub, Tags, Template, ec2
+
+from blueprints.common import add_output, new_template
+
+INTERFACE_SERVICES = ("ecr.api", "ecr.dkr", "logs", "ssm")
+
+
+@dataclass(frozen=True)
+class NetworkProps:
+    """Inputs of the network blueprint."""
+
+    name: str  # tag prefix, e.g. ds-dev
+    cidr: str = "10.40.0.0/16"
+    existing_vpc_id: str | None = None
+    existing_subnet_ids: tuple[str, ...] = ()
+    interface_endpoints: bool = True
+
+
+def _subnet_cidrs(cidr: str) -> tuple[str, str]:
+    # Two /(n+2) blocks leave the upper half of the VPC free for later subnets.
+    blocks = list(ipaddress.IPv4Network(cidr).subnets(prefixlen_diff=2))
+    return str(blocks[0]), str(blocks[1])
+
+
+def build(props: NetworkProps) -> Template:
+    """Render the network template."""
+    template = new_template("network (VPC, private subnets, task security group, endpoints)")
+    if props.existing_vpc_id:
+        vpc_id: object = props.existing_vpc_id
+        subnet_ids: list[object] = list(props.existing_subnet_ids)
+    else:
+        vpc = template.add_resource(ec2.VPC(
+            "Vpc", CidrBlock=props.cidr, EnableDnsSupport=True, EnableDnsHostnames=True,
+            Tags=Tags(Name=props.name)))
+        vpc_id = Ref(vpc)
+        route_table = template.add_resource(ec2.RouteTable(
+            "PrivateRouteTable", VpcId=vpc_id, Tags=Tags(Name=f"{props.name}-private")))
+        subnet_ids = []
+        for index, (suffix, cidr) in enumerate(zip("AB", _subnet_cidrs(props.cidr), strict=True)):
+            subnet = template.add_resource(ec2.Subnet(
+                f"PrivateSubnet{suffix}", VpcId=vpc_id, CidrBlock=cidr, MapPublicIpOnLaunch=False,
+                AvailabilityZone=Select(index, GetAZs("")), Tags=Tags(Name=f"{props.name}-private-{suffix.lower()}")))
+            template.add_resource(ec2.SubnetRouteTableAssociation(
+                f"PrivateSubnet{suffix}RouteTable", SubnetId=Ref(subnet), RouteTableId=Ref(route_table)))
+            subnet_ids.append(Ref(subnet))
+        template.add_resource(ec2.VPCEndpoint(
+            "S3GatewayEndpoint", VpcId=vpc_id, VpcEndpointType="Gateway",
+            ServiceName=Sub("com.amazonaws.${AWS::Region}.s3"), RouteTableIds=[Ref(route_table)]))
+    task_sg = template.add_resource(ec2.SecurityGroup(
+        "TaskSecurityGroup", VpcId=vpc_id, GroupDescription=f"{props.name} batch tasks: no ingress, HTTPS out",
+        SecurityGroupEgress=[ec2.SecurityGroupRule(
+            IpProtocol="tcp", FromPort=443, ToPort=443, CidrIp="0.0.0.0/0", Description="HTTPS to AWS APIs")],
+        Tags=Tags(Name=f"{props.name}-tasks")))
+    if props.interface_endpoints and not props.existing_vpc_id:
+        endpoint_sg = template.add_resource(ec2.SecurityGroup(
+            "EndpointSecurityGroup", VpcId=vpc_id, GroupDescription=f"{props.name} interface endpoints",
+            SecurityGroupIngress=[ec2.SecurityGroupRule(
+                IpProtocol="tcp", FromPort=443, ToPort=443, SourceSecurityGroupId=Ref(task_sg),
+                Description="HTTPS from batch tasks")],
+            Tags=Tags(Name=f"{props.name}-endpoints")))
+        for service in INTERFACE_SERVICES:
+            logical = "".join(part.capitalize() for part in service.split(".")) + "Endpoint"
+            template.add_resource(ec2.VPCEndpoint(
+                logical, VpcId=vpc_id, VpcEndpointType="Interface", PrivateDnsEnabled=True,
+                ServiceName=Sub(f"com.amazonaws.${{AWS::Region}}.{service}"), SubnetIds=subnet_ids,
+                SecurityGroupIds=[Ref(endpoint_sg)]))
+    add_output(template, "VpcId", vpc_id, "VPC the tasks run in")
+    add_output(template, "SubnetIds", Join(",", subnet_ids), "private subnets of the tasks, comma-separated")
+    add_output(template, "TaskSecurityGroupId", Ref(task_sg), "security group of the tasks")
+    return template

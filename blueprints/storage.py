@@ -1,0 +1,139 @@
+"""Storage: the input, output and artifact buckets, secure by default and retained with their data.
+
+Every bucket: encryption (S3-managed, or a KMS key with rotation), public access blocked, bucket-owner
+object ownership, a TLS-only bucket policy, lifecycle rules, and ``Retain`` on deletion and replacement.
+The artifact bucket is always versioned and readable by the accounts in ``artifact_readers``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from awacs import kms as kms_actions
+from awacs import s3 as s3_actions
+from awacs.aws import Allow, Bool, Condition, Deny, PolicyDocument, Principal, Statement
+from troposphere import GetAtt, Ref, Sub, Template, kms, s3
+
+from blueprints.common import add_output, new_template, retain
+from blueprints.grants import S3_LIST, S3_READ, objects_of
+
+# Explicit key-policy actions for the account's administrators (no kms:* wildcard).
+KEY_ADMIN_ACTIONS = (
+    kms_actions.DescribeKey, kms_actions.GetKeyPolicy, kms_actions.PutKeyPolicy, kms_actions.GetKeyRotationStatus,
+    kms_actions.EnableKeyRotation, kms_actions.EnableKey, kms_actions.DisableKey, kms_actions.ListResourceTags,
+    kms_actions.TagResource, kms_actions.UntagResource, kms_actions.UpdateKeyDescription,
+    kms_actions.ScheduleKeyDeletion, kms_actions.CancelKeyDeletion, kms_actions.CreateGrant,
+    kms_actions.ListGrants, kms_actions.RevokeGrant, kms_actions.Encrypt, kms_actions.Decrypt,
+    kms_actions.ReEncryptFrom, kms_actions.ReEncryptTo, kms_actions.GenerateDataKey,
+    kms_actions.GenerateDataKeyWithoutPlaintext,
+)
+
+
+@dataclass(frozen=True)
+class StorageProps:
+    """Inputs of the storage blueprint."""
+
+    input_bucket: str
+    output_bucket: str
+    artifact_bucket: str
+    encryption: str = "s3"  # "s3" or "kms"
+    versioning: bool = True
+    input_expiration_days: int | None = None
+    output_expiration_days: int | None = None
+    noncurrent_expiration_days: int = 30
+    abort_multipart_days: int = 7
+    artifact_readers: tuple[str, ...] = ()
+
+
+def _encryption(props: StorageProps, key: kms.Key | None) -> s3.BucketEncryption:
+    if key is None:
+        default = s3.ServerSideEncryptionByDefault(SSEAlgorithm="AES256")
+        return s3.BucketEncryption(ServerSideEncryptionConfiguration=[
+            s3.ServerSideEncryptionRule(ServerSideEncryptionByDefault=default)])
+    default = s3.ServerSideEncryptionByDefault(SSEAlgorithm="aws:kms", KMSMasterKeyID=GetAtt(key, "Arn"))
+    return s3.BucketEncryption(ServerSideEncryptionConfiguration=[
+        s3.ServerSideEncryptionRule(ServerSideEncryptionByDefault=default, BucketKeyEnabled=True)])
+
+
+def _lifecycle(props: StorageProps, expiration_days: int | None) -> s3.LifecycleConfiguration:
+    rules = [
+        s3.LifecycleRule(Id="AbortIncompleteMultipartUploads", Status="Enabled", Prefix="",
+                         AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(
+                             DaysAfterInitiation=props.abort_multipart_days)),
+        s3.LifecycleRule(Id="ExpireNoncurrentVersions", Status="Enabled", Prefix="",
+                         NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(
+                             NoncurrentDays=props.noncurrent_expiration_days)),
+    ]
+    if expiration_days:
+        rules.append(s3.LifecycleRule(Id="ExpireObjects", Status="Enabled", Prefix="",
+                                      ExpirationInDays=expiration_days))
+    return s3.LifecycleConfiguration(Rules=rules)
+
+
+def _bucket(template: Template, logical: str, name: str, props: StorageProps, key: kms.Key | None,
+            versioned: bool, expiration_days: int | None) -> s3.Bucket:
+    bucket = s3.Bucket(
+        logical, BucketName=name, BucketEncryption=_encryption(props, key),
+        PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
+            BlockPublicAcls=True, BlockPublicPolicy=True, IgnorePublicAcls=True, RestrictPublicBuckets=True),
+        OwnershipControls=s3.OwnershipControls(Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]),
+        VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled" if versioned else "Suspended"),
+        LifecycleConfiguration=_lifecycle(props, expiration_days))
+    return template.add_resource(retain(bucket))
+
+
+def _tls_only(bucket: s3.Bucket) -> Statement:
+    # A Deny on every S3 action is the documented TLS-only pattern; it narrows access, it grants nothing.
+    return Statement(Sid="DenyInsecureTransport", Effect=Deny, Principal=Principal("*"),
+                     Action=[s3_actions.Action("*")],
+                     Resource=[GetAtt(bucket, "Arn"), objects_of(GetAtt(bucket, "Arn"))],
+                     Condition=Condition(Bool({"aws:SecureTransport": "false"})))
+
+
+def _readers_statement(bucket: s3.Bucket, readers: tuple[str, ...]) -> list[Statement]:
+    principals = [f"arn:aws:iam::{account}:root" for account in readers]
+    arn = GetAtt(bucket, "Arn")
+    return [Statement(Sid="CrossAccountReadObjects", Effect=Allow, Principal=Principal("AWS", principals),
+                      Action=list(S3_READ), Resource=[objects_of(arn)]),
+            Statement(Sid="CrossAccountList", Effect=Allow, Principal=Principal("AWS", principals),
+                      Action=list(S3_LIST), Resource=[arn])]
+
+
+def _key(template: Template, props: StorageProps) -> kms.Key:
+    statements = [Statement(Sid="AccountAdministers", Effect=Allow,
+                            Principal=Principal("AWS", [Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")]),
+                            Action=list(KEY_ADMIN_ACTIONS), Resource=["*"])]
+    if props.artifact_readers:
+        statements.append(Statement(
+            Sid="CrossAccountDecrypt", Effect=Allow,
+            Principal=Principal("AWS", [f"arn:aws:iam::{a}:root" for a in props.artifact_readers]),
+            Action=[kms_actions.Decrypt, kms_actions.DescribeKey], Resource=["*"]))
+    key = kms.Key("DataKey", Description="dsplatform data buckets", EnableKeyRotation=True,
+                  KeyPolicy=PolicyDocument(Version="2012-10-17", Statement=statements))
+    return template.add_resource(retain(key))
+
+
+def build(props: StorageProps) -> Template:
+    """Render the storage template."""
+    template = new_template("storage (input, output and artifact buckets)")
+    key = _key(template, props) if props.encryption == "kms" else None
+    buckets = {
+        "Input": _bucket(template, "InputBucket", props.input_bucket, props, key, props.versioning,
+                         props.input_expiration_days),
+        "Output": _bucket(template, "OutputBucket", props.output_bucket, props, key, props.versioning,
+                          props.output_expiration_days),
+        "Artifact": _bucket(template, "ArtifactBucket", props.artifact_bucket, props, key, True, None),
+    }
+    for label, bucket in buckets.items():
+        statements = [_tls_only(bucket)]
+        if label == "Artifact" and props.artifact_readers:
+            statements += _readers_statement(bucket, props.artifact_readers)
+        template.add_resource(s3.BucketPolicy(
+            f"{label}BucketPolicy", Bucket=Ref(bucket),
+            PolicyDocument=PolicyDocument(Version="2012-10-17", Statement=statements)))
+        add_output(template, f"{label}BucketName", Ref(bucket), f"{label.lower()} bucket name")
+        add_output(template, f"{label}BucketArn", GetAtt(bucket, "Arn"), f"{label.lower()} bucket ARN")
+    if key is not None:
+        add_output(template, "DataKeyArn", GetAtt(key, "Arn"), "KMS key encrypting the data buckets")
+    return template
+

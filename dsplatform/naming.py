@@ -1,0 +1,175 @@
+"""Every physical name of the platform, made in one place and checked against AWS's naming rules.
+
+Account-scoped names (ECR repository, cluster, state machine, log group, SSM prefix, topic, rule, alarms)
+get an environment suffix when two environments share an account (``EnvironmentConfig.qualify_names``);
+bucket names are global, so they always carry environment, account and region.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+
+from dsplatform.errors import NamingError
+
+JOB = "preprocessing"  # the one batch job of the platform so far; its image source is containers/preprocessing
+
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_ECR_RE = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
+_STACK_RE = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
+_SIMPLE_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+_RULE_RE = re.compile(r"^[.\-_A-Za-z0-9]{1,64}$")
+_LOG_GROUP_RE = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
+_SSM_RE = re.compile(r"^/[A-Za-z0-9_.\-/]+/$")
+
+
+def check_bucket_name(name: str) -> str:
+    """Return ``name`` if it is a valid S3 bucket name; raise NamingError saying which rule it breaks."""
+    if not 3 <= len(name) <= 63:
+        raise NamingError("S3 bucket", name, f"must be 3-63 characters long, is {len(name)}")
+    if not _BUCKET_RE.fullmatch(name):
+        raise NamingError("S3 bucket", name, "use lowercase letters, digits, '.' and '-', starting and ending "
+                          "with a letter or digit")
+    if ".." in name or ".-" in name or "-." in name:
+        raise NamingError("S3 bucket", name, "must not contain '..', '.-' or '-.'")
+    try:
+        ipaddress.IPv4Address(name)
+    except ValueError:
+        pass
+    else:
+        raise NamingError("S3 bucket", name, "must not look like an IP address")
+    for prefix in ("xn--", "sthree-", "amzn-s3-demo-"):
+        if name.startswith(prefix):
+            raise NamingError("S3 bucket", name, f"must not start with {prefix!r}")
+    for suffix in ("-s3alias", "--ol-s3", "--x-s3", ".mrap"):
+        if name.endswith(suffix):
+            raise NamingError("S3 bucket", name, f"must not end with {suffix!r}")
+    return name
+
+
+def _check(kind: str, name: str, pattern: re.Pattern[str], max_len: int, rule: str) -> str:
+    if not name or len(name) > max_len:
+        raise NamingError(kind, name, f"must be 1-{max_len} characters long, is {len(name)}")
+    if not pattern.fullmatch(name):
+        raise NamingError(kind, name, rule)
+    return name
+
+
+@dataclass(frozen=True)
+class Names:
+    """The physical names of one environment; build with ``Names.for_environment(env, project)``."""
+
+    project: str
+    env: str
+    account_id: str
+    region: str
+    qualify: bool
+
+    @classmethod
+    def for_environment(cls, env: object, project: str = "ds") -> Names:
+        """Names for an ``EnvironmentConfig`` (duck-typed: name, account_id, region, qualify_names)."""
+        return cls(project=project, env=env.name, account_id=env.account_id,  # type: ignore[attr-defined]
+                   region=env.region, qualify=bool(env.qualify_names))  # type: ignore[attr-defined]
+
+    def _scoped(self, base: str, sep: str = "-") -> str:
+        return f"{base}{sep}{self.env}" if self.qualify else base
+
+    # Global names: always fully qualified.
+    def bucket(self, kind: str) -> str:
+        """S3 bucket ``{project}-{kind}-{env}-{account}-{region}``, e.g. ds-input-dev-111111111111-us-east-1."""
+        return check_bucket_name(f"{self.project}-{kind}-{self.env}-{self.account_id}-{self.region}")
+
+    @property
+    def input_bucket(self) -> str:
+        """Bucket holding the job's input data."""
+        return self.bucket("input")
+
+    @property
+    def output_bucket(self) -> str:
+        """Bucket receiving processed results."""
+        return self.bucket("output")
+
+    @property
+    def artifact_bucket(self) -> str:
+        """Bucket holding models, scripts and packages."""
+        return self.bucket("artifacts")
+
+    # Account-scoped names.
+    def stack(self, component: str) -> str:
+        """CloudFormation stack of a component: ``{project}-{env}-{component}``."""
+        return _check("stack", f"{self.project}-{self.env}-{component}", _STACK_RE, 128,
+                      "use letters, digits and '-', starting with a letter")
+
+    @property
+    def ecr_repository(self) -> str:
+        """ECR repository of the job image."""
+        return _check("ECR repository", self._scoped(f"{self.project}-{JOB}"), _ECR_RE, 256,
+                      "use lowercase letters, digits and . _ - / separators")
+
+    @property
+    def cluster(self) -> str:
+        """ECS cluster that runs the job."""
+        return _check("ECS cluster", self._scoped(f"{self.project}-processing-cluster"), _SIMPLE_RE, 255,
+                      "use letters, digits, '-' and '_'")
+
+    @property
+    def task_family(self) -> str:
+        """Task definition family."""
+        return _check("task family", self._scoped(f"{self.project}-{JOB}"), _SIMPLE_RE, 255,
+                      "use letters, digits, '-' and '_'")
+
+    @property
+    def container(self) -> str:
+        """Container name inside the task definition (also the awslogs stream prefix)."""
+        return JOB
+
+    @property
+    def state_machine(self) -> str:
+        """Step Functions state machine."""
+        return _check("state machine", self._scoped(f"{self.project}-{JOB}-pipeline"), _SIMPLE_RE, 80,
+                      "use letters, digits, '-' and '_'")
+
+    @property
+    def log_group(self) -> str:
+        """CloudWatch log group of the job."""
+        return _check("log group", self._scoped(f"/ecs/{self.project}-{JOB}"), _LOG_GROUP_RE, 512,
+                      "use letters, digits and . - _ / #")
+
+    @property
+    def ssm_prefix(self) -> str:
+        """SSM Parameter Store prefix of the job's configuration, with leading and trailing '/'."""
+        prefix = f"/{self.project}/{self.env}/{JOB}/" if self.qualify else f"/{self.project}/{JOB}/"
+        return _check("SSM prefix", prefix, _SSM_RE, 900, "use letters, digits and _ . - between slashes")
+
+    def ssm_parameter(self, key: str) -> str:
+        """Full name of one SSM parameter under the prefix, e.g. /ds/preprocessing/input-bucket."""
+        return self.ssm_prefix + key
+
+    @property
+    def alert_topic(self) -> str:
+        """SNS topic for failures and alarms."""
+        return _check("SNS topic", self._scoped(f"{self.project}-{JOB}-alerts"), _SIMPLE_RE, 256,
+                      "use letters, digits, '-' and '_'")
+
+    @property
+    def schedule_rule(self) -> str:
+        """EventBridge rule that starts the pipeline."""
+        return _check("EventBridge rule", self._scoped(f"{self.project}-{JOB}-schedule"), _RULE_RE, 64,
+                      "use letters, digits and . - _ (up to 64)")
+
+    def alarm(self, metric: str) -> str:
+        """CloudWatch alarm on one state-machine metric, e.g. ds-preprocessing-ExecutionsFailed."""
+        return _check("alarm", self._scoped(f"{self.project}-{JOB}-{metric}"), _SIMPLE_RE, 255,
+                      "use letters, digits, '-' and '_'")
+
+    @property
+    def dashboard(self) -> str:
+        """CloudWatch dashboard."""
+        return _check("dashboard", self._scoped(f"{self.project}-{JOB}"), _SIMPLE_RE, 255,
+                      "use letters, digits, '-' and '_'")
+
+    @property
+    def lock_parameter(self) -> str:
+        """SSM parameter that holds the deploy lock of this environment."""
+        return f"/dsplatform/locks/{self.project}-{self.env}"

@@ -1,0 +1,90 @@
+"""Synthesis: config -> props -> templates -> a Plan, and templates written to ``build/<env>/<stack>.json``.
+
+Output is deterministic: the same config gives byte-identical files (sorted keys, fixed indentation).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dsplatform.components import COMPONENTS, Context
+from dsplatform.config import ProjectConfig, load_config
+from dsplatform.naming import Names
+from dsplatform.stackspec import Plan, StackSpec, Target
+
+LOCALSTACK_URL_ENV = "DSPLATFORM_LOCALSTACK_URL"
+
+
+def template_json(template: dict[str, Any]) -> str:
+    """The canonical text of a template: sorted keys, two-space indent, trailing newline."""
+    return json.dumps(template, sort_keys=True, indent=2) + "\n"
+
+
+def make_target(project: ProjectConfig, env_name: str, target: str | None = None) -> Target:
+    """The deploy target of one environment (``target`` overrides the configured one)."""
+    env = project.environment(env_name, target)
+    endpoint = os.environ.get(LOCALSTACK_URL_ENV) or project.localstack.endpoint_url
+    return Target(env=env.name, account_id=env.account_id, region=env.region, kind=env.target,
+                  endpoint_url=endpoint if env.target == "localstack" else None,
+                  profile=env.profile if env.target == "aws" else None,
+                  deploy_role_arn=env.deploy_role_arn if env.target == "aws" else None,
+                  protected=env.is_protected)
+
+
+def plan_from_config(project: ProjectConfig, env_name: str, target: str | None = None) -> Plan:
+    """Render every component of one environment into a Plan."""
+    env = project.environment(env_name, target)
+    names = Names.for_environment(env, project.project.name)
+    ctx = Context(project=project, env=env, names=names)
+    stacks = []
+    for comp in COMPONENTS:
+        template = comp.build(comp.props(ctx)).to_dict()
+        tags = {**project.project.tags, "dsplatform:project": project.project.name,
+                "dsplatform:env": env.name, "dsplatform:component": comp.name}
+        stacks.append(StackSpec(
+            name=names.stack(comp.name), component=comp.name, template=template,
+            depends_on=tuple(names.stack(dep) for dep in comp.depends_on), tags=tags,
+            termination_protection=env.is_protected))
+    return Plan(target=make_target(project, env_name, target), stacks=tuple(stacks))
+
+
+def build_plan(env: str, config_path: str | None = None, target: str | None = None) -> Plan:
+    """Load the config and render environment ``env`` into a Plan."""
+    return plan_from_config(load_config(config_path), env, target)
+
+
+def templates_for(env: str, config_path: str | None = None, target: str | None = None) -> dict[str, dict[str, Any]]:
+    """Stack name -> rendered template of one environment."""
+    return {spec.name: spec.template for spec in build_plan(env, config_path, target).stacks}
+
+
+@dataclass(frozen=True)
+class SynthResult:
+    """What ``write_templates`` wrote: one file and resource count per stack."""
+
+    env: str
+    files: dict[str, Path]
+    resource_counts: dict[str, int]
+
+
+def write_templates(plan: Plan, out_dir: Path) -> SynthResult:
+    """Write one JSON file per stack to ``out_dir/<env>/`` and remove files of stacks that no longer exist."""
+    folder = out_dir / plan.target.env
+    folder.mkdir(parents=True, exist_ok=True)
+    files, counts = {}, {}
+    for spec in plan.stacks:
+        path = folder / f"{spec.name}.json"
+        text = template_json(spec.template)
+        # Rewrite only on change, so file times (and lint caches keyed on content) stay stable.
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+        files[spec.name] = path
+        counts[spec.name] = len(spec.template.get("Resources", {}))
+    for stale in folder.glob("*.json"):
+        if stale.stem not in files:
+            stale.unlink()
+    return SynthResult(env=plan.target.env, files=files, resource_counts=counts)

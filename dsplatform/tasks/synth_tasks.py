@@ -1,0 +1,54 @@
+"""Tasks ``synth`` and ``lint``: render templates to build/ and check them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from invoke import task
+from invoke.exceptions import Exit
+
+from dsplatform.tasks._cli import env_names, user_errors
+
+BUILD = Path("build")
+
+
+@task(help={"env": "environment(s), comma-separated, or 'all'", "config": "config file (default: dsplatform.yml)",
+            "target": "rehearse on another target: localstack or aws", "quiet": "print nothing but errors"})
+@user_errors
+def synth(c, env="dev", config=None, target=None, quiet=False):
+    """Render every stack of an environment to build/<env>/<stack>.json (deterministic)."""
+    from dsplatform.config import load_config
+    from dsplatform.synth import plan_from_config, write_templates
+
+    project = load_config(config)
+    names = sorted(project.environments) if env == "all" else env_names(env)
+    for name in names:
+        result = write_templates(plan_from_config(project, name, target), BUILD)
+        if not quiet:
+            from dsplatform.console import print_synth
+
+            print_synth(result)
+
+
+@task(help={"env": "environment(s), comma-separated, or 'all'", "config": "config file (default: dsplatform.yml)",
+            "target": "rehearse on another target: localstack or aws"})
+@user_errors
+def lint(c, env="dev", config=None, target=None):
+    """cfn-lint (cached by template hash) and the platform's policy rules on an environment's templates."""
+    from dsplatform.config import load_config
+    from dsplatform.console import print_lint
+    from dsplatform.lint.run import lint_plan
+    from dsplatform.synth import plan_from_config, write_templates
+
+    project = load_config(config)
+    names = sorted(project.environments) if env == "all" else env_names(env)
+    failed = []
+    for name in names:
+        plan = plan_from_config(project, name, target)
+        write_templates(plan, BUILD)
+        report = lint_plan(plan, BUILD / ".lint-cache")
+        print_lint(report)
+        if not report.ok:
+            failed.append(name)
+    if failed:
+        raise Exit(f"error: lint failed for {', '.join(failed)}; fix the findings above", code=1)
