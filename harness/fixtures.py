@@ -144,10 +144,7 @@ def _deploy(plan: Any, clients: Any) -> set[str]:
     from dsplatform.deployer import DeployOptions, deploy
 
     before = _existing_stacks(plan, clients)
-    result = deploy(plan, clients, DeployOptions())
-    if not result.ok:
-        failed = [name for name, r in result.stacks.items() if r.status and "FAILED" in str(r.status).upper()]
-        pytest.fail(f"deploy of {plan.target.env} failed (stacks: {', '.join(failed) or 'see deployer output'})")
+    deploy(plan, clients, DeployOptions()).raise_for_failure()
     return {spec.name for spec in plan.stacks} - before
 
 

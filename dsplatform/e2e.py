@@ -1,0 +1,231 @@
+"""`invoke e2e`: start LocalStack if needed, deploy, push the image, run the scenarios, report, tear down."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from dsplatform.errors import DsPlatformError, UsageError
+from dsplatform.scenarios import REPO_ROOT, ScenarioRun, run_scenarios
+
+REPORTS_DIR = REPO_ROOT / "build" / "reports"
+
+
+@dataclass
+class E2EResult:
+    """What an e2e run did: stage timings, scenario outcomes, report paths and the promotion record."""
+
+    env: str
+    target: str
+    ok: bool = False
+    exit_code: int = 1
+    stages: dict[str, float] = field(default_factory=dict)
+    passed: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    junit_path: Path | None = None
+    html_path: Path | None = None
+    record_key: str = ""
+    image_digest: str = ""
+    localstack_reused: bool | None = None
+    torn_down: bool = False
+
+    def summary(self) -> str:
+        """A few lines for the terminal."""
+        verdict = "PASSED" if self.ok else "FAILED"
+        stages = ", ".join(f"{k} {v:.1f}s" for k, v in self.stages.items())
+        lines = [f"e2e {self.env} on {self.target}: {verdict} ({len(self.passed)} passed, {len(self.failed)} failed, "
+                 f"{len(self.skipped)} skipped)", f"stages: {stages}"]
+        lines += [f"failed: {name}" for name in self.failed]
+        lines += [f"error: {err}" for err in self.errors]
+        if self.html_path:
+            lines.append(f"report: {self.html_path} (JUnit: {self.junit_path})")
+        if self.record_key:
+            lines.append(f"promotion record: {self.record_key}")
+        return "\n".join(lines)
+
+
+@contextmanager
+def _stage(result: E2EResult, name: str) -> Iterator[None]:
+    began = time.monotonic()
+    try:
+        yield
+    finally:
+        result.stages[name] = result.stages.get(name, 0.0) + time.monotonic() - began
+
+
+def ensure_localstack(endpoint_url: str) -> bool:
+    """Start (or reuse) LocalStack on the endpoint's port; return True when an instance was reused."""
+    from dsplatform.localstack import LocalStackSettings, start
+
+    parsed = urlparse(endpoint_url)
+    instance = start(LocalStackSettings(host=parsed.hostname or "127.0.0.1", port=parsed.port or 4566))
+    return bool(instance.reused)
+
+
+def run_e2e(
+    env: str = "dev",
+    target: str | None = "localstack",
+    keep: bool = False,
+    config_path: str | None = None,
+    *,
+    reuse: bool = False,
+    markers: str | None = None,
+    reports_dir: Path = REPORTS_DIR,
+    stream: bool = True,
+) -> E2EResult:
+    """Run the whole end-to-end check of ``env`` and return what happened (``ok`` False on any failure)."""
+    from dsplatform.synth import build_plan
+
+    plan = build_plan(env, config_path, target)
+    result = E2EResult(env=env, target=plan.target.kind)
+    if plan.target.protected and not reuse:
+        raise UsageError(f"environment {env!r} is protected: e2e does not deploy it; use `invoke promote --to {env}` "
+                         f"or `invoke e2e --env {env} --reuse` to check it as deployed")
+    if plan.target.kind == "localstack":
+        from dsplatform.deployer.clients import localstack_endpoint
+
+        with _stage(result, "localstack"):
+            result.localstack_reused = ensure_localstack(localstack_endpoint(plan.target))
+    with _stage(result, "synth"):
+        plan = build_plan(env, config_path, target)  # timed on its own: the first call also loaded the config
+    from dsplatform.deployer import ClientFactory
+
+    clients = ClientFactory(plan.target)
+    created: set[str] = set()
+    run: ScenarioRun | None = None
+    image: Any = None
+    try:
+        caller = clients.verify_account()
+        if not reuse:
+            with _stage(result, "deploy"):
+                created = _deploy(plan, clients)
+        outputs = _outputs(plan, clients)
+        with _stage(result, "image"):
+            image = _push_image(clients, outputs, env)
+            result.image_digest = image.digest
+        with _stage(result, "scenarios"):
+            run = run_scenarios(env, plan.target.kind, config_path, reports_dir, reuse=True, keep=True,
+                                markers=markers, stream=stream)
+        result.passed, result.failed, result.skipped = run.passed, run.failed, run.skipped
+        result.ok = run.ok
+        if not run.ok and not run.failed:
+            result.errors.append(f"pytest exited {run.exit_code} with no scenario failure recorded")
+        if result.ok and not reuse:
+            with _stage(result, "record"):
+                result.record_key = _write_record(plan, clients, outputs, image, run, caller, config_path)
+    except DsPlatformError as err:
+        result.errors.append(str(err))
+        result.ok = False
+    finally:
+        if created and not keep:
+            with _stage(result, "teardown"):
+                result.torn_down = _teardown(plan, clients, created, result.errors)
+        _split_scenario_time(result, run)
+        with _stage(result, "report"):
+            _write_reports(result, plan, run, reports_dir)
+    result.exit_code = 0 if result.ok and not result.errors else 1
+    result.ok = result.exit_code == 0
+    return result
+
+
+def _deploy(plan: Any, clients: Any) -> set[str]:
+    from dsplatform.deployer import DeployOptions, deploy
+    from dsplatform.promotion.record import deployed_hashes
+
+    before = set(deployed_hashes(clients.client("cloudformation"), plan))
+    deploy(plan, clients, DeployOptions()).raise_for_failure()
+    return {spec.name for spec in plan.stacks} - before
+
+
+def _outputs(plan: Any, clients: Any) -> Any:
+    from dsplatform.deployer import read_outputs
+    from harness.platform import platform_from_outputs
+
+    return platform_from_outputs(plan.target.env, plan.target.account_id, plan.target.region,
+                                 read_outputs(plan, clients))
+
+
+def _push_image(clients: Any, platform: Any, env: str) -> Any:
+    from dsplatform.jobimage import push_job_image
+
+    return push_job_image(clients, platform.task_definition_arn, platform.container_name, REPO_ROOT)
+
+
+def _write_record(plan: Any, clients: Any, platform: Any, image: Any, run: ScenarioRun, caller: str,
+                  config_path: str | None) -> str:
+    from dsplatform.config import load_config
+    from dsplatform.promotion import record as rec
+    from dsplatform.promotion.store import put_record
+
+    envs = sorted(load_config(config_path).environments)
+    renderings = rec.render_all(envs, config_path, plan.target.kind)
+    renderings[plan.target.env] = rec.render(plan)
+    record = rec.Record(
+        kind="e2e", env=plan.target.env, account_id=plan.target.account_id, created_at=rec.now(),
+        who=rec.who(caller),
+        image=rec.ImageEvidence(image.repository, image.tag, image.digest, image.source_digest),
+        scenarios=tuple(run.passed), renderings=renderings,
+        deployed_hashes=rec.deployed_hashes(clients.client("cloudformation"), plan), passed=True,
+    )
+    key = put_record(clients.client("s3"), platform.artifact_bucket, record)
+    return f"s3://{platform.artifact_bucket}/{key}"
+
+
+def _teardown(plan: Any, clients: Any, created: set[str], errors: list[str]) -> bool:
+    """Destroy the environment when this run created all of it; never a protected one."""
+    if plan.target.protected or created != {spec.name for spec in plan.stacks}:
+        # Some stacks pre-existed (someone's environment): removing only ours could strand theirs.
+        return False
+    from dsplatform.deployer import destroy
+
+    try:
+        outcome = destroy(plan, clients, purge_data=False)
+    except DsPlatformError as err:
+        errors.append(f"teardown: {err}")
+        return False
+    if not outcome.ok:
+        errors.append("teardown: " + ", ".join(f"{r.name} {r.outcome.value}: {r.reason}" for r in outcome.failures))
+    return bool(outcome.ok)
+
+
+def _split_scenario_time(result: E2EResult, run: ScenarioRun | None) -> None:
+    """Split the pytest stage into the pipeline run (executions) and the checks around it."""
+    total = result.stages.pop("scenarios", 0.0)
+    if run is None:
+        return
+    result.stages["pipeline run"] = run.pipeline_seconds
+    result.stages["checks"] = max(total - run.pipeline_seconds, 0.0)
+
+
+def _write_reports(result: E2EResult, plan: Any, run: ScenarioRun | None, reports_dir: Path) -> None:
+    from dsplatform.report.html import render_report
+
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    fidelity = _fidelity_html(plan) if plan.target.kind == "localstack" else ""
+    summary = {"environment": result.env, "target": result.target, "passed": len(result.passed),
+               "failed": len(result.failed), "skipped": len(result.skipped),
+               "errors": "; ".join(result.errors) or "none", "image digest": result.image_digest or "-",
+               "promotion record": result.record_key or "-"}
+    page = render_report(f"dsplatform e2e: {result.env} on {result.target}", dict(result.stages),
+                         run.scenarios if run else [], fidelity, summary)
+    result.html_path = reports_dir / "e2e.html"
+    result.html_path.write_text(page)
+    junit = reports_dir / "junit.xml"
+    result.junit_path = junit if junit.is_file() else None
+
+
+def _fidelity_html(plan: Any) -> str:
+    try:
+        from dsplatform.localstack.coverage import fidelity_report
+
+        return str(fidelity_report({s.name: s.template for s in plan.stacks}).to_html())
+    except (ImportError, DsPlatformError) as err:
+        return f"<p>fidelity report unavailable: {type(err).__name__}: {err}</p>"
+

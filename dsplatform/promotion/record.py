@@ -1,0 +1,173 @@
+"""Promotion evidence: what exactly passed (template and parameter hashes, image), when, and by whom."""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import socket
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from dsplatform.stackspec import Plan
+
+SCHEMA_VERSION = 1
+
+
+def sha256_json(value: Any) -> str:
+    """SHA-256 of canonical JSON (sorted keys, no whitespace)."""
+    raw = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class StackHash:
+    """One stack's identity: hashes of its rendered template and of its literal parameters."""
+
+    stack: str
+    component: str
+    template_sha256: str
+    parameters_sha256: str
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """Every stack of one environment as rendered from the tested checkout (``error`` if it did not render)."""
+
+    env: str
+    target_kind: str
+    stacks: dict[str, StackHash] = field(default_factory=dict)  # component -> hash
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class ImageEvidence:
+    """The job image: repository, tag, the digest ECR reported, and the digest of its source folder."""
+
+    repository: str
+    tag: str
+    digest: str
+    source_digest: str
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who produced a record: the STS caller ARN, the local user and host."""
+
+    caller_arn: str
+    local_user: str
+    host: str
+
+
+@dataclass(frozen=True)
+class Record:
+    """A record in an environment's account: an e2e pass (``kind="e2e"``) or a promotion (``"promotion"``)."""
+
+    kind: str
+    env: str
+    account_id: str
+    created_at: str
+    who: Who
+    image: ImageEvidence
+    scenarios: tuple[str, ...]
+    renderings: dict[str, Rendering]  # env -> how the tested checkout renders it
+    deployed_hashes: dict[str, str] = field(default_factory=dict)  # stack -> deployed content-hash tag
+    source: dict[str, str] = field(default_factory=dict)  # promotion: from env, record key
+    passed: bool = True
+    version: int = SCHEMA_VERSION
+
+    @property
+    def id(self) -> str:
+        """A sortable id: creation time plus a short hash of the content."""
+        stamp = self.created_at.replace(":", "").replace("-", "")
+        return f"{stamp}-{sha256_json(self.to_dict())[:8]}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data."""
+        return asdict(self)
+
+    def to_json(self) -> str:
+        """Indented JSON text."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Record:
+        """Rebuild a record read from the store."""
+        renderings = {
+            env: Rendering(
+                env=r["env"],
+                target_kind=r["target_kind"],
+                stacks={c: StackHash(**h) for c, h in r.get("stacks", {}).items()},
+                error=r.get("error", ""),
+            )
+            for env, r in data.get("renderings", {}).items()
+        }
+        return cls(
+            kind=data["kind"],
+            env=data["env"],
+            account_id=data["account_id"],
+            created_at=data["created_at"],
+            who=Who(**data["who"]),
+            image=ImageEvidence(**data["image"]),
+            scenarios=tuple(data.get("scenarios", ())),
+            renderings=renderings,
+            deployed_hashes=dict(data.get("deployed_hashes", {})),
+            source=dict(data.get("source", {})),
+            passed=bool(data.get("passed", False)),
+            version=int(data.get("version", 0)),
+        )
+
+
+def render(plan: Plan) -> Rendering:
+    """Hash every stack of a plan (component-keyed, so environments can be compared)."""
+    stacks = {
+        spec.component: StackHash(
+            stack=spec.name,
+            component=spec.component,
+            template_sha256=sha256_json(spec.template),
+            parameters_sha256=sha256_json(spec.parameters),
+        )
+        for spec in plan.stacks
+    }
+    return Rendering(env=plan.target.env, target_kind=plan.target.kind, stacks=stacks)
+
+
+def render_all(envs: list[str], config_path: str | None, target: str | None) -> dict[str, Rendering]:
+    """Render every configured environment from the current checkout; a failure is kept as ``error``."""
+    from dsplatform.errors import DsPlatformError
+    from dsplatform.synth import build_plan
+
+    out: dict[str, Rendering] = {}
+    for env in envs:
+        try:
+            out[env] = render(build_plan(env, config_path, target))
+        except DsPlatformError as err:
+            out[env] = Rendering(env=env, target_kind=target or "", error=str(err).splitlines()[0])
+    return out
+
+
+def who(caller_arn: str) -> Who:
+    """The current actor."""
+    try:
+        user = getpass.getuser()
+    except OSError:  # no login name (some CI containers)
+        user = "unknown"
+    return Who(caller_arn=caller_arn, local_user=user, host=socket.gethostname())
+
+
+def now() -> str:
+    """UTC timestamp in ISO 8601 (seconds)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def deployed_hashes(cfn_client: Any, plan: Plan) -> dict[str, str]:
+    """The deployer's content-hash tag of each deployed stack of the plan (what is really deployed)."""
+    wanted = {spec.name for spec in plan.stacks}
+    found: dict[str, str] = {}
+    for page in cfn_client.get_paginator("describe_stacks").paginate():
+        for stack in page.get("Stacks", []):
+            if stack["StackName"] in wanted:
+                tags = {t["Key"]: t["Value"] for t in stack.get("Tags", [])}
+                found[stack["StackName"]] = tags.get("dsplatform:content-hash", "")
+    return found

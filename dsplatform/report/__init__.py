@@ -1,0 +1,1 @@
+"""Readable reports of an e2e run (HTML)."""
