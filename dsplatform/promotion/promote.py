@@ -1,0 +1,173 @@
+"""`invoke promote`: deploy what passed in one environment to the next, only with evidence, then smoke-test it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dsplatform.errors import DsPlatformError
+from dsplatform.promotion.compare import Verdict, find_evidence
+from dsplatform.promotion.record import (
+    ImageEvidence,
+    Record,
+    deployed_hashes,
+    now,
+    render,
+    who,
+)
+from dsplatform.promotion.store import list_records, put_record
+from dsplatform.scenarios import REPO_ROOT
+
+
+class PromotionRefused(DsPlatformError):
+    """No passing record vouches for what would be promoted; lists what changed."""
+
+    exit_code = 3
+
+    def __init__(self, from_env: str, to_env: str, problems: list[str]) -> None:
+        self.from_env, self.to_env, self.problems = from_env, to_env, problems
+        shown = "; ".join(problems[:6]) + (f"; and {len(problems) - 6} more" if len(problems) > 6 else "")
+        super().__init__(f"promotion {from_env} -> {to_env} refused: {shown}; "
+                         f"run `invoke e2e --env {from_env} --keep` on this checkout first")
+
+
+class PromotionAborted(DsPlatformError):
+    """The user declined the confirmation."""
+
+    exit_code = 4
+
+    def __init__(self, from_env: str, to_env: str) -> None:
+        super().__init__(f"promotion {from_env} -> {to_env} not confirmed; nothing deployed (use --yes in CI)")
+
+
+class SmokeFailed(DsPlatformError):
+    """The target was deployed but its smoke scenario failed; no promotion record was written."""
+
+    exit_code = 5
+
+    def __init__(self, to_env: str, failed: list[str], report: Path) -> None:
+        super().__init__(f"{to_env} deployed but the smoke scenario failed ({', '.join(failed) or 'no scenario ran'}); "
+                         f"see {report}; fix and re-run, or roll back with `invoke deploy --env {to_env}` from the "
+                         f"last promoted commit")
+
+
+@dataclass
+class PromotionResult:
+    """What a promotion did."""
+
+    from_env: str
+    to_env: str
+    evidence: str = ""
+    record_key: str = ""
+    image_digest: str = ""
+    smoke_passed: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The plans of both environments, the source's clients and the verdict on its records."""
+
+    source_plan: Any
+    target_plan: Any
+    source_clients: Any
+    bucket: str
+    verdict: Verdict
+
+
+def check_evidence(from_env: str, to_env: str, config_path: str | None = None,
+                   target: str | None = None) -> Evidence:
+    """Find the source's passing e2e record that vouches for the current checkout (no side effects)."""
+    from dsplatform.deployer import ClientFactory, read_outputs
+    from dsplatform.images import source_digest
+    from dsplatform.synth import build_plan
+
+    source_plan = build_plan(from_env, config_path, target)
+    target_plan = build_plan(to_env, config_path, target)
+    clients = ClientFactory(source_plan.target)
+    clients.verify_account()
+    storage = read_outputs(source_plan, clients).get(f"ds-{from_env}-storage", {})
+    bucket = storage.get("ArtifactBucketName")
+    if not bucket:
+        raise PromotionRefused(from_env, to_env, [f"{from_env} is not deployed, so it holds no evidence"])
+    records = list_records(clients.client("s3"), bucket, "e2e")
+    repository = records[0][1].image.repository if records else "ds-preprocessing"
+    digest = source_digest(REPO_ROOT / "containers" / repository.removeprefix("ds-"))
+    verdict = find_evidence(records, render(source_plan), render(target_plan), digest)
+    return Evidence(source_plan, target_plan, clients, bucket, verdict)
+
+
+def promote(
+    from_env: str,
+    to_env: str,
+    yes: bool = False,
+    config_path: str | None = None,
+    target: str | None = None,
+    confirm: Callable[[str], bool] | None = None,
+    reports_dir: Path | None = None,
+) -> PromotionResult:
+    """Refuse without evidence; else confirm, deploy ``to_env``, push the image, smoke-test, record."""
+    from dsplatform.deployer import ClientFactory, DeployOptions, deploy, read_outputs
+    from dsplatform.e2e import REPORTS_DIR, ensure_localstack
+    from dsplatform.jobimage import push_job_image
+    from dsplatform.scenarios import run_scenarios
+    from harness.platform import platform_from_outputs
+
+    probe = _probe_plan(to_env, config_path, target)
+    if probe.target.kind == "localstack":
+        from dsplatform.deployer.clients import localstack_endpoint
+
+        ensure_localstack(localstack_endpoint(probe.target))
+    evidence = check_evidence(from_env, to_env, config_path, target)
+    if not evidence.verdict.ok or evidence.verdict.record is None:
+        raise PromotionRefused(from_env, to_env, list(evidence.verdict.problems))
+    record: Record = evidence.verdict.record
+    evidence_uri = f"s3://{evidence.bucket}/{evidence.verdict.key}"
+    result = PromotionResult(from_env, to_env, evidence=evidence_uri)
+    plan = evidence.target_plan
+    question = (f"Promote {from_env} -> {to_env}: deploy {len(plan.stacks)} stacks to account "
+                f"{plan.target.account_id} ({plan.target.kind}) with image {record.image.digest[:19]}..., "
+                f"evidence {evidence_uri} ({len(record.scenarios)} scenarios passed {record.created_at} "
+                f"by {record.who.caller_arn})?")
+    if not yes and not (confirm or _ask)(question):
+        raise PromotionAborted(from_env, to_env)
+    clients = ClientFactory(plan.target)
+    caller = clients.verify_account()
+    deploy(plan, clients, DeployOptions()).raise_for_failure()
+    platform = platform_from_outputs(to_env, plan.target.account_id, plan.target.region, read_outputs(plan, clients))
+    image = push_job_image(clients, platform.task_definition_arn, platform.container_name, REPO_ROOT)
+    result.image_digest = image.digest
+    if image.digest != record.image.digest:
+        result.notes.append(f"pushed digest {image.digest} differs from the tested {record.image.digest} "
+                            f"(same source digest {image.source_digest})")
+    report = (reports_dir or REPORTS_DIR) / f"promote-{to_env}"
+    smoke = run_scenarios(to_env, plan.target.kind, config_path, report, reuse=True, keep=True, markers="smoke")
+    if not smoke.ok:
+        raise SmokeFailed(to_env, smoke.failed, report)
+    result.smoke_passed = smoke.passed
+    promotion = Record(
+        kind="promotion", env=to_env, account_id=plan.target.account_id, created_at=now(), who=who(caller),
+        image=ImageEvidence(image.repository, image.tag, image.digest, image.source_digest),
+        scenarios=tuple(smoke.passed),
+        renderings={to_env: render(plan), from_env: render(evidence.source_plan)},
+        deployed_hashes=deployed_hashes(clients.client("cloudformation"), plan),
+        source={"from_env": from_env, "evidence": evidence_uri}, passed=True,
+    )
+    key = put_record(clients.client("s3"), platform.artifact_bucket, promotion)
+    result.record_key = f"s3://{platform.artifact_bucket}/{key}"
+    return result
+
+
+def _probe_plan(env: str, config_path: str | None, target: str | None) -> Any:
+    from dsplatform.synth import build_plan
+
+    return build_plan(env, config_path, target)
+
+
+def _ask(question: str) -> bool:
+    try:
+        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+    except EOFError:  # no terminal (CI without --yes): the safe answer
+        return False
