@@ -11,7 +11,7 @@ import boto3
 from botocore.exceptions import ClientError, NoCredentialsError
 
 from ds_preprocessing import config as config_mod
-from ds_preprocessing import extensions, manifest, process
+from ds_preprocessing import extensions, manifest, process, reader
 from ds_preprocessing import model as model_mod
 from ds_preprocessing.errors import ConfigurationError, InputError, JobError
 from ds_preprocessing.logs import JsonLogger, StageTimer, utc_now
@@ -74,13 +74,15 @@ def _run(env: Mapping[str, str], s3: Any, ssm: Any, log: JsonLogger, block_size:
                 script = (transform, cfg.script_key)
                 log.info("script loaded", key=cfg.script_key, sha256=script_info.sha256)
         keys = process.OutputKeys.for_run(run_id)
+        where = f"s3://{cfg.input_bucket}/{cfg.input_key}"
+        with timer.stage("input"):
+            # The header is checked before cleanup: a bad input must not destroy a committed earlier run.
+            body = reader.peek(_open_input(s3, cfg, head), where)
         with timer.stage("cleanup"):
             deleted = _guard_output(lambda: manifest.delete_run_outputs(
                 s3, cfg.output_bucket, keys.manifest, [f"processed/{run_id}/", f"rejected/{run_id}/"]), cfg)
             log.info("previous outputs of this run id removed", deleted_objects=deleted)
         with timer.stage("process"):
-            body = _open_input(s3, cfg, head)
-            where = f"s3://{cfg.input_bucket}/{cfg.input_key}"
 
             def open_sink(key: str, content_type: str) -> MultipartWriter:
                 return MultipartWriter(s3, cfg.output_bucket, key, content_type)

@@ -71,6 +71,7 @@ class _Stage:
 
     def __exit__(self, *exc: object) -> None:
         elapsed = round(time.perf_counter() - self._t0, 3)
-        self.timer.durations[self.name] = elapsed
+        # A stage may be entered more than once (input: head, then header); its durations add up.
+        self.timer.durations[self.name] = round(self.timer.durations.get(self.name, 0.0) + elapsed, 3)
         if exc[0] is None:
             self.timer.logger.info(f"stage {self.name} done", duration_s=elapsed)

@@ -71,8 +71,17 @@ def read_header(source: Any, where: str) -> tuple[list[str], bytes]:
     return header, data
 
 
-def iter_chunks(source: BinaryIO | Any, where: str, block_size: int = DEFAULT_BLOCK_SIZE) -> Iterator[Chunk]:
-    """Yield chunks of ``source`` (bytes stream); raise InputError naming ``where`` if it is not a usable CSV."""
+@dataclass
+class Peeked:
+    """An input stream whose header was read and checked; ``prefix`` holds every byte consumed so far."""
+
+    source: Any
+    header: list[str]
+    prefix: bytes
+
+
+def peek(source: Any, where: str) -> Peeked:
+    """Read and check the header, so a bad input is refused before anything else happens to the run."""
     header, prefix = read_header(source, where)
     missing = schema.missing_columns(header)
     if missing:
@@ -80,6 +89,12 @@ def iter_chunks(source: BinaryIO | Any, where: str, block_size: int = DEFAULT_BL
             f"input {where} lacks required column(s) {', '.join(missing)} (header: {','.join(header)[:200]}); "
             f"the header must contain {','.join(schema.COLUMN_NAMES)}"
         )
+    return Peeked(source=source, header=header, prefix=prefix)
+
+
+def iter_chunks(source: Peeked | BinaryIO | Any, where: str, block_size: int = DEFAULT_BLOCK_SIZE) -> Iterator[Chunk]:
+    """Yield chunks of ``source`` (a bytes stream or a ``peek`` result); raise InputError naming ``where``."""
+    peeked = source if isinstance(source, Peeked) else peek(source, where)
     malformed: list[str] = []
 
     def on_invalid(row: Any) -> str:
@@ -89,7 +104,7 @@ def iter_chunks(source: BinaryIO | Any, where: str, block_size: int = DEFAULT_BL
 
     try:
         reader = pacsv.open_csv(
-            _Readable(source, prefix),
+            _Readable(peeked.source, peeked.prefix),
             read_options=pacsv.ReadOptions(block_size=block_size),
             parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(

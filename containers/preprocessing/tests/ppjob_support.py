@@ -1,4 +1,4 @@
-"""Fixtures: an in-process moto AWS with the platform's buckets, parameters, a trained model and sample input."""
+"""Shared test support: an in-process moto AWS with the platform's buckets, parameters, model and input."""
 
 from __future__ import annotations
 

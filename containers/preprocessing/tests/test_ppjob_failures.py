@@ -1,0 +1,77 @@
+"""Each failure class ends the job with its exit code and a one-line reason as the last log line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ppjob_support import ARTIFACT_BUCKET, MODEL_KEY, OUTPUT_BUCKET, PREFIX, Platform
+
+
+def _assert_failed(result: Any, code: int, *fragments: str) -> None:
+    assert result.code == code
+    last = result.last
+    assert last["level"] == "error" and last["exit_code"] == code
+    assert "\n" not in last["message"]
+    for fragment in fragments:
+        assert fragment in last["message"]
+
+
+@pytest.mark.parametrize("name", ["input-bucket", "model-key"])
+def test_missing_required_parameter_exits_2_naming_it(platform: Platform, run_job: Any, name: str) -> None:
+    platform.ssm.delete_parameter(Name=PREFIX + name)
+    _assert_failed(run_job(), 2, PREFIX + name)
+
+
+def test_invalid_run_id_exits_2(run_job: Any) -> None:
+    _assert_failed(run_job("bad/run id"), 2, "DS_RUN_ID", "bad/run id")
+
+
+def test_missing_output_bucket_exits_2(platform: Platform, run_job: Any) -> None:
+    platform.put_param("output-bucket", "ds-output-does-not-exist")
+    _assert_failed(run_job(), 2, "ds-output-does-not-exist")
+
+
+def test_missing_input_exits_3(platform: Platform, run_job: Any) -> None:
+    _assert_failed(run_job(input_key="raw/nope.csv"), 3, "raw/nope.csv", "does not exist")
+
+
+def test_input_without_required_columns_exits_3(platform: Platform, run_job: Any) -> None:
+    platform.put_input(b"id,value,category\n1,100,A\n2,200,B\n")
+    _assert_failed(run_job(), 3, "lacks required column(s) event_date, amount")
+
+
+def test_empty_input_exits_3(platform: Platform, run_job: Any) -> None:
+    platform.put_input(b"")
+    _assert_failed(run_job(), 3, "is empty")
+
+
+def test_tampered_model_exits_4_and_writes_nothing(platform: Platform, run_job: Any) -> None:
+    data = platform.get(MODEL_KEY, bucket=ARTIFACT_BUCKET)
+    meta = platform.s3.head_object(Bucket=ARTIFACT_BUCKET, Key=MODEL_KEY)["Metadata"]
+    tampered = data.replace(b"StandardScaler", b"StandardScalar", 1)
+    assert tampered != data
+    platform.s3.put_object(Bucket=ARTIFACT_BUCKET, Key=MODEL_KEY, Body=tampered, Metadata=meta)
+    _assert_failed(run_job(), 4, "failed its checksum", MODEL_KEY)
+    assert platform.keys(OUTPUT_BUCKET) == []
+
+
+def test_missing_model_exits_4(platform: Platform, run_job: Any) -> None:
+    platform.s3.delete_object(Bucket=ARTIFACT_BUCKET, Key=MODEL_KEY)
+    _assert_failed(run_job(), 4, "does not exist", "invoke model.train")
+
+
+def test_checksummed_non_pipeline_model_exits_4(platform: Platform, run_job: Any) -> None:
+    from ds_preprocessing import artifacts
+
+    artifacts.upload_artifact(platform.s3, ARTIFACT_BUCKET, MODEL_KEY, b"dummy model content")
+    _assert_failed(run_job(), 4, "could not be loaded")
+
+
+def test_bad_input_on_rerun_keeps_the_previous_run_committed(platform: Platform, run_job: Any) -> None:
+    assert run_job("r").code == 0
+    platform.put_input(b"id,value\n1,2\n")
+    _assert_failed(run_job("r"), 3)
+    # Input errors are found before cleanup, so the committed previous run stays intact and readable.
+    assert platform.manifest("r")["rows_read"] == 500
