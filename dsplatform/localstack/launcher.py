@@ -1,0 +1,206 @@
+"""Start, stop and inspect a host-mode LocalStack process, one per port, by recorded PID only."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dsplatform.localstack.errors import LocalStackError
+from dsplatform.localstack.imagesources import image_sources
+from dsplatform.localstack.settings import LocalStackSettings
+from dsplatform.localstack.venv import ensure_venv
+
+_POLL_SECONDS = 0.25
+
+
+@dataclass(frozen=True)
+class Instance:
+    """A running LocalStack: where it answers, its PID and log, and whether start() found it already running."""
+
+    endpoint_url: str
+    pid: int | None
+    port: int
+    log_path: Path
+    reused: bool
+
+
+@dataclass(frozen=True)
+class Status:
+    """What `status` reports: running or not, PID, version and each service's state, or why it's unhealthy."""
+
+    endpoint_url: str
+    port: int
+    pid: int | None
+    running: bool
+    healthy: bool
+    version: str | None
+    services: dict[str, str]
+    problem: str | None
+    log_path: Path
+
+
+def health(endpoint_url: str, timeout: float = 2.0) -> dict[str, Any] | None:
+    """GET /_localstack/health, or None if nothing (healthy) answers there."""
+    try:
+        with urllib.request.urlopen(f"{endpoint_url}/_localstack/health", timeout=timeout) as response:
+            body = json.loads(response.read())
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+    return body if isinstance(body, dict) and "services" in body else None
+
+
+def _read_state(settings: LocalStackSettings) -> dict[str, Any] | None:
+    try:
+        return json.loads(settings.pid_file.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (exited child not yet reaped) is not alive
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def log_tail(settings: LocalStackSettings, lines: int = 20) -> list[str]:
+    """The last lines of this port's LocalStack log."""
+    try:
+        return settings.log_path.read_text(errors="replace").splitlines()[-lines:]
+    except OSError:
+        return []
+
+
+def _environment(settings: LocalStackSettings) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "PYTHON"))}
+    env.update({
+        "GATEWAY_LISTEN": f"{settings.host}:{settings.port}",
+        "DNS_ADDRESS": "0",
+        "PERSISTENCE": "0",
+        "SKIP_SSL_CERT_DOWNLOAD": "1",
+        "DISABLE_EVENTS": "1",
+        "CFN_IGNORE_UNSUPPORTED_RESOURCE_TYPES": "0",  # unsupported types fail the stack instead of becoming mocks
+        "DSPLATFORM_CACHE_DIR": str(settings.cache_root),
+        "DSPLATFORM_IMAGE_SOURCES": json.dumps({k: str(v) for k, v in image_sources(settings.containers_path).items()}),
+        # Own data folder per port: instances on other ports must not share LocalStack's tmp state.
+        "LOCALSTACK_VOLUME_DIR": str(settings.state_dir / "volume"),
+        "TMPDIR": str(settings.state_dir / "tmp"),
+    })
+    env.update(settings.extra_env)
+    return env
+
+
+def start(settings: LocalStackSettings | None = None) -> Instance:
+    """Start LocalStack (building its venv on first use) or reuse a healthy one on the port; wait for health."""
+    settings = settings or LocalStackSettings()
+    state = _read_state(settings)
+    if health(settings.endpoint_url) is not None:
+        pid = state.get("pid") if state and _alive(state.get("pid")) else None
+        return Instance(settings.endpoint_url, pid, settings.port, settings.log_path, reused=True)
+    if state and _alive(state.get("pid")):
+        # Our process is alive but not healthy: maybe still starting; give it the normal time.
+        return _wait_healthy(settings, int(state["pid"]), reused=True)
+    venv = ensure_venv(settings)
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    (settings.state_dir / "tmp").mkdir(exist_ok=True)
+    with open(settings.log_path, "w") as log:
+        process = subprocess.Popen(
+            [str(venv / "bin" / "python"), "-m", "localstack.runtime.main"],
+            cwd=settings.state_dir,  # never the repo root: its localstack/ folder would shadow the package
+            env=_environment(settings), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,  # not killed by the caller's Ctrl-C or session end
+        )
+    settings.pid_file.write_text(json.dumps({
+        "pid": process.pid, "port": settings.port, "host": settings.host, "venv": str(venv), "started": time.time(),
+    }))
+    return _wait_healthy(settings, process.pid, reused=False, process=process)
+
+
+def _wait_healthy(settings: LocalStackSettings, pid: int, reused: bool,
+                  process: subprocess.Popen[bytes] | None = None) -> Instance:
+    deadline = time.monotonic() + settings.startup_timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None or not _alive(pid):
+            tail = " | ".join(log_tail(settings, 5))
+            raise LocalStackError(
+                f"LocalStack on port {settings.port} exited during start-up (PID {pid}); last log lines: {tail};"
+                f" full log: {settings.log_path}"
+            )
+        if health(settings.endpoint_url) is not None:
+            return Instance(settings.endpoint_url, pid, settings.port, settings.log_path, reused=reused)
+        time.sleep(_POLL_SECONDS)
+    tail = " | ".join(log_tail(settings, 5))
+    raise LocalStackError(
+        f"LocalStack on port {settings.port} (PID {pid}) not healthy after {settings.startup_timeout:.0f}s;"
+        f" last log lines: {tail}; run `invoke localstack.logs --port {settings.port}` or stop it"
+    )
+
+
+def stop(settings: LocalStackSettings | None = None) -> bool:
+    """Stop the instance recorded for this port: SIGTERM, then SIGKILL after the timeout. False if none ran."""
+    settings = settings or LocalStackSettings()
+    state = _read_state(settings)
+    pid = int(state["pid"]) if state and state.get("pid") else None
+    if pid is None or not _alive(pid):
+        settings.pid_file.unlink(missing_ok=True)
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + settings.stop_timeout
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(_POLL_SECONDS)
+    if _alive(pid):
+        os.kill(pid, signal.SIGKILL)
+        while _alive(pid):
+            time.sleep(_POLL_SECONDS)
+    _reap(pid)
+    settings.pid_file.unlink(missing_ok=True)
+    return True
+
+
+def _reap(pid: int) -> None:
+    # If this process started LocalStack, collect the exit status so it doesn't linger as a zombie.
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def status(settings: LocalStackSettings | None = None) -> Status:
+    """PID, version and services of the instance on this port, and any problem (crashed, stale, foreign)."""
+    settings = settings or LocalStackSettings()
+    state = _read_state(settings)
+    pid = int(state["pid"]) if state and state.get("pid") else None
+    alive = _alive(pid)
+    body = health(settings.endpoint_url)
+    problem = None
+    if body is None and state and not alive:
+        problem = (f"stale: recorded PID {pid} is gone (crashed or killed); last log line: "
+                   f"{(log_tail(settings, 1) or ['<empty>'])[0]}; run `invoke localstack.start`")
+    elif body is None and alive:
+        problem = f"PID {pid} is alive but {settings.endpoint_url} does not answer health checks"
+    elif body is not None and not alive:
+        problem = f"an instance answers on port {settings.port} but was not started by dsplatform (no live PID recorded)"
+        pid = None
+    elif body is None:
+        problem = "not running; run `invoke localstack.start`"
+    return Status(
+        endpoint_url=settings.endpoint_url, port=settings.port, pid=pid if alive else None,
+        running=body is not None, healthy=body is not None, version=(body or {}).get("version"),
+        services=dict(sorted((body or {}).get("services", {}).items())), problem=problem, log_path=settings.log_path,
+    )

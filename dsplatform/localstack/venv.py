@@ -1,0 +1,85 @@
+"""LocalStack's own venv in the cache folder: built once per pin file, extension reinstalled when its source changes."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import shutil
+import subprocess
+from pathlib import Path
+
+from dsplatform.localstack.errors import LocalStackError
+from dsplatform.localstack.interpreter import find_python
+from dsplatform.localstack.settings import LOCALSTACK_VERSION, LocalStackSettings
+
+_IGNORED_PARTS = {"__pycache__", "build", "dist", ".pytest_cache"}
+
+
+def tree_digest(root: Path) -> str:
+    """SHA-256 over the sorted relative paths and bytes of a folder's files (caches and build output ignored)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        relative = path.relative_to(root)
+        if _IGNORED_PARTS.intersection(relative.parts) or any(part.endswith(".egg-info") for part in relative.parts):
+            continue
+        digest.update(str(relative).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def venv_key(settings: LocalStackSettings) -> str:
+    """Key of the base venv: the pin file and the LocalStack version (the extension has its own stamp)."""
+    digest = hashlib.sha256(settings.constraints_path.read_bytes() + LOCALSTACK_VERSION.encode())
+    return digest.hexdigest()[:16]
+
+
+def venv_dir(settings: LocalStackSettings) -> Path:
+    """Where LocalStack's venv for these pins lives."""
+    return settings.cache_root / "localstack" / f"venv-{venv_key(settings)}"
+
+
+def _run(argv: list[str], log_path: Path, what: str) -> None:
+    with open(log_path, "a") as log:
+        log.write(f"$ {' '.join(argv)}\n")
+        log.flush()
+        result = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, check=False)
+    if result.returncode != 0:
+        tail = log_path.read_text(errors="replace").strip().splitlines()[-3:]
+        raise LocalStackError(f"{what} failed (exit {result.returncode}): {' | '.join(tail)}; full log: {log_path}")
+
+
+def ensure_venv(settings: LocalStackSettings) -> Path:
+    """Return LocalStack's venv, creating it (pinned install, ~1 min) and (re)installing the extension as needed.
+
+    Several launchers (other ports, other engineers) may call this at once: a file lock serialises them.
+    """
+    venv = venv_dir(settings)
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    python = venv / "bin" / "python"
+    extension_stamp = tree_digest(settings.extension_path)
+    with open(venv.parent / f"{venv.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        log_path = venv.parent / f"{venv.name}.install.log"
+        if not (venv / ".base-ready").exists():
+            shutil.rmtree(venv, ignore_errors=True)
+            log_path.write_text("")
+            interpreter = find_python(settings.python)
+            _run([interpreter, "-m", "venv", str(venv)], log_path, "creating LocalStack's venv")
+            _run([str(python), "-m", "pip", "install", "-q", "-c", str(settings.constraints_path),
+                  f"localstack-core[runtime]=={LOCALSTACK_VERSION}", "service_identity"],
+                 log_path, "installing LocalStack")
+            (venv / ".base-ready").write_text(interpreter)
+        stamp_file = venv / ".extension-stamp"
+        if not stamp_file.exists() or stamp_file.read_text() != extension_stamp:
+            # A non-editable install: a copy keyed by the stamp, so a running instance isn't changed under it.
+            _run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", "--no-build-isolation",
+                  str(settings.extension_path)], log_path, "installing the dsplatform LocalStack extension")
+            _clean_build_dirs(settings.extension_path)
+            stamp_file.write_text(extension_stamp)
+    return venv
+
+
+def _clean_build_dirs(extension: Path) -> None:
+    # setuptools leaves build/ and *.egg-info in the source folder; they must not reach git.
+    shutil.rmtree(extension / "build", ignore_errors=True)
+    for egg in extension.glob("*.egg-info"):
+        shutil.rmtree(egg, ignore_errors=True)

@@ -1,0 +1,29 @@
+"""LocalStack lifecycle hooks: patch at start, warm the local images' venvs once the gateway is ready."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from localstack.runtime import hooks
+
+LOG = logging.getLogger(__name__)
+
+
+@hooks.on_infra_start()
+def apply_patches() -> None:
+    """Install the Step Functions ECS resolver fix, the CloudFormation property fixes and the ECS runner."""
+    from dsplatform_localstack import cfn_fixes, ecs_runner, sfn_ecs
+
+    sfn_ecs.install()
+    cfn_fixes.install()
+    ecs_runner.install()
+    LOG.info("dsplatform extension: patches applied")
+
+
+@hooks.on_infra_ready()
+def warm_images() -> None:
+    """Build the venv of every mapped image in the background (pip may take minutes; tasks wait on its lock)."""
+    from dsplatform_localstack import local_images
+
+    threading.Thread(target=local_images.prebuild, daemon=True, name="dsplatform-warm-images").start()

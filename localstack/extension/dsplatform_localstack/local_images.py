@@ -1,0 +1,235 @@
+"""Map a container image to local source and a Python venv, the way a registry and `docker pull` would."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LOG = logging.getLogger(__name__)
+
+SOURCES_ENV = "DSPLATFORM_IMAGE_SOURCES"
+# Repository names under which the official Python image is known (Docker Hub and its ECR Public mirror).
+PYTHON_REPOSITORIES = {"python", "library/python", "docker/library/python"}
+_PYTHON_EXEC = re.compile(r"^(?:/usr(?:/local)?/bin/)?python(?:3(?:\.\d+)?)?$")
+
+
+class ImagePullError(Exception):
+    """The image has no local source; the task stops with CannotPullContainerError."""
+
+
+def cache_root() -> Path:
+    """Folder for image venvs, shared by every LocalStack instance on the machine."""
+    configured = os.environ.get("DSPLATFORM_CACHE_DIR")
+    base = Path(configured).expanduser() if configured else Path.home() / ".cache" / "dsplatform"
+    return base / "images"
+
+
+def image_sources() -> dict[str, Path]:
+    """Repository name -> source folder, from DSPLATFORM_IMAGE_SOURCES (JSON) set by the launcher."""
+    raw = os.environ.get(SOURCES_ENV, "")
+    if not raw:
+        return {}
+    return {name: Path(folder) for name, folder in json.loads(raw).items()}
+
+
+def parse_image(image: str) -> tuple[str, str]:
+    """Split an image reference into (repository name without registry, tag or digest)."""
+    reference = image
+    tag = "latest"
+    if "@" in reference:
+        reference, tag = reference.split("@", 1)
+    else:
+        last = reference.rsplit("/", 1)[-1]
+        if ":" in last:
+            reference, tag = reference.rsplit(":", 1)
+    parts = reference.split("/")
+    # A first segment with a dot or a port, or "localhost", is a registry host (ECR, docker.io, LocalStack).
+    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
+        parts = parts[1:]
+    return "/".join(parts), tag
+
+
+@dataclass
+class Dockerfile:
+    """The parts of a Dockerfile a local run needs (exec form ENTRYPOINT/CMD, WORKDIR, ENV, FROM)."""
+
+    base: str = ""
+    workdir: str = "/"
+    entrypoint: list[str] = field(default_factory=list)
+    cmd: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def python_version(self) -> str | None:
+        """X.Y of a `FROM python:X.Y...` base, if that is the base."""
+        repository, tag = parse_image(self.base) if self.base else ("", "")
+        if repository not in PYTHON_REPOSITORIES:
+            return None
+        match = re.match(r"(\d+\.\d+)", tag)
+        return match.group(1) if match else None
+
+
+def _exec_form(value: str) -> list[str]:
+    value = value.strip()
+    if value.startswith("["):
+        return [str(part) for part in json.loads(value)]
+    return ["/bin/sh", "-c", value]  # shell form, as Docker runs it
+
+
+def parse_dockerfile(path: Path) -> Dockerfile:
+    """Read FROM (last stage), WORKDIR, ENV, ENTRYPOINT and CMD from a Dockerfile."""
+    result = Dockerfile()
+    text = re.sub(r"\\\n", " ", path.read_text())
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        keyword, _, rest = line.partition(" ")
+        keyword = keyword.upper()
+        if keyword == "FROM":
+            result = Dockerfile(base=rest.split()[0])  # a new stage starts from scratch
+        elif keyword == "WORKDIR":
+            result.workdir = rest.strip()
+        elif keyword == "ENTRYPOINT":
+            result.entrypoint = _exec_form(rest)
+            result.cmd = []  # Docker resets CMD when ENTRYPOINT is set
+        elif keyword == "CMD":
+            result.cmd = _exec_form(rest)
+        elif keyword == "ENV":
+            if "=" in rest.split()[0]:
+                for item in shlex.split(rest):
+                    key, _, val = item.partition("=")
+                    result.env[key] = val
+            else:
+                key, _, val = rest.partition(" ")
+                result.env[key] = val.strip()
+    return result
+
+
+def find_interpreter(version: str | None) -> tuple[str, bool]:
+    """A local interpreter for Python X.Y (PATH, then pyenv); else LocalStack's own. Returns (path, matched)."""
+    if version:
+        candidates = [shutil.which(f"python{version}")]
+        pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+        candidates += [str(p) for p in sorted(pyenv_root.glob(f"versions/{version}.*/bin/python3"), reverse=True)]
+        for candidate in candidates:
+            if candidate and _runs(candidate, version):
+                return candidate, True
+    return sys.executable, version is None
+
+
+def _runs(executable: str, version: str) -> bool:
+    # pyenv shims exist on PATH for every version but fail unless that version is selected.
+    try:
+        out = subprocess.run(
+            [executable, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True, text=True, timeout=20, check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return out.returncode == 0 and out.stdout.strip() == version
+
+
+def venv_key(interpreter: str, requirements: bytes) -> str:
+    """Cache key of an image venv: interpreter version + requirements bytes."""
+    version = subprocess.run(
+        [interpreter, "-c", "import sys; print(sys.version)"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    return hashlib.sha256(version.encode() + b"\0" + requirements).hexdigest()[:20]
+
+
+def ensure_venv(interpreter: str, requirements_file: Path | None) -> Path:
+    """Build (once, under a file lock shared by all instances) the venv for these requirements; return its python."""
+    requirements = requirements_file.read_bytes() if requirements_file and requirements_file.exists() else b""
+    key = venv_key(interpreter, requirements)
+    root = cache_root() / "venvs"
+    root.mkdir(parents=True, exist_ok=True)
+    target = root / key
+    python = target / "bin" / "python"
+    with open(root / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (target / ".ready").exists():
+            return python
+        shutil.rmtree(target, ignore_errors=True)
+        log_path = root / f"{key}.log"
+        LOG.info("building image venv %s with %s (log: %s)", key, interpreter, log_path)
+        with open(log_path, "w") as log:
+            subprocess.run([interpreter, "-m", "venv", str(target)], stdout=log, stderr=log, check=True)
+            if requirements.strip():
+                req_copy = target / "requirements.txt"
+                req_copy.write_bytes(requirements)
+                result = subprocess.run(
+                    [str(python), "-m", "pip", "install", "-q", "-r", str(req_copy)],
+                    stdout=log, stderr=log, check=False,
+                )
+                if result.returncode != 0:
+                    raise ImagePullError(f"pip install -r requirements.txt failed (exit {result.returncode}); see {log_path}")
+        (target / ".ready").write_text(interpreter)
+        return python
+
+
+@dataclass(frozen=True)
+class LocalImage:
+    """What a container of this image runs locally: interpreter, working folder, default argv, image ENV."""
+
+    image: str
+    python: Path | str
+    workdir: Path | None  # the source folder that plays the Dockerfile's WORKDIR; None for python:* images
+    container_workdir: str
+    entrypoint: tuple[str, ...]
+    cmd: tuple[str, ...]
+    env: dict[str, str]
+    note: str = ""
+
+
+def resolve(image: str) -> LocalImage:
+    """Find the local source of an image and make its venv; raise ImagePullError if it has none."""
+    repository, tag = parse_image(image)
+    sources = image_sources()
+    if repository in sources:
+        folder = sources[repository]
+        dockerfile = parse_dockerfile(folder / "Dockerfile") if (folder / "Dockerfile").exists() else Dockerfile()
+        interpreter, matched = find_interpreter(dockerfile.python_version)
+        note = "" if matched else f"no local python{dockerfile.python_version}; using {interpreter}"
+        python = ensure_venv(interpreter, folder / "requirements.txt")
+        return LocalImage(image, python, folder, dockerfile.workdir, tuple(dockerfile.entrypoint),
+                          tuple(dockerfile.cmd), dict(dockerfile.env), note)
+    if repository in PYTHON_REPOSITORIES:
+        match = re.match(r"(\d+\.\d+)", tag)
+        interpreter, matched = find_interpreter(match.group(1) if match else None)
+        note = "" if matched else f"no local python{match.group(1) if match else ''}; using {interpreter}"
+        return LocalImage(image, interpreter, None, "/", (), ("python3",), {}, note)
+    known = ", ".join(sorted(sources)) or "none"
+    raise ImagePullError(
+        f"CannotPullContainerError: no local source for image {image!r} (repository {repository!r}); "
+        f"add a containers/<name>/ folder with a Dockerfile (it maps to repository ds-<name>) "
+        f"or map the repository in {SOURCES_ENV} (mapped now: {known}), or use an official python:X.Y image"
+    )
+
+
+def is_python(executable: str) -> bool:
+    """True for `python`, `python3`, `python3.11`, `/usr/local/bin/python` and the like."""
+    return bool(_PYTHON_EXEC.match(executable))
+
+
+def prebuild() -> dict[str, str]:
+    """Build the venv of every mapped image now, so tasks don't wait for pip; returns repository -> outcome."""
+    outcomes: dict[str, str] = {}
+    for repository in sorted(image_sources()):
+        try:
+            local = resolve(repository)
+            outcomes[repository] = f"ready: {local.python}"
+        except (ImagePullError, OSError, subprocess.CalledProcessError) as err:
+            outcomes[repository] = f"failed: {err}"
+        LOG.info("image %s: %s", repository, outcomes[repository])
+    return outcomes

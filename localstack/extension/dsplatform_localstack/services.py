@@ -1,0 +1,35 @@
+"""ECS and ECR as LocalStack services, every operation served in-process by moto's backends."""
+
+from __future__ import annotations
+
+from localstack.services.plugins import Service, aws_provider
+
+
+def _moto_service(api: str) -> Service:
+    """A Service whose skeleton forwards every operation of ``api`` to moto (no LocalStack provider exists)."""
+    from localstack.aws.skeleton import Skeleton
+    from localstack.aws.spec import load_service
+    from localstack.services.moto import call_moto
+
+    model = load_service(api)
+
+    def _forward(context, _request):  # type: ignore[no-untyped-def]
+        return call_moto(context)
+
+    table = {operation: _forward for operation in model.operation_names}
+    return Service(name=api, skeleton=Skeleton(model, table))
+
+
+@aws_provider(api="ecs")
+def ecs() -> Service:
+    """ECS via moto, with RunTask/StartTask/StopTask running tasks as local processes."""
+    from dsplatform_localstack import ecs_runner
+
+    ecs_runner.install()
+    return _moto_service("ecs")
+
+
+@aws_provider(api="ecr")
+def ecr() -> Service:
+    """ECR via moto, so repositories and pushed image manifests are real."""
+    return _moto_service("ecr")
