@@ -1,0 +1,67 @@
+"""Naming: every physical name comes from one place and breaks no AWS rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from dsplatform.errors import NamingError
+from dsplatform.naming import Names, check_bucket_name
+
+
+def names(env="dev", account="111111111111", region="us-east-1", qualify=False):
+    return Names("ds", env, account, region, qualify)
+
+
+def test_seed_names():
+    n = names()
+    assert n.input_bucket == "ds-input-dev-111111111111-us-east-1"
+    assert n.output_bucket == "ds-output-dev-111111111111-us-east-1"
+    assert n.artifact_bucket == "ds-artifacts-dev-111111111111-us-east-1"
+    assert n.ecr_repository == "ds-preprocessing"
+    assert n.cluster == "ds-processing-cluster"
+    assert n.state_machine == "ds-preprocessing-pipeline"
+    assert n.log_group == "/ecs/ds-preprocessing"
+    assert n.ssm_prefix == "/ds/preprocessing/"
+    assert n.stack("storage") == "ds-dev-storage"
+
+
+def test_shared_account_names_carry_the_environment():
+    dev, stg = names("dev", qualify=True), names("stg", qualify=True)
+    for attr in ("ecr_repository", "cluster", "state_machine", "log_group", "ssm_prefix", "alert_topic",
+                 "schedule_rule", "dashboard", "task_family"):
+        assert getattr(dev, attr) != getattr(stg, attr), attr
+    assert dev.log_group == "/ecs/ds-preprocessing-dev"
+    assert dev.ssm_prefix == "/ds/dev/preprocessing/"
+
+
+@pytest.mark.parametrize("bad", [
+    "ab", "a" * 64, "UPPER-case", "-leading", "trailing-", "double..dot", "dot.-dash", "192.168.1.1",
+    "xn--punycode", "bucket-s3alias", "under_score",
+])
+def test_bucket_rules(bad):
+    with pytest.raises(NamingError) as info:
+        check_bucket_name(bad)
+    assert repr(bad) in str(info.value)
+
+
+def test_longest_region_fits_bucket_limit():
+    n = names(env="staging99", region="ap-southeast-4")
+    assert len(n.artifact_bucket) <= 63
+
+
+def test_config_limits_keep_every_bucket_name_legal():
+    # project names are at most 10 characters and environment names at most 10 (config validation),
+    # so the longest bucket name stays within S3's 63.
+    n = Names("d" * 10, "e" * 10, "111111111111", "ap-southeast-4", False)
+    assert len(n.artifact_bucket) == 59
+
+
+def test_too_long_bucket_is_refused_with_its_length():
+    with pytest.raises(NamingError, match="3-63 characters long, is 64"):
+        check_bucket_name("b" * 64)
+
+
+def test_state_machine_limit_is_enforced():
+    n = Names("d" * 10, "e" * 70, "111111111111", "us-east-1", True)
+    with pytest.raises(NamingError, match="state machine"):
+        _ = n.state_machine

@@ -1,0 +1,98 @@
+"""Synthesis: deterministic files, the stack graph, and every parameter fed by exactly one dependency."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dsplatform.config import load_config
+from dsplatform.lint import LintCache, cfn_lint
+from dsplatform.synth import build_plan, plan_from_config, write_templates
+
+ROOT = Path(__file__).parents[2]
+PROJECT = load_config(ROOT / "dsplatform.yml")
+
+
+def test_synth_is_byte_identical_across_runs(tmp_path):
+    first = write_templates(plan_from_config(PROJECT, "dev"), tmp_path / "a")
+    second = write_templates(plan_from_config(load_config(ROOT / "dsplatform.yml"), "dev"), tmp_path / "b")
+    for name, path in first.files.items():
+        assert path.read_bytes() == second.files[name].read_bytes()
+
+
+def test_synth_removes_templates_of_stacks_that_no_longer_exist(tmp_path):
+    stale = tmp_path / "dev" / "ds-dev-retired.json"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("{}")
+    result = write_templates(plan_from_config(PROJECT, "dev"), tmp_path)
+    assert not stale.exists() and len(result.files) == 9
+
+
+@pytest.mark.parametrize("env", ["dev", "stg", "prod"])
+def test_every_parameter_is_the_output_of_exactly_one_dependency(env):
+    plan = plan_from_config(PROJECT, env)
+    for spec in plan.stacks:
+        for parameter in spec.template.get("Parameters", {}):
+            sources = [dep for dep in spec.depends_on if parameter in plan.stack(dep).template.get("Outputs", {})]
+            assert len(sources) == 1, f"{spec.name}.{parameter} comes from {sources}"
+
+
+def test_no_cross_stack_exports_or_imports():
+    plan = plan_from_config(PROJECT, "prod")
+    text = "".join(str(spec.template) for spec in plan.stacks)
+    assert "Fn::ImportValue" not in text and "'Export'" not in text
+
+
+def test_dependencies_form_a_graph_in_registry_order():
+    plan = plan_from_config(PROJECT, "dev")
+    seen: set[str] = set()
+    for spec in plan.stacks:
+        assert set(spec.depends_on) <= seen, spec.name
+        seen.add(spec.name)
+
+
+def test_target_override_and_protection():
+    plan = build_plan("prod", str(ROOT / "dsplatform.yml"), target="localstack")
+    assert plan.target.kind == "localstack" and plan.target.account_id == "333333333333"
+    assert plan.target.protected and all(s.termination_protection for s in plan.stacks)
+    assert plan.target.deploy_role_arn is None  # a rehearsal never assumes the real role
+
+
+def test_lint_results_are_cached_by_content(tmp_path):
+    spec = plan_from_config(PROJECT, "dev").stacks[2]
+    cache = LintCache(tmp_path)
+    first, hit1 = cfn_lint(spec.name, spec.template, ["us-east-1"], cache)
+    second, hit2 = cfn_lint(spec.name, spec.template, ["us-east-1"], cache)
+    assert (hit1, hit2) == (False, True) and first == second == []
+
+
+def test_cfn_lint_reports_a_broken_template():
+    findings, _ = cfn_lint("x", {"Resources": {"B": {"Type": "AWS::S3::Bucket", "Properties": {"Nope": 1}}}},
+                           ["us-east-1"])
+    assert any(f.rule.startswith("E") and f.level == "error" for f in findings)
+
+
+def test_compose_example_runs_and_keeps_the_secure_buckets():
+    out = subprocess.run([sys.executable, str(ROOT / "docs/examples/compose.py")], capture_output=True, text=True,
+                         check=True, cwd=ROOT)
+    assert '"TeamEventsQueue"' in out.stdout and '"aws:SecureTransport"' in out.stdout
+
+
+def run_invoke(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "invoke", *args], capture_output=True, text=True, cwd=ROOT)
+
+
+def test_invoke_synth_with_a_bad_environment_exits_2_with_one_line():
+    result = run_invoke("synth", "--env", "qa")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: {ROOT / 'dsplatform.yml'}: environments.qa: no such environment; use one of dev, prod, stg"]
+
+
+def test_invoke_lint_passes_on_the_repository_config():
+    result = run_invoke("lint", "--env", "all")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "lint prod: ok" in result.stdout
