@@ -7,12 +7,12 @@ from collections.abc import Iterator
 import boto3
 import pytest
 from botocore.stub import Stubber
-from deployer_stubs import FAST, TARGET
 
 from dsplatform.deployer.clients import ClientFactory
 from dsplatform.deployer.models import DeployOptions
 from dsplatform.deployer.progress import NullReporter
 from dsplatform.deployer.stack import StackDeployer
+from tests.deployer.deployer_stubs import FAST, TARGET
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import json
 
 import pytest
 from botocore.stub import ANY, Stubber
-from deployer_stubs import TARGET, spec, stack_desc, stack_id
 
 from dsplatform.deployer import (
     AccountMismatchError,
@@ -26,6 +25,7 @@ from dsplatform.deployer.errors import DeployFailedError
 from dsplatform.deployer.lock import LockInfo
 from dsplatform.deployer.params import HASH_TAG, content_hash
 from dsplatform.stackspec import Plan
+from tests.deployer.deployer_stubs import TARGET, spec, stack_desc, stack_id
 
 LOCK = "/dsplatform/locks/dev"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-from deployer_stubs import TARGET, spec
 
 from dsplatform.deployer.changes import STATEFUL_TYPES, Change, changes_from_change_set, refused_changes
 from dsplatform.deployer.errors import ParameterResolutionError, PlanError, TemplateTooLargeError
@@ -13,6 +12,7 @@ from dsplatform.deployer.graph import Graph, run_graph
 from dsplatform.deployer.params import content_hash, resolve_parameters, stack_tags, template_body
 from dsplatform.deployer.status import StackState, classify
 from dsplatform.stackspec import Plan, StackSpec
+from tests.deployer.deployer_stubs import TARGET, spec
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,11 @@ import datetime as dt
 from typing import Any
 
 from botocore.stub import ANY, Stubber
-from deployer_stubs import NOW, TARGET, spec, stack_desc, stack_id
 
 from dsplatform.deployer.models import DeployOptions, Outcome
 from dsplatform.deployer.params import HASH_TAG, content_hash
 from dsplatform.deployer.stack import StackDeployer
+from tests.deployer.deployer_stubs import NOW, TARGET, spec, stack_desc, stack_id
 
 NAME = "ds-dev-storage"
 SID = stack_id(NAME)
@@ -227,9 +227,8 @@ def test_stateful_replacement_is_refused_without_allow_replace(engine: StackDepl
 
 
 def test_stateful_replacement_named_in_allow_replace_goes_ahead(factory: Any, cfn_stub: Stubber) -> None:
-    from deployer_stubs import FAST
-
     from dsplatform.deployer.progress import NullReporter
+    from tests.deployer.deployer_stubs import FAST
 
     allowed = StackDeployer(
         factory.client("cloudformation"), TARGET, DeployOptions(allow_replace=("InputBucket",)), FAST, NullReporter()
@@ -244,9 +243,8 @@ def test_stateful_replacement_named_in_allow_replace_goes_ahead(factory: Any, cf
 
 
 def test_protected_target_turns_on_termination_protection(factory: Any, cfn_stub: Stubber) -> None:
-    from deployer_stubs import FAST
-
     from dsplatform.deployer.progress import NullReporter
+    from tests.deployer.deployer_stubs import FAST
 
     prod = TARGET.__class__(**{**TARGET.__dict__, "env": "prod", "protected": True})
     eng = StackDeployer(factory.client("cloudformation"), prod, DeployOptions(), FAST, NullReporter())
