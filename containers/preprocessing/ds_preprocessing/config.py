@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -42,7 +42,7 @@ def resolve_run_id(env: Mapping[str, str]) -> tuple[str, bool]:
     """Return ``(run_id, generated)``: DS_RUN_ID if set (validated), else a UTC timestamp id for manual runs."""
     run_id = env.get("DS_RUN_ID", "").strip()
     if not run_id:
-        return "manual-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"), True
+        return "manual-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"), True
     if not RUN_ID_RE.fullmatch(run_id) or run_id in {".", ".."}:
         raise ConfigurationError(
             f"DS_RUN_ID {run_id!r} is invalid: use 1-128 letters, digits, '.', '_' or '-', starting with a letter "

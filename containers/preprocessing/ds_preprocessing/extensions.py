@@ -55,7 +55,9 @@ def install_package(s3_client: Any, bucket: str, key: str, workdir: Path) -> Ext
     return ExtensionInfo(key=key, sha256=obj.sha256)
 
 
-def load_script(s3_client: Any, bucket: str, key: str, workdir: Path) -> tuple[Callable[[pd.DataFrame], Any], ExtensionInfo]:
+def load_script(
+    s3_client: Any, bucket: str, key: str, workdir: Path
+) -> tuple[Callable[[pd.DataFrame], Any], ExtensionInfo]:
     """Download, verify and import a script; return its ``transform(frame)`` function."""
     if not key.endswith(".py"):
         raise ExtensionError(f"script-key {key!r} is not a .py file")

@@ -81,7 +81,9 @@ def _to_table(frame: pd.DataFrame, target: pa.Schema | None, script_key: str | N
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, KeyError) as exc:
         problem = " ".join(str(exc).split())[:200]
         if script_key:
-            raise ExtensionError(f"script {script_key} transform() changed the output schema between chunks: {problem}")
+            raise ExtensionError(
+                f"script {script_key} transform() changed the output schema between chunks: {problem}"
+            ) from exc
         raise JobError(f"output schema changed between chunks: {problem}") from exc
 
 
@@ -150,7 +152,8 @@ def run_stream(
             if chunk.malformed:
                 rejected = pd.concat([rejected, validate.malformed_rows(chunk.malformed)], ignore_index=True)
             if len(rejected):
-                rejected_writer.write_table(pa.Table.from_pandas(rejected, schema=rejected_schema, preserve_index=False))
+                table = pa.Table.from_pandas(rejected, schema=rejected_schema, preserve_index=False)
+                rejected_writer.write_table(table)
                 for reasons in rejected[validate.REASON_COLUMN]:
                     result.reasons.update(reasons.split(";"))
                 result.rows_rejected += len(rejected)

@@ -127,7 +127,8 @@ def iter_chunks(source: Peeked | BinaryIO | Any, where: str, block_size: int = D
         lines, malformed[:] = list(malformed), []
         yield Chunk(frame=batch.to_pandas(), malformed=lines)
     if malformed:
-        yield Chunk(frame=pd.DataFrame({n: pd.Series([], dtype="str") for n in schema.COLUMN_NAMES}), malformed=malformed)
+        empty = pd.DataFrame({name: pd.Series([], dtype="str") for name in schema.COLUMN_NAMES})
+        yield Chunk(frame=empty, malformed=malformed)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 from typing import Any
 
@@ -76,10 +77,9 @@ class MultipartWriter(io.RawIOBase):
     def __del__(self) -> None:
         # IOBase.__del__ would close(), i.e. *complete* an upload abandoned mid-way; an abandoned one must vanish.
         if not self._finished:
-            try:
+            # At interpreter shutdown or with the network gone this can fail; lifecycle rules reap stray uploads.
+            with contextlib.suppress(Exception):
                 self.abort()
-            except Exception:  # interpreter shutdown or network gone: S3 lifecycle rules reap stray uploads
-                pass
 
     def _upload_part(self, data: bytes) -> None:
         if self._upload_id is None:
@@ -95,7 +95,8 @@ class MultipartWriter(io.RawIOBase):
         self._finished = True
         if self._upload_id is None:
             # Never reached one part: a plain PUT is cheaper and S3 rejects a multipart upload with no parts.
-            self.s3.put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self._buffer), ContentType=self.content_type)
+            body = bytes(self._buffer)
+            self.s3.put_object(Bucket=self.bucket, Key=self.key, Body=body, ContentType=self.content_type)
             return
         try:
             if self._buffer:

@@ -10,10 +10,9 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
-
 from ds_preprocessing import model, sample
 from ds_preprocessing.logs import JsonLogger
+from moto import mock_aws
 
 PREFIX = "/ds/preprocessing/"
 INPUT_BUCKET = "ds-input-dev-111111111111-us-east-1"
@@ -47,7 +46,7 @@ class Platform:
         """Return a run's parsed manifest."""
         return json.loads(self.get(f"processed/{run_id}/_manifest.json"))
 
-    def keys(self, bucket: str = OUTPUT_BUCKET) -> list[str]:
+    def list_keys(self, bucket: str = OUTPUT_BUCKET) -> list[str]:
         """Return every key in a bucket."""
         return sorted(o["Key"] for o in self.s3.list_objects_v2(Bucket=bucket).get("Contents", []))
 

@@ -9,7 +9,6 @@ import zipfile
 from typing import Any
 
 import pyarrow.parquet as pq
-
 from ds_preprocessing import artifacts
 from ppjob_support import ARTIFACT_BUCKET, Platform
 
@@ -28,7 +27,9 @@ def _wheel(name: str, module_source: str) -> bytes:
     files = {
         f"{name}/__init__.py": module_source.encode(),
         f"{name}-1.0.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n".encode(),
-        f"{name}-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        f"{name}-1.0.dist-info/WHEEL": (
+            b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
     }
     record = []
     for path, data in files.items():
@@ -67,7 +68,8 @@ def test_placeholder_script_key_means_not_set(platform: Platform, run_job: Any) 
 def test_tampered_script_exits_5(platform: Platform, run_job: Any) -> None:
     artifacts.upload_artifact(platform.s3, ARTIFACT_BUCKET, "scripts/custom.py", SCRIPT)
     meta = platform.s3.head_object(Bucket=ARTIFACT_BUCKET, Key="scripts/custom.py")["Metadata"]
-    platform.s3.put_object(Bucket=ARTIFACT_BUCKET, Key="scripts/custom.py", Body=SCRIPT + b"\nimport os\n", Metadata=meta)
+    tampered = SCRIPT + b"\nimport os\n"
+    platform.s3.put_object(Bucket=ARTIFACT_BUCKET, Key="scripts/custom.py", Body=tampered, Metadata=meta)
     platform.put_param("script-key", "scripts/custom.py")
     _failed(run_job(), 5, "failed its checksum")
 
@@ -89,11 +91,12 @@ def test_script_raising_exits_5_and_commits_nothing(platform: Platform, run_job:
                               b"def transform(frame):\n    raise ValueError('column missing')\n")
     platform.put_param("script-key", "scripts/raise.py")
     _failed(run_job("raise"), 5, "transform() raised ValueError: column missing")
-    assert [k for k in platform.keys() if "/raise/" in k] == []
+    assert [k for k in platform.list_keys() if "/raise/" in k] == []
 
 
 def test_script_returning_non_frame_exits_5(platform: Platform, run_job: Any) -> None:
-    artifacts.upload_artifact(platform.s3, ARTIFACT_BUCKET, "scripts/list.py", b"def transform(frame):\n    return []\n")
+    source = b"def transform(frame):\n    return []\n"
+    artifacts.upload_artifact(platform.s3, ARTIFACT_BUCKET, "scripts/list.py", source)
     platform.put_param("script-key", "scripts/list.py")
     _failed(run_job(), 5, "returned list")
 
@@ -106,7 +109,10 @@ def test_missing_script_exits_5(platform: Platform, run_job: Any) -> None:
 def test_package_is_installed_before_the_script_imports_it(platform: Platform, run_job: Any) -> None:
     wheel = _wheel("ds_custom_pkg", "def factor():\n    return 3.0\n")
     artifacts.upload_artifact(platform.s3, ARTIFACT_BUCKET, "packages/ds_custom_pkg-1.0-py3-none-any.whl", wheel)
-    script = b"import ds_custom_pkg\n\ndef transform(frame):\n    frame['amount_x3'] = frame['amount'] * ds_custom_pkg.factor()\n    return frame\n"
+    script = (
+        b"import ds_custom_pkg\n\ndef transform(frame):\n"
+        b"    frame['amount_x3'] = frame['amount'] * ds_custom_pkg.factor()\n    return frame\n"
+    )
     artifacts.upload_artifact(platform.s3, ARTIFACT_BUCKET, "scripts/uses_pkg.py", script)
     platform.put_param("package-key", "packages/ds_custom_pkg-1.0-py3-none-any.whl")
     platform.put_param("script-key", "scripts/uses_pkg.py")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from ppjob_support import ARTIFACT_BUCKET, MODEL_KEY, OUTPUT_BUCKET, PREFIX, Platform
 
 
@@ -54,7 +53,7 @@ def test_tampered_model_exits_4_and_writes_nothing(platform: Platform, run_job: 
     assert tampered != data
     platform.s3.put_object(Bucket=ARTIFACT_BUCKET, Key=MODEL_KEY, Body=tampered, Metadata=meta)
     _assert_failed(run_job(), 4, "failed its checksum", MODEL_KEY)
-    assert platform.keys(OUTPUT_BUCKET) == []
+    assert platform.list_keys(OUTPUT_BUCKET) == []
 
 
 def test_missing_model_exits_4(platform: Platform, run_job: Any) -> None:

@@ -11,7 +11,6 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-
 from ds_preprocessing import sample, schema
 from ppjob_support import INPUT_KEY, Platform
 
@@ -115,7 +114,7 @@ def test_rerun_replaces_outputs_and_is_idempotent(platform: Platform, run_job: A
     platform.s3.put_object(Bucket="ds-output-dev-111111111111-us-east-1", Key="processed/again/stale.txt", Body=b"x")
     assert run_job("again").code == 0
     assert {k: platform.get(k) for k in first} == first
-    assert "processed/again/stale.txt" not in platform.keys()
+    assert "processed/again/stale.txt" not in platform.list_keys()
     assert platform.manifest("again")["rows_read"] == 500
 
 
@@ -145,7 +144,7 @@ def test_crash_mid_run_leaves_no_manifest_and_no_partial_data(platform: Platform
     platform.put_input(sample.generate_csv(5000, seed=4))
     result = run_job("crash", block_size=32 << 10)
     assert result.code == 1 and "MemoryError" in result.last["message"]
-    assert [k for k in platform.keys() if "/crash/" in k] == []
+    assert [k for k in platform.list_keys() if "/crash/" in k] == []
     assert platform.s3.list_multipart_uploads(Bucket="ds-output-dev-111111111111-us-east-1").get("Uploads", []) == []
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 
-from ppjob_support import OUTPUT_BUCKET, Platform
 from ds_preprocessing.s3io import MultipartWriter
+from ppjob_support import OUTPUT_BUCKET, Platform
 
 MIB = 1 << 20
 
@@ -16,7 +16,7 @@ def test_large_write_becomes_one_multipart_object(platform: Platform) -> None:
     writer = MultipartWriter(platform.s3, OUTPUT_BUCKET, "big.bin", "application/octet-stream", part_size=5 * MIB)
     for start in range(0, len(data), 700_000):
         writer.write(data[start:start + 700_000])
-    assert "big.bin" not in platform.keys()  # nothing visible before close
+    assert "big.bin" not in platform.list_keys()  # nothing visible before close
     assert writer.tell() == len(data)
     writer.close()
     body = platform.get("big.bin")
@@ -34,7 +34,7 @@ def test_abort_leaves_no_object_and_no_pending_upload(platform: Platform) -> Non
     writer = MultipartWriter(platform.s3, OUTPUT_BUCKET, "gone.bin", "application/octet-stream", part_size=5 * MIB)
     writer.write(os.urandom(6 * MIB))
     writer.abort()
-    assert "gone.bin" not in platform.keys()
+    assert "gone.bin" not in platform.list_keys()
     assert platform.s3.list_multipart_uploads(Bucket=OUTPUT_BUCKET).get("Uploads", []) == []
 
 
@@ -45,4 +45,4 @@ def test_exception_in_with_block_aborts(platform: Platform) -> None:
             raise RuntimeError("boom")
     except RuntimeError:
         pass
-    assert "err.bin" not in platform.keys()
+    assert "err.bin" not in platform.list_keys()

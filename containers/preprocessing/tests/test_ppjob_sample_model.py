@@ -7,10 +7,9 @@ import io
 from typing import Any
 
 import pytest
-
-from ppjob_support import ARTIFACT_BUCKET, MODEL_KEY, Platform
 from ds_preprocessing import model, sample, schema
 from ds_preprocessing.errors import ModelError
+from ppjob_support import ARTIFACT_BUCKET, MODEL_KEY, Platform
 
 
 def test_generate_csv_is_deterministic_with_header_and_row_count() -> None:
@@ -25,7 +24,7 @@ def test_generate_csv_dirty_fraction_controls_rejections() -> None:
     rows = list(csv.DictReader(io.StringIO(sample.generate_csv(4000, seed=5, dirty_fraction=0.0).decode())))
     assert all(schema.validate_row(r) == [] for r in rows)
     dirty = list(csv.reader(io.StringIO(sample.generate_csv(4000, seed=5, dirty_fraction=0.5).decode())))[1:]
-    bad = sum(1 for r in dirty if len(r) != 7 or schema.validate_row(dict(zip(schema.COLUMN_NAMES, r))))
+    bad = sum(1 for r in dirty if len(r) != 7 or schema.validate_row(dict(zip(schema.COLUMN_NAMES, r, strict=True))))
     # Half the rows are dirty and 7 of the 11 dirty kinds are rejections: expect about 32% rejected.
     assert 0.25 < bad / len(dirty) < 0.40
 
