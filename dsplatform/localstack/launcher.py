@@ -152,25 +152,49 @@ def _wait_healthy(settings: LocalStackSettings, pid: int, reused: bool,
     )
 
 
+def _is_localstack(pid: int) -> bool:
+    # Guards against a recycled PID: only signal a process that is really LocalStack's runtime.
+    try:
+        return b"localstack.runtime.main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 def stop(settings: LocalStackSettings | None = None) -> bool:
-    """Stop the instance recorded for this port: SIGTERM, then SIGKILL after the timeout. False if none ran."""
+    """Stop the instance recorded for this port: SIGTERM, then SIGKILL after the timeout. False if none ran.
+
+    Signals go to the recorded PID's process group (it was started as a group leader), so pip builds it
+    started go too; task processes are stopped by the extension's shutdown hook.
+    """
     settings = settings or LocalStackSettings()
     state = _read_state(settings)
     pid = int(state["pid"]) if state and state.get("pid") else None
-    if pid is None or not _alive(pid):
+    if pid is None or not _alive(pid) or not _is_localstack(pid):
         settings.pid_file.unlink(missing_ok=True)
         return False
-    os.kill(pid, signal.SIGTERM)
+    _signal_group(pid, signal.SIGTERM)
     deadline = time.monotonic() + settings.stop_timeout
     while time.monotonic() < deadline and _alive(pid):
         time.sleep(_POLL_SECONDS)
+        _reap(pid)
     if _alive(pid):
-        os.kill(pid, signal.SIGKILL)
+        _signal_group(pid, signal.SIGKILL)
         while _alive(pid):
             time.sleep(_POLL_SECONDS)
+            _reap(pid)
     _reap(pid)
     settings.pid_file.unlink(missing_ok=True)
     return True
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
 
 
 def _reap(pid: int) -> None:

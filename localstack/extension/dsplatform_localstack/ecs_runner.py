@@ -329,6 +329,13 @@ class TaskRun:
                  {c.name: c.exit_code for c in self.task.containers})
 
 
+def stop_all(reason: str) -> None:
+    """StopTask every task still running (LocalStack shutdown)."""
+    for run in list(_RUNS.values()):
+        run.stop_timeout = 5.0
+        run.stop(reason)
+
+
 def _signal(process: subprocess.Popen[bytes], sig: int) -> None:
     try:
         os.killpg(process.pid, sig)  # the whole group: a shell entrypoint's children go too

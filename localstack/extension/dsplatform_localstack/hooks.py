@@ -27,3 +27,11 @@ def warm_images() -> None:
     from dsplatform_localstack import local_images
 
     threading.Thread(target=local_images.prebuild, daemon=True, name="dsplatform-warm-images").start()
+
+
+@hooks.on_infra_shutdown()
+def stop_tasks() -> None:
+    """Stop every running task's processes, so none outlives LocalStack."""
+    from dsplatform_localstack import ecs_runner
+
+    ecs_runner.stop_all("LocalStack is shutting down")

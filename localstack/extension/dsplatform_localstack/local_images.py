@@ -160,20 +160,29 @@ def ensure_venv(interpreter: str, requirements_file: Path | None) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if (target / ".ready").exists():
             return python
-        shutil.rmtree(target, ignore_errors=True)
+        # Build beside the target and rename at the end: a build killed half-way never looks ready.
+        for stale in root.glob(f"{key}.building-*"):  # left by a killed build; we hold the lock now
+            shutil.rmtree(stale, ignore_errors=True)
+        building = root / f"{key}.building-{os.getpid()}"
         log_path = root / f"{key}.log"
         LOG.info("building image venv %s with %s (log: %s)", key, interpreter, log_path)
         with open(log_path, "w") as log:
-            subprocess.run([interpreter, "-m", "venv", str(target)], stdout=log, stderr=log, check=True)
+            subprocess.run([interpreter, "-m", "venv", str(building)], stdout=log, stderr=log, check=True)
             if requirements.strip():
-                req_copy = target / "requirements.txt"
+                req_copy = building / "requirements.txt"
                 req_copy.write_bytes(requirements)
                 result = subprocess.run(
-                    [str(python), "-m", "pip", "install", "-q", "-r", str(req_copy)],
+                    [str(building / "bin" / "python"), "-m", "pip", "install", "-q", "-r", str(req_copy)],
                     stdout=log, stderr=log, check=False,
                 )
                 if result.returncode != 0:
-                    raise ImagePullError(f"pip install -r requirements.txt failed (exit {result.returncode}); see {log_path}")
+                    raise ImagePullError(
+                        f"CannotPullContainerError: pip install -r requirements.txt failed (exit {result.returncode}); "
+                        f"see {log_path}"
+                    )
+        # venv scripts embed their folder; a renamed venv keeps working for `bin/python -m ...` use.
+        shutil.rmtree(target, ignore_errors=True)
+        building.rename(target)
         (target / ".ready").write_text(interpreter)
         return python
 

@@ -1,0 +1,67 @@
+"""Shared test setup: the `localstack` marker and a session-wide LocalStack (reused if healthy, else started)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+DEFAULT_URL = "http://127.0.0.1:4566"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker (also declared in pyproject) so this conftest works on its own."""
+    config.addinivalue_line("markers", "localstack: needs a running LocalStack (the session fixture starts one)")
+
+
+@dataclass
+class LocalStackHandle:
+    """What tests get: the gateway URL and a client factory bound to it (account = access key id)."""
+
+    endpoint_url: str
+    instance: Any = None  # dsplatform.localstack.Instance when this session started (or found) it
+    started_here: bool = False
+    _clients: dict[tuple[str, str, str], Any] = field(default_factory=dict)
+
+    def client(self, service: str, account_id: str = "000000000000", region: str = "us-east-1") -> Any:
+        """A boto3 client for ``service`` in that simulated account and region (cached per triple)."""
+        import boto3
+        from botocore.config import Config
+
+        key = (service, account_id, region)
+        if key not in self._clients:
+            self._clients[key] = boto3.client(
+                service, endpoint_url=self.endpoint_url, region_name=region, aws_access_key_id=account_id,
+                aws_secret_access_key="test", config=Config(retries={"max_attempts": 2, "mode": "standard"}),
+            )
+        return self._clients[key]
+
+
+@pytest.fixture(scope="session")
+def localstack() -> Iterator[LocalStackHandle]:
+    """A healthy LocalStack at $DSPLATFORM_LOCALSTACK_URL (default :4566): reused if up, else started and stopped.
+
+    If it cannot be started the fixture errors with the reason, so `localstack` tests fail, never skip.
+    """
+    from dsplatform.localstack import LocalStackSettings, health, start, stop
+
+    url = os.environ.get("DSPLATFORM_LOCALSTACK_URL", DEFAULT_URL).rstrip("/")
+    if health(url) is not None:
+        yield LocalStackHandle(endpoint_url=url)
+        return
+    parsed = urlparse(url)
+    settings = LocalStackSettings(host=parsed.hostname or "127.0.0.1", port=parsed.port or 4566)
+    try:
+        instance = start(settings)
+    except Exception as err:  # noqa: BLE001 - any start failure must fail the tests with its reason
+        pytest.fail(f"LocalStack could not be started at {url}: {err}", pytrace=False)
+    handle = LocalStackHandle(endpoint_url=instance.endpoint_url, instance=instance, started_here=not instance.reused)
+    try:
+        yield handle
+    finally:
+        if handle.started_here:
+            stop(settings)
