@@ -1,12 +1,16 @@
 """The invoke task collection; another repo's ``tasks.py`` reuses it with ``from dsplatform.tasks import ns``.
 
 A repo with its own configuration file passes ``--config PATH`` or keeps ``dsplatform.yml`` at its root.
+Task modules import their heavy dependencies inside the task bodies, so ``invoke --list`` stays fast.
 """
 
 from invoke import Collection
 
-from dsplatform.tasks import synth_tasks
+from dsplatform.tasks import deploy_tasks, e2e_tasks, job_tasks, synth_tasks
 
 ns = Collection()
-ns.add_task(synth_tasks.synth)
-ns.add_task(synth_tasks.lint)
+for _task in (synth_tasks.synth, synth_tasks.lint, deploy_tasks.deploy, deploy_tasks.diff, deploy_tasks.destroy,
+              deploy_tasks.outputs, e2e_tasks.e2e, e2e_tasks.promote):
+    ns.add_task(_task)
+ns.add_collection(job_tasks.model)
+ns.add_collection(job_tasks.data)

@@ -1,0 +1,82 @@
+"""Data and model for the deployed job: train and upload the model, make and upload sample input.
+
+Bucket names and keys are read from the deployed environment (stack outputs and the job's SSM
+parameters), never from local config, so the files land exactly where the job will look.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dsplatform.errors import DsPlatformError
+from dsplatform.stackspec import Plan
+
+
+class ForeignArtifactBucketError(DsPlatformError):
+    """The environment reads its models from another environment's bucket; upload there instead."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class JobLocations:
+    """Where the deployed job reads: its SSM settings and its environment's own artifact bucket."""
+
+    settings: dict[str, str]
+    own_artifact_bucket: str
+
+    def get(self, key: str) -> str:
+        """One required setting, e.g. ``model-key``."""
+        return self.settings[key]
+
+
+def job_locations(plan: Plan, clients: Any) -> JobLocations:
+    """Read the job's SSM parameters (under the deployed prefix) and this environment's artifact bucket."""
+    from dsplatform.deployer.outputs import environment_outputs
+
+    outputs = environment_outputs(plan, clients)
+    prefix = outputs["parameters"]["ParameterPrefix"]
+    pages = clients.client("ssm").get_paginator("get_parameters_by_path").paginate(Path=prefix, Recursive=False)
+    settings = {p["Name"][len(prefix):]: p["Value"] for page in pages for p in page["Parameters"]}
+    return JobLocations(settings=settings, own_artifact_bucket=outputs["storage"]["ArtifactBucketName"])
+
+
+def train_and_upload(plan: Plan, clients: Any, rows: int = 2000, seed: int = 0) -> tuple[str, str, str]:
+    """Fit the model on generated sample data and upload it with its SHA-256; return (bucket, key, sha256)."""
+    from ds_preprocessing import model
+
+    where = job_locations(plan, clients)
+    bucket, key = where.get("artifact-bucket"), where.get("model-key")
+    if bucket != where.own_artifact_bucket:
+        raise ForeignArtifactBucketError(
+            f"{plan.target.env} reads models from {bucket!r}, another environment's artifact bucket; train and "
+            f"upload there with the owning environment (settings.parameters.artifacts_from), e.g. "
+            f"invoke model.train --env stg")
+    pipeline = model.train_on_sample(rows=rows, seed=seed)
+    version = where.settings.get("model-version")
+    sha = model.upload_model(clients.client("s3"), bucket, key, pipeline, version=version)
+    return bucket, key, sha
+
+
+def sample_csv(rows: int, seed: int = 0, dirty_fraction: float = 0.05) -> bytes:
+    """Realistic sample input with dirty rows (see docs/job.md for the schema)."""
+    from ds_preprocessing import sample
+
+    return sample.generate_csv(rows, seed=seed, dirty_fraction=dirty_fraction)
+
+
+def upload_sample(plan: Plan, clients: Any, data: bytes, key: str | None = None) -> tuple[str, str]:
+    """Upload sample input to the deployed input bucket at ``key`` (default: the job's input-key)."""
+    where = job_locations(plan, clients)
+    bucket, key = where.get("input-bucket"), key or where.get("input-key")
+    clients.client("s3").put_object(Bucket=bucket, Key=key, Body=data)
+    return bucket, key
+
+
+def write_sample(data: bytes, out: Path) -> Path:
+    """Write sample input to a local file."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    return out

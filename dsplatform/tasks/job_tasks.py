@@ -1,0 +1,61 @@
+"""Tasks ``model.train`` and ``data.sample``: put a trained model and sample input where the job reads them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from invoke import Collection, task
+
+from dsplatform.errors import UsageError
+from dsplatform.tasks._cli import user_errors
+
+_COMMON = {"env": "environment (dev, stg, prod)", "config": "config file (default: dsplatform.yml)",
+           "target": "override the environment's target: localstack or aws"}
+
+
+def _deployed(env: str, config: str | None, target: str | None):  # type: ignore[no-untyped-def]
+    from dsplatform.deployer import ClientFactory
+    from dsplatform.synth import build_plan
+
+    plan = build_plan(env, config, target)
+    clients = ClientFactory(plan.target)
+    clients.verify_account()
+    return plan, clients
+
+
+@task(help={**_COMMON, "rows": "training rows of generated sample data", "seed": "random seed"})
+@user_errors
+def train(c, env="dev", config=None, target=None, rows=2000, seed=0):
+    """Fit the preprocessing model on sample data and upload it, with its SHA-256, where the job reads it."""
+    from dsplatform.jobdata import train_and_upload
+
+    plan, clients = _deployed(env, config, target)
+    bucket, key, sha = train_and_upload(plan, clients, rows=int(rows), seed=int(seed))
+    print(f"model uploaded to s3://{bucket}/{key} (sha256 {sha})")
+
+
+@task(help={"rows": "number of rows (>= 1)", "out": "local file to write (default build/sample/monthly_data.csv)",
+            "seed": "random seed", "dirty": "fraction of dirty rows, 0..1",
+            "env": "also upload to this environment's input bucket", "config": _COMMON["config"],
+            "target": _COMMON["target"], "key": "input key to upload to (default: the job's input-key)"})
+@user_errors
+def sample(c, rows=1000, out="build/sample/monthly_data.csv", seed=0, dirty=0.05, env=None, config=None,
+           target=None, key=None):
+    """Write realistic sample input (dirty rows included) to a file, and optionally upload it."""
+    from dsplatform.jobdata import sample_csv, upload_sample, write_sample
+
+    rows, dirty = int(rows), float(dirty)
+    if rows < 1:
+        raise UsageError(f"--rows {rows} is too small; give at least 1")
+    if not 0 <= dirty <= 1:
+        raise UsageError(f"--dirty {dirty} is not a fraction; give a value from 0 to 1, e.g. 0.05")
+    data = sample_csv(rows, seed=int(seed), dirty_fraction=dirty)
+    print(f"wrote {write_sample(data, Path(out))} ({rows} rows)")
+    if env:
+        plan, clients = _deployed(env, config, target)
+        bucket, uploaded = upload_sample(plan, clients, data, key)
+        print(f"uploaded to s3://{bucket}/{uploaded}")
+
+
+model = Collection("model", train)
+data = Collection("data", sample)
