@@ -165,3 +165,13 @@ def test_cross_account_reads_from_a_kms_environment_are_refused():
 def test_missing_file_says_how_to_fix(tmp_path):
     with pytest.raises(ConfigError, match="nope.yml: cannot be read: No such file"):
         load_config(tmp_path / "nope.yml")
+
+
+def test_configuration_reference_is_current():
+    from pathlib import Path
+
+    from dsplatform.config.reference import render
+
+    doc = Path(__file__).parents[2] / "docs" / "configuration.md"
+    assert doc.read_text(encoding="utf-8") == render(), (
+        "docs/configuration.md is stale: python -m dsplatform.config.reference > docs/configuration.md")
