@@ -1,0 +1,180 @@
+"""The plugin seen from a pytest run: options, markers, fixtures, cleanup reporting, no false pass."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from dsplatform.scenarios import plugin_args
+from tests.harness.fake_platform import CONFTEST
+
+REPO = Path(__file__).resolve().parents[2]
+SCENARIOS = REPO / "harness" / "scenarios"
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest(*plugin_args(), "-p", "no:cacheprovider", *args)
+
+
+def test_options_are_in_one_group_and_reach_the_stash(pytester: pytest.Pytester) -> None:
+    help_text = run(pytester, "--help").stdout.str()
+    assert "dsplatform end-to-end harness" in help_text
+    for option in ("--ds-env", "--ds-target", "--ds-config", "--ds-keep", "--ds-reuse"):
+        assert option in help_text
+    pytester.makepyfile(
+        """
+        from harness.state import SETTINGS_KEY
+
+        def test_settings(pytestconfig):
+            s = pytestconfig.stash[SETTINGS_KEY]
+            assert (s.env, s.target, s.config_path, s.keep, s.reuse) == ("stg", "aws", "x.yml", True, True)
+        """
+    )
+    run(pytester, "--ds-env=stg", "--ds-target=aws", "--ds-config=x.yml", "--ds-keep", "--ds-reuse").assert_outcomes(
+        passed=1
+    )
+
+
+def test_bad_target_is_rejected(pytester: pytest.Pytester) -> None:
+    result = run(pytester, "--ds-target=azure")
+    assert result.ret != 0
+    assert "invalid choice" in result.stderr.str()
+
+
+def test_aws_only_marker_skips_with_its_reason_on_localstack(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.ds_aws_only(reason="no policy simulator here")
+        def test_sim():
+            pass
+
+        @pytest.mark.ds_localstack_only(reason="emulator only")
+        def test_local():
+            pass
+        """
+    )
+    result = run(pytester, "--ds-target=localstack", "-rs")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*needs target aws (localstack cannot): no policy simulator here*"])
+
+
+def test_reuse_fails_clearly_when_the_environment_is_absent(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        CONFTEST
+        + """
+from dsplatform.stackspec import Plan, StackSpec, Target
+
+
+@pytest.fixture(scope="session")
+def ds_plan():
+    target = Target(env="dev", account_id="123456789012", region=REGION, kind="aws")
+    return Plan(target=target, stacks=(StackSpec(name="ds-dev-storage", component="storage", template={}),))
+
+
+@pytest.fixture(scope="session")
+def ds_platform(ds_plan, ds_clients):
+    from harness.fixtures import _read_platform
+
+    return _read_platform(ds_plan, ds_clients)
+"""
+    )
+    pytester.makepyfile("def test_needs_platform(ds_platform):\n    pass\n")
+    result = run(pytester, "--ds-reuse")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*environment 'dev' is not deployed (missing: ds-dev-storage)*"])
+
+
+def test_run_factory_cleans_up_in_reverse_order_and_removes_data(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(
+        """
+        ORDER = []
+
+        def test_creates(ds_run, ds_platform):
+            run = ds_run()
+            run.put_input(b"id\\n1\\n")
+            run.add_cleanup("first", lambda: ORDER.append("first"))
+            run.add_cleanup("second", lambda: ORDER.append("second"))
+
+        def test_after(ds_clients, ds_platform):
+            assert ORDER == ["second", "first"]
+            listed = ds_clients.client("s3").list_objects_v2(Bucket=ds_platform.input_bucket)
+            assert listed.get("KeyCount", 0) == 0
+        """
+    )
+    run(pytester).assert_outcomes(passed=2)
+
+
+def test_cleanup_failures_are_reported_as_errors_not_swallowed(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(
+        """
+        def test_leaves_a_mess(ds_run):
+            run = ds_run()
+
+            def boom():
+                raise RuntimeError("bucket policy denied delete")
+
+            run.add_cleanup("delete s3://x/y", boom)
+            run.add_cleanup("fine", lambda: None)
+        """
+    )
+    result = run(pytester)
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*cleanup of run e2e-* failed in 1 step(s): delete s3://x/y: RuntimeError: "
+                                 "bucket policy denied delete*"])
+
+
+def test_wait_helper_reports_the_last_state(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import itertools
+        import pytest
+        from harness.waiting import WaitTimeout
+
+        def test_times_out(ds_wait):
+            states = itertools.count()
+            with pytest.raises(WaitTimeout) as err:
+                ds_wait.until(lambda: next(states), lambda n: n < 0, what="a negative number",
+                              timeout=0.3, interval=0.1)
+            assert "waiting for a negative number" in str(err.value)
+            assert err.value.last_state >= 2
+        """
+    )
+    run(pytester).assert_outcomes(passed=1)
+
+
+def _happy_path(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_happy=(SCENARIOS / "test_happy_path.py").read_text())
+    # A subprocess: pandas/pyarrow/numpy cannot be imported afresh in one process, as in-process runs would.
+    paths = [str(REPO), str(REPO / "containers" / "preprocessing"), os.environ.get("PYTHONPATH", "")]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in paths if p))
+
+
+def run_subprocess(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess(*plugin_args(), "-p", "no:cacheprovider", *args)
+
+
+def test_happy_path_scenario_passes_on_a_correct_pipeline(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _happy_path(pytester, monkeypatch)
+    result = run_subprocess(pytester, f"--ds-report-json={pytester.path / 'r.json'}")
+    result.assert_outcomes(passed=1)
+    assert '"executions"' in (pytester.path / "r.json").read_text()
+
+
+def test_happy_path_scenario_catches_a_broken_pipeline(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job that scales `amount` 1% wrong still 'succeeds'; the independent check must fail the scenario."""
+    _happy_path(pytester, monkeypatch)
+    monkeypatch.setenv("BREAK_JOB", "1")
+    result = run_subprocess(pytester)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*amount_scaled: got*expected*"])
