@@ -1,0 +1,101 @@
+"""Promotion records, the comparison rule and the S3 store."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from dsplatform.promotion.compare import differences, find_evidence
+from dsplatform.promotion.record import ImageEvidence, Record, Rendering, Who, render
+from dsplatform.promotion.store import list_records, put_record
+from dsplatform.stackspec import Plan, StackSpec, Target
+
+
+def plan(env: str, bucket_name: str, threshold: int = 1) -> Plan:
+    target = Target(env=env, account_id="222222222222" if env == "stg" else "333333333333",
+                    region="us-east-1", kind="localstack")
+    storage = {"Resources": {"Input": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": bucket_name}}}}
+    monitoring = {"Resources": {"A": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"Threshold": threshold}}}}
+    return Plan(target=target, stacks=(
+        StackSpec(name=f"ds-{env}-storage", component="storage", template=storage),
+        StackSpec(name=f"ds-{env}-monitoring", component="monitoring", template=monitoring),
+    ))
+
+
+def record(renderings: dict[str, Rendering], source_digest: str = "sha256:aaa", created: str = "2026-11-22T10:00:00Z",
+           passed: bool = True) -> Record:
+    return Record(kind="e2e", env="stg", account_id="222222222222", created_at=created,
+                  who=Who("arn:aws:iam::222222222222:root", "me", "host"),
+                  image=ImageEvidence("ds-preprocessing", "latest", "sha256:img", source_digest),
+                  scenarios=("test_happy",), renderings=renderings, passed=passed)
+
+
+STG, PROD = plan("stg", "ds-input-stg"), plan("prod", "ds-input-prod")
+
+
+def test_unchanged_checkout_is_vouched_for() -> None:
+    rec = record({"stg": render(STG), "prod": render(PROD)})
+    assert differences(rec, render(STG), render(PROD), "sha256:aaa") == []
+
+
+def test_target_config_change_since_the_pass_is_refused_and_named() -> None:
+    rec = record({"stg": render(STG), "prod": render(PROD)})
+    changed = render(plan("prod", "ds-input-prod", threshold=5))
+    problems = differences(rec, render(STG), changed, "sha256:aaa")
+    assert len(problems) == 1
+    assert "ds-prod-monitoring template changed" in problems[0]
+
+
+def test_tested_environment_change_and_image_change_are_listed() -> None:
+    rec = record({"stg": render(STG), "prod": render(PROD)})
+    problems = differences(rec, render(plan("stg", "other")), render(PROD), "sha256:bbb")
+    assert any("tested: ds-stg-storage template changed" in p for p in problems)
+    assert any("image ds-preprocessing: source changed" in p for p in problems)
+
+
+def test_environments_never_compared_to_each_other() -> None:
+    """stg and prod templates differ (names); that alone must not refuse a promotion."""
+    assert render(STG).stacks["storage"].template_sha256 != render(PROD).stacks["storage"].template_sha256
+    rec = record({"stg": render(STG), "prod": render(PROD)})
+    assert find_evidence([("k", rec)], render(STG), render(PROD), "sha256:aaa").ok
+
+
+def test_missing_rendering_failed_record_and_no_record_refuse() -> None:
+    only_stg = record({"stg": render(STG)})
+    assert any("did not render environment prod" in p for p in
+               differences(only_stg, render(STG), render(PROD), "sha256:aaa"))
+    failed = record({"stg": render(STG), "prod": render(PROD)}, passed=False)
+    assert differences(failed, render(STG), render(PROD), "sha256:aaa")
+    verdict = find_evidence([], render(STG), render(PROD), "sha256:aaa")
+    assert not verdict.ok and verdict.problems == ("no passing e2e record at all",)
+
+
+def test_newest_matching_record_wins_over_newer_non_matching() -> None:
+    old = record({"stg": render(STG), "prod": render(PROD)}, created="2026-11-22T09:00:00Z")
+    new = record({"stg": render(STG), "prod": render(PROD)}, source_digest="sha256:zzz",
+                 created="2026-11-22T11:00:00Z")
+    verdict = find_evidence([("new", new), ("old", old)], render(STG), render(PROD), "sha256:aaa")
+    assert verdict.key == "old"
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch):
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, "x")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket="ds-artifacts-stg")
+        yield client
+
+
+def test_store_round_trip_newest_first(s3) -> None:
+    first = record({"stg": render(STG), "prod": render(PROD)}, created="2026-11-22T09:00:00Z")
+    second = record({"stg": render(STG)}, created="2026-11-22T10:00:00Z")
+    put_record(s3, "ds-artifacts-stg", first)
+    key = put_record(s3, "ds-artifacts-stg", second)
+    listed = list_records(s3, "ds-artifacts-stg", "e2e")
+    assert listed[0][0] == key
+    assert listed[1][1] == first
+    assert list_records(s3, "ds-artifacts-stg", "promotion") == []
