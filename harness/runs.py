@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 from collections.abc import Callable
@@ -104,7 +105,7 @@ class Run:
         """Register removal of the job's outputs for this run id (processed/ and rejected/)."""
         bucket = self.platform.output_bucket
         for prefix in (f"processed/{self.id}/", f"rejected/{self.id}/"):
-            self.add_cleanup(f"s3://{bucket}/{prefix}*", lambda p=prefix: delete_prefix(self.clients, bucket, p))
+            self.add_cleanup(f"s3://{bucket}/{prefix}*", functools.partial(delete_prefix, self.clients, bucket, prefix))
 
     def _prepare_overwrite(self, bucket: str, key: str) -> Callable[[str | None], None]:
         """Remember what is at bucket/key now and return the undo for a put made after this call."""
