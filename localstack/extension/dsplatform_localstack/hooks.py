@@ -12,9 +12,10 @@ LOG = logging.getLogger(__name__)
 
 @hooks.on_infra_start()
 def apply_patches() -> None:
-    """Install the Step Functions ECS resolver fix, the CloudFormation property fixes and the ECS runner."""
-    from dsplatform_localstack import cfn_fixes, ecs_runner, sfn_ecs
+    """Install the unsupported-type check fix, the runTask.sync failure fix, the property fixes and the ECS runner."""
+    from dsplatform_localstack import cfn_fixes, cfn_support, ecs_runner, sfn_ecs
 
+    cfn_support.install()
     sfn_ecs.install()
     cfn_fixes.install()
     ecs_runner.install()
