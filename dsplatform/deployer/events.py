@@ -43,7 +43,8 @@ def _event(raw: dict[str, Any]) -> StackEvent:
         logical_id=raw.get("LogicalResourceId", ""),
         resource_type=raw.get("ResourceType", ""),
         status=raw.get("ResourceStatus", ""),
-        reason=raw.get("ResourceStatusReason", "") or "",
+        # Provider errors can span lines; one event is one line in every report.
+        reason=" ".join(str(raw.get("ResourceStatusReason", "") or "").split()),
     )
 
 

@@ -1,0 +1,131 @@
+"""The whole batch platform on LocalStack: cold deploy, no-op, an update, diff, and destroy keeping data."""
+
+from __future__ import annotations
+
+import pytest
+
+from dsplatform.deployer import (
+    DeployOptions,
+    Outcome,
+    deploy,
+    destroy,
+    diff,
+    environment_outputs,
+    read_outputs,
+)
+from tests.integration.conftest import clients_for
+
+pytestmark = pytest.mark.localstack
+
+CONTRACT = {
+    "storage": {
+        "InputBucketName",
+        "OutputBucketName",
+        "ArtifactBucketName",
+        "InputBucketArn",
+        "OutputBucketArn",
+        "ArtifactBucketArn",
+    },
+    "registry": {"RepositoryName", "RepositoryUri", "RepositoryArn"},
+    "parameters": {"ParameterPrefix"},
+    "alerts": {"AlertTopicArn"},
+    "network": {"VpcId", "SubnetIds", "TaskSecurityGroupId"},
+    "compute": {
+        "ClusterArn",
+        "ClusterName",
+        "TaskDefinitionArn",
+        "TaskRoleArn",
+        "ExecutionRoleArn",
+        "LogGroupName",
+        "ContainerName",
+    },
+    "orchestration": {"StateMachineArn", "StateMachineName"},
+    "schedule": {"ScheduleRuleName"},
+    "monitoring": {"FailedAlarmName", "TimedOutAlarmName", "ThrottledAlarmName", "DashboardName"},
+}
+
+
+# LocalStack 2026.3.0's DeleteStack re-resolves a CommaDelimitedList parameter as a plain string, so a
+# Fn::Join over it (the orchestration stack's SubnetIds) fails the delete call. Reported to the lead;
+# the fix belongs in the localstack/ extension or the blueprint. Any other failure still fails the test.
+_JOIN_GAP = "Invalid arguments list definition for Fn::Join"
+
+
+def _xfail_on_localstack_join_gap(result) -> None:
+    failed = result.failures
+    if failed and all(_JOIN_GAP in r.reason for r in failed):
+        pytest.xfail(f"known LocalStack gap on DeleteStack: {failed[0].reason}")
+
+
+def test_platform_lifecycle(platform_plan) -> None:
+    plan = platform_plan()
+    env = (plan.target.env, plan.target.account_id)
+    clients = clients_for(plan)
+
+    # Cold deploy: every stack created, every contract output present.
+    first = deploy(plan, clients, DeployOptions(concurrency=4))
+    assert first.ok, [(r.name, r.reason) for r in first.failures]
+    assert {r.outcome for r in first.stacks.values()} == {Outcome.CREATED}
+    typed = environment_outputs(plan, clients)
+    for component, keys in CONTRACT.items():
+        assert keys <= set(typed.component(component)), component
+    assert typed["storage"].text("InputBucketName").startswith("ds-input-")
+    assert len(typed["network"].items_list("SubnetIds")) >= 1
+
+    # Immediately again: nothing changes, no change set is made.
+    second = deploy(plan, clients)
+    assert second.ok and {r.outcome for r in second.stacks.values()} == {Outcome.UNCHANGED}
+
+    # An update of one setting: diff shows it, deploy updates only what it touches.
+    changed = platform_plan(settings={"alarms": {"failed_threshold": 3}}, env=env)
+    diffs = diff(changed, clients)
+    monitoring = diffs[f"ds-{env[0]}-monitoring"]
+    assert monitoring.state == "update" and any(c.logical_id == "FailedAlarm" for c in monitoring.changes)
+    assert all(d.state == "unchanged" for name, d in diffs.items() if name != monitoring.stack)
+    third = deploy(changed, clients)
+    assert third.ok
+    assert third.stacks[monitoring.stack].outcome is Outcome.UPDATED
+    assert {r.outcome for n, r in third.stacks.items() if n != monitoring.stack} == {Outcome.UNCHANGED}
+
+    # Put data in the input bucket, then destroy: no stack left, data buckets (and the data) kept.
+    s3 = clients.client("s3")
+    bucket = typed["storage"].text("InputBucketName")
+    s3.put_object(Bucket=bucket, Key="raw/keep.csv", Body=b"a,b\n1,2\n")
+    gone = destroy(changed, clients)
+    _xfail_on_localstack_join_gap(gone)
+    assert gone.ok, [(r.name, r.reason) for r in gone.failures]
+    assert read_outputs(changed, clients) == {}
+    buckets = {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    for key in ("InputBucketName", "OutputBucketName", "ArtifactBucketName"):
+        assert typed["storage"].text(key) in buckets
+    assert s3.get_object(Bucket=bucket, Key="raw/keep.csv")["Body"].read() == b"a,b\n1,2\n"
+
+
+def test_destroy_with_purge_data_removes_buckets_and_versions(platform_plan) -> None:
+    plan = platform_plan()
+    clients = clients_for(plan)
+    assert deploy(plan, clients).ok
+    s3 = clients.client("s3")
+    bucket = read_outputs(plan, clients)[f"ds-{plan.target.env}-storage"]["ArtifactBucketName"]
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket=bucket, Key="m.pkl", Body=b"1")
+    s3.put_object(Bucket=bucket, Key="m.pkl", Body=b"2")
+    s3.delete_object(Bucket=bucket, Key="m.pkl")  # leaves a delete marker over two versions
+    result = destroy(plan, clients, purge_data=True)
+    _xfail_on_localstack_join_gap(result)
+    assert result.ok, [(r.name, r.reason) for r in result.failures]
+    names = {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    assert bucket not in names and not any(n.endswith(f"-{plan.target.account_id}-us-east-1") for n in names)
+
+
+def test_protected_environment_gets_termination_protection_and_refuses_destroy(platform_plan) -> None:
+    from dsplatform.deployer import ProtectedTargetError
+
+    plan = platform_plan(protected=True)
+    clients = clients_for(plan)
+    assert deploy(plan, clients).ok
+    cfn = clients.client("cloudformation")
+    for spec in plan.stacks:
+        assert cfn.describe_stacks(StackName=spec.name)["Stacks"][0]["EnableTerminationProtection"] is True
+    with pytest.raises(ProtectedTargetError):
+        destroy(plan, clients)
