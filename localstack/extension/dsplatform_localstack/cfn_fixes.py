@@ -1,7 +1,9 @@
 """Apply properties the community CloudFormation providers accept but silently drop.
 
-Covered: AWS::S3::Bucket LifecycleConfiguration and AWS::Logs::LogGroup RetentionInDays, on create and
-on update (LocalStack's update of these types is a no-op that keeps the previous state).
+Covered: AWS::S3::Bucket LifecycleConfiguration, BucketEncryption, PublicAccessBlockConfiguration,
+OwnershipControls and the default private ACL (the community provider makes buckets without AccessControl
+public-read), and AWS::Logs::LogGroup RetentionInDays; on create and on update (LocalStack's update of these
+types is a no-op that keeps the previous state); AWS::EC2::SecurityGroup inline ingress/egress rules (create).
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ import functools
 from typing import Any
 
 APPLIED = {
-    "AWS::S3::Bucket": ("LifecycleConfiguration",),
+    "AWS::S3::Bucket": ("LifecycleConfiguration", "BucketEncryption", "PublicAccessBlockConfiguration",
+                        "OwnershipControls", "AccessControl"),
     "AWS::Logs::LogGroup": ("RetentionInDays",),
+    "AWS::EC2::SecurityGroup": ("SecurityGroupIngress", "SecurityGroupEgress"),
 }
 
 
@@ -62,19 +66,34 @@ def lifecycle_rules(cfn: dict[str, Any]) -> list[dict[str, Any]]:
     return rules
 
 
-def _apply_bucket(request: Any, model: dict[str, Any]) -> None:
+def _apply_bucket(request: Any, model: dict[str, Any], creating: bool) -> None:
     s3 = request.aws_client_factory.s3
     bucket = model.get("BucketName")
-    config = request.desired_state.get("LifecycleConfiguration")
+    desired, previous = request.desired_state, request.previous_state or {}
     if not bucket:
         return
-    if config:
-        s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": lifecycle_rules(config)})
-    elif request.previous_state and request.previous_state.get("LifecycleConfiguration"):
+    if desired.get("LifecycleConfiguration"):
+        s3.put_bucket_lifecycle_configuration(
+            Bucket=bucket, LifecycleConfiguration={"Rules": lifecycle_rules(desired["LifecycleConfiguration"])})
+    elif previous.get("LifecycleConfiguration"):
         s3.delete_bucket_lifecycle(Bucket=bucket)
+    if desired.get("BucketEncryption"):
+        rules = [{"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
+                  **({"BucketKeyEnabled": bool(rule["BucketKeyEnabled"])} if "BucketKeyEnabled" in rule else {})}
+                 for rule in desired["BucketEncryption"].get("ServerSideEncryptionConfiguration", [])]
+        s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": rules})
+    if desired.get("PublicAccessBlockConfiguration"):
+        block = {k: str(v).lower() == "true" for k, v in desired["PublicAccessBlockConfiguration"].items()}
+        s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=block)
+    elif previous.get("PublicAccessBlockConfiguration"):
+        s3.delete_public_access_block(Bucket=bucket)
+    if desired.get("OwnershipControls"):
+        s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls=desired["OwnershipControls"])
+    if creating and not desired.get("AccessControl"):
+        s3.put_bucket_acl(Bucket=bucket, ACL="private")  # AWS's default; the community provider uses public-read
 
 
-def _apply_log_group(request: Any, model: dict[str, Any]) -> None:
+def _apply_log_group(request: Any, model: dict[str, Any], creating: bool) -> None:
     logs = request.aws_client_factory.logs
     name = model.get("LogGroupName")
     days = request.desired_state.get("RetentionInDays")
@@ -86,6 +105,42 @@ def _apply_log_group(request: Any, model: dict[str, Any]) -> None:
         logs.delete_retention_policy(logGroupName=name)
 
 
+def ip_permission(rule: dict[str, Any]) -> dict[str, Any]:
+    """A CloudFormation inline security group rule as an EC2 IpPermission."""
+    permission: dict[str, Any] = {"IpProtocol": str(rule.get("IpProtocol", "-1"))}
+    if permission["IpProtocol"] not in ("-1", "all"):
+        permission["FromPort"] = int(rule.get("FromPort", -1))
+        permission["ToPort"] = int(rule.get("ToPort", -1))
+    description = {"Description": rule["Description"]} if rule.get("Description") else {}
+    if rule.get("CidrIp"):
+        permission["IpRanges"] = [{"CidrIp": rule["CidrIp"], **description}]
+    if rule.get("CidrIpv6"):
+        permission["Ipv6Ranges"] = [{"CidrIpv6": rule["CidrIpv6"], **description}]
+    group = rule.get("SourceSecurityGroupId") or rule.get("DestinationSecurityGroupId")
+    if group:
+        permission["UserIdGroupPairs"] = [{"GroupId": group, **description}]
+    if rule.get("DestinationPrefixListId") or rule.get("SourcePrefixListId"):
+        permission["PrefixListIds"] = [{"PrefixListId": rule.get("DestinationPrefixListId") or rule["SourcePrefixListId"]}]
+    return permission
+
+
+def _apply_security_group(request: Any, model: dict[str, Any], creating: bool) -> None:
+    # Only on create: rule diffs on update are not tracked (listed as a gap if ever needed).
+    if not creating or not model.get("GroupId"):
+        return
+    ec2, group = request.aws_client_factory.ec2, model["GroupId"]
+    ingress = [ip_permission(r) for r in request.desired_state.get("SecurityGroupIngress") or []]
+    if ingress:
+        ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=ingress)
+    egress = request.desired_state.get("SecurityGroupEgress")
+    if egress is not None and model.get("VpcId"):
+        # As on AWS: declaring egress rules replaces the default allow-all rule.
+        ec2.revoke_security_group_egress(GroupId=group, IpPermissions=[
+            {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        if egress:
+            ec2.authorize_security_group_egress(GroupId=group, IpPermissions=[ip_permission(r) for r in egress])
+
+
 def _wrap(cls: type, apply: Any) -> None:
     original_create, original_update = cls.create, cls.update
 
@@ -93,7 +148,7 @@ def _wrap(cls: type, apply: Any) -> None:
     def create(self, request):  # type: ignore[no-untyped-def]
         event = original_create(self, request)
         if event.status.name == "SUCCESS" and event.resource_model:
-            apply(request, event.resource_model)
+            apply(request, event.resource_model, True)
         return event
 
     @functools.wraps(original_update)
@@ -102,16 +157,18 @@ def _wrap(cls: type, apply: Any) -> None:
         # property to the live resource first, then let the engine carry on as it would.
         model = dict(request.previous_state or {})
         model.update({k: v for k, v in request.desired_state.items() if v is not None})
-        apply(request, model)
+        apply(request, model, False)
         return original_update(self, request)
 
     cls.create, cls.update = create, update
 
 
 def install() -> None:
-    """Wrap the S3 bucket and log group providers' create/update."""
+    """Wrap the S3 bucket, log group and security group providers' create/update."""
+    from localstack.services.ec2.resource_providers.aws_ec2_securitygroup import EC2SecurityGroupProvider
     from localstack.services.logs.resource_providers.aws_logs_loggroup import LogsLogGroupProvider
     from localstack.services.s3.resource_providers.aws_s3_bucket import S3BucketProvider
 
     _wrap(S3BucketProvider, _apply_bucket)
     _wrap(LogsLogGroupProvider, _apply_log_group)
+    _wrap(EC2SecurityGroupProvider, _apply_security_group)

@@ -23,3 +23,19 @@ def install() -> None:
         return CloudFormationResourcesSupportAtRuntime.AVAILABLE
 
     AwsCatalogRuntimePlugin.get_cloudformation_resource_status = get_cloudformation_resource_status
+
+
+def prefer_extension_providers() -> None:
+    """Make this extension's providers win over same-named community ones (AWS::ECR::Repository is a mock there).
+
+    plux keeps the last of two plugins with one name, in entry-point discovery order, which is not fixed;
+    so the index entries are replaced explicitly (plux internals, pinned by constraints.txt).
+    """
+    from localstack.services.cloudformation.resource_provider import plugin_manager
+    from plux import PluginSpec
+
+    from dsplatform_localstack.cfn import plugins
+
+    for plugin_class in plugins.ALL:
+        spec = PluginSpec(plugin_manager.namespace, plugin_class.name, factory=plugin_class)
+        plugin_manager._plugins[plugin_class.name] = plugin_manager._create_container(spec)

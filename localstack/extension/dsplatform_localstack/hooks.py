@@ -16,6 +16,7 @@ def apply_patches() -> None:
     from dsplatform_localstack import cfn_fixes, cfn_support, ecs_runner, sfn_ecs
 
     cfn_support.install()
+    cfn_support.prefer_extension_providers()
     sfn_ecs.install()
     cfn_fixes.install()
     ecs_runner.install()

@@ -48,3 +48,13 @@ class EcrRepositoryPlugin(_Plugin):
 
     name = "AWS::ECR::Repository"
     _module, _class = "dsplatform_localstack.cfn.ecr_repository", "EcrRepositoryProvider"
+
+
+class CloudWatchDashboardPlugin(_Plugin):
+    """AWS::CloudWatch::Dashboard."""
+
+    name = "AWS::CloudWatch::Dashboard"
+    _module, _class = "dsplatform_localstack.cfn.cloudwatch_dashboard", "CloudWatchDashboardProvider"
+
+
+ALL = (EcsClusterPlugin, EcsTaskDefinitionPlugin, EcsServicePlugin, EcrRepositoryPlugin, CloudWatchDashboardPlugin)

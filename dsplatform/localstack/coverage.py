@@ -1,0 +1,161 @@
+"""Fidelity report: how each resource type of the synthesized templates is emulated by LocalStack here."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from dsplatform.localstack.native_types import NATIVE_TYPES
+
+NATIVE = "native"
+EXTENSION = "extension"
+NOT_EMULATED = "not emulated"
+
+# Types this project's extension provides (localstack/extension/pyproject.toml entry points). The community
+# AWS::ECR::Repository is a mock without a repository; the extension's replaces it.
+EXTENSION_TYPES: frozenset[str] = frozenset({
+    "AWS::ECS::Cluster", "AWS::ECS::TaskDefinition", "AWS::ECS::Service", "AWS::ECR::Repository",
+    "AWS::CloudWatch::Dashboard",
+})
+
+# Properties the community providers accept but do not apply, and that the extension applies instead.
+EXTENSION_APPLIED: Mapping[str, tuple[str, ...]] = {
+    "AWS::S3::Bucket": ("LifecycleConfiguration", "BucketEncryption", "PublicAccessBlockConfiguration",
+                        "OwnershipControls", "AccessControl"),
+    "AWS::Logs::LogGroup": ("RetentionInDays",),
+    "AWS::EC2::SecurityGroup": ("SecurityGroupIngress", "SecurityGroupEgress"),
+}
+
+# Properties accepted but silently not applied, still (found by reading the pinned providers' create code).
+NOT_APPLIED: Mapping[str, Mapping[str, str]] = {
+    "AWS::EC2::VPC": {
+        "EnableDnsHostnames": "not set; reads back as the EC2 default",
+        "EnableDnsSupport": "not set; reads back as the EC2 default",
+    },
+    "AWS::IAM::Role": {"Description": "not stored"},
+    "AWS::Logs::LogGroup": {"KmsKeyId": "not applied", "DataProtectionPolicy": "not applied"},
+    "AWS::ECS::Service": {"DesiredCount": "stored, but no tasks are scheduled for services"},
+}
+
+# Behaviour that differs from AWS whatever the properties (shown once per type present).
+TYPE_NOTES: Mapping[str, str] = {
+    "AWS::IAM::Role": "IAM policies are stored but not enforced",
+    "AWS::S3::BucketPolicy": "stored but not enforced",
+    "AWS::ECS::TaskDefinition": "tasks run as local processes (image -> containers/<name>/ or python:X.Y)",
+    "AWS::EC2::VPCEndpoint": "created in EC2's model only; traffic never leaves the machine",
+}
+
+
+@dataclass(frozen=True)
+class ResourceFinding:
+    """One resource of one stack: its emulation class and the properties that are not applied."""
+
+    stack: str
+    logical_id: str
+    type: str
+    emulation: str
+    not_applied: dict[str, str] = field(default_factory=dict)
+    applied_by_extension: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FidelityReport:
+    """Per type and per resource: native / extension / not emulated, and properties not applied."""
+
+    findings: tuple[ResourceFinding, ...]
+
+    @property
+    def types(self) -> dict[str, str]:
+        """Resource type -> emulation class, sorted by type."""
+        return dict(sorted({f.type: f.emulation for f in self.findings}.items()))
+
+    @property
+    def not_emulated(self) -> list[str]:
+        """Types a LocalStack deploy would fail on (CFN_IGNORE_UNSUPPORTED_RESOURCE_TYPES=0)."""
+        return [t for t, e in self.types.items() if e == NOT_EMULATED]
+
+    @property
+    def gaps(self) -> list[ResourceFinding]:
+        """Resources with at least one property that is accepted but not applied."""
+        return [f for f in self.findings if f.not_applied]
+
+    @property
+    def ok(self) -> bool:
+        """True when every type is emulated and no used property is dropped."""
+        return not self.not_emulated and not self.gaps
+
+    def to_json(self) -> str:
+        """JSON with `types`, `not_emulated`, `resources` (each finding) and `notes`."""
+        return json.dumps({
+            "types": self.types,
+            "not_emulated": self.not_emulated,
+            "resources": [asdict(f) for f in self.findings],
+            "notes": {t: TYPE_NOTES[t] for t in self.types if t in TYPE_NOTES},
+        }, indent=2, sort_keys=True)
+
+    def to_text(self) -> str:
+        """A plain-text table for the terminal."""
+        width = max((len(t) for t in self.types), default=10)
+        lines = [f"{'resource type':<{width}}  emulation"]
+        lines += [f"{t:<{width}}  {e}" + (f"  ({TYPE_NOTES[t]})" if t in TYPE_NOTES else "")
+                  for t, e in self.types.items()]
+        if self.gaps:
+            lines.append("")
+            lines.append("properties accepted but not applied on LocalStack:")
+            lines += [f"  {f.stack}/{f.logical_id} ({f.type}): {p}: {why}"
+                      for f in self.gaps for p, why in sorted(f.not_applied.items())]
+        applied = sorted({(f.type, p) for f in self.findings for p in f.applied_by_extension})
+        if applied:
+            lines.append("")
+            lines.append("applied by the dsplatform extension (dropped by the community provider): "
+                         + ", ".join(f"{t}.{p}" for t, p in applied))
+        if self.not_emulated:
+            lines.append("")
+            lines.append("NOT EMULATED (a LocalStack deploy fails on these): " + ", ".join(self.not_emulated))
+        return "\n".join(lines)
+
+    def to_html(self) -> str:
+        """A small HTML fragment (a table and a list) for the e2e report."""
+        esc = html.escape
+        rows = "".join(
+            f"<tr><td>{esc(t)}</td><td class=\"{esc(e.replace(' ', '-'))}\">{esc(e)}</td>"
+            f"<td>{esc(TYPE_NOTES.get(t, ''))}</td></tr>"
+            for t, e in self.types.items()
+        )
+        gaps = "".join(
+            f"<li>{esc(f.stack)}/{esc(f.logical_id)} ({esc(f.type)}): {esc(p)}: {esc(why)}</li>"
+            for f in self.gaps for p, why in sorted(f.not_applied.items())
+        )
+        return (
+            "<section class=\"fidelity\"><h3>LocalStack fidelity</h3>"
+            f"<table><tr><th>resource type</th><th>emulation</th><th>note</th></tr>{rows}</table>"
+            + (f"<h4>Properties not applied</h4><ul>{gaps}</ul>" if gaps else "<p>No used property is dropped.</p>")
+            + "</section>"
+        )
+
+
+def classify(resource_type: str) -> str:
+    """native / extension / not emulated for one CloudFormation type."""
+    if resource_type in EXTENSION_TYPES:
+        return EXTENSION
+    if resource_type in NATIVE_TYPES:
+        return NATIVE
+    return NOT_EMULATED
+
+
+def fidelity_report(templates: Mapping[str, Mapping[str, Any]]) -> FidelityReport:
+    """Classify every resource of every template (stack name -> template dict)."""
+    findings = []
+    for stack in sorted(templates):
+        resources = templates[stack].get("Resources", {})
+        for logical_id in sorted(resources):
+            resource = resources[logical_id]
+            rtype = resource["Type"]
+            used = set((resource.get("Properties") or {}).keys())
+            dropped = {p: why for p, why in NOT_APPLIED.get(rtype, {}).items() if p in used}
+            applied = tuple(sorted(p for p in EXTENSION_APPLIED.get(rtype, ()) if p in used))
+            findings.append(ResourceFinding(stack, logical_id, rtype, classify(rtype), dropped, applied))
+    return FidelityReport(tuple(findings))
