@@ -37,7 +37,7 @@ class DeployOptions:
     """How to deploy: stateful changes allowed, parallelism, output style, polling and lock settings.
 
     ``allow_replace`` holds logical ids (``Bucket``) or ``stack/LogicalId`` pairs whose replacement or
-    removal is accepted. ``poll_delay`` None picks 0.2 s on LocalStack and 5 s on AWS.
+    removal is accepted. ``poll_delay`` None picks 0.1 s on LocalStack and 5 s on AWS.
     """
 
     allow_replace: tuple[str, ...] = ()

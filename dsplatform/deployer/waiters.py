@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,8 +60,28 @@ def is_no_changes(reason: str | None) -> bool:
     return bool(reason) and any(text in str(reason) for text in _NO_CHANGES_REASONS)
 
 
+# The waiter keeps its last answer to itself; this per-thread slot (filled by an after-call hook) lets
+# wait_settled return the settled description without one more DescribeStacks round trip.
+_last = threading.local()
+_hooked: set[int] = set()
+_hook_lock = threading.Lock()
+
+
+def _remember(parsed: dict[str, Any], **_: Any) -> None:
+    _last.response = parsed
+
+
+def _ensure_hook(cfn: Any) -> None:
+    with _hook_lock:
+        if id(cfn) not in _hooked:
+            cfn.meta.events.register("after-call.cloudformation.DescribeStacks", _remember, unique_id="dsplatform-last")
+            _hooked.add(id(cfn))
+
+
 def wait_settled(cfn: Any, stack_id: str, polling: Polling) -> dict[str, Any] | None:
     """Wait until a stack is in a terminal status; returns its description (None when it is gone)."""
+    _ensure_hook(cfn)
+    _last.response = None
     waiter = create_waiter_with_client("StackSettled", _SETTLED, cfn)
     try:
         waiter.wait(StackName=stack_id, WaiterConfig=polling.config())
@@ -69,6 +90,13 @@ def wait_settled(cfn: Any, stack_id: str, polling: Polling) -> dict[str, Any] | 
         raise StackOperationError(
             stack_id, str(last[0].get("StackStatus", "unknown")), f"still moving after {polling.max_wait:.0f}s"
         ) from exc
+    stacks = (_last.response or {}).get("Stacks") or []
+    if (
+        stacks
+        and stacks[0].get("StackStatus") != "DELETE_COMPLETE"
+        and stacks[0].get("StackStatus") in TERMINAL_STATUSES
+    ):
+        return dict(stacks[0])
     return describe_stack(cfn, stack_id)
 
 
