@@ -9,6 +9,7 @@ from typing import Any
 import joblib
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
@@ -36,17 +37,23 @@ def build_pipeline() -> Pipeline:
     return Pipeline([("features", columns)])
 
 
-def _model_input(frame: pd.DataFrame) -> pd.DataFrame:
-    # Plain object columns with NaN for missing: the imputers treat None/NaN alike, not pandas' own NA scalars.
-    data = {name: frame[name].astype("float64") for name in schema.NUMERIC_FEATURES}
-    for name in schema.CATEGORICAL_FEATURES:
-        data[name] = frame[name].astype(object).where(frame[name].notna(), np.nan)
+def _model_input(rows: pd.DataFrame | pa.Table) -> pd.DataFrame:
+    # Float columns and object columns with NaN for missing: SimpleImputer counts NaN as missing, not None/pd.NA.
+    data: dict[str, Any] = {}
+    for name in (*schema.NUMERIC_FEATURES, *schema.CATEGORICAL_FEATURES):
+        column = rows[name]
+        values = column.to_numpy(zero_copy_only=False) if isinstance(rows, pa.Table) else column.to_numpy()
+        if name in schema.NUMERIC_FEATURES:
+            data[name] = np.asarray(values, dtype="float64")
+        else:
+            values = np.asarray(values, dtype=object)
+            data[name] = np.where(pd.isna(values), np.nan, values)
     return pd.DataFrame(data)
 
 
-def train(frame: pd.DataFrame) -> Pipeline:
-    """Fit the pipeline on typed rows (as ``validate.split`` returns them) and return it."""
-    if frame.empty:
+def train(frame: pd.DataFrame | pa.Table) -> Pipeline:
+    """Fit the pipeline on typed rows (``validate.split(...).valid``, or a DataFrame with those columns)."""
+    if len(frame) == 0:
         raise ValueError("cannot train the preprocessing model on zero rows")
     pipeline = build_pipeline()
     pipeline.fit(_model_input(frame))
@@ -57,8 +64,8 @@ def train_on_sample(rows: int = 2000, seed: int = 0) -> Pipeline:
     """Fit the pipeline on the valid rows of ``rows`` generated sample rows."""
     # Clean rows only, so the categories the dirty rows introduce stay unseen and exercise handle_unknown.
     data = sample.generate_csv(rows, seed=seed, dirty_fraction=0.0)
-    frames = [validate.split(chunk.frame)[0] for chunk in reader.iter_chunks(io.BytesIO(data), "sample")]
-    return train(pd.concat(frames, ignore_index=True))
+    tables = [validate.split(chunk.batch).valid for chunk in reader.iter_chunks(io.BytesIO(data), "sample")]
+    return train(pa.concat_tables(tables))
 
 
 def feature_names(pipeline: Pipeline) -> list[str]:
@@ -67,13 +74,17 @@ def feature_names(pipeline: Pipeline) -> list[str]:
     return [f"{n}_scaled" if n in schema.NUMERIC_FEATURES else n for n in names]
 
 
-def transform(pipeline: Pipeline, frame: pd.DataFrame) -> pd.DataFrame:
-    """Apply the model to typed rows and return its features as float64 columns (same row order)."""
+def transform_matrix(pipeline: Pipeline, rows: pd.DataFrame | pa.Table) -> np.ndarray:
+    """Apply the model to typed rows and return its features as a float64 matrix (same row order)."""
     try:
-        matrix = pipeline.transform(_model_input(frame))
+        return np.asarray(pipeline.transform(_model_input(rows)), dtype="float64")
     except Exception as exc:  # a model object that loads but does not fit our columns
         raise ModelError(f"model failed to transform a chunk: {type(exc).__name__}: {exc}"[:400]) from exc
-    return pd.DataFrame(np.asarray(matrix, dtype="float64"), columns=feature_names(pipeline))
+
+
+def transform(pipeline: Pipeline, rows: pd.DataFrame | pa.Table) -> pd.DataFrame:
+    """Apply the model to typed rows and return its features as named float64 columns."""
+    return pd.DataFrame(transform_matrix(pipeline, rows), columns=feature_names(pipeline))
 
 
 def dumps(pipeline: Pipeline) -> bytes:

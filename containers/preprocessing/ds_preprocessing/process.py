@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -18,10 +19,6 @@ from ds_preprocessing.errors import ExtensionError, JobError
 from ds_preprocessing.logs import JsonLogger
 from ds_preprocessing.s3io import MultipartWriter
 
-PASSTHROUGH_TYPES: dict[str, pa.DataType] = {
-    "id": pa.int64(), "event_date": pa.date32(), "amount": pa.float64(), "quantity": pa.int64(),
-    "category": pa.string(), "region": pa.string(), "description": pa.string(),
-}
 
 
 @dataclass(frozen=True)
@@ -57,20 +54,21 @@ class Result:
 
 def base_schema(pipeline: Any) -> pa.Schema:
     """Output schema without a script: passthrough columns, then the model's float64 features."""
-    fields = [pa.field(name, kind) for name, kind in PASSTHROUGH_TYPES.items()]
+    fields = list(validate.VALID_SCHEMA)
     fields += [pa.field(name, pa.float64()) for name in model_mod.feature_names(pipeline)]
     return pa.schema(fields)
 
 
-def to_output(valid: pd.DataFrame, pipeline: Any) -> pd.DataFrame:
-    """Return the output rows for typed valid rows: passthrough columns plus model features."""
-    passthrough = valid[list(PASSTHROUGH_TYPES)].reset_index(drop=True)
-    passthrough["quantity"] = passthrough["quantity"].astype("Int64")
-    return pd.concat([passthrough, model_mod.transform(pipeline, valid)], axis=1)
+def to_output(valid: pa.Table, pipeline: Any) -> pa.Table:
+    """Return the output rows for typed valid rows: the passthrough columns plus the model's features."""
+    # Transposed to contiguous rows so each feature column becomes an Arrow array without another copy.
+    features = np.ascontiguousarray(model_mod.transform_matrix(pipeline, valid).T)
+    columns = [*valid.columns, *(pa.array(row) for row in features)]
+    return pa.Table.from_arrays(columns, schema=base_schema(pipeline))
 
 
-def _to_table(frame: pd.DataFrame, target: pa.Schema | None, script_key: str | None) -> pa.Table:
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+def _to_table(data: pd.DataFrame | pa.Table, target: pa.Schema | None, script_key: str | None) -> pa.Table:
+    table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
     if "event_date" in table.column_names and pa.types.is_timestamp(table.schema.field("event_date").type):
         index = table.column_names.index("event_date")
         table = table.set_column(index, "event_date", table.column("event_date").cast(pa.date32()))
@@ -140,30 +138,30 @@ def run_stream(
     result = Result()
     tables = _TableSink(open_sink, keys)
     rejected_sink = open_sink(keys.rejected, "text/csv; charset=utf-8")
-    rejected_schema = pa.schema([pa.field(name, pa.string()) for name in validate.REJECTED_COLUMNS])
-    rejected_writer = pacsv.CSVWriter(rejected_sink, rejected_schema)
+    rejected_writer = pacsv.CSVWriter(rejected_sink, validate.REJECTED_SCHEMA)
     # Without a script the schema is known up front; a script's output schema is whatever its first chunk has.
     fixed = None if script is not None else base_schema(pipeline)
     try:
         for chunk in reader.iter_chunks(body, where, block_size=block_size):
             result.chunks += 1
-            result.rows_read += len(chunk.frame) + len(chunk.malformed)
-            valid, rejected = validate.split(chunk.frame)
+            result.rows_read += chunk.batch.num_rows + len(chunk.malformed)
+            parts = validate.split(chunk.batch)
+            rejected = parts.rejected
             if chunk.malformed:
-                rejected = pd.concat([rejected, validate.malformed_rows(chunk.malformed)], ignore_index=True)
-            if len(rejected):
-                table = pa.Table.from_pandas(rejected, schema=rejected_schema, preserve_index=False)
-                rejected_writer.write_table(table)
-                for reasons in rejected[validate.REASON_COLUMN]:
+                rejected = pa.concat_tables([rejected, validate.malformed_rows(chunk.malformed)])
+            if rejected.num_rows:
+                rejected_writer.write_table(rejected)
+                for reasons in rejected.column(validate.REASON_COLUMN).to_pylist():
                     result.reasons.update(reasons.split(";"))
-                result.rows_rejected += len(rejected)
-            if len(valid):
-                frame = to_output(valid, pipeline)
+                result.rows_rejected += rejected.num_rows
+            if parts.valid.num_rows:
+                output: pa.Table | pd.DataFrame = to_output(parts.valid, pipeline)
                 if script is not None:
-                    frame = extensions.apply_script(script[0], frame, script[1])
-                tables.write(_to_table(frame, tables.schema or fixed, script[1] if script else None))
-                result.rows_valid += len(valid)
-                result.rows_written += len(frame)  # a script may filter rows; rows_valid keeps the input side
+                    output = extensions.apply_script(script[0], output.to_pandas(), script[1])
+                table = _to_table(output, tables.schema or fixed, script[1] if script else None)
+                tables.write(table)
+                result.rows_valid += parts.valid.num_rows
+                result.rows_written += table.num_rows  # a script may filter rows; rows_valid keeps the input side
             logger.info(
                 "chunk processed", chunk=result.chunks, rows_read=result.rows_read,
                 rows_written=result.rows_written, rows_rejected=result.rows_rejected,

@@ -25,8 +25,13 @@ _HEADER_LIMIT = 1 << 20
 class Chunk:
     """One piece of input: rows as strings (schema columns only) and raw lines rejected as malformed."""
 
-    frame: pd.DataFrame
+    batch: pa.RecordBatch
     malformed: list[str] = field(default_factory=list)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The rows as a pandas DataFrame of strings."""
+        return self.batch.to_pandas()
 
 
 class _Readable(io.RawIOBase):
@@ -125,10 +130,10 @@ def iter_chunks(source: Peeked | BinaryIO | Any, where: str, block_size: int = D
         except pa.ArrowInvalid as exc:
             raise InputError(f"input {where} could not be parsed: {_one_line(exc)}") from exc
         lines, malformed[:] = list(malformed), []
-        yield Chunk(frame=batch.to_pandas(), malformed=lines)
+        yield Chunk(batch=batch, malformed=lines)
     if malformed:
-        empty = pd.DataFrame({name: pd.Series([], dtype="str") for name in schema.COLUMN_NAMES})
-        yield Chunk(frame=empty, malformed=malformed)
+        empty = pa.RecordBatch.from_pylist([], schema=pa.schema([(n, pa.string()) for n in schema.COLUMN_NAMES]))
+        yield Chunk(batch=empty, malformed=malformed)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as _dt
 import io
 
 import pandas as pd
@@ -50,11 +51,11 @@ def test_validate_row_names_the_reason(column: str, value: str, reason: str) -> 
 def test_vectorised_split_matches_row_validator_on_edge_values() -> None:
     rows = _edge_rows()
     frame = pd.DataFrame(rows, dtype="str")
-    valid, rejected = validate.split(frame)
+    parts = validate.split(frame)
     expected_rejected = [(r["id"], ";".join(schema.validate_row(r))) for r in rows if schema.validate_row(r)]
-    got = list(zip(rejected["id"], rejected[validate.REASON_COLUMN], strict=True))
-    assert got == expected_rejected
-    assert len(valid) + len(rejected) == len(rows)
+    rejected = parts.rejected.to_pylist()
+    assert [(r["id"], r[validate.REASON_COLUMN]) for r in rejected] == expected_rejected
+    assert parts.valid.num_rows + len(rejected) == len(rows)
 
 
 def test_vectorised_split_matches_row_validator_on_dirty_sample() -> None:
@@ -62,18 +63,20 @@ def test_vectorised_split_matches_row_validator_on_dirty_sample() -> None:
     parsed = list(csv.reader(io.StringIO(text)))
     header, body = parsed[0], [r for r in parsed[1:] if len(r) == len(schema.COLUMN_NAMES)]
     rows = [dict(zip(header, r, strict=True)) for r in body]
-    valid, rejected = validate.split(pd.DataFrame(rows, dtype="str"))
-    expected_ids = [r["id"] for r in rows if not schema.validate_row(r)]
-    assert [str(i) for i in valid["id"]] == [str(int(i)) for i in expected_ids]
-    assert len(rejected) == len(rows) - len(expected_ids)
+    parts = validate.split(pd.DataFrame(rows, dtype="str"))
+    expected = [r for r in rows if not schema.validate_row(r)]
+    assert parts.valid.column("id").to_pylist() == [int(r["id"]) for r in expected]
+    assert parts.valid.column("event_date").to_pylist() == [_dt.date.fromisoformat(r["event_date"]) for r in expected]
+    assert parts.rejected.num_rows == len(rows) - len(expected)
 
 
 def test_typed_valid_rows_carry_missing_optional_values_as_nan() -> None:
     frame = pd.DataFrame([{**GOOD, "amount": "", "quantity": "", "region": ""}], dtype="str")
-    valid, rejected = validate.split(frame)
-    assert rejected.empty
-    assert pd.isna(valid.loc[0, "amount"]) and pd.isna(valid.loc[0, "quantity"]) and pd.isna(valid.loc[0, "region"])
-    assert valid.loc[0, "id"] == 12
+    parts = validate.split(frame)
+    assert parts.rejected.num_rows == 0
+    row = parts.valid.to_pylist()[0]
+    assert row["amount"] is None and row["quantity"] is None and row["region"] is None
+    assert row["id"] == 12 and row["event_date"] == _dt.date(2026, 3, 31)
 
 
 def test_missing_columns_reports_absent_names_in_schema_order() -> None:
