@@ -27,15 +27,12 @@ EXTENSION_APPLIED: Mapping[str, tuple[str, ...]] = {
                         "OwnershipControls", "AccessControl"),
     "AWS::Logs::LogGroup": ("RetentionInDays",),
     "AWS::EC2::SecurityGroup": ("SecurityGroupIngress", "SecurityGroupEgress"),
+    "AWS::EC2::VPC": ("EnableDnsHostnames", "EnableDnsSupport"),
+    "AWS::IAM::Role": ("Description",),
 }
 
 # Properties accepted but silently not applied, still (found by reading the pinned providers' create code).
 NOT_APPLIED: Mapping[str, Mapping[str, str]] = {
-    "AWS::EC2::VPC": {
-        "EnableDnsHostnames": "not set; reads back as the EC2 default",
-        "EnableDnsSupport": "not set; reads back as the EC2 default",
-    },
-    "AWS::IAM::Role": {"Description": "not stored"},
     "AWS::Logs::LogGroup": {"KmsKeyId": "not applied", "DataProtectionPolicy": "not applied"},
     "AWS::ECS::Service": {"DesiredCount": "stored, but no tasks are scheduled for services"},
 }

@@ -47,3 +47,13 @@ def network(ec2: Any) -> dict[str, Any]:
 def unique(prefix: str) -> str:
     """A short unique name for a resource created by one test."""
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def settings_for(localstack: Any) -> Any:
+    """Launcher settings for the instance the session fixture uses (host and port from its URL)."""
+    from urllib.parse import urlparse
+
+    from dsplatform.localstack import LocalStackSettings
+
+    url = urlparse(localstack.endpoint_url)
+    return LocalStackSettings(host=url.hostname or "127.0.0.1", port=url.port or 4566)

@@ -197,9 +197,10 @@ def test_s3_bucket_properties_the_community_provider_drops_are_applied(localstac
         _delete(cfn, name)
 
 
-def test_security_group_rules_and_dashboard_are_created(localstack: Any) -> None:
+def test_network_role_and_dashboard_properties_are_applied(localstack: Any) -> None:
     cfn = localstack.client("cloudformation", ACCOUNT)
     ec2, cloudwatch = localstack.client("ec2", ACCOUNT), localstack.client("cloudwatch", ACCOUNT)
+    iam = localstack.client("iam", ACCOUNT)
     name = unique("lsnet")
     vpc_id = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
     body = {"widgets": [{"type": "text", "x": 0, "y": 0, "width": 6, "height": 2, "properties": {"markdown": "hi"}}]}
@@ -211,6 +212,12 @@ def test_security_group_rules_and_dashboard_are_created(localstack: Any) -> None
                 "SecurityGroupEgress": [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0"}]}},
             "Dashboard": {"Type": "AWS::CloudWatch::Dashboard", "Properties": {
                 "DashboardName": name, "DashboardBody": json.dumps(body)}},
+            "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {
+                "CidrBlock": "10.42.0.0/16", "EnableDnsHostnames": True, "EnableDnsSupport": True}},
+            "Role": {"Type": "AWS::IAM::Role", "Properties": {
+                "RoleName": name, "Description": "the job's task role",
+                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "ecs-tasks.amazonaws.com"}}]}}},
         })
         resources = cfn.describe_stack_resources(StackName=name)["StackResources"]
         group_id = next(r["PhysicalResourceId"] for r in resources if r["LogicalResourceId"] == "Group")
@@ -219,5 +226,9 @@ def test_security_group_rules_and_dashboard_are_created(localstack: Any) -> None
             ("tcp", 443, "10.0.0.0/16")]
         assert [(p["IpProtocol"], p.get("FromPort")) for p in group["IpPermissionsEgress"]] == [("tcp", 443)]
         assert json.loads(cloudwatch.get_dashboard(DashboardName=name)["DashboardBody"]) == body
+        vpc_id = next(r["PhysicalResourceId"] for r in resources if r["LogicalResourceId"] == "Vpc")
+        hostnames = ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsHostnames")
+        assert hostnames["EnableDnsHostnames"]["Value"] is True
+        assert iam.get_role(RoleName=name)["Role"]["Description"] == "the job's task role"
     finally:
         _delete(cfn, name)

@@ -3,7 +3,8 @@
 Covered: AWS::S3::Bucket LifecycleConfiguration, BucketEncryption, PublicAccessBlockConfiguration,
 OwnershipControls and the default private ACL (the community provider makes buckets without AccessControl
 public-read), and AWS::Logs::LogGroup RetentionInDays; on create and on update (LocalStack's update of these
-types is a no-op that keeps the previous state); AWS::EC2::SecurityGroup inline ingress/egress rules (create).
+types is a no-op that keeps the previous state); AWS::EC2::SecurityGroup inline ingress/egress rules (create),
+AWS::EC2::VPC DNS attributes and AWS::IAM::Role Description.
 """
 
 from __future__ import annotations
@@ -11,11 +12,15 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+_CONTEXT_KEY = "dsplatform_desired_properties"
+
 APPLIED = {
     "AWS::S3::Bucket": ("LifecycleConfiguration", "BucketEncryption", "PublicAccessBlockConfiguration",
                         "OwnershipControls", "AccessControl"),
     "AWS::Logs::LogGroup": ("RetentionInDays",),
     "AWS::EC2::SecurityGroup": ("SecurityGroupIngress", "SecurityGroupEgress"),
+    "AWS::EC2::VPC": ("EnableDnsHostnames", "EnableDnsSupport"),
+    "AWS::IAM::Role": ("Description",),
 }
 
 
@@ -66,10 +71,10 @@ def lifecycle_rules(cfn: dict[str, Any]) -> list[dict[str, Any]]:
     return rules
 
 
-def _apply_bucket(request: Any, model: dict[str, Any], creating: bool) -> None:
+def _apply_bucket(request: Any, model: dict[str, Any], desired: dict[str, Any], creating: bool) -> None:
     s3 = request.aws_client_factory.s3
     bucket = model.get("BucketName")
-    desired, previous = request.desired_state, request.previous_state or {}
+    previous = request.previous_state or {}
     if not bucket:
         return
     if desired.get("LifecycleConfiguration"):
@@ -93,10 +98,10 @@ def _apply_bucket(request: Any, model: dict[str, Any], creating: bool) -> None:
         s3.put_bucket_acl(Bucket=bucket, ACL="private")  # AWS's default; the community provider uses public-read
 
 
-def _apply_log_group(request: Any, model: dict[str, Any], creating: bool) -> None:
+def _apply_log_group(request: Any, model: dict[str, Any], desired: dict[str, Any], creating: bool) -> None:
     logs = request.aws_client_factory.logs
     name = model.get("LogGroupName")
-    days = request.desired_state.get("RetentionInDays")
+    days = desired.get("RetentionInDays")
     if not name:
         return
     if days:
@@ -124,15 +129,15 @@ def ip_permission(rule: dict[str, Any]) -> dict[str, Any]:
     return permission
 
 
-def _apply_security_group(request: Any, model: dict[str, Any], creating: bool) -> None:
+def _apply_security_group(request: Any, model: dict[str, Any], desired: dict[str, Any], creating: bool) -> None:
     # Only on create: rule diffs on update are not tracked (listed as a gap if ever needed).
     if not creating or not model.get("GroupId"):
         return
     ec2, group = request.aws_client_factory.ec2, model["GroupId"]
-    ingress = [ip_permission(r) for r in request.desired_state.get("SecurityGroupIngress") or []]
+    ingress = [ip_permission(r) for r in desired.get("SecurityGroupIngress") or []]
     if ingress:
         ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=ingress)
-    egress = request.desired_state.get("SecurityGroupEgress")
+    egress = desired.get("SecurityGroupEgress")
     if egress is not None and model.get("VpcId"):
         # As on AWS: declaring egress rules replaces the default allow-all rule.
         ec2.revoke_security_group_egress(GroupId=group, IpPermissions=[
@@ -141,34 +146,55 @@ def _apply_security_group(request: Any, model: dict[str, Any], creating: bool) -
             ec2.authorize_security_group_egress(GroupId=group, IpPermissions=[ip_permission(r) for r in egress])
 
 
-def _wrap(cls: type, apply: Any) -> None:
+def _apply_vpc(request: Any, model: dict[str, Any], desired: dict[str, Any], creating: bool) -> None:
+    ec2, vpc = request.aws_client_factory.ec2, model.get("VpcId")
+    for prop in ("EnableDnsSupport", "EnableDnsHostnames"):
+        if vpc and desired.get(prop) is not None:
+            value = str(desired[prop]).lower() == "true"
+            ec2.modify_vpc_attribute(VpcId=vpc, **{prop: {"Value": value}})
+            model[prop] = value  # the provider read the attribute back before we set it
+
+
+def _apply_role(request: Any, model: dict[str, Any], desired: dict[str, Any], creating: bool) -> None:
+    if model.get("RoleName") and desired.get("Description") is not None:
+        request.aws_client_factory.iam.update_role(RoleName=model["RoleName"], Description=desired["Description"])
+
+
+def _wrap(cls: type, properties: tuple[str, ...], apply: Any) -> None:
     original_create, original_update = cls.create, cls.update
 
     @functools.wraps(original_create)
     def create(self, request):  # type: ignore[no-untyped-def]
+        # Multi-step providers (e.g. the VPC's) replace desired_state with what they read back after the
+        # first step, so keep the template's values from the first invocation in the callback context.
+        desired = request.custom_context.setdefault(
+            _CONTEXT_KEY, {p: request.desired_state[p] for p in properties if p in request.desired_state})
         event = original_create(self, request)
         if event.status.name == "SUCCESS" and event.resource_model:
-            apply(request, event.resource_model, True)
+            apply(request, event.resource_model, desired, True)
         return event
 
     @functools.wraps(original_update)
     def update(self, request):  # type: ignore[no-untyped-def]
         # The community update is "not implemented" (the engine then keeps the previous state): apply our
-        # property to the live resource first, then let the engine carry on as it would.
+        # properties to the live resource first, then let the engine carry on as it would.
         model = dict(request.previous_state or {})
         model.update({k: v for k, v in request.desired_state.items() if v is not None})
-        apply(request, model, False)
+        apply(request, model, dict(request.desired_state), False)
         return original_update(self, request)
 
     cls.create, cls.update = create, update
 
 
 def install() -> None:
-    """Wrap the S3 bucket, log group and security group providers' create/update."""
+    """Wrap the create/update of the providers listed in APPLIED."""
     from localstack.services.ec2.resource_providers.aws_ec2_securitygroup import EC2SecurityGroupProvider
+    from localstack.services.ec2.resource_providers.aws_ec2_vpc import EC2VPCProvider
+    from localstack.services.iam.resource_providers.aws_iam_role import IAMRoleProvider
     from localstack.services.logs.resource_providers.aws_logs_loggroup import LogsLogGroupProvider
     from localstack.services.s3.resource_providers.aws_s3_bucket import S3BucketProvider
 
-    _wrap(S3BucketProvider, _apply_bucket)
-    _wrap(LogsLogGroupProvider, _apply_log_group)
-    _wrap(EC2SecurityGroupProvider, _apply_security_group)
+    for provider, apply in ((S3BucketProvider, _apply_bucket), (LogsLogGroupProvider, _apply_log_group),
+                            (EC2SecurityGroupProvider, _apply_security_group), (EC2VPCProvider, _apply_vpc),
+                            (IAMRoleProvider, _apply_role)):
+        _wrap(provider, APPLIED[provider.TYPE], apply)

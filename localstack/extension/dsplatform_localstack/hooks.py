@@ -12,9 +12,10 @@ LOG = logging.getLogger(__name__)
 
 @hooks.on_infra_start()
 def apply_patches() -> None:
-    """Install the unsupported-type check fix, the runTask.sync failure fix, the property fixes and the ECS runner."""
-    from dsplatform_localstack import cfn_fixes, cfn_support, ecs_runner, sfn_ecs
+    """Bind the gateway to its host; install the unsupported-type check fix, the runTask.sync failure fix, the property fixes and the ECS runner."""
+    from dsplatform_localstack import cfn_fixes, cfn_support, ecs_runner, gateway_bind, sfn_ecs
 
+    gateway_bind.install()
     cfn_support.install()
     cfn_support.prefer_extension_providers()
     sfn_ecs.install()
