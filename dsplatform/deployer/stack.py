@@ -25,7 +25,7 @@ from dsplatform.deployer.params import (
 )
 from dsplatform.deployer.progress import Reporter
 from dsplatform.deployer.status import SUCCESS_STATUSES, StackState, classify
-from dsplatform.deployer.waiters import Polling, describe_stack, wait_change_set, wait_settled
+from dsplatform.deployer.waiters import Polling, describe_stack, wait_change_set, wait_outputs, wait_settled
 from dsplatform.errors import DsPlatformError
 from dsplatform.stackspec import StackSpec, Target
 
@@ -198,6 +198,9 @@ class StackDeployer:
             return StackResult(
                 name, Outcome.FAILED, status, stack_outputs(current), events=tuple(events), reason=first_reason(events)
             )
+        declared = [o for o in (spec.template.get("Outputs") or {}).values() if "Condition" not in o]
+        if len(stack_outputs(current)) < len(declared):
+            current = wait_outputs(self.cfn, stack_id, len(declared), self.polling)
         self._protect(name, current, protect)
         outcome = Outcome.CREATED if change_type == "CREATE" else Outcome.UPDATED
         return StackResult(name, outcome, status, stack_outputs(current), changes=tuple(changes))

@@ -63,8 +63,6 @@ def is_no_changes(reason: str | None) -> bool:
 # The waiter keeps its last answer to itself; this per-thread slot (filled by an after-call hook) lets
 # wait_settled return the settled description without one more DescribeStacks round trip.
 _last = threading.local()
-_hooked: set[int] = set()
-_hook_lock = threading.Lock()
 
 
 def _remember(parsed: dict[str, Any], **_: Any) -> None:
@@ -72,10 +70,8 @@ def _remember(parsed: dict[str, Any], **_: Any) -> None:
 
 
 def _ensure_hook(cfn: Any) -> None:
-    with _hook_lock:
-        if id(cfn) not in _hooked:
-            cfn.meta.events.register("after-call.cloudformation.DescribeStacks", _remember, unique_id="dsplatform-last")
-            _hooked.add(id(cfn))
+    # botocore ignores a second registration under the same unique_id, so this is idempotent.
+    cfn.meta.events.register("after-call.cloudformation.DescribeStacks", _remember, unique_id="dsplatform-last")
 
 
 def wait_settled(cfn: Any, stack_id: str, polling: Polling) -> dict[str, Any] | None:
@@ -111,6 +107,45 @@ def describe_stack(cfn: Any, stack: str) -> dict[str, Any] | None:
     if not stacks or stacks[0].get("StackStatus") == "DELETE_COMPLETE":
         return None
     return dict(stacks[0])
+
+
+def wait_outputs(cfn: Any, stack_id: str, count: int, polling: Polling) -> dict[str, Any] | None:
+    """Wait until a settled stack shows at least ``count`` outputs; returns its description.
+
+    LocalStack 2026.3 marks a stack CREATE_COMPLETE a moment before it stores the outputs; AWS never
+    does, so there this waiter succeeds on its first call.
+    """
+    model = WaiterModel(
+        {
+            "version": 2,
+            "waiters": {
+                "StackOutputsReady": {
+                    "operation": "DescribeStacks",
+                    "delay": 1,
+                    "maxAttempts": 60,
+                    "acceptors": [
+                        {
+                            "matcher": "path",
+                            "argument": f"length(Stacks[0].Outputs || `[]`) >= `{int(count)}`",
+                            "expected": True,
+                            "state": "success",
+                        }
+                    ],
+                }
+            },
+        }
+    )
+    _ensure_hook(cfn)
+    _last.response = None
+    try:
+        create_waiter_with_client("StackOutputsReady", model, cfn).wait(
+            StackName=stack_id,
+            WaiterConfig={"Delay": polling.delay, "MaxAttempts": max(1, int(10 / max(polling.delay, 0.01)))},
+        )
+    except WaiterError as exc:
+        raise StackOperationError(stack_id, "CREATE_COMPLETE", f"outputs did not appear (want {count})") from exc
+    stacks = (_last.response or {}).get("Stacks") or []
+    return dict(stacks[0]) if stacks else describe_stack(cfn, stack_id)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from botocore.stub import ANY, Stubber
 from dsplatform.deployer.models import DeployOptions, Outcome
 from dsplatform.deployer.params import HASH_TAG, content_hash
 from dsplatform.deployer.stack import StackDeployer
+from dsplatform.stackspec import StackSpec
 from tests.deployer.deployer_stubs import NOW, TARGET, spec, stack_desc, stack_id
 
 NAME = "ds-dev-storage"
@@ -66,6 +67,22 @@ def test_absent_stack_is_created_through_a_change_set(engine: StackDeployer, cfn
     res = engine.deploy(spec(NAME), None, {})
     assert res.outcome is Outcome.CREATED and res.status == "CREATE_COMPLETE"
     assert res.outputs == {"QueueUrl": "http://q"} and [c.logical_id for c in res.changes] == ["Queue"]
+
+
+def test_outputs_stored_after_the_status_are_waited_for(engine: StackDeployer, cfn_stub: Stubber) -> None:
+    # LocalStack sets CREATE_COMPLETE a moment before it stores the outputs.
+    s = StackSpec(
+        NAME,
+        "storage",
+        {"Resources": {"Queue": {"Type": "AWS::SQS::Queue"}}, "Outputs": {"QueueUrl": {"Value": {"Ref": "Queue"}}}},
+    )
+    _create_change_set(cfn_stub, "CREATE")
+    _change_set_ready(cfn_stub, [ADD_QUEUE])
+    _execute(cfn_stub)
+    _describe(cfn_stub, "CREATE_COMPLETE")
+    _describe(cfn_stub, "CREATE_COMPLETE")
+    _describe(cfn_stub, "CREATE_COMPLETE", outputs={"QueueUrl": "http://q"})
+    assert engine.deploy(s, None, {}).outputs == {"QueueUrl": "http://q"}
 
 
 def test_equal_hash_and_stable_status_skips_without_any_call(engine: StackDeployer, cfn_stub: Stubber) -> None:
