@@ -58,18 +58,34 @@ def bench_start(runs: int) -> tuple[float, float]:
 def _clients(endpoint: str) -> dict[str, object]:
     import boto3
 
-    kw = {"endpoint_url": endpoint, "region_name": "us-east-1", "aws_access_key_id": ACCOUNT,
-          "aws_secret_access_key": "test"}
+    kw = {
+        "endpoint_url": endpoint,
+        "region_name": "us-east-1",
+        "aws_access_key_id": ACCOUNT,
+        "aws_secret_access_key": "test",
+    }
     return {name: boto3.client(name, **kw) for name in ("ecs", "ec2", "stepfunctions", "logs", "iam")}
 
 
 def _finished(sfn: object, arn: str) -> dict[str, object]:
     from botocore.waiter import WaiterModel, create_waiter_with_client
 
-    model = WaiterModel({"version": 2, "waiters": {"Done": {
-        "operation": "DescribeExecution", "delay": 0.2, "maxAttempts": 600,
-        "acceptors": [{"state": "success", "matcher": "path", "argument": "status", "expected": s}
-                      for s in ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")]}}})
+    model = WaiterModel(
+        {
+            "version": 2,
+            "waiters": {
+                "Done": {
+                    "operation": "DescribeExecution",
+                    "delay": 0.2,
+                    "maxAttempts": 600,
+                    "acceptors": [
+                        {"state": "success", "matcher": "path", "argument": "status", "expected": s}
+                        for s in ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+                    ],
+                }
+            },
+        }
+    )
     create_waiter_with_client("Done", model, sfn).wait(executionArn=arn)
     return sfn.describe_execution(executionArn=arn)  # type: ignore[attr-defined, no-any-return]
 
@@ -84,20 +100,49 @@ def bench_runtask_sync(endpoint: str, runs: int) -> tuple[float, float]:
     cluster = ecs.create_cluster(clusterName=name)["cluster"]["clusterArn"]  # type: ignore[attr-defined]
     logs.create_log_group(logGroupName=f"/bench/{name}")  # type: ignore[attr-defined]
     task_def = ecs.register_task_definition(  # type: ignore[attr-defined]
-        family=name, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
-        containerDefinitions=[{"name": "job", "image": "python:3.11-slim", "command": ["python", "-c", EXIT_SCRIPT],
-                               "logConfiguration": {"logDriver": "awslogs", "options": {
-                                   "awslogs-group": f"/bench/{name}", "awslogs-region": "us-east-1",
-                                   "awslogs-stream-prefix": "b"}}}])["taskDefinition"]["taskDefinitionArn"]
+        family=name,
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[
+            {
+                "name": "job",
+                "image": "python:3.11-slim",
+                "command": ["python", "-c", EXIT_SCRIPT],
+                "logConfiguration": {
+                    "logDriver": "awslogs",
+                    "options": {
+                        "awslogs-group": f"/bench/{name}",
+                        "awslogs-region": "us-east-1",
+                        "awslogs-stream-prefix": "b",
+                    },
+                },
+            }
+        ],
+    )["taskDefinition"]["taskDefinitionArn"]
     role = f"arn:aws:iam::{ACCOUNT}:role/bench"
-    run_task = {"StartAt": "Run", "States": {"Run": {
-        "Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync", "End": True,
-        "Parameters": {"Cluster": cluster, "TaskDefinition": task_def, "LaunchType": "FARGATE",
-                       "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet],
-                                                                        "SecurityGroups": [group]}}}}}}
+    run_task = {
+        "StartAt": "Run",
+        "States": {
+            "Run": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::ecs:runTask.sync",
+                "End": True,
+                "Parameters": {
+                    "Cluster": cluster,
+                    "TaskDefinition": task_def,
+                    "LaunchType": "FARGATE",
+                    "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet], "SecurityGroups": [group]}},
+                },
+            }
+        },
+    }
     pass_only = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
     sm_task = sfn.create_state_machine(name=name, definition=json.dumps(run_task), roleArn=role)["stateMachineArn"]  # type: ignore[attr-defined]
-    sm_pass = sfn.create_state_machine(name=f"{name}-p", definition=json.dumps(pass_only), roleArn=role)["stateMachineArn"]  # type: ignore[attr-defined]
+    sm_pass = sfn.create_state_machine(name=f"{name}-p", definition=json.dumps(pass_only), roleArn=role)[
+        "stateMachineArn"
+    ]  # type: ignore[attr-defined]
     delays, floors = [], []
     for _ in range(runs):
         execution = _finished(sfn, sfn.start_execution(stateMachineArn=sm_task)["executionArn"])  # type: ignore[attr-defined]
@@ -130,8 +175,11 @@ def main() -> None:
     args = parser.parse_args()
 
     healthy, bare = bench_start(args.runs)
-    print(f"time to healthy (venv built): median {healthy:.2f}s over {args.runs} runs"
-          f" | bare import {bare:.2f}s | ratio {healthy / bare:.1f}x | target <= 15s: {'ok' if healthy <= 15 else 'MISSED'}")
+    print(
+        f"time to healthy (venv built): median {healthy:.2f}s over {args.runs} runs"
+        f" | bare import {bare:.2f}s | ratio {healthy / bare:.1f}x"
+        f" | target <= 15s: {'ok' if healthy <= 15 else 'MISSED'}"
+    )
 
     settings = LocalStackSettings(port=_free_port())
     inst = start(settings)
@@ -140,9 +188,11 @@ def main() -> None:
         delay, floor = bench_runtask_sync(inst.endpoint_url, args.runs)
     finally:
         stop(settings)
-    print(f"process exit -> runTask.sync done: median {delay:.2f}s over {args.runs} runs"
-          f" | Pass-only execution {floor:.2f}s | ratio {delay / max(floor, 1e-3):.1f}x"
-          f" | target <= 2s: {'ok' if delay <= 2 else 'MISSED'}")
+    print(
+        f"process exit -> runTask.sync done: median {delay:.2f}s over {args.runs} runs"
+        f" | Pass-only execution {floor:.2f}s | ratio {delay / max(floor, 1e-3):.1f}x"
+        f" | target <= 2s: {'ok' if delay <= 2 else 'MISSED'}"
+    )
 
     if args.first_install:
         print(f"first install (pinned LocalStack + extension into an empty cache): {bench_first_install():.1f}s")

@@ -10,8 +10,19 @@ from typing import Any
 from dsplatform.errors import DsPlatformError
 
 # Folders and files that are build or tool output, not image source.
-_IGNORED_DIRS = {"__pycache__", ".venv", "venv", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".git", "build",
-                 "dist", ".tox", "node_modules"}
+_IGNORED_DIRS = {
+    "__pycache__",
+    ".venv",
+    "venv",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".git",
+    "build",
+    "dist",
+    ".tox",
+    "node_modules",
+}
 _IGNORED_SUFFIXES = (".pyc", ".pyo")
 MANIFEST_MEDIA_TYPE = "application/vnd.oci.image.manifest.v1+json"
 SOURCE_DIGEST_ANNOTATION = "org.dsplatform.source-digest"
@@ -74,8 +85,13 @@ def push_local_image(ecr_client: Any, repository: str, tag: str, source_dir: Pat
     manifest = image_manifest(Path(source_dir))
     manifest_digest = f"sha256:{hashlib.sha256(manifest.encode()).hexdigest()}"
     try:
-        response = ecr_client.put_image(repositoryName=repository, imageTag=tag, imageManifest=manifest,
-                                        imageManifestMediaType=MANIFEST_MEDIA_TYPE, imageDigest=manifest_digest)
+        response = ecr_client.put_image(
+            repositoryName=repository,
+            imageTag=tag,
+            imageManifest=manifest,
+            imageManifestMediaType=MANIFEST_MEDIA_TYPE,
+            imageDigest=manifest_digest,
+        )
     except ecr_client.exceptions.ImageAlreadyExistsException:
         # Same manifest already under this tag: that's the image, not an error.
         images = ecr_client.describe_images(repositoryName=repository, imageIds=[{"imageTag": tag}])

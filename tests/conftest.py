@@ -35,8 +35,12 @@ class LocalStackHandle:
         key = (service, account_id, region)
         if key not in self._clients:
             self._clients[key] = boto3.client(
-                service, endpoint_url=self.endpoint_url, region_name=region, aws_access_key_id=account_id,
-                aws_secret_access_key="test", config=Config(retries={"max_attempts": 2, "mode": "standard"}),
+                service,
+                endpoint_url=self.endpoint_url,
+                region_name=region,
+                aws_access_key_id=account_id,
+                aws_secret_access_key="test",
+                config=Config(retries={"max_attempts": 2, "mode": "standard"}),
             )
         return self._clients[key]
 
@@ -57,7 +61,7 @@ def localstack() -> Iterator[LocalStackHandle]:
     settings = LocalStackSettings(host=parsed.hostname or "127.0.0.1", port=parsed.port or 4566)
     try:
         instance = start(settings)
-    except Exception as err:  # noqa: BLE001 - any start failure must fail the tests with its reason
+    except Exception as err:
         pytest.fail(f"LocalStack could not be started at {url}: {err}", pytrace=False)
     handle = LocalStackHandle(endpoint_url=instance.endpoint_url, instance=instance, started_here=not instance.reused)
     try:

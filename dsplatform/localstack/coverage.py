@@ -16,15 +16,25 @@ NOT_EMULATED = "not emulated"
 
 # Types this project's extension provides (localstack/extension/pyproject.toml entry points). The community
 # AWS::ECR::Repository is a mock without a repository; the extension's replaces it.
-EXTENSION_TYPES: frozenset[str] = frozenset({
-    "AWS::ECS::Cluster", "AWS::ECS::TaskDefinition", "AWS::ECS::Service", "AWS::ECR::Repository",
-    "AWS::CloudWatch::Dashboard",
-})
+EXTENSION_TYPES: frozenset[str] = frozenset(
+    {
+        "AWS::ECS::Cluster",
+        "AWS::ECS::TaskDefinition",
+        "AWS::ECS::Service",
+        "AWS::ECR::Repository",
+        "AWS::CloudWatch::Dashboard",
+    }
+)
 
 # Properties the community providers accept but do not apply, and that the extension applies instead.
 EXTENSION_APPLIED: Mapping[str, tuple[str, ...]] = {
-    "AWS::S3::Bucket": ("LifecycleConfiguration", "BucketEncryption", "PublicAccessBlockConfiguration",
-                        "OwnershipControls", "AccessControl"),
+    "AWS::S3::Bucket": (
+        "LifecycleConfiguration",
+        "BucketEncryption",
+        "PublicAccessBlockConfiguration",
+        "OwnershipControls",
+        "AccessControl",
+    ),
     "AWS::Logs::LogGroup": ("RetentionInDays",),
     "AWS::EC2::SecurityGroup": ("SecurityGroupIngress", "SecurityGroupEgress"),
     "AWS::EC2::VPC": ("EnableDnsHostnames", "EnableDnsSupport"),
@@ -86,29 +96,39 @@ class FidelityReport:
 
     def to_json(self) -> str:
         """JSON with `types`, `not_emulated`, `resources` (each finding) and `notes`."""
-        return json.dumps({
-            "types": self.types,
-            "not_emulated": self.not_emulated,
-            "resources": [asdict(f) for f in self.findings],
-            "notes": {t: TYPE_NOTES[t] for t in self.types if t in TYPE_NOTES},
-        }, indent=2, sort_keys=True)
+        return json.dumps(
+            {
+                "types": self.types,
+                "not_emulated": self.not_emulated,
+                "resources": [asdict(f) for f in self.findings],
+                "notes": {t: TYPE_NOTES[t] for t in self.types if t in TYPE_NOTES},
+            },
+            indent=2,
+            sort_keys=True,
+        )
 
     def to_text(self) -> str:
         """A plain-text table for the terminal."""
         width = max((len(t) for t in self.types), default=10)
         lines = [f"{'resource type':<{width}}  emulation"]
-        lines += [f"{t:<{width}}  {e}" + (f"  ({TYPE_NOTES[t]})" if t in TYPE_NOTES else "")
-                  for t, e in self.types.items()]
+        lines += [
+            f"{t:<{width}}  {e}" + (f"  ({TYPE_NOTES[t]})" if t in TYPE_NOTES else "") for t, e in self.types.items()
+        ]
         if self.gaps:
             lines.append("")
             lines.append("properties accepted but not applied on LocalStack:")
-            lines += [f"  {f.stack}/{f.logical_id} ({f.type}): {p}: {why}"
-                      for f in self.gaps for p, why in sorted(f.not_applied.items())]
+            lines += [
+                f"  {f.stack}/{f.logical_id} ({f.type}): {p}: {why}"
+                for f in self.gaps
+                for p, why in sorted(f.not_applied.items())
+            ]
         applied = sorted({(f.type, p) for f in self.findings for p in f.applied_by_extension})
         if applied:
             lines.append("")
-            lines.append("applied by the dsplatform extension (dropped by the community provider): "
-                         + ", ".join(f"{t}.{p}" for t, p in applied))
+            lines.append(
+                "applied by the dsplatform extension (dropped by the community provider): "
+                + ", ".join(f"{t}.{p}" for t, p in applied)
+            )
         if self.not_emulated:
             lines.append("")
             lines.append("NOT EMULATED (a LocalStack deploy fails on these): " + ", ".join(self.not_emulated))
@@ -118,16 +138,17 @@ class FidelityReport:
         """A small HTML fragment (a table and a list) for the e2e report."""
         esc = html.escape
         rows = "".join(
-            f"<tr><td>{esc(t)}</td><td class=\"{esc(e.replace(' ', '-'))}\">{esc(e)}</td>"
+            f'<tr><td>{esc(t)}</td><td class="{esc(e.replace(" ", "-"))}">{esc(e)}</td>'
             f"<td>{esc(TYPE_NOTES.get(t, ''))}</td></tr>"
             for t, e in self.types.items()
         )
         gaps = "".join(
             f"<li>{esc(f.stack)}/{esc(f.logical_id)} ({esc(f.type)}): {esc(p)}: {esc(why)}</li>"
-            for f in self.gaps for p, why in sorted(f.not_applied.items())
+            for f in self.gaps
+            for p, why in sorted(f.not_applied.items())
         )
         return (
-            "<section class=\"fidelity\"><h3>LocalStack fidelity</h3>"
+            '<section class="fidelity"><h3>LocalStack fidelity</h3>'
             f"<table><tr><th>resource type</th><th>emulation</th><th>note</th></tr>{rows}</table>"
             + (f"<h4>Properties not applied</h4><ul>{gaps}</ul>" if gaps else "<p>No used property is dropped.</p>")
             + "</section>"

@@ -22,7 +22,10 @@ def python_version(executable: str) -> tuple[int, int] | None:
     try:
         out = subprocess.run(
             [executable, "-c", "import sys; print(sys.version_info[0], sys.version_info[1])"],
-            capture_output=True, text=True, timeout=20, check=False,
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
@@ -65,6 +68,7 @@ def find_python(explicit: str | None = None) -> str:
                 f" point {ENV_VAR} at one, e.g. `pyenv install 3.13`"
             )
     raise InterpreterNotFoundError(
-        f"no Python >= 3.12 for LocalStack (tried {ENV_VAR}, python3.13/python3.12 on PATH, ~/.pyenv/versions/3.1[23]*);"
+        f"no Python >= 3.12 for LocalStack (tried {ENV_VAR}, python3.13/python3.12 on PATH,"
+        " ~/.pyenv/versions/3.1[23]*);"
         f" install one (`pyenv install 3.13` or your OS package) or set {ENV_VAR}=/path/to/python3.13"
     )

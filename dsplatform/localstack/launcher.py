@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -89,19 +90,23 @@ def log_tail(settings: LocalStackSettings, lines: int = 20) -> list[str]:
 
 def _environment(settings: LocalStackSettings) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "PYTHON"))}
-    env.update({
-        "GATEWAY_LISTEN": f"{settings.host}:{settings.port}",
-        "DNS_ADDRESS": "0",
-        "PERSISTENCE": "0",
-        "SKIP_SSL_CERT_DOWNLOAD": "1",
-        "DISABLE_EVENTS": "1",
-        "CFN_IGNORE_UNSUPPORTED_RESOURCE_TYPES": "0",  # unsupported types fail the stack instead of becoming mocks
-        "DSPLATFORM_CACHE_DIR": str(settings.cache_root),
-        "DSPLATFORM_IMAGE_SOURCES": json.dumps({k: str(v) for k, v in image_sources(settings.containers_path).items()}),
-        # Own data folder per port: instances on other ports must not share LocalStack's tmp state.
-        "LOCALSTACK_VOLUME_DIR": str(settings.state_dir / "volume"),
-        "TMPDIR": str(settings.state_dir / "tmp"),
-    })
+    env.update(
+        {
+            "GATEWAY_LISTEN": f"{settings.host}:{settings.port}",
+            "DNS_ADDRESS": "0",
+            "PERSISTENCE": "0",
+            "SKIP_SSL_CERT_DOWNLOAD": "1",
+            "DISABLE_EVENTS": "1",
+            "CFN_IGNORE_UNSUPPORTED_RESOURCE_TYPES": "0",  # unsupported types fail the stack instead of becoming mocks
+            "DSPLATFORM_CACHE_DIR": str(settings.cache_root),
+            "DSPLATFORM_IMAGE_SOURCES": json.dumps(
+                {k: str(v) for k, v in image_sources(settings.containers_path).items()}
+            ),
+            # Own data folder per port: instances on other ports must not share LocalStack's tmp state.
+            "LOCALSTACK_VOLUME_DIR": str(settings.state_dir / "volume"),
+            "TMPDIR": str(settings.state_dir / "tmp"),
+        }
+    )
     env.update(settings.extra_env)
     return env
 
@@ -123,20 +128,32 @@ def start(settings: LocalStackSettings | None = None) -> Instance:
         process = subprocess.Popen(
             [str(venv / "bin" / "python"), "-m", "localstack.runtime.main"],
             cwd=settings.state_dir,  # never the repo root: its localstack/ folder would shadow the package
-            env=_environment(settings), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            env=_environment(settings),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,  # not killed by the caller's Ctrl-C or session end
         )
-    settings.pid_file.write_text(json.dumps({
-        "pid": process.pid, "port": settings.port, "host": settings.host, "venv": str(venv), "started": time.time(),
-    }))
+    settings.pid_file.write_text(
+        json.dumps(
+            {
+                "pid": process.pid,
+                "port": settings.port,
+                "host": settings.host,
+                "venv": str(venv),
+                "started": time.time(),
+            }
+        )
+    )
     return _wait_healthy(settings, process.pid, reused=False, process=process)
 
 
-def _wait_healthy(settings: LocalStackSettings, pid: int, reused: bool,
-                  process: subprocess.Popen[bytes] | None = None) -> Instance:
+def _wait_healthy(
+    settings: LocalStackSettings, pid: int, reused: bool, process: subprocess.Popen[bytes] | None = None
+) -> Instance:
     deadline = time.monotonic() + settings.startup_timeout
     while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None or not _alive(pid):
+        if (process is not None and process.poll() is not None) or not _alive(pid):
             tail = " | ".join(log_tail(settings, 5))
             raise LocalStackError(
                 f"LocalStack on port {settings.port} exited during start-up (PID {pid}); last log lines: {tail};"
@@ -191,18 +208,14 @@ def _signal_group(pid: int, sig: int) -> None:
     try:
         os.killpg(pid, sig)
     except (ProcessLookupError, PermissionError):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, sig)
-        except ProcessLookupError:
-            pass
 
 
 def _reap(pid: int) -> None:
     # If this process started LocalStack, collect the exit status so it doesn't linger as a zombie.
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def status(settings: LocalStackSettings | None = None) -> Status:
@@ -214,17 +227,27 @@ def status(settings: LocalStackSettings | None = None) -> Status:
     body = health(settings.endpoint_url)
     problem = None
     if body is None and state and not alive:
-        problem = (f"stale: recorded PID {pid} is gone (crashed or killed); last log line: "
-                   f"{(log_tail(settings, 1) or ['<empty>'])[0]}; run `invoke localstack.start`")
+        problem = (
+            f"stale: recorded PID {pid} is gone (crashed or killed); last log line: "
+            f"{(log_tail(settings, 1) or ['<empty>'])[0]}; run `invoke localstack.start`"
+        )
     elif body is None and alive:
         problem = f"PID {pid} is alive but {settings.endpoint_url} does not answer health checks"
     elif body is not None and not alive:
-        problem = f"an instance answers on port {settings.port} but was not started by dsplatform (no live PID recorded)"
+        problem = (
+            f"an instance answers on port {settings.port} but was not started by dsplatform (no live PID recorded)"
+        )
         pid = None
     elif body is None:
         problem = "not running; run `invoke localstack.start`"
     return Status(
-        endpoint_url=settings.endpoint_url, port=settings.port, pid=pid if alive else None,
-        running=body is not None, healthy=body is not None, version=(body or {}).get("version"),
-        services=dict(sorted((body or {}).get("services", {}).items())), problem=problem, log_path=settings.log_path,
+        endpoint_url=settings.endpoint_url,
+        port=settings.port,
+        pid=pid if alive else None,
+        running=body is not None,
+        healthy=body is not None,
+        version=(body or {}).get("version"),
+        services=dict(sorted((body or {}).get("services", {}).items())),
+        problem=problem,
+        log_path=settings.log_path,
     )

@@ -64,15 +64,40 @@ def ensure_venv(settings: LocalStackSettings) -> Path:
             log_path.write_text("")
             interpreter = find_python(settings.python)
             _run([interpreter, "-m", "venv", str(venv)], log_path, "creating LocalStack's venv")
-            _run([str(python), "-m", "pip", "install", "-q", "-c", str(settings.constraints_path),
-                  f"localstack-core[runtime]=={LOCALSTACK_VERSION}", "service_identity"],
-                 log_path, "installing LocalStack")
+            _run(
+                [
+                    str(python),
+                    "-m",
+                    "pip",
+                    "install",
+                    "-q",
+                    "-c",
+                    str(settings.constraints_path),
+                    f"localstack-core[runtime]=={LOCALSTACK_VERSION}",
+                    "service_identity",
+                ],
+                log_path,
+                "installing LocalStack",
+            )
             (venv / ".base-ready").write_text(interpreter)
         stamp_file = venv / ".extension-stamp"
         if not stamp_file.exists() or stamp_file.read_text() != extension_stamp:
             # A non-editable install: a copy keyed by the stamp, so a running instance isn't changed under it.
-            _run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", "--no-build-isolation",
-                  str(settings.extension_path)], log_path, "installing the dsplatform LocalStack extension")
+            _run(
+                [
+                    str(python),
+                    "-m",
+                    "pip",
+                    "install",
+                    "-q",
+                    "--no-deps",
+                    "--force-reinstall",
+                    "--no-build-isolation",
+                    str(settings.extension_path),
+                ],
+                log_path,
+                "installing the dsplatform LocalStack extension",
+            )
             _clean_build_dirs(settings.extension_path)
             stamp_file.write_text(extension_stamp)
     return venv

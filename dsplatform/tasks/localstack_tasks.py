@@ -53,7 +53,8 @@ def status(c, host="127.0.0.1", port=4566):  # type: ignore[no-untyped-def]
     from dsplatform.localstack import status as get_status
 
     st = _run(lambda: get_status(_settings(host, port)))
-    print(f"endpoint: {st.endpoint_url}\npid:      {st.pid or '-'}\nversion:  {st.version or '-'}\nlog:      {st.log_path}")
+    print(f"endpoint: {st.endpoint_url}\npid:      {st.pid or '-'}")
+    print(f"version:  {st.version or '-'}\nlog:      {st.log_path}")
     for service, state in st.services.items():
         print(f"  {service:<26} {state}")
     if st.problem:
@@ -79,11 +80,15 @@ def logs(c, host="127.0.0.1", port=4566, lines=50, follow=False):  # type: ignor
                     time.sleep(0.5)
 
 
-@task(help={"env": "environment name from dsplatform.yml (dev, stg, prod)",
-            "config": "path of the config file (default dsplatform.yml)",
-            "target": "override the environment's target: localstack or aws",
-            "format": "text (default), json or html"})
-def coverage(c, env, config=None, target=None, format="text"):  # type: ignore[no-untyped-def]  # noqa: A002
+@task(
+    help={
+        "env": "environment name from dsplatform.yml (dev, stg, prod)",
+        "config": "path of the config file (default dsplatform.yml)",
+        "target": "override the environment's target: localstack or aws",
+        "format": "text (default), json or html",
+    }
+)
+def coverage(c, env, config=None, target=None, format="text"):  # type: ignore[no-untyped-def]
     """List every resource type of the environment's templates as native / extension / not emulated."""
     from dsplatform.localstack.coverage import fidelity_report
     from dsplatform.synth import templates_for

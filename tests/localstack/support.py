@@ -10,20 +10,22 @@ from botocore.waiter import WaiterModel, create_waiter_with_client
 ACCOUNT = "123456789012"  # a simulated account of its own, so these tests never meet another suite's resources
 REGION = "us-east-1"
 
-_EXECUTION_WAITER = WaiterModel({
-    "version": 2,
-    "waiters": {
-        "ExecutionFinished": {
-            "operation": "DescribeExecution",
-            "delay": 0.5,
-            "maxAttempts": 240,
-            "acceptors": [
-                {"state": "success", "matcher": "path", "argument": "status", "expected": status}
-                for status in ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
-            ],
-        }
-    },
-})
+_EXECUTION_WAITER = WaiterModel(
+    {
+        "version": 2,
+        "waiters": {
+            "ExecutionFinished": {
+                "operation": "DescribeExecution",
+                "delay": 0.5,
+                "maxAttempts": 240,
+                "acceptors": [
+                    {"state": "success", "matcher": "path", "argument": "status", "expected": status}
+                    for status in ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+                ],
+            }
+        },
+    }
+)
 
 
 def wait_execution(sfn: Any, execution_arn: str) -> dict[str, Any]:

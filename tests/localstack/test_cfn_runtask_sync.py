@@ -18,28 +18,48 @@ WAITER = {"Delay": 1, "MaxAttempts": 120}
 def _definition_string() -> dict[str, Any]:
     definition = {
         "StartAt": "RunJob",
-        "States": {"RunJob": {
-            "Type": "Task",
-            "Resource": "arn:aws:states:::ecs:runTask.sync",
-            "Parameters": {
-                "Cluster": "${ClusterArn}",
-                "TaskDefinition": "${TaskDefinitionArn}",
-                "LaunchType": "FARGATE",
-                "NetworkConfiguration": {"AwsvpcConfiguration": {
-                    "Subnets": ["${SubnetId}"], "SecurityGroups": ["${SecurityGroupId}"], "AssignPublicIp": "DISABLED"}},
-                "Overrides": {"ContainerOverrides": [{"Name": "job", "Environment": [
-                    {"Name": "DS_RUN_ID", "Value.$": "$.run_id"},
-                    {"Name": "EXIT_CODE", "Value.$": "$.exit_code"}]}]},
-            },
-            "End": True,
-        }},
+        "States": {
+            "RunJob": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::ecs:runTask.sync",
+                "Parameters": {
+                    "Cluster": "${ClusterArn}",
+                    "TaskDefinition": "${TaskDefinitionArn}",
+                    "LaunchType": "FARGATE",
+                    "NetworkConfiguration": {
+                        "AwsvpcConfiguration": {
+                            "Subnets": ["${SubnetId}"],
+                            "SecurityGroups": ["${SecurityGroupId}"],
+                            "AssignPublicIp": "DISABLED",
+                        }
+                    },
+                    "Overrides": {
+                        "ContainerOverrides": [
+                            {
+                                "Name": "job",
+                                "Environment": [
+                                    {"Name": "DS_RUN_ID", "Value.$": "$.run_id"},
+                                    {"Name": "EXIT_CODE", "Value.$": "$.exit_code"},
+                                ],
+                            }
+                        ]
+                    },
+                },
+                "End": True,
+            }
+        },
     }
-    return {"Fn::Sub": [json.dumps(definition), {
-        "ClusterArn": {"Fn::GetAtt": ["Cluster", "Arn"]},
-        "TaskDefinitionArn": {"Ref": "TaskDefinition"},
-        "SubnetId": {"Ref": "SubnetId"},
-        "SecurityGroupId": {"Ref": "SecurityGroupId"},
-    }]}
+    return {
+        "Fn::Sub": [
+            json.dumps(definition),
+            {
+                "ClusterArn": {"Fn::GetAtt": ["Cluster", "Arn"]},
+                "TaskDefinitionArn": {"Ref": "TaskDefinition"},
+                "SubnetId": {"Ref": "SubnetId"},
+                "SecurityGroupId": {"Ref": "SecurityGroupId"},
+            },
+        ]
+    }
 
 
 def template(name: str) -> dict[str, Any]:
@@ -49,27 +69,67 @@ def template(name: str) -> dict[str, Any]:
         "Parameters": {"SubnetId": {"Type": "String"}, "SecurityGroupId": {"Type": "String"}},
         "Resources": {
             "Cluster": {"Type": "AWS::ECS::Cluster", "Properties": {"ClusterName": name}},
-            "Logs": {"Type": "AWS::Logs::LogGroup",
-                     "Properties": {"LogGroupName": f"/ecs/{name}", "RetentionInDays": 14}},
-            "Repository": {"Type": "AWS::ECR::Repository", "Properties": {
-                "RepositoryName": f"{name}-repo", "ImageTagMutability": "IMMUTABLE", "EmptyOnDelete": True}},
-            "TaskDefinition": {"Type": "AWS::ECS::TaskDefinition", "Properties": {
-                "Family": name, "Cpu": "256", "Memory": "512", "NetworkMode": "awsvpc",
-                "RequiresCompatibilities": ["FARGATE"],
-                "ContainerDefinitions": [{
-                    "Name": "job", "Image": "python:3.11-slim", "Essential": True,
-                    "Command": ["python", "-c", JOB],
-                    "LogConfiguration": {"LogDriver": "awslogs", "Options": {
-                        "awslogs-group": {"Ref": "Logs"}, "awslogs-region": "us-east-1",
-                        "awslogs-stream-prefix": "job"}},
-                }],
-            }},
-            "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {
-                "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                        "Principal": {"Service": "states.amazonaws.com"}}]}}},
-            "StateMachine": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
-                "StateMachineName": name, "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
-                "DefinitionString": _definition_string()}},
+            "Logs": {
+                "Type": "AWS::Logs::LogGroup",
+                "Properties": {"LogGroupName": f"/ecs/{name}", "RetentionInDays": 14},
+            },
+            "Repository": {
+                "Type": "AWS::ECR::Repository",
+                "Properties": {
+                    "RepositoryName": f"{name}-repo",
+                    "ImageTagMutability": "IMMUTABLE",
+                    "EmptyOnDelete": True,
+                },
+            },
+            "TaskDefinition": {
+                "Type": "AWS::ECS::TaskDefinition",
+                "Properties": {
+                    "Family": name,
+                    "Cpu": "256",
+                    "Memory": "512",
+                    "NetworkMode": "awsvpc",
+                    "RequiresCompatibilities": ["FARGATE"],
+                    "ContainerDefinitions": [
+                        {
+                            "Name": "job",
+                            "Image": "python:3.11-slim",
+                            "Essential": True,
+                            "Command": ["python", "-c", JOB],
+                            "LogConfiguration": {
+                                "LogDriver": "awslogs",
+                                "Options": {
+                                    "awslogs-group": {"Ref": "Logs"},
+                                    "awslogs-region": "us-east-1",
+                                    "awslogs-stream-prefix": "job",
+                                },
+                            },
+                        }
+                    ],
+                },
+            },
+            "Role": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "AssumeRolePolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": "sts:AssumeRole",
+                                "Principal": {"Service": "states.amazonaws.com"},
+                            }
+                        ],
+                    }
+                },
+            },
+            "StateMachine": {
+                "Type": "AWS::StepFunctions::StateMachine",
+                "Properties": {
+                    "StateMachineName": name,
+                    "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
+                    "DefinitionString": _definition_string(),
+                },
+            },
         },
         "Outputs": {
             "ClusterName": {"Value": {"Ref": "Cluster"}},
@@ -88,12 +148,17 @@ def stack(localstack: Any) -> dict[str, Any]:
     cfn = localstack.client("cloudformation", ACCOUNT)
     name = unique("lscfn")
     net = network(localstack.client("ec2", ACCOUNT))["awsvpcConfiguration"]
-    cfn.create_stack(StackName=name, TemplateBody=json.dumps(template(name)), Capabilities=["CAPABILITY_IAM"],
-                     Parameters=[{"ParameterKey": "SubnetId", "ParameterValue": net["subnets"][0]},
-                                 {"ParameterKey": "SecurityGroupId", "ParameterValue": net["securityGroups"][0]}])
+    cfn.create_stack(
+        StackName=name,
+        TemplateBody=json.dumps(template(name)),
+        Capabilities=["CAPABILITY_IAM"],
+        Parameters=[
+            {"ParameterKey": "SubnetId", "ParameterValue": net["subnets"][0]},
+            {"ParameterKey": "SecurityGroupId", "ParameterValue": net["securityGroups"][0]},
+        ],
+    )
     cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=WAITER)
-    outputs = {o["OutputKey"]: o["OutputValue"]
-               for o in cfn.describe_stacks(StackName=name)["Stacks"][0]["Outputs"]}
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName=name)["Stacks"][0]["Outputs"]}
     yield {"name": name, "outputs": outputs}
     cfn.delete_stack(StackName=name)
     cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=WAITER)
@@ -118,8 +183,9 @@ def test_log_group_retention_is_applied(localstack: Any, stack: dict[str, Any]) 
 
 def test_successful_task_succeeds_the_execution(localstack: Any, stack: dict[str, Any]) -> None:
     sfn = localstack.client("stepfunctions", ACCOUNT)
-    run = sfn.start_execution(stateMachineArn=stack["outputs"]["StateMachineArn"],
-                              input=json.dumps({"run_id": "run-ok", "exit_code": "0"}))
+    run = sfn.start_execution(
+        stateMachineArn=stack["outputs"]["StateMachineArn"], input=json.dumps({"run_id": "run-ok", "exit_code": "0"})
+    )
     execution = wait_execution(sfn, run["executionArn"])
     assert execution["status"] == "SUCCEEDED", execution
     output = json.loads(execution["output"])
@@ -127,14 +193,16 @@ def test_successful_task_succeeds_the_execution(localstack: Any, stack: dict[str
     assert output["Containers"][0]["ExitCode"] == 0
     task_id = output["TaskArn"].rsplit("/", 1)[-1]
     events = localstack.client("logs", ACCOUNT).get_log_events(
-        logGroupName=f"/ecs/{stack['name']}", logStreamName=f"job/job/{task_id}")["events"]
+        logGroupName=f"/ecs/{stack['name']}", logStreamName=f"job/job/{task_id}"
+    )["events"]
     assert [e["message"] for e in events] == ["job run run-ok"]
 
 
 def test_non_zero_exit_fails_the_execution_with_task_failed(localstack: Any, stack: dict[str, Any]) -> None:
     sfn = localstack.client("stepfunctions", ACCOUNT)
-    run = sfn.start_execution(stateMachineArn=stack["outputs"]["StateMachineArn"],
-                              input=json.dumps({"run_id": "run-bad", "exit_code": "4"}))
+    run = sfn.start_execution(
+        stateMachineArn=stack["outputs"]["StateMachineArn"], input=json.dumps({"run_id": "run-bad", "exit_code": "4"})
+    )
     execution = wait_execution(sfn, run["executionArn"])
     assert execution["status"] == "FAILED"
     assert execution["error"] == "States.TaskFailed"
@@ -147,8 +215,14 @@ def test_non_zero_exit_fails_the_execution_with_task_failed(localstack: Any, sta
 def test_unsupported_resource_type_fails_the_stack(localstack: Any) -> None:
     cfn = localstack.client("cloudformation", ACCOUNT)
     name = unique("lsunsupported")
-    body = {"Resources": {"Pipeline": {"Type": "AWS::CodePipeline::Pipeline", "Properties": {
-        "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/none", "Stages": []}}}}
+    body = {
+        "Resources": {
+            "Pipeline": {
+                "Type": "AWS::CodePipeline::Pipeline",
+                "Properties": {"RoleArn": f"arn:aws:iam::{ACCOUNT}:role/none", "Stages": []},
+            }
+        }
+    }
     cfn.create_stack(StackName=name, TemplateBody=json.dumps(body))
     try:
         with pytest.raises(Exception, match="Waiter StackCreateComplete failed"):
@@ -173,22 +247,47 @@ def test_s3_bucket_properties_the_community_provider_drops_are_applied(localstac
     cfn, s3 = localstack.client("cloudformation", ACCOUNT), localstack.client("s3", ACCOUNT)
     name = unique("lsbucket")
     try:
-        _deploy(cfn, name, {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {
-            "BucketName": name,
-            "LifecycleConfiguration": {"Rules": [{"Id": "expire-raw", "Status": "Enabled", "Prefix": "raw/",
-                                                  "ExpirationInDays": 30,
-                                                  "NoncurrentVersionExpiration": {"NoncurrentDays": 7}}]},
-            "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": False,
-                                               "IgnorePublicAcls": True, "RestrictPublicBuckets": False},
-            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
-        }}})
+        _deploy(
+            cfn,
+            name,
+            {
+                "Bucket": {
+                    "Type": "AWS::S3::Bucket",
+                    "Properties": {
+                        "BucketName": name,
+                        "LifecycleConfiguration": {
+                            "Rules": [
+                                {
+                                    "Id": "expire-raw",
+                                    "Status": "Enabled",
+                                    "Prefix": "raw/",
+                                    "ExpirationInDays": 30,
+                                    "NoncurrentVersionExpiration": {"NoncurrentDays": 7},
+                                }
+                            ]
+                        },
+                        "PublicAccessBlockConfiguration": {
+                            "BlockPublicAcls": True,
+                            "BlockPublicPolicy": False,
+                            "IgnorePublicAcls": True,
+                            "RestrictPublicBuckets": False,
+                        },
+                        "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                    },
+                }
+            },
+        )
         rules = s3.get_bucket_lifecycle_configuration(Bucket=name)["Rules"]
         assert rules[0]["ID"] == "expire-raw"
         assert rules[0]["Expiration"] == {"Days": 30}
         assert rules[0]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 7
         block = s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
-        assert block == {"BlockPublicAcls": True, "BlockPublicPolicy": False,
-                         "IgnorePublicAcls": True, "RestrictPublicBuckets": False}
+        assert block == {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": False,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": False,
+        }
         ownership = s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"]["Rules"]
         assert ownership == [{"ObjectOwnership": "BucketOwnerEnforced"}]
         grants = s3.get_bucket_acl(Bucket=name)["Grants"]
@@ -205,25 +304,56 @@ def test_network_role_and_dashboard_properties_are_applied(localstack: Any) -> N
     vpc_id = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
     body = {"widgets": [{"type": "text", "x": 0, "y": 0, "width": 6, "height": 2, "properties": {"markdown": "hi"}}]}
     try:
-        _deploy(cfn, name, {
-            "Group": {"Type": "AWS::EC2::SecurityGroup", "Properties": {
-                "GroupDescription": "test", "VpcId": vpc_id,
-                "SecurityGroupIngress": [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "10.0.0.0/16"}],
-                "SecurityGroupEgress": [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0"}]}},
-            "Dashboard": {"Type": "AWS::CloudWatch::Dashboard", "Properties": {
-                "DashboardName": name, "DashboardBody": json.dumps(body)}},
-            "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {
-                "CidrBlock": "10.42.0.0/16", "EnableDnsHostnames": True, "EnableDnsSupport": True}},
-            "Role": {"Type": "AWS::IAM::Role", "Properties": {
-                "RoleName": name, "Description": "the job's task role",
-                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
-                    "Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "ecs-tasks.amazonaws.com"}}]}}},
-        })
+        _deploy(
+            cfn,
+            name,
+            {
+                "Group": {
+                    "Type": "AWS::EC2::SecurityGroup",
+                    "Properties": {
+                        "GroupDescription": "test",
+                        "VpcId": vpc_id,
+                        "SecurityGroupIngress": [
+                            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "10.0.0.0/16"}
+                        ],
+                        "SecurityGroupEgress": [
+                            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0"}
+                        ],
+                    },
+                },
+                "Dashboard": {
+                    "Type": "AWS::CloudWatch::Dashboard",
+                    "Properties": {"DashboardName": name, "DashboardBody": json.dumps(body)},
+                },
+                "Vpc": {
+                    "Type": "AWS::EC2::VPC",
+                    "Properties": {"CidrBlock": "10.42.0.0/16", "EnableDnsHostnames": True, "EnableDnsSupport": True},
+                },
+                "Role": {
+                    "Type": "AWS::IAM::Role",
+                    "Properties": {
+                        "RoleName": name,
+                        "Description": "the job's task role",
+                        "AssumeRolePolicyDocument": {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Effect": "Allow",
+                                    "Action": "sts:AssumeRole",
+                                    "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                                }
+                            ],
+                        },
+                    },
+                },
+            },
+        )
         resources = cfn.describe_stack_resources(StackName=name)["StackResources"]
         group_id = next(r["PhysicalResourceId"] for r in resources if r["LogicalResourceId"] == "Group")
         group = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
         assert [(p["IpProtocol"], p["FromPort"], p["IpRanges"][0]["CidrIp"]) for p in group["IpPermissions"]] == [
-            ("tcp", 443, "10.0.0.0/16")]
+            ("tcp", 443, "10.0.0.0/16")
+        ]
         assert [(p["IpProtocol"], p.get("FromPort")) for p in group["IpPermissionsEgress"]] == [("tcp", 443)]
         assert json.loads(cloudwatch.get_dashboard(DashboardName=name)["DashboardBody"]) == body
         vpc_id = next(r["PhysicalResourceId"] for r in resources if r["LogicalResourceId"] == "Vpc")

@@ -12,15 +12,19 @@ from dsplatform.localstack.coverage import EXTENSION, NATIVE, NOT_EMULATED, fide
 from dsplatform.localstack.native_types import NATIVE_TYPES
 
 TEMPLATES = {
-    "ds-dev-compute": {"Resources": {
-        "Cluster": {"Type": "AWS::ECS::Cluster", "Properties": {"ClusterName": "c"}},
-        "Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 30, "KmsKeyId": "k"}},
-        "Service": {"Type": "AWS::ECS::Service", "Properties": {"DesiredCount": 1}},
-    }},
-    "ds-dev-storage": {"Resources": {
-        "Input": {"Type": "AWS::S3::Bucket", "Properties": {"LifecycleConfiguration": {"Rules": []}}},
-        "Pipeline": {"Type": "AWS::CodePipeline::Pipeline", "Properties": {}},
-    }},
+    "ds-dev-compute": {
+        "Resources": {
+            "Cluster": {"Type": "AWS::ECS::Cluster", "Properties": {"ClusterName": "c"}},
+            "Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 30, "KmsKeyId": "k"}},
+            "Service": {"Type": "AWS::ECS::Service", "Properties": {"DesiredCount": 1}},
+        }
+    },
+    "ds-dev-storage": {
+        "Resources": {
+            "Input": {"Type": "AWS::S3::Bucket", "Properties": {"LifecycleConfiguration": {"Rules": []}}},
+            "Pipeline": {"Type": "AWS::CodePipeline::Pipeline", "Properties": {}},
+        }
+    },
 }
 
 

@@ -28,40 +28,66 @@ def ecs_env(localstack: Any) -> dict[str, Any]:
     group = f"/ecs/{cluster}"
     ecs.create_cluster(clusterName=cluster)
     logs.create_log_group(logGroupName=group)
-    env = {"ecs": ecs, "logs": logs, "cluster": cluster, "group": group,
-           "network": network(localstack.client("ec2", ACCOUNT))}
+    env = {
+        "ecs": ecs,
+        "logs": logs,
+        "cluster": cluster,
+        "group": group,
+        "network": network(localstack.client("ec2", ACCOUNT)),
+    }
     yield env
     logs.delete_log_group(logGroupName=group)
     ecs.delete_cluster(cluster=cluster)
 
 
-def _task_definition(env: dict[str, Any], image: str, command: list[str] | None = None,
-                     entry_point: list[str] | None = None, with_logs: bool = True) -> str:
-    container: dict[str, Any] = {"name": "main", "image": image, "essential": True,
-                                 "environment": [{"name": "FROM_DEF", "value": "def-value"}]}
+def _task_definition(
+    env: dict[str, Any],
+    image: str,
+    command: list[str] | None = None,
+    entry_point: list[str] | None = None,
+    with_logs: bool = True,
+) -> str:
+    container: dict[str, Any] = {
+        "name": "main",
+        "image": image,
+        "essential": True,
+        "environment": [{"name": "FROM_DEF", "value": "def-value"}],
+    }
     if command:
         container["command"] = command
     if entry_point:
         container["entryPoint"] = entry_point
     if with_logs:
-        container["logConfiguration"] = {"logDriver": "awslogs", "options": {
-            "awslogs-group": env["group"], "awslogs-region": "us-east-1", "awslogs-stream-prefix": "app"}}
+        container["logConfiguration"] = {
+            "logDriver": "awslogs",
+            "options": {"awslogs-group": env["group"], "awslogs-region": "us-east-1", "awslogs-stream-prefix": "app"},
+        }
     return env["ecs"].register_task_definition(
-        family=unique("fam"), networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+        family=unique("fam"),
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
         containerDefinitions=[container],
     )["taskDefinition"]["taskDefinitionArn"]
 
 
 def _run(env: dict[str, Any], task_definition: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    response = env["ecs"].run_task(cluster=env["cluster"], taskDefinition=task_definition, launchType="FARGATE",
-                                   networkConfiguration=env["network"], overrides=overrides or {})
+    response = env["ecs"].run_task(
+        cluster=env["cluster"],
+        taskDefinition=task_definition,
+        launchType="FARGATE",
+        networkConfiguration=env["network"],
+        overrides=overrides or {},
+    )
     assert response["failures"] == []
     return response["tasks"][0]
 
 
 def _wait_stopped(env: dict[str, Any], task_arn: str) -> dict[str, Any]:
-    env["ecs"].get_waiter("tasks_stopped").wait(cluster=env["cluster"], tasks=[task_arn],
-                                                 WaiterConfig=task_waiter_config())
+    env["ecs"].get_waiter("tasks_stopped").wait(
+        cluster=env["cluster"], tasks=[task_arn], WaiterConfig=task_waiter_config()
+    )
     return env["ecs"].describe_tasks(cluster=env["cluster"], tasks=[task_arn])["tasks"][0]
 
 
@@ -73,8 +99,21 @@ def _messages(env: dict[str, Any], task_arn: str, container: str = "main") -> li
 
 def test_task_runs_and_reports_exit_code_stop_code_and_logs(localstack: Any, ecs_env: dict[str, Any]) -> None:
     definition = _task_definition(ecs_env, "python:3.11-slim", command=["python", "-c", PRINT_ENV])
-    task = _run(ecs_env, definition, overrides={"containerOverrides": [{"name": "main", "environment": [
-        {"name": "EXIT_CODE", "value": "7"}, {"name": "FROM_OVERRIDE", "value": "ovr-value"}]}]})
+    task = _run(
+        ecs_env,
+        definition,
+        overrides={
+            "containerOverrides": [
+                {
+                    "name": "main",
+                    "environment": [
+                        {"name": "EXIT_CODE", "value": "7"},
+                        {"name": "FROM_OVERRIDE", "value": "ovr-value"},
+                    ],
+                }
+            ]
+        },
+    )
     assert task["lastStatus"] == "PROVISIONING"
     stopped = _wait_stopped(ecs_env, task["taskArn"])
     assert stopped["stopCode"] == "EssentialContainerExited"
@@ -88,8 +127,18 @@ def test_task_runs_and_reports_exit_code_stop_code_and_logs(localstack: Any, ecs
 
 def test_command_override_replaces_the_definition_command(ecs_env: dict[str, Any]) -> None:
     definition = _task_definition(ecs_env, "python:3.11", command=["python", "-c", "print('from definition')"])
-    task = _run(ecs_env, definition, overrides={"containerOverrides": [
-        {"name": "main", "command": ["python", "-c", "import sys; print('from override', sys.version_info[:2])"]}]})
+    task = _run(
+        ecs_env,
+        definition,
+        overrides={
+            "containerOverrides": [
+                {
+                    "name": "main",
+                    "command": ["python", "-c", "import sys; print('from override', sys.version_info[:2])"],
+                }
+            ]
+        },
+    )
     stopped = _wait_stopped(ecs_env, task["taskArn"])
     assert stopped["containers"][0]["exitCode"] == 0
     assert _messages(ecs_env, task["taskArn"]) == ["from override (3, 11)"]
@@ -97,10 +146,14 @@ def test_command_override_replaces_the_definition_command(ecs_env: dict[str, Any
 
 def test_stop_task_ends_the_process(ecs_env: dict[str, Any]) -> None:
     definition = _task_definition(
-        ecs_env, "python:3.11-slim", command=["python", "-c", "import time; print('started', flush=True); time.sleep(600)"])
+        ecs_env,
+        "python:3.11-slim",
+        command=["python", "-c", "import time; print('started', flush=True); time.sleep(600)"],
+    )
     task = _run(ecs_env, definition)
-    ecs_env["ecs"].get_waiter("tasks_running").wait(cluster=ecs_env["cluster"], tasks=[task["taskArn"]],
-                                                     WaiterConfig=task_waiter_config())
+    ecs_env["ecs"].get_waiter("tasks_running").wait(
+        cluster=ecs_env["cluster"], tasks=[task["taskArn"]], WaiterConfig=task_waiter_config()
+    )
     ecs_env["ecs"].stop_task(cluster=ecs_env["cluster"], task=task["taskArn"], reason="stopped by the test")
     stopped = _wait_stopped(ecs_env, task["taskArn"])
     assert stopped["stopCode"] == "UserInitiated"
@@ -133,9 +186,11 @@ def test_containers_folder_image_runs_its_source_in_its_venv(ecs_env: dict[str, 
     if not (folder / "Dockerfile").exists():
         pytest.fail("containers/preprocessing/Dockerfile is missing; this test maps ds-preprocessing to it")
     image = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/ds-preprocessing:any-tag"
-    script = ("import os, sys, ds_preprocessing; "
-              "print(sys.version_info[:2], os.getcwd(), os.path.dirname(os.path.dirname(ds_preprocessing.__file__)), "
-              "sys.prefix != sys.base_prefix)")
+    script = (
+        "import os, sys, ds_preprocessing; "
+        "print(sys.version_info[:2], os.getcwd(), os.path.dirname(os.path.dirname(ds_preprocessing.__file__)), "
+        "sys.prefix != sys.base_prefix)"
+    )
     definition = _task_definition(ecs_env, image, entry_point=["python", "-c"], command=[script])
     task = _run(ecs_env, definition)
     stopped = _wait_stopped(ecs_env, task["taskArn"])

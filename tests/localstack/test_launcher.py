@@ -33,7 +33,7 @@ def test_no_interpreter_anywhere_says_how_to_get_one(monkeypatch: pytest.MonkeyP
     monkeypatch.delenv("DSPLATFORM_LOCALSTACK_PYTHON", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setenv("PYENV_ROOT", str(tmp_path))
-    with pytest.raises(InterpreterNotFoundError, match="pyenv install 3.13"):
+    with pytest.raises(InterpreterNotFoundError, match=r"pyenv install 3\.13"):
         find_python()
 
 
@@ -50,8 +50,10 @@ def test_containers_folders_map_to_ds_repositories(tmp_path: Path) -> None:
         (tmp_path / name).mkdir()
         (tmp_path / name / "Dockerfile").write_text("FROM python:3.11\n")
     (tmp_path / "notes").mkdir()  # no Dockerfile: not an image
-    assert image_sources(tmp_path) == {"ds-preprocessing": tmp_path / "preprocessing",
-                                       "ds-training": tmp_path / "training"}
+    assert image_sources(tmp_path) == {
+        "ds-preprocessing": tmp_path / "preprocessing",
+        "ds-training": tmp_path / "training",
+    }
     assert image_sources(tmp_path / "missing") == {}
 
 
@@ -97,8 +99,9 @@ def test_recorded_process_is_alive_and_listening(localstack: Any) -> None:
 @pytest.mark.localstack
 def test_crash_during_start_is_reported_with_the_log(localstack: Any, tmp_path: Path) -> None:
     # The same venv (built by the session fixture), a bad gateway setting: LocalStack exits at once.
-    settings = LocalStackSettings(port=_free_port(), extra_env={"GATEWAY_LISTEN": "127.0.0.1:not-a-port"},
-                                  startup_timeout=60)
+    settings = LocalStackSettings(
+        port=_free_port(), extra_env={"GATEWAY_LISTEN": "127.0.0.1:not-a-port"}, startup_timeout=60
+    )
     with pytest.raises(LocalStackError, match="exited during start-up") as err:
         start(settings)
     assert "last log lines" in str(err.value)

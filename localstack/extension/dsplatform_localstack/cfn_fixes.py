@@ -15,8 +15,13 @@ from typing import Any
 _CONTEXT_KEY = "dsplatform_desired_properties"
 
 APPLIED = {
-    "AWS::S3::Bucket": ("LifecycleConfiguration", "BucketEncryption", "PublicAccessBlockConfiguration",
-                        "OwnershipControls", "AccessControl"),
+    "AWS::S3::Bucket": (
+        "LifecycleConfiguration",
+        "BucketEncryption",
+        "PublicAccessBlockConfiguration",
+        "OwnershipControls",
+        "AccessControl",
+    ),
     "AWS::Logs::LogGroup": ("RetentionInDays",),
     "AWS::EC2::SecurityGroup": ("SecurityGroupIngress", "SecurityGroupEgress"),
     "AWS::EC2::VPC": ("EnableDnsHostnames", "EnableDnsSupport"),
@@ -34,7 +39,11 @@ def lifecycle_rules(cfn: dict[str, Any]) -> list[dict[str, Any]]:
         tag_filters = [{"Key": t["Key"], "Value": t["Value"]} for t in rule.get("TagFilters", [])]
         prefix = rule.get("Prefix", "")
         if tag_filters:
-            api["Filter"] = {"And": {"Prefix": prefix, "Tags": tag_filters}} if prefix or len(tag_filters) > 1 else {"Tag": tag_filters[0]}
+            api["Filter"] = (
+                {"And": {"Prefix": prefix, "Tags": tag_filters}}
+                if prefix or len(tag_filters) > 1
+                else {"Tag": tag_filters[0]}
+            )
         else:
             api["Filter"] = {"Prefix": prefix}
         expiration: dict[str, Any] = {}
@@ -52,7 +61,9 @@ def lifecycle_rules(cfn: dict[str, Any]) -> list[dict[str, Any]]:
                 {"Days": int(t["TransitionInDays"]), "StorageClass": t["StorageClass"]} for t in transitions
             ]
         noncurrent = rule.get("NoncurrentVersionExpiration") or (
-            {"NoncurrentDays": rule["NoncurrentVersionExpirationInDays"]} if "NoncurrentVersionExpirationInDays" in rule else None
+            {"NoncurrentDays": rule["NoncurrentVersionExpirationInDays"]}
+            if "NoncurrentVersionExpirationInDays" in rule
+            else None
         )
         if noncurrent:
             api["NoncurrentVersionExpiration"] = {"NoncurrentDays": int(noncurrent["NoncurrentDays"])}
@@ -61,7 +72,8 @@ def lifecycle_rules(cfn: dict[str, Any]) -> list[dict[str, Any]]:
         )
         if nc_transitions:
             api["NoncurrentVersionTransitions"] = [
-                {"NoncurrentDays": int(t["TransitionInDays"]), "StorageClass": t["StorageClass"]} for t in nc_transitions
+                {"NoncurrentDays": int(t["TransitionInDays"]), "StorageClass": t["StorageClass"]}
+                for t in nc_transitions
             ]
         if "AbortIncompleteMultipartUpload" in rule:
             api["AbortIncompleteMultipartUpload"] = {
@@ -79,13 +91,18 @@ def _apply_bucket(request: Any, model: dict[str, Any], desired: dict[str, Any], 
         return
     if desired.get("LifecycleConfiguration"):
         s3.put_bucket_lifecycle_configuration(
-            Bucket=bucket, LifecycleConfiguration={"Rules": lifecycle_rules(desired["LifecycleConfiguration"])})
+            Bucket=bucket, LifecycleConfiguration={"Rules": lifecycle_rules(desired["LifecycleConfiguration"])}
+        )
     elif previous.get("LifecycleConfiguration"):
         s3.delete_bucket_lifecycle(Bucket=bucket)
     if desired.get("BucketEncryption"):
-        rules = [{"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
-                  **({"BucketKeyEnabled": bool(rule["BucketKeyEnabled"])} if "BucketKeyEnabled" in rule else {})}
-                 for rule in desired["BucketEncryption"].get("ServerSideEncryptionConfiguration", [])]
+        rules = [
+            {
+                "ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
+                **({"BucketKeyEnabled": bool(rule["BucketKeyEnabled"])} if "BucketKeyEnabled" in rule else {}),
+            }
+            for rule in desired["BucketEncryption"].get("ServerSideEncryptionConfiguration", [])
+        ]
         s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": rules})
     if desired.get("PublicAccessBlockConfiguration"):
         block = {k: str(v).lower() == "true" for k, v in desired["PublicAccessBlockConfiguration"].items()}
@@ -125,7 +142,9 @@ def ip_permission(rule: dict[str, Any]) -> dict[str, Any]:
     if group:
         permission["UserIdGroupPairs"] = [{"GroupId": group, **description}]
     if rule.get("DestinationPrefixListId") or rule.get("SourcePrefixListId"):
-        permission["PrefixListIds"] = [{"PrefixListId": rule.get("DestinationPrefixListId") or rule["SourcePrefixListId"]}]
+        permission["PrefixListIds"] = [
+            {"PrefixListId": rule.get("DestinationPrefixListId") or rule["SourcePrefixListId"]}
+        ]
     return permission
 
 
@@ -140,8 +159,9 @@ def _apply_security_group(request: Any, model: dict[str, Any], desired: dict[str
     egress = desired.get("SecurityGroupEgress")
     if egress is not None and model.get("VpcId"):
         # As on AWS: declaring egress rules replaces the default allow-all rule.
-        ec2.revoke_security_group_egress(GroupId=group, IpPermissions=[
-            {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        ec2.revoke_security_group_egress(
+            GroupId=group, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+        )
         if egress:
             ec2.authorize_security_group_egress(GroupId=group, IpPermissions=[ip_permission(r) for r in egress])
 
@@ -168,7 +188,8 @@ def _wrap(cls: type, properties: tuple[str, ...], apply: Any) -> None:
         # Multi-step providers (e.g. the VPC's) replace desired_state with what they read back after the
         # first step, so keep the template's values from the first invocation in the callback context.
         desired = request.custom_context.setdefault(
-            _CONTEXT_KEY, {p: request.desired_state[p] for p in properties if p in request.desired_state})
+            _CONTEXT_KEY, {p: request.desired_state[p] for p in properties if p in request.desired_state}
+        )
         event = original_create(self, request)
         if event.status.name == "SUCCESS" and event.resource_model:
             apply(request, event.resource_model, desired, True)
@@ -194,7 +215,11 @@ def install() -> None:
     from localstack.services.logs.resource_providers.aws_logs_loggroup import LogsLogGroupProvider
     from localstack.services.s3.resource_providers.aws_s3_bucket import S3BucketProvider
 
-    for provider, apply in ((S3BucketProvider, _apply_bucket), (LogsLogGroupProvider, _apply_log_group),
-                            (EC2SecurityGroupProvider, _apply_security_group), (EC2VPCProvider, _apply_vpc),
-                            (IAMRoleProvider, _apply_role)):
+    for provider, apply in (
+        (S3BucketProvider, _apply_bucket),
+        (LogsLogGroupProvider, _apply_log_group),
+        (EC2SecurityGroupProvider, _apply_security_group),
+        (EC2VPCProvider, _apply_vpc),
+        (IAMRoleProvider, _apply_role),
+    ):
         _wrap(provider, APPLIED[provider.TYPE], apply)

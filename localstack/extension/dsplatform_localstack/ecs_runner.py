@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import os
@@ -148,18 +149,26 @@ class TaskRun:
         shippers: list[LogShipper] = []
         try:
             self.task.pull_started_at = _now()
-            specs = [self._prepare(c, d) for c, d in zip(self.task.containers, self.definition.container_definitions)]
+            specs = [
+                self._prepare(c, d)
+                for c, d in zip(self.task.containers, self.definition.container_definitions, strict=True)
+            ]
             self.task.pull_stopped_at = _now()
             self.task.last_status = "PENDING"
             if self.stop_requested.is_set():
                 self._finish("UserInitiated", self.task.stopped_reason)
                 return
             waiters = []
-            for container, (argv, cwd, env, log_options) in zip(self.task.containers, specs):
+            for container, (argv, cwd, env, log_options) in zip(self.task.containers, specs, strict=True):
                 shipper = (
-                    LogShipper.open(_client("logs", self.account_id, log_options.get("awslogs-region", self.region)),
-                                    log_options, container.name, self.task.id)
-                    if log_options else None
+                    LogShipper.open(
+                        _client("logs", self.account_id, log_options.get("awslogs-region", self.region)),
+                        log_options,
+                        container.name,
+                        self.task.id,
+                    )
+                    if log_options
+                    else None
                 )
                 waiters.append(self._start(container, argv, cwd, env, shipper))
                 if shipper:
@@ -169,7 +178,7 @@ class TaskRun:
             for shipper in shippers:
                 shipper.close()
             return
-        except Exception as err:  # noqa: BLE001 - anything else still has to stop the task visibly
+        except Exception as err:
             LOG.exception("task %s failed to start", self.task.id)
             self._fail_to_start(f"ResourceInitializationError: {err}")
             return
@@ -184,7 +193,9 @@ class TaskRun:
         else:
             self._finish("EssentialContainerExited", "Essential container in task exited")
 
-    def _prepare(self, container: LocalContainer, definition: dict[str, Any]) -> tuple[list[str], Path, dict[str, str], dict[str, str]]:
+    def _prepare(
+        self, container: LocalContainer, definition: dict[str, Any]
+    ) -> tuple[list[str], Path, dict[str, str], dict[str, str]]:
         """Resolve the image (building its venv), then the argv, folder, environment and awslogs options."""
         image = local_images.resolve(definition["image"])
         override = next(
@@ -196,7 +207,9 @@ class TaskRun:
         elif definition.get("command"):
             command = list(definition["command"])
         else:
-            command = [] if definition.get("entryPoint") else list(image.cmd)  # Docker drops CMD when ENTRYPOINT is overridden
+            command = (
+                [] if definition.get("entryPoint") else list(image.cmd)
+            )  # Docker drops CMD when ENTRYPOINT is overridden
         argv = self._map_argv(entrypoint + command, image)
         if not argv:
             raise ValueError(f"CannotStartContainerError: container {definition['name']} has no command")
@@ -214,7 +227,7 @@ class TaskRun:
             mapped[0] = str(image.python)
         if image.workdir is not None and image.container_workdir not in ("", "/"):
             prefix = image.container_workdir.rstrip("/") + "/"
-            mapped = [str(image.workdir / a[len(prefix):]) if a.startswith(prefix) else a for a in mapped]
+            mapped = [str(image.workdir / a[len(prefix) :]) if a.startswith(prefix) else a for a in mapped]
         return mapped
 
     def _scratch_dir(self, name: str) -> Path:
@@ -222,7 +235,9 @@ class TaskRun:
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
-    def _environment(self, image: local_images.LocalImage, definition: dict[str, Any], override: dict[str, Any]) -> dict[str, str]:
+    def _environment(
+        self, image: local_images.LocalImage, definition: dict[str, Any], override: dict[str, Any]
+    ) -> dict[str, str]:
         """A container's environment: image ENV, task role settings for LocalStack, definition, secrets, overrides."""
         python_bin = str(Path(image.python).parent)
         env = {
@@ -235,14 +250,16 @@ class TaskRun:
         env.update(image.env)
         if image.workdir is not None:
             env["PYTHONPATH"] = str(image.workdir)
-        env.update({
-            "AWS_ENDPOINT_URL": gateway_url(),
-            "AWS_ACCESS_KEY_ID": self.account_id,  # LocalStack maps a 12-digit key id to that account
-            "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_REGION": self.region,
-            "AWS_DEFAULT_REGION": self.region,
-            "ECS_CONTAINER_METADATA_URI_V4": "",
-        })
+        env.update(
+            {
+                "AWS_ENDPOINT_URL": gateway_url(),
+                "AWS_ACCESS_KEY_ID": self.account_id,  # LocalStack maps a 12-digit key id to that account
+                "AWS_SECRET_ACCESS_KEY": "test",
+                "AWS_REGION": self.region,
+                "AWS_DEFAULT_REGION": self.region,
+                "ECS_CONTAINER_METADATA_URI_V4": "",
+            }
+        )
         env.update({e["name"]: str(e.get("value", "")) for e in definition.get("environment") or []})
         for secret in definition.get("secrets") or []:
             env[secret["name"]] = self._secret(secret["valueFrom"])
@@ -252,18 +269,30 @@ class TaskRun:
     def _secret(self, value_from: str) -> str:
         try:
             if ":secretsmanager:" in value_from:
-                return _client("secretsmanager", self.account_id, self.region).get_secret_value(SecretId=value_from)["SecretString"]
+                return _client("secretsmanager", self.account_id, self.region).get_secret_value(SecretId=value_from)[
+                    "SecretString"
+                ]
             name = value_from.split(":parameter", 1)[1] if value_from.startswith("arn:") else value_from
-            return _client("ssm", self.account_id, self.region).get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
-        except Exception as err:  # noqa: BLE001 - reported as AWS reports it
-            raise ValueError(f"ResourceInitializationError: unable to pull secrets or registry auth: {value_from}: {err}") from err
+            return _client("ssm", self.account_id, self.region).get_parameter(Name=name, WithDecryption=True)[
+                "Parameter"
+            ]["Value"]
+        except Exception as err:
+            raise ValueError(
+                f"ResourceInitializationError: unable to pull secrets or registry auth: {value_from}: {err}"
+            ) from err
 
-    def _start(self, container: LocalContainer, argv: list[str], cwd: Path, env: dict[str, str],
-               shipper: LogShipper | None) -> threading.Thread:
+    def _start(
+        self, container: LocalContainer, argv: list[str], cwd: Path, env: dict[str, str], shipper: LogShipper | None
+    ) -> threading.Thread:
         out = subprocess.PIPE if shipper else subprocess.DEVNULL
-        process = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                   start_new_session=True)
-        pumps = [shipper.pump(process.stdout), shipper.pump(process.stderr)] if shipper and process.stdout and process.stderr else []
+        process = subprocess.Popen(
+            argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True
+        )
+        pumps = (
+            [shipper.pump(process.stdout), shipper.pump(process.stderr)]
+            if shipper and process.stdout and process.stderr
+            else []
+        )
         with self.lock:
             self.processes[container.name] = process
         container.runtime_id = f"local-{process.pid}"
@@ -325,8 +354,13 @@ class TaskRun:
             container.last_status = "STOPPED"
         self.task.last_status = "STOPPED"
         _RUNS.pop(self.task.task_arn, None)
-        LOG.info("task %s stopped: %s (%s) exit codes %s", self.task.id, stop_code, reason,
-                 {c.name: c.exit_code for c in self.task.containers})
+        LOG.info(
+            "task %s stopped: %s (%s) exit codes %s",
+            self.task.id,
+            stop_code,
+            reason,
+            {c.name: c.exit_code for c in self.task.containers},
+        )
 
 
 def stop_all(reason: str) -> None:
@@ -337,7 +371,5 @@ def stop_all(reason: str) -> None:
 
 
 def _signal(process: subprocess.Popen[bytes], sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, sig)  # the whole group: a shell entrypoint's children go too
-    except ProcessLookupError:
-        pass

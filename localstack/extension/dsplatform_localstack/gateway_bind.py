@@ -9,11 +9,12 @@ from __future__ import annotations
 
 def install() -> None:
     """Replace TwistedRuntimeServer.register with one that listens on the configured host only."""
-    from localstack import config
     from localstack.aws.serving.twisted import TLSMultiplexerFactory
     from localstack.runtime.server.twisted import TwistedRuntimeServer
     from rolo.serving.twisted import TwistedGateway
     from twisted.internet import endpoints, reactor, ssl
+
+    from localstack import config
 
     def register(self, gateway, listen, ssl_creds=None):  # type: ignore[no-untyped-def]
         site = TwistedGateway(gateway)
@@ -28,8 +29,9 @@ def install() -> None:
             if config.is_ipv6_address(host_and_port.host):
                 endpoint = endpoints.TCP6ServerEndpoint(reactor, host_and_port.port, interface=host_and_port.host)
             else:
-                endpoint = endpoints.TCP4ServerEndpoint(reactor, host_and_port.port,
-                                                        interface=host_and_port.host or "0.0.0.0")
+                endpoint = endpoints.TCP4ServerEndpoint(
+                    reactor, host_and_port.port, interface=host_and_port.host or "0.0.0.0"
+                )
             endpoint.listen(protocol_factory)
 
     TwistedRuntimeServer.register = register

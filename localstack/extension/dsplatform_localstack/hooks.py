@@ -12,7 +12,7 @@ LOG = logging.getLogger(__name__)
 
 @hooks.on_infra_start()
 def apply_patches() -> None:
-    """Bind the gateway to its host; install the unsupported-type check fix, the runTask.sync failure fix, the property fixes and the ECS runner."""
+    """Bind the gateway to its host; fix the unsupported-type check, runTask.sync failures, dropped properties."""
     from dsplatform_localstack import cfn_fixes, cfn_support, ecs_runner, gateway_bind, sfn_ecs
 
     gateway_bind.install()

@@ -133,7 +133,10 @@ def _runs(executable: str, version: str) -> bool:
     try:
         out = subprocess.run(
             [executable, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            capture_output=True, text=True, timeout=20, check=False,
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return False
@@ -173,7 +176,9 @@ def ensure_venv(interpreter: str, requirements_file: Path | None) -> Path:
                 req_copy.write_bytes(requirements)
                 result = subprocess.run(
                     [str(building / "bin" / "python"), "-m", "pip", "install", "-q", "-r", str(req_copy)],
-                    stdout=log, stderr=log, check=False,
+                    stdout=log,
+                    stderr=log,
+                    check=False,
                 )
                 if result.returncode != 0:
                     raise ImagePullError(
@@ -211,8 +216,16 @@ def resolve(image: str) -> LocalImage:
         interpreter, matched = find_interpreter(dockerfile.python_version)
         note = "" if matched else f"no local python{dockerfile.python_version}; using {interpreter}"
         python = ensure_venv(interpreter, folder / "requirements.txt")
-        return LocalImage(image, python, folder, dockerfile.workdir, tuple(dockerfile.entrypoint),
-                          tuple(dockerfile.cmd), dict(dockerfile.env), note)
+        return LocalImage(
+            image,
+            python,
+            folder,
+            dockerfile.workdir,
+            tuple(dockerfile.entrypoint),
+            tuple(dockerfile.cmd),
+            dict(dockerfile.env),
+            note,
+        )
     if repository in PYTHON_REPOSITORIES:
         match = re.match(r"(\d+\.\d+)", tag)
         interpreter, matched = find_interpreter(match.group(1) if match else None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 import localstack.services.cloudformation.provider_utils as util
 from localstack.services.cloudformation.resource_provider import ResourceProvider
@@ -15,7 +15,7 @@ class CloudWatchDashboardProvider(ResourceProvider[dict]):
     """PutDashboard / DeleteDashboards against LocalStack's CloudWatch."""
 
     TYPE = "AWS::CloudWatch::Dashboard"
-    SCHEMA = {
+    SCHEMA: ClassVar[dict[str, Any]] = {
         "typeName": TYPE,
         "properties": {},
         "primaryIdentifier": ["/properties/DashboardName"],

@@ -6,9 +6,26 @@ from typing import Any
 
 # Maps whose keys are user data, not property names (e.g. awslogs-group, docker labels).
 _FREE_FORM = {"Options", "DockerLabels", "SecretOptions_", "Labels", "DriverOpts"}
-_INT_FIELDS = {"cpu", "memory", "memoryReservation", "containerPort", "hostPort", "startTimeout", "stopTimeout",
-               "desiredCount", "healthCheckGracePeriodSeconds", "sizeInGiB", "interval", "timeout", "retries",
-               "startPeriod", "weight", "base", "maximumPercent", "minimumHealthyPercent"}
+_INT_FIELDS = {
+    "cpu",
+    "memory",
+    "memoryReservation",
+    "containerPort",
+    "hostPort",
+    "startTimeout",
+    "stopTimeout",
+    "desiredCount",
+    "healthCheckGracePeriodSeconds",
+    "sizeInGiB",
+    "interval",
+    "timeout",
+    "retries",
+    "startPeriod",
+    "weight",
+    "base",
+    "maximumPercent",
+    "minimumHealthyPercent",
+}
 
 
 def camel(value: Any, key: str | None = None) -> Any:

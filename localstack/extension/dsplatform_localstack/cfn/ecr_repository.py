@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 import localstack.services.cloudformation.provider_utils as util
 from localstack.services.cloudformation.resource_provider import ResourceProvider
@@ -19,7 +19,7 @@ class EcrRepositoryProvider(ResourceProvider[dict]):
     """Creates real repositories in moto's ECR backend, with tag mutability, scanning, lifecycle and policy."""
 
     TYPE = "AWS::ECR::Repository"
-    SCHEMA = {
+    SCHEMA: ClassVar[dict[str, Any]] = {
         "typeName": TYPE,
         "properties": {},
         "primaryIdentifier": ["/properties/RepositoryName"],
@@ -30,8 +30,9 @@ class EcrRepositoryProvider(ResourceProvider[dict]):
     def _apply_mutable(self, request: Any, model: dict[str, Any], previous: dict[str, Any]) -> None:
         ecr, name = request.aws_client_factory.ecr, model["RepositoryName"]
         if model.get("LifecyclePolicy", {}).get("LifecyclePolicyText"):
-            ecr.put_lifecycle_policy(repositoryName=name,
-                                     lifecyclePolicyText=_policy_text(model["LifecyclePolicy"]["LifecyclePolicyText"]))
+            ecr.put_lifecycle_policy(
+                repositoryName=name, lifecyclePolicyText=_policy_text(model["LifecyclePolicy"]["LifecyclePolicyText"])
+            )
         elif previous.get("LifecyclePolicy"):
             ecr.delete_lifecycle_policy(repositoryName=name)
         if model.get("RepositoryPolicyText"):
@@ -43,7 +44,9 @@ class EcrRepositoryProvider(ResourceProvider[dict]):
         """CreateRepository, then lifecycle policy and repository policy."""
         model = request.desired_state
         if not model.get("RepositoryName"):
-            model["RepositoryName"] = util.generate_default_name(request.stack_name, request.logical_resource_id).lower()
+            model["RepositoryName"] = util.generate_default_name(
+                request.stack_name, request.logical_resource_id
+            ).lower()
         kwargs: dict[str, Any] = {"repositoryName": model["RepositoryName"]}
         if model.get("ImageTagMutability"):
             kwargs["imageTagMutability"] = model["ImageTagMutability"]
@@ -72,8 +75,12 @@ class EcrRepositoryProvider(ResourceProvider[dict]):
         if model.get("ImageTagMutability"):
             ecr.put_image_tag_mutability(repositoryName=name, imageTagMutability=model["ImageTagMutability"])
         if model.get("ImageScanningConfiguration"):
-            ecr.put_image_scanning_configuration(repositoryName=name, imageScanningConfiguration={
-                "scanOnPush": str(model["ImageScanningConfiguration"].get("ScanOnPush", False)).lower() == "true"})
+            ecr.put_image_scanning_configuration(
+                repositoryName=name,
+                imageScanningConfiguration={
+                    "scanOnPush": str(model["ImageScanningConfiguration"].get("ScanOnPush", False)).lower() == "true"
+                },
+            )
         self._apply_mutable(request, model, previous)
         return ok(request, model)
 

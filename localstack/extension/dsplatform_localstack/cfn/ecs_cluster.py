@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import localstack.services.cloudformation.provider_utils as util
 from localstack.services.cloudformation.resource_provider import ResourceProvider
@@ -14,7 +14,7 @@ class EcsClusterProvider(ResourceProvider[dict]):
     """Creates real clusters in moto's ECS backend."""
 
     TYPE = "AWS::ECS::Cluster"
-    SCHEMA = {
+    SCHEMA: ClassVar[dict[str, Any]] = {
         "typeName": TYPE,
         "properties": {},
         "primaryIdentifier": ["/properties/ClusterName"],

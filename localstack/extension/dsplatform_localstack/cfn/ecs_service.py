@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import localstack.services.cloudformation.provider_utils as util
 from localstack.services.cloudformation.resource_provider import ResourceProvider
@@ -10,8 +10,17 @@ from localstack.services.cloudformation.resource_provider import ResourceProvide
 from dsplatform_localstack.cfn.convert import camel, ecs_tags, ok
 
 _CREATE_ONLY = ("Cluster", "DeploymentController", "LaunchType", "Role", "SchedulingStrategy", "ServiceName")
-_PASSTHROUGH = ("TaskDefinition", "LaunchType", "PlatformVersion", "SchedulingStrategy", "Role",
-                "EnableECSManagedTags", "PropagateTags", "EnableExecuteCommand", "HealthCheckGracePeriodSeconds")
+_PASSTHROUGH = (
+    "TaskDefinition",
+    "LaunchType",
+    "PlatformVersion",
+    "SchedulingStrategy",
+    "Role",
+    "EnableECSManagedTags",
+    "PropagateTags",
+    "EnableExecuteCommand",
+    "HealthCheckGracePeriodSeconds",
+)
 
 
 def _network(model: dict[str, Any]) -> dict[str, Any] | None:
@@ -23,7 +32,7 @@ class EcsServiceProvider(ResourceProvider[dict]):
     """Creates services in moto's ECS backend (moto does not schedule their tasks)."""
 
     TYPE = "AWS::ECS::Service"
-    SCHEMA = {
+    SCHEMA: ClassVar[dict[str, Any]] = {
         "typeName": TYPE,
         "properties": {},
         "primaryIdentifier": ["/properties/ServiceArn"],
@@ -43,8 +52,15 @@ class EcsServiceProvider(ResourceProvider[dict]):
         kwargs["desiredCount"] = int(model.get("DesiredCount", 1))
         if _network(model):
             kwargs["networkConfiguration"] = _network(model)
-        for name in ("LoadBalancers", "ServiceRegistries", "DeploymentConfiguration", "PlacementConstraints",
-                     "PlacementStrategies", "CapacityProviderStrategy", "DeploymentController"):
+        for name in (
+            "LoadBalancers",
+            "ServiceRegistries",
+            "DeploymentConfiguration",
+            "PlacementConstraints",
+            "PlacementStrategies",
+            "CapacityProviderStrategy",
+            "DeploymentController",
+        ):
             if model.get(name):
                 key = "placementStrategy" if name == "PlacementStrategies" else name[:1].lower() + name[1:]
                 kwargs[key] = camel(model[name])

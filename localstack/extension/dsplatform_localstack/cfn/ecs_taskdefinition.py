@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import localstack.services.cloudformation.provider_utils as util
 from localstack.services.cloudformation.resource_provider import ResourceProvider
 
 from dsplatform_localstack.cfn.convert import camel, ecs_tags, ok
 
-_PROPERTIES = ("Family", "ContainerDefinitions", "Cpu", "Memory", "NetworkMode", "RequiresCompatibilities",
-               "ExecutionRoleArn", "TaskRoleArn", "Volumes", "PlacementConstraints", "RuntimePlatform",
-               "EphemeralStorage", "PidMode", "IpcMode", "ProxyConfiguration", "InferenceAccelerators")
+_PROPERTIES = (
+    "Family",
+    "ContainerDefinitions",
+    "Cpu",
+    "Memory",
+    "NetworkMode",
+    "RequiresCompatibilities",
+    "ExecutionRoleArn",
+    "TaskRoleArn",
+    "Volumes",
+    "PlacementConstraints",
+    "RuntimePlatform",
+    "EphemeralStorage",
+    "PidMode",
+    "IpcMode",
+    "ProxyConfiguration",
+    "InferenceAccelerators",
+)
 
 
 class EcsTaskDefinitionProvider(ResourceProvider[dict]):
     """Registers task definitions in moto's ECS backend; any change registers a new revision, as on AWS."""
 
     TYPE = "AWS::ECS::TaskDefinition"
-    SCHEMA = {
+    SCHEMA: ClassVar[dict[str, Any]] = {
         "typeName": TYPE,
         "properties": {},
         "primaryIdentifier": ["/properties/TaskDefinitionArn"],
