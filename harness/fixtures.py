@@ -55,7 +55,22 @@ def ds_platform(pytestconfig: pytest.Config, ds_plan: Any, ds_clients: Any) -> G
 @pytest.fixture(scope="session")
 def ds_wait(pytestconfig: pytest.Config) -> Waiter:
     """The one waiting helper: ``ds_wait.until(probe, done, what=...)`` and ``ds_wait.aws(client, Op, ...)``."""
-    return Waiter(timeout=pytestconfig.stash[SETTINGS_KEY].timeout, interval=1.0)
+    # LocalStack answers in milliseconds, AWS bills and throttles reads: poll accordingly.
+    interval = 0.5 if target_kind(pytestconfig) == "localstack" else 5.0
+    return Waiter(timeout=pytestconfig.stash[SETTINGS_KEY].timeout, interval=interval)
+
+
+def target_kind(config: pytest.Config) -> str:
+    """localstack or aws: the --ds-target option, else the environment's configured target."""
+    settings = config.stash[SETTINGS_KEY]
+    if settings.target:
+        return str(settings.target)
+    state = config.stash[STATE_KEY]
+    if state.plan is None:
+        from dsplatform.synth import build_plan
+
+        state.plan = build_plan(settings.env, settings.config_path, settings.target)
+    return str(state.plan.target.kind)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from harness.fixtures import (  # noqa: F401 - imported so pytest registers them
     ds_platform,
     ds_run,
     ds_wait,
+    target_kind,
 )
 from harness.state import RECORD_KEY, REPORT_KEY, SETTINGS_KEY, STATE_KEY, SessionState, Settings
 
@@ -89,7 +90,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     ls_only = item.get_closest_marker("ds_localstack_only")
     if not (aws_only or ls_only):
         return
-    kind = _target_kind(item.config)
+    kind = target_kind(item.config)
     if aws_only and kind != "aws":
         pytest.skip(f"needs target aws ({kind} cannot): {_reason(aws_only)}")
     if ls_only and kind != "localstack":
@@ -98,18 +99,6 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 def _reason(marker: pytest.Mark) -> str:
     return str(marker.kwargs.get("reason") or (marker.args[0] if marker.args else "no reason given"))
-
-
-def _target_kind(config: pytest.Config) -> str:
-    settings = config.stash[SETTINGS_KEY]
-    if settings.target:
-        return settings.target
-    state = config.stash[STATE_KEY]
-    if state.plan is None:
-        from dsplatform.synth import build_plan
-
-        state.plan = build_plan(settings.env, settings.config_path, settings.target)
-    return str(state.plan.target.kind)
 
 
 @pytest.hookimpl(wrapper=True)
