@@ -6,7 +6,17 @@ Usage: ``inst = start(LocalStackSettings(host="127.0.0.1", port=4566))`` then ``
 from __future__ import annotations
 
 from dsplatform.localstack.errors import InterpreterNotFoundError, LocalStackError
-from dsplatform.localstack.launcher import Instance, Status, health, log_tail, start, status, stop
+from dsplatform.localstack.launcher import (
+    Instance,
+    Status,
+    health,
+    image_state,
+    log_tail,
+    start,
+    status,
+    stop,
+    wait_for_images,
+)
 from dsplatform.localstack.settings import LocalStackSettings, cache_dir
 
 __all__ = [
@@ -17,8 +27,10 @@ __all__ = [
     "Status",
     "cache_dir",
     "health",
+    "image_state",
     "log_tail",
     "start",
     "status",
     "stop",
+    "wait_for_images",
 ]

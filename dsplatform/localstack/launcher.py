@@ -10,7 +10,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,7 @@ class Status:
     services: dict[str, str]
     problem: str | None
     log_path: Path
+    images: dict[str, str] = field(default_factory=dict)  # repository -> pending / ready: ... / failed: ...
 
 
 def health(endpoint_url: str, timeout: float = 2.0) -> dict[str, Any] | None:
@@ -80,6 +81,32 @@ def _alive(pid: int | None) -> bool:
         return True
 
 
+def image_state(settings: LocalStackSettings) -> tuple[str, dict[str, str]]:
+    """("building" | "done" | "unknown", repository -> outcome) of the instance's image venv warm-up."""
+    try:
+        data = json.loads(settings.images_file.read_text())
+    except (OSError, ValueError):
+        return "unknown", {}
+    return str(data.get("state", "unknown")), dict(data.get("images", {}))
+
+
+def wait_for_images(settings: LocalStackSettings) -> dict[str, str]:
+    """Wait (bounded by settings.image_timeout) until every containers/* venv is built; fail on a failed one."""
+    deadline = time.monotonic() + settings.image_timeout
+    while time.monotonic() < deadline:
+        state, images = image_state(settings)
+        failed = {name: outcome for name, outcome in images.items() if outcome.startswith("failed")}
+        if failed:
+            raise LocalStackError(f"building local image venvs failed: {failed}")
+        if state == "done":
+            return images
+        time.sleep(1.0)
+    raise LocalStackError(
+        f"local image venvs not built after {settings.image_timeout:.0f}s: {image_state(settings)[1]};"
+        f" see the logs under {settings.cache_root / 'images' / 'venvs'}"
+    )
+
+
 def log_tail(settings: LocalStackSettings, lines: int = 20) -> list[str]:
     """The last lines of this port's LocalStack log."""
     try:
@@ -99,6 +126,7 @@ def _environment(settings: LocalStackSettings) -> dict[str, str]:
             "DISABLE_EVENTS": "1",
             "CFN_IGNORE_UNSUPPORTED_RESOURCE_TYPES": "0",  # unsupported types fail the stack instead of becoming mocks
             "DSPLATFORM_CACHE_DIR": str(settings.cache_root),
+            "DSPLATFORM_STATE_DIR": str(settings.state_dir),  # the extension reports image warm-up there
             "DSPLATFORM_IMAGE_SOURCES": json.dumps(
                 {k: str(v) for k, v in image_sources(settings.containers_path).items()}
             ),
@@ -117,12 +145,15 @@ def start(settings: LocalStackSettings | None = None) -> Instance:
     state = _read_state(settings)
     if health(settings.endpoint_url) is not None:
         pid = state.get("pid") if state and _alive(state.get("pid")) else None
+        if settings.wait_for_images and pid is not None:
+            wait_for_images(settings)
         return Instance(settings.endpoint_url, pid, settings.port, settings.log_path, reused=True)
     if state and _alive(state.get("pid")):
         # Our process is alive but not healthy: maybe still starting; give it the normal time.
         return _wait_healthy(settings, int(state["pid"]), reused=True)
     venv = ensure_venv(settings)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
+    settings.images_file.unlink(missing_ok=True)  # a previous instance's report
     (settings.state_dir / "tmp").mkdir(exist_ok=True)
     with open(settings.log_path, "w") as log:
         process = subprocess.Popen(
@@ -160,6 +191,8 @@ def _wait_healthy(
                 f" full log: {settings.log_path}"
             )
         if health(settings.endpoint_url) is not None:
+            if settings.wait_for_images:
+                wait_for_images(settings)
             return Instance(settings.endpoint_url, pid, settings.port, settings.log_path, reused=reused)
         time.sleep(_POLL_SECONDS)
     tail = " | ".join(log_tail(settings, 5))
@@ -250,4 +283,5 @@ def status(settings: LocalStackSettings | None = None) -> Status:
         services=dict(sorted((body or {}).get("services", {}).items())),
         problem=problem,
         log_path=settings.log_path,
+        images=image_state(settings)[1] if alive else {},
     )

@@ -30,6 +30,8 @@ class LocalStackSettings:
     cache: Path | None = None  # defaults to cache_dir()
     startup_timeout: float = 120.0  # seconds to wait for health
     stop_timeout: float = 15.0  # seconds between SIGTERM and SIGKILL
+    wait_for_images: bool = False  # also wait until containers/* image venvs are built (pip can take minutes)
+    image_timeout: float = 900.0  # seconds to wait for that
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -51,6 +53,11 @@ class LocalStackSettings:
     def pid_file(self) -> Path:
         """JSON file recording the PID (and venv, start time) of the instance on this port."""
         return self.state_dir / "instance.json"
+
+    @property
+    def images_file(self) -> Path:
+        """JSON the extension writes while it builds the local images' venvs."""
+        return self.state_dir / "images.json"
 
     @property
     def log_path(self) -> Path:

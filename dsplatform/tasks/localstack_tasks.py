@@ -27,13 +27,15 @@ def _settings(host: str, port: int) -> Any:
     return LocalStackSettings(host=host, port=int(port))
 
 
-@task(help=_PORT_HELP)
-def start(c, host="127.0.0.1", port=4566):  # type: ignore[no-untyped-def]
+@task(help={**_PORT_HELP, "wait_images": "also wait until the containers/* image venvs are built"})
+def start(c, host="127.0.0.1", port=4566, wait_images=False):  # type: ignore[no-untyped-def]
     """Start LocalStack in host mode (building its venv on first use) or reuse a healthy instance."""
+    from dsplatform.localstack import LocalStackSettings
     from dsplatform.localstack import start as start_instance
 
+    settings = LocalStackSettings(host=host, port=int(port), wait_for_images=bool(wait_images))
     began = time.monotonic()
-    inst = _run(lambda: start_instance(_settings(host, port)))
+    inst = _run(lambda: start_instance(settings))
     verb = "reused" if inst.reused else f"started in {time.monotonic() - began:.1f}s"
     print(f"LocalStack {verb}: {inst.endpoint_url} (PID {inst.pid or 'unknown'}, log {inst.log_path})")
 
@@ -57,6 +59,8 @@ def status(c, host="127.0.0.1", port=4566):  # type: ignore[no-untyped-def]
     print(f"version:  {st.version or '-'}\nlog:      {st.log_path}")
     for service, state in st.services.items():
         print(f"  {service:<26} {state}")
+    for image, outcome in st.images.items():
+        print(f"image {image}: {outcome}")
     if st.problem:
         raise invoke.Exit(f"problem: {st.problem}", code=1)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.localstack.support import ACCOUNT, network, task_waiter_config, unique
+from tests.localstack.support import ACCOUNT, network, settings_for, task_waiter_config, unique
 
 pytestmark = pytest.mark.localstack
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -181,10 +181,14 @@ def test_missing_log_group_fails_the_task_like_aws(ecs_env: dict[str, Any]) -> N
     assert "ResourceInitializationError" in stopped["stoppedReason"]
 
 
-def test_containers_folder_image_runs_its_source_in_its_venv(ecs_env: dict[str, Any]) -> None:
+def test_containers_folder_image_runs_its_source_in_its_venv(localstack: Any, ecs_env: dict[str, Any]) -> None:
     folder = REPO_ROOT / "containers" / "preprocessing"
     if not (folder / "Dockerfile").exists():
         pytest.fail("containers/preprocessing/Dockerfile is missing; this test maps ds-preprocessing to it")
+    from dsplatform.localstack import wait_for_images
+
+    # The extension builds the pandas/scikit-learn venv in the background from start-up; wait for it here.
+    assert wait_for_images(settings_for(localstack))["ds-preprocessing"].startswith("ready")
     image = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/ds-preprocessing:any-tag"
     script = (
         "import os, sys, ds_preprocessing; "

@@ -94,6 +94,7 @@ def test_recorded_process_is_alive_and_listening(localstack: Any) -> None:
     assert st.version == "2026.3.0"
     assert st.services.get("ecs") in ("available", "running")
     assert st.services.get("ecr") in ("available", "running")
+    assert set(st.images) >= {"ds-preprocessing"}  # the extension reports the containers/* warm-up
 
 
 @pytest.mark.localstack

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from pathlib import Path
 
 from localstack.runtime import hooks
 
@@ -29,7 +31,11 @@ def warm_images() -> None:
     """Build the venv of every mapped image in the background (pip may take minutes; tasks wait on its lock)."""
     from dsplatform_localstack import local_images
 
-    threading.Thread(target=local_images.prebuild, daemon=True, name="dsplatform-warm-images").start()
+    state_dir = os.environ.get("DSPLATFORM_STATE_DIR")
+    status_file = Path(state_dir) / "images.json" if state_dir else None
+    threading.Thread(
+        target=local_images.prebuild, args=(status_file,), daemon=True, name="dsplatform-warm-images"
+    ).start()
 
 
 @hooks.on_infra_shutdown()

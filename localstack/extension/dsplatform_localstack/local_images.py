@@ -244,14 +244,28 @@ def is_python(executable: str) -> bool:
     return bool(_PYTHON_EXEC.match(executable))
 
 
-def prebuild() -> dict[str, str]:
-    """Build the venv of every mapped image now, so tasks don't wait for pip; returns repository -> outcome."""
-    outcomes: dict[str, str] = {}
-    for repository in sorted(image_sources()):
+def prebuild(status_file: Path | None = None) -> dict[str, str]:
+    """Build the venv of every mapped image now, so tasks don't wait for pip; returns repository -> outcome.
+
+    With ``status_file``, progress is written there as JSON ({"state": "building"|"done", "images": {...}})
+    for the launcher's status and its optional wait.
+    """
+    outcomes: dict[str, str] = {name: "pending" for name in sorted(image_sources())}
+
+    def _write(state: str) -> None:
+        if status_file is not None:
+            tmp = status_file.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"state": state, "images": outcomes}))
+            tmp.replace(status_file)
+
+    _write("building")
+    for repository in list(outcomes):
         try:
             local = resolve(repository)
             outcomes[repository] = f"ready: {local.python}"
         except (ImagePullError, OSError, subprocess.CalledProcessError) as err:
             outcomes[repository] = f"failed: {err}"
         LOG.info("image %s: %s", repository, outcomes[repository])
+        _write("building")
+    _write("done")
     return outcomes
