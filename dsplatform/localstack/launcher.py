@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import signal
@@ -140,19 +141,28 @@ def _environment(settings: LocalStackSettings) -> dict[str, str]:
 
 
 def start(settings: LocalStackSettings | None = None) -> Instance:
-    """Start LocalStack (building its venv on first use) or reuse a healthy one on the port; wait for health."""
+    """Start LocalStack (building its venv on first use) or reuse a healthy one on the port; wait for health.
+
+    A lock per port makes two concurrent callers (two test sessions) share one instance.
+    """
     settings = settings or LocalStackSettings()
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.state_dir / "start.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _start_locked(settings)
+
+
+def _start_locked(settings: LocalStackSettings) -> Instance:
     state = _read_state(settings)
     if health(settings.endpoint_url) is not None:
         pid = state.get("pid") if state and _alive(state.get("pid")) else None
         if settings.wait_for_images and pid is not None:
             wait_for_images(settings)
         return Instance(settings.endpoint_url, pid, settings.port, settings.log_path, reused=True)
-    if state and _alive(state.get("pid")):
+    if state and _alive(state.get("pid")) and _is_localstack(int(state["pid"])):
         # Our process is alive but not healthy: maybe still starting; give it the normal time.
         return _wait_healthy(settings, int(state["pid"]), reused=True)
     venv = ensure_venv(settings)
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
     settings.images_file.unlink(missing_ok=True)  # a previous instance's report
     (settings.state_dir / "tmp").mkdir(exist_ok=True)
     with open(settings.log_path, "w") as log:
