@@ -68,16 +68,22 @@ def ds_platform(ds_clients):
 
 
 def _break_job(monkeypatch):
-    from ds_preprocessing import process
+    """The job applies a subtly different scaler than the model it was given (a stale-model bug)."""
+    import copy
+    import dataclasses
 
-    original = process.to_output
+    from ds_preprocessing import model
 
-    def wrong(valid, pipeline):
-        out = original(valid, pipeline)
-        out["amount_scaled"] = out["amount_scaled"] * 1.01  # a plausible-looking scaling bug
-        return out
+    original = model.load_model
 
-    monkeypatch.setattr(process, "to_output", wrong)
+    def stale(*args, **kwargs):
+        loaded = original(*args, **kwargs)
+        pipeline = copy.deepcopy(loaded.pipeline)
+        scaler = pipeline.named_steps["features"].named_transformers_["num"].named_steps["scale"]
+        scaler.mean_ = scaler.mean_ + 0.01 * scaler.scale_
+        return dataclasses.replace(loaded, pipeline=pipeline)
+
+    monkeypatch.setattr(model, "load_model", stale)
 
 
 @pytest.fixture
@@ -93,8 +99,9 @@ def ds_execution(ds_platform, monkeypatch):
         stream = io.StringIO()
         env = {"DS_SSM_PREFIX": ds_platform.ssm_prefix, "DS_RUN_ID": run.id, "DS_INPUT_KEY": input_key or ""}
         code = job.run(env, logger=JsonLogger(run.id, stream=stream))
+        logs = stream.getvalue().splitlines()
         return Execution(arn=f"arn:fake:{run.id}", name=run.id, input=env,
-                         status="SUCCEEDED" if code == 0 else "FAILED", logs=stream.getvalue().splitlines())
+                         status="SUCCEEDED" if code == 0 else "FAILED", cause=(logs or [""])[-1], logs=logs)
 
     return execute
 
