@@ -82,7 +82,8 @@ class ClientFactory:
         with self._lock:
             if service not in self._clients:
                 # Sessions are not thread-safe; creating every client under the lock keeps that safe.
-                self._clients[service] = session.client(service, config=self._config, endpoint_url=self.endpoint_url)
+                make: Any = session.client  # boto3-stubs types it per literal service name only
+                self._clients[service] = make(service, config=self._config, endpoint_url=self.endpoint_url)
             return self._clients[service]
 
     def verify_account(self) -> str:

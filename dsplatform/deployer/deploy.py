@@ -9,12 +9,15 @@ from typing import Any
 
 from dsplatform.deployer.clients import ClientFactory
 from dsplatform.deployer.graph import Graph, run_graph
-from dsplatform.deployer.inventory import deployed_stacks
+from dsplatform.deployer.inventory import deployed_stacks, stack_outputs, stack_tag
 from dsplatform.deployer.lock import env_lock
 from dsplatform.deployer.models import DeployOptions, DeployResult, Outcome, StackResult
+from dsplatform.deployer.params import HASH_TAG, content_hash, resolve_parameters
 from dsplatform.deployer.progress import NullReporter, Reporter
 from dsplatform.deployer.stack import StackDeployer
+from dsplatform.deployer.status import StackState, classify
 from dsplatform.deployer.waiters import Polling
+from dsplatform.errors import DsPlatformError
 from dsplatform.stackspec import Plan
 
 # LocalStack's engine creates a 30-resource stack in ~0.5 s: a coarse poll would dominate the deploy.
@@ -48,6 +51,16 @@ def deploy(
     env = plan.target.env
     result = DeployResult(env)
     t0 = time.monotonic()
+    unchanged = _unchanged_results(plan, graph, deployed_stacks(cfn, graph.nodes))
+    if unchanged is not None:
+        # Nothing to write, so no lock to take: a no-op deploy stays a handful of read calls.
+        reporter.started("deploy", env, list(graph.order()))
+        for res in unchanged:
+            result.stacks[res.name] = res
+            reporter.stack_finished(res)
+        result.elapsed = time.monotonic() - t0
+        reporter.finished(result)
+        return result
     with env_lock(clients.client("ssm"), env, options.lock_ttl_seconds, force=options.break_lock):
         current = deployed_stacks(cfn, graph.nodes)
         engine = StackDeployer(cfn, plan.target, options, polling_for(clients, options), reporter)
@@ -80,6 +93,26 @@ def deploy(
     result.elapsed = time.monotonic() - t0
     reporter.finished(result)
     return result
+
+
+def _unchanged_results(plan: Plan, graph: Graph, current: dict[str, dict[str, Any]]) -> list[StackResult] | None:
+    """UNCHANGED results for every stack when all are stable with their content hash, else None."""
+    results = []
+    for name in graph.order():
+        spec, desc = plan.stack(name), current.get(name)
+        if desc is None or classify(desc["StackStatus"]) is not StackState.STABLE:
+            return None
+        protect = spec.termination_protection or plan.target.protected
+        if protect and not desc.get("EnableTerminationProtection"):
+            return None
+        try:
+            params = resolve_parameters(spec, {d: stack_outputs(current.get(d)) for d in spec.depends_on})
+        except DsPlatformError:
+            return None
+        if stack_tag(desc, HASH_TAG) != content_hash(spec, params, protect):
+            return None
+        results.append(StackResult(name, Outcome.UNCHANGED, desc["StackStatus"], stack_outputs(desc)))
+    return results
 
 
 class _progress_hook:

@@ -40,19 +40,19 @@ class StackOutputs(Mapping[str, str]):
 
     env: str
     stack: str
-    values: Mapping[str, str]
+    data: Mapping[str, str]
 
     def __getitem__(self, key: str) -> str:
         """The output value; MissingOutputError when absent."""
-        if key not in self.values:
-            raise MissingOutputError(self.env, self.stack, key, list(self.values))
-        return self.values[key]
+        if key not in self.data:
+            raise MissingOutputError(self.env, self.stack, key, list(self.data))
+        return self.data[key]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.values)
+        return iter(self.data)
 
     def __len__(self) -> int:
-        return len(self.values)
+        return len(self.data)
 
     def text(self, key: str) -> str:
         """A string output."""

@@ -82,7 +82,8 @@ def wait_settled(cfn: Any, stack_id: str, polling: Polling) -> dict[str, Any] | 
     try:
         waiter.wait(StackName=stack_id, WaiterConfig=polling.config())
     except WaiterError as exc:
-        last = (exc.last_response or {}).get("Stacks") or [{}]
+        response: dict[str, Any] = dict(exc.last_response or {})
+        last = response.get("Stacks") or [{}]
         raise StackOperationError(
             stack_id, str(last[0].get("StackStatus", "unknown")), f"still moving after {polling.max_wait:.0f}s"
         ) from exc
@@ -163,7 +164,7 @@ def wait_change_set(cfn: Any, stack: str, change_set_id: str, polling: Polling) 
     try:
         waiter.wait(ChangeSetName=change_set_id, StackName=stack, WaiterConfig=polling.config())
     except WaiterError as exc:
-        last = exc.last_response or {}
+        last: dict[str, Any] = dict(exc.last_response or {})
         reason = str(last.get("StatusReason") or last.get("Error", {}).get("Message") or exc)
         if last.get("Status") == "FAILED" and is_no_changes(reason):
             return ChangeSetState(ready=False, empty=True, reason=reason)

@@ -63,13 +63,12 @@ def test_wrong_account_is_refused_before_anything_is_touched(factory: ClientFact
     assert "111111111111" in str(err.value) and "999999999999" in str(err.value)
 
 
-def test_noop_deploy_skips_every_stack_and_releases_the_lock(
+def test_noop_deploy_skips_every_stack_without_taking_the_lock(
     factory: ClientFactory, sts_stub: Stubber, ssm_stub: Stubber, cfn_stub: Stubber
 ) -> None:
     a = spec("ds-dev-a")
     b = spec("ds-dev-b", depends_on=("ds-dev-a",), parameters_decl={"QueueUrl": {"Type": "String"}})
     _identity(sts_stub)
-    _lock_cycle(ssm_stub)
     cfn_stub.add_response(
         "describe_stacks",
         {
@@ -83,7 +82,7 @@ def test_noop_deploy_skips_every_stack_and_releases_the_lock(
         },
         {},
     )
-    _unlock(ssm_stub)
+    # ssm_stub has nothing queued: any lock call would fail the test
     out = io.StringIO()
     result = deploy(Plan(TARGET, (a, b)), factory, DeployOptions(concurrency=2), JsonReporter(stream=out))
     assert result.ok and [r.outcome for r in result.stacks.values()] == [Outcome.UNCHANGED, Outcome.UNCHANGED]
@@ -98,18 +97,16 @@ def test_changed_parameter_from_a_dependency_triggers_an_update(
     b = spec("ds-dev-b", depends_on=("ds-dev-a",), parameters_decl={"QueueUrl": {"Type": "String"}})
     _identity(sts_stub)
     _lock_cycle(ssm_stub)
-    cfn_stub.add_response(
-        "describe_stacks",
-        {
-            "Stacks": [
-                stack_desc(
-                    "ds-dev-a", "CREATE_COMPLETE", tags={HASH_TAG: content_hash(a, {})}, outputs={"QueueUrl": "new"}
-                ),
-                stack_desc("ds-dev-b", "CREATE_COMPLETE", tags={HASH_TAG: content_hash(b, {"QueueUrl": "old"})}),
-            ]
-        },
-        {},
-    )
+    listing = {
+        "Stacks": [
+            stack_desc(
+                "ds-dev-a", "CREATE_COMPLETE", tags={HASH_TAG: content_hash(a, {})}, outputs={"QueueUrl": "new"}
+            ),
+            stack_desc("ds-dev-b", "CREATE_COMPLETE", tags={HASH_TAG: content_hash(b, {"QueueUrl": "old"})}),
+        ]
+    }
+    cfn_stub.add_response("describe_stacks", listing, {})  # the lock-free no-op check
+    cfn_stub.add_response("describe_stacks", listing, {})  # read again under the lock
     cs = "arn:cs/1"
     cfn_stub.add_response(
         "create_change_set",
@@ -146,6 +143,7 @@ def test_failure_message_lists_events_and_what_to_run_next(
     b = spec("ds-dev-b", depends_on=("ds-dev-a",))
     _identity(sts_stub)
     _lock_cycle(ssm_stub)
+    cfn_stub.add_response("describe_stacks", {"Stacks": []}, {})
     cfn_stub.add_response("describe_stacks", {"Stacks": []}, {})
     _unlock(ssm_stub)
     out = io.StringIO()
