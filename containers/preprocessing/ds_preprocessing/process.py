@@ -20,7 +20,6 @@ from ds_preprocessing.logs import JsonLogger
 from ds_preprocessing.s3io import MultipartWriter
 
 
-
 @dataclass(frozen=True)
 class OutputKeys:
     """Where one run's outputs live in the output bucket."""

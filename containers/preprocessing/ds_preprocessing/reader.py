@@ -16,7 +16,7 @@ import pyarrow.csv as pacsv
 from ds_preprocessing import schema
 from ds_preprocessing.errors import InputError
 
-DEFAULT_BLOCK_SIZE = 8 << 20  # bytes of CSV per chunk; bounds the job's working set
+DEFAULT_BLOCK_SIZE = 4 << 20  # bytes of CSV per chunk: bounds the working set (~30 MiB of RSS per MiB); 4 MiB is as fast as 16
 _HEADER_READ = 64 << 10
 _HEADER_LIMIT = 1 << 20
 
@@ -110,7 +110,7 @@ def iter_chunks(source: Peeked | BinaryIO | Any, where: str, block_size: int = D
     try:
         reader = pacsv.open_csv(
             _Readable(peeked.source, peeked.prefix),
-            read_options=pacsv.ReadOptions(block_size=block_size),
+            read_options=pacsv.ReadOptions(block_size=block_size, use_threads=False),
             parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
                 column_types={name: pa.string() for name in schema.COLUMN_NAMES},

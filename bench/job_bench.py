@@ -1,0 +1,224 @@
+"""Benchmark the preprocessing job against a naive whole-file pandas baseline, S3 (LocalStack) to S3.
+
+For each input size it uploads a generated CSV, then runs the streaming job (``python -m ds_preprocessing``)
+and the baseline in subprocesses, measuring wall time and the child's own peak RSS (``os.wait4``), and prints
+medians, throughput and ratios. Example (quick): ``python bench/job_bench.py --sizes-mb 20,100 --repeat 1``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+JOB_DIR = REPO / "containers" / "preprocessing"
+sys.path.insert(0, str(JOB_DIR))
+
+import boto3  # noqa: E402
+from ds_preprocessing import model, sample  # noqa: E402
+
+BYTES_PER_ROW = 63.3  # measured average of sample.generate_csv rows
+ACCOUNT = "111111111111"  # LocalStack: the access key id picks the simulated account
+REGION = "us-east-1"
+
+
+@dataclass
+class Measurement:
+    """One subprocess run: wall seconds, peak RSS in MiB, exit code, and whether the RSS cap stopped it."""
+
+    seconds: float
+    peak_rss_mib: float
+    code: int
+    capped: bool = False
+
+
+def _aws_env(endpoint: str) -> dict[str, str]:
+    return {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": ACCOUNT, "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION}
+
+
+def _rss_mib(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _measure(command: list[str], env: dict[str, str], log_path: Path, cap_mib: float = 0.0) -> Measurement:
+    """Run a command; return its wall time and its own peak RSS (wait4 gives that child's rusage only).
+
+    With ``cap_mib`` the child is killed once its RSS passes the cap, so a baseline that would need more memory
+    than the machine can spare is reported as "over the cap" instead of taking the machine down.
+    """
+    capped = False
+    with log_path.open("wb") as log:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, env=env, cwd=JOB_DIR, stdout=log, stderr=subprocess.STDOUT)
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG if cap_mib else 0)
+            if pid:
+                break
+            if _rss_mib(process.pid) > cap_mib:
+                capped = True
+                process.kill()  # our own child, by PID
+                _, status, usage = os.wait4(process.pid, 0)
+                break
+            time.sleep(0.1)
+        elapsed = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return Measurement(seconds=elapsed, peak_rss_mib=usage.ru_maxrss / 1024, code=process.returncode, capped=capped)
+
+
+def _input_file(size_mb: int, cache: Path) -> Path:
+    """Generate (once, cached on disk) a CSV of about ``size_mb`` MB."""
+    path = cache / f"input-{size_mb}mb.csv"
+    if not path.exists():
+        rows = int(size_mb * 1_000_000 / BYTES_PER_ROW)
+        partial = path.with_suffix(".part")
+        with partial.open("wb") as handle:
+            for piece in sample.generate_csv_chunks(rows, seed=size_mb, dirty_fraction=0.02):
+                handle.write(piece)
+        partial.rename(path)
+    return path
+
+
+def baseline_main(argv: list[str]) -> int:
+    """The naive baseline: read the whole object, validate and transform in one frame, write whole outputs."""
+    import pandas as pd
+    from ds_preprocessing import process, validate
+
+    in_bucket, key, out_bucket, art_bucket, model_key, run_id = argv
+    s3 = boto3.client("s3")
+    pipeline = model.load_model(s3, art_bucket, model_key).pipeline
+    body = s3.get_object(Bucket=in_bucket, Key=key)["Body"].read()
+    # Naive: pandas' C parser, malformed rows skipped (the job records them; the baseline does slightly less).
+    frame = pd.read_csv(io.BytesIO(body), dtype=str, keep_default_na=False, on_bad_lines="skip")
+    parts = validate.split(frame)
+    output = process.to_output(parts.valid, pipeline).to_pandas()
+    rejected = parts.rejected.to_pandas()
+    parquet = io.BytesIO()
+    output.to_parquet(parquet, index=False)
+    s3.put_object(Bucket=out_bucket, Key=f"processed/{run_id}/data.parquet", Body=parquet.getvalue())
+    s3.put_object(Bucket=out_bucket, Key=f"processed/{run_id}/data.csv", Body=output.to_csv(index=False).encode())
+    s3.put_object(Bucket=out_bucket, Key=f"rejected/{run_id}/rejected.csv", Body=rejected.to_csv(index=False).encode())
+    print(f"baseline rows_read={len(frame)} rows_written={len(output)} rows_rejected={len(rejected)}")
+    return 0
+
+
+def _clear(s3: Any, bucket: str, prefixes: list[str]) -> None:
+    paginator = s3.get_paginator("list_objects_v2")
+    for prefix in prefixes:
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            if keys:
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+
+
+def main() -> int:
+    """Parse arguments, set up buckets and parameters, run both contenders per size, print the summary."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--endpoint-url", default=os.environ.get("DSPLATFORM_LOCALSTACK_URL", "http://127.0.0.1:4566"))
+    parser.add_argument("--sizes-mb", default="100,1000", help="comma-separated input sizes in MB")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per contender and size (median is reported)")
+    parser.add_argument("--cache-dir", default="/tmp/ds-job-bench", help="where generated inputs are kept")
+    parser.add_argument("--python", default=sys.executable, help="interpreter with the job's requirements")
+    parser.add_argument("--baseline-rss-cap-mib", type=float, default=8192,
+                        help="kill the baseline when its RSS passes this (0: no cap); reported as over the cap")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes_mb.split(",") if s.strip()]
+    cache = Path(args.cache_dir)
+    cache.mkdir(parents=True, exist_ok=True)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **_aws_env(args.endpoint_url)}
+    os.environ.update(_aws_env(args.endpoint_url))
+    s3, ssm = boto3.client("s3"), boto3.client("ssm")
+    tag = f"bench-{os.getpid()}"
+    buckets = {name: f"ds-{name}-{tag}" for name in ("input", "output", "artifacts")}
+    prefix = f"/ds/{tag}/"
+    for bucket in buckets.values():
+        s3.create_bucket(Bucket=bucket)
+    model_key = "models/preprocessing_model.pkl"
+    model.upload_model(s3, buckets["artifacts"], model_key, model.train_on_sample(), version="bench")
+    params = {"input-bucket": buckets["input"], "output-bucket": buckets["output"],
+              "artifact-bucket": buckets["artifacts"], "input-key": "raw/unused.csv", "model-key": model_key}
+    for name, value in params.items():
+        ssm.put_parameter(Name=prefix + name, Value=value, Type="String", Overwrite=True)
+    results: dict[int, dict[str, list[Measurement]]] = {}
+    try:
+        for size in sizes:
+            path = _input_file(size, cache)
+            key = f"raw/bench-{size}mb.csv"
+            s3.upload_file(str(path), buckets["input"], key)
+            mb = path.stat().st_size / 1e6
+            results[size] = {"job": [], "baseline": []}
+            for attempt in range(args.repeat):
+                job_env = {**env, "DS_SSM_PREFIX": prefix, "DS_RUN_ID": f"job-{size}", "DS_INPUT_KEY": key}
+                m = _measure([args.python, "-m", "ds_preprocessing"], job_env, cache / f"job-{size}-{attempt}.log")
+                results[size]["job"].append(m)
+                print(f"{size} MB job      run {attempt + 1}: {m.seconds:7.1f} s  {mb / m.seconds:6.1f} MB/s  "
+                      f"peak RSS {m.peak_rss_mib:7.0f} MiB  exit {m.code}", flush=True)
+                run_id = f"baseline-{size}"
+                _clear(s3, buckets["output"], [f"processed/{run_id}/", f"rejected/{run_id}/"])
+                command = [args.python, str(Path(__file__).resolve()), "--baseline-worker", buckets["input"], key,
+                           buckets["output"], buckets["artifacts"], model_key, run_id]
+                m = _measure(command, env, cache / f"baseline-{size}-{attempt}.log", args.baseline_rss_cap_mib)
+                results[size]["baseline"].append(m)
+                note = "  KILLED at the RSS cap (needs more; throughput is an upper bound)" if m.capped else ""
+                print(f"{size} MB baseline run {attempt + 1}: {m.seconds:7.1f} s  {mb / m.seconds:6.1f} MB/s  "
+                      f"peak RSS {m.peak_rss_mib:7.0f} MiB  exit {m.code}{note}", flush=True)
+            _clear(s3, buckets["output"], [f"processed/job-{size}/", f"rejected/job-{size}/",
+                                           f"processed/baseline-{size}/", f"rejected/baseline-{size}/"])
+            s3.delete_object(Bucket=buckets["input"], Key=key)
+    finally:
+        for bucket in buckets.values():
+            _clear(s3, bucket, [""])
+            s3.delete_bucket(Bucket=bucket)
+        for name in params:
+            ssm.delete_parameter(Name=prefix + name)
+    _summary(results, cache)
+    failed = any(m.code != 0 and not m.capped for r in results.values() for ms in r.values() for m in ms)
+    return 1 if failed else 0
+
+
+def _summary(results: dict[int, dict[str, list[Measurement]]], cache: Path) -> None:
+    print("\nsize_MB  contender  median_s  MB/s    peak_RSS_MiB  (median of runs)")
+    medians: dict[int, dict[str, tuple[float, float]]] = {}
+    for size, runs in results.items():
+        mb = (cache / f"input-{size}mb.csv").stat().st_size / 1e6
+        for name, ms in runs.items():
+            if not ms:
+                continue
+            seconds = statistics.median(m.seconds for m in ms)
+            rss = statistics.median(m.peak_rss_mib for m in ms)
+            medians.setdefault(size, {})[name] = (mb / seconds, rss)
+            capped = ""
+            if any(m.capped for m in ms):
+                capped = " (killed at the RSS cap: RSS is a lower bound, MB/s an upper bound)"
+            print(f"{size:7d}  {name:9s}  {seconds:8.1f}  {mb / seconds:6.1f}  {rss:12.0f}{capped}")
+    print()
+    for size, m in medians.items():
+        if "job" in m and "baseline" in m:
+            print(f"{size} MB: baseline/job peak RSS = {m['baseline'][1] / m['job'][1]:.2f}x (target >= 3), "
+                  f"job/baseline throughput = {m['job'][0] / m['baseline'][0]:.2f}x (target >= 1)")
+    job_sizes = sorted(s for s in medians if "job" in medians[s])
+    if len(job_sizes) >= 2:
+        small, large = medians[job_sizes[0]]["job"][1], medians[job_sizes[-1]]["job"][1]
+        print(f"job peak RSS {job_sizes[-1]} MB / {job_sizes[0]} MB = {large / small:.2f}x (target <= 1.2), "
+              f"largest {large:.0f} MiB (target < 600)")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--baseline-worker":
+        sys.exit(baseline_main(sys.argv[2:]))
+    sys.exit(main())
