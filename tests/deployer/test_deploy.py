@@ -20,7 +20,7 @@ from dsplatform.deployer import (
     read_outputs,
 )
 from dsplatform.deployer.clients import ClientFactory
-from dsplatform.deployer.destroy import empty_bucket
+from dsplatform.deployer.destroy import empty_bucket, purge_images
 from dsplatform.deployer.errors import DeployFailedError
 from dsplatform.deployer.lock import LockInfo
 from dsplatform.deployer.params import HASH_TAG, content_hash
@@ -199,3 +199,29 @@ def test_read_outputs_returns_deployed_stacks_only(factory: ClientFactory, cfn_s
     )
     plan = Plan(TARGET, (spec("ds-dev-a"), spec("ds-dev-b")))
     assert read_outputs(plan, factory) == {"ds-dev-a": {"K": "v"}}
+
+
+def test_purge_images_deletes_every_image_in_batches(factory: ClientFactory) -> None:
+    ecr = factory.client("ecr")
+    ids = [{"imageDigest": f"sha256:{i:064x}"} for i in range(150)]
+    with Stubber(ecr) as stub:
+        stub.add_response("list_images", {"imageIds": ids}, {"repositoryName": "ds-preprocessing"})
+        stub.add_response(
+            "batch_delete_image",
+            {"imageIds": ids[:100], "failures": []},
+            {"repositoryName": "ds-preprocessing", "imageIds": ids[:100]},
+        )
+        stub.add_response(
+            "batch_delete_image",
+            {"imageIds": ids[100:], "failures": []},
+            {"repositoryName": "ds-preprocessing", "imageIds": ids[100:]},
+        )
+        assert purge_images(ecr, "ds-preprocessing") == 150
+        stub.assert_no_pending_responses()
+
+
+def test_purge_images_of_a_missing_repository_is_a_no_op(factory: ClientFactory) -> None:
+    ecr = factory.client("ecr")
+    with Stubber(ecr) as stub:
+        stub.add_client_error("list_images", "RepositoryNotFoundException", "gone")
+        assert purge_images(ecr, "ds-preprocessing") == 0

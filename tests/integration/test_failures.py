@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from dsplatform.deployer import DeployOptions, LockHeldError, Outcome, deploy, destroy, diff
+from dsplatform.deployer import DeployOptions, LockHeldError, Outcome, PlainReporter, deploy, destroy, diff
 from dsplatform.deployer.lock import acquire, release
 from dsplatform.deployer.status import StackState, classify
 from tests.integration.conftest import clients_for, small_plan
@@ -197,3 +198,59 @@ def test_destroy_keeps_retained_data_buckets_and_their_objects(small_target) -> 
     assert live == []
     assert s3.get_object(Bucket=bucket, Key="raw/a.csv")["Body"].read() == b"x"
     assert {r.outcome for r in destroy(plan, clients).stacks.values()} == {Outcome.ABSENT}
+
+
+def test_purge_data_empties_versions_and_delete_markers_then_deletes_buckets(small_target) -> None:
+    target = small_target()
+    bucket = f"it-purge-{target.account_id}"
+    tpl = {
+        "Resources": {
+            "Data": {
+                "Type": "AWS::S3::Bucket",
+                "DeletionPolicy": "Retain",
+                "Properties": {"BucketName": bucket, "VersioningConfiguration": {"Status": "Enabled"}},
+            }
+        }
+    }
+    plan = small_plan(target, ("storage", tpl, ()))
+    clients = clients_for(plan)
+    assert deploy(plan, clients).ok
+    s3 = clients.client("s3")
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    for body in (b"1", b"2"):
+        s3.put_object(Bucket=bucket, Key="models/m.pkl", Body=body)
+    s3.delete_object(Bucket=bucket, Key="models/m.pkl")
+    versions = s3.list_object_versions(Bucket=bucket)
+    assert len(versions.get("Versions", [])) == 2 and len(versions.get("DeleteMarkers", [])) == 1
+    assert destroy(plan, clients, purge_data=True).ok
+    assert bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}
+
+
+def test_destroy_purges_ecr_images_so_the_repository_can_go(small_target) -> None:
+    target = small_target()
+    repo = f"it-repo-{target.account_id}"
+    tpl = {"Resources": {"Repo": {"Type": "AWS::ECR::Repository", "Properties": {"RepositoryName": repo}}}}
+    plan = small_plan(target, ("registry", tpl, ()))
+    clients = clients_for(plan)
+    assert deploy(plan, clients).ok
+    ecr = clients.client("ecr")
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": 1,
+                "digest": "sha256:" + "a" * 64,
+            },
+            "layers": [],
+        }
+    )
+    ecr.put_image(repositoryName=repo, imageManifest=manifest, imageTag="v1")
+    assert ecr.list_images(repositoryName=repo)["imageIds"]
+    out = io.StringIO()
+    result = destroy(plan, clients, reporter=PlainReporter(stream=out))
+    assert result.ok, [(r.name, r.reason) for r in result.failures]
+    assert f"purging images of {repo}" in out.getvalue()
+    with pytest.raises(ecr.exceptions.RepositoryNotFoundException):
+        ecr.describe_repositories(repositoryNames=[repo])
