@@ -74,3 +74,17 @@ def test_bad_input_on_rerun_keeps_the_previous_run_committed(platform: Platform,
     _assert_failed(run_job("r"), 3)
     # Input errors are found before cleanup, so the committed previous run stays intact and readable.
     assert platform.manifest("r")["rows_read"] == 500
+
+
+def test_module_entrypoint_exits_with_the_job_code(platform: Platform, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+    import runpy
+
+    monkeypatch.setenv("DS_SSM_PREFIX", "/ds/elsewhere/")
+    monkeypatch.setenv("DS_RUN_ID", "entry")
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_module("ds_preprocessing", run_name="__main__")
+    assert exit_info.value.code == 2
+    last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert last["exit_code"] == 2 and "/ds/elsewhere/input-bucket" in last["message"]
