@@ -77,3 +77,12 @@ def test_native_list_matches_the_pinned_localstack_if_installed() -> None:
     entry_points = PathDistribution(Path(dist_infos[0])).entry_points
     names = {ep.name for ep in entry_points if ep.group == "localstack.cloudformation.resource_providers"}
     assert names == {t.lower() for t in NATIVE_TYPES}
+
+
+@pytest.mark.parametrize("env", ["dev", "stg", "prod"])
+def test_platform_templates_are_fully_emulated(env: str) -> None:
+    from dsplatform.synth import templates_for
+
+    report = fidelity_report(templates_for(env))
+    assert report.not_emulated == [], report.to_text()
+    assert {f.type for f in report.findings} >= {"AWS::ECS::TaskDefinition", "AWS::StepFunctions::StateMachine"}

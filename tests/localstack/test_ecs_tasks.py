@@ -144,6 +144,38 @@ def test_command_override_replaces_the_definition_command(ecs_env: dict[str, Any
     assert _messages(ecs_env, task["taskArn"]) == ["from override (3, 11)"]
 
 
+def test_secrets_from_ssm_reach_the_process(localstack: Any, ecs_env: dict[str, Any]) -> None:
+    name = f"/lstest/{unique('secret')}"
+    localstack.client("ssm", ACCOUNT).put_parameter(Name=name, Value="s3cr3t", Type="SecureString")
+    family = unique("fam")
+    definition = ecs_env["ecs"].register_task_definition(
+        family=family,
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[
+            {
+                "name": "main",
+                "image": "python:3.11-slim",
+                "command": ["python", "-c", "import os; print('secret', os.environ['DB_PASSWORD'])"],
+                "secrets": [{"name": "DB_PASSWORD", "valueFrom": f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter{name}"}],
+                "logConfiguration": {
+                    "logDriver": "awslogs",
+                    "options": {
+                        "awslogs-group": ecs_env["group"],
+                        "awslogs-region": "us-east-1",
+                        "awslogs-stream-prefix": "app",
+                    },
+                },
+            }
+        ],
+    )["taskDefinition"]["taskDefinitionArn"]
+    task = _run(ecs_env, definition)
+    assert _wait_stopped(ecs_env, task["taskArn"])["containers"][0]["exitCode"] == 0
+    assert _messages(ecs_env, task["taskArn"]) == ["secret s3cr3t"]
+
+
 def test_stop_task_ends_the_process(ecs_env: dict[str, Any]) -> None:
     definition = _task_definition(
         ecs_env,
