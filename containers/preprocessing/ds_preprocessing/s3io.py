@@ -39,8 +39,10 @@ class MultipartWriter(io.RawIOBase):
         self._buffer += view
         self._position += len(view)
         while len(self._buffer) >= self.part_size:
-            self._upload_part(bytes(self._buffer[: self.part_size]))
+            with memoryview(self._buffer) as whole:
+                part = bytes(whole[: self.part_size])  # one copy; slicing the bytearray would make two
             del self._buffer[: self.part_size]
+            self._upload_part(part)
         return len(view)
 
     def tell(self) -> int:
