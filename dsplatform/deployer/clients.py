@@ -8,8 +8,9 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, NoCredentialsError
 
-from dsplatform.deployer.errors import AccountMismatchError, DeployerError
+from dsplatform.deployer.errors import AccountMismatchError, DeployerError, EndpointUnreachableError
 from dsplatform.stackspec import Target
 
 DEFAULT_LOCALSTACK_URL = "http://127.0.0.1:4566"
@@ -30,7 +31,8 @@ class ClientFactory:
         self.target = target
         self._config = Config(
             region_name=target.region,
-            retries={"mode": "standard", "max_attempts": 8},
+            # LocalStack answers at once or not at all: few retries, so a stopped gateway fails fast.
+            retries={"mode": "standard", "max_attempts": 4 if target.kind == "localstack" else 8},
             max_pool_connections=max_pool_connections,
             connect_timeout=5 if target.kind == "localstack" else 30,
             read_timeout=30 if target.kind == "localstack" else 60,
@@ -88,7 +90,12 @@ class ClientFactory:
 
     def verify_account(self) -> str:
         """Check the caller's account is the target's; returns the caller ARN, raises AccountMismatchError."""
-        ident = self.client("sts").get_caller_identity()
+        try:
+            ident = self.client("sts").get_caller_identity()
+        except (EndpointConnectionError, ConnectTimeoutError, NoCredentialsError) as err:
+            raise EndpointUnreachableError(
+                self.target.env, self.endpoint_url or "AWS", str(err), self.is_localstack
+            ) from err
         if ident["Account"] != self.target.account_id:
             raise AccountMismatchError(self.target.env, self.target.account_id, ident["Account"], ident["Arn"])
         return str(ident["Arn"])

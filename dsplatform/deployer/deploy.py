@@ -87,11 +87,14 @@ def deploy(
                 result.stacks[name] = res
             reporter.stack_finished(res)
 
-        with _progress_hook(cfn, reporter, graph.nodes):
-            run_graph(graph, work, concurrency=options.concurrency, on_blocked=blocked)
-    result.stacks = {n: result.stacks[n] for n in graph.order() if n in result.stacks}
-    result.elapsed = time.monotonic() - t0
-    reporter.finished(result)
+        try:
+            with _progress_hook(cfn, reporter, graph.nodes):
+                run_graph(graph, work, concurrency=options.concurrency, on_blocked=blocked)
+        finally:
+            # Also on Ctrl-C: stop the live table and show what finished before the lock goes.
+            result.stacks = {n: result.stacks[n] for n in graph.order() if n in result.stacks}
+            result.elapsed = time.monotonic() - t0
+            reporter.finished(result)
     return result
 
 

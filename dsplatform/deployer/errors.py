@@ -28,6 +28,17 @@ class AccountMismatchError(DeployerError):
         )
 
 
+class EndpointUnreachableError(DeployerError):
+    """The AWS (or LocalStack) endpoint did not answer, or no credentials were found."""
+
+    exit_code = 3
+
+    def __init__(self, env: str, endpoint: str, cause: str, localstack: bool) -> None:
+        self.env, self.endpoint, self.cause = env, endpoint, cause
+        hint = "start it with `invoke localstack.start`" if localstack else "check the profile/role and the network"
+        super().__init__(f"environment {env!r}: cannot reach {endpoint} ({cause}); {hint}, then run the command again")
+
+
 class ParameterResolutionError(DeployerError):
     """A template parameter has no literal value and not exactly one dependency exports it."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
+import logging
 import os
 import socket
 import uuid
@@ -13,9 +14,12 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from dsplatform.deployer.errors import LockHeldError
 
 LOCK_PREFIX = "/dsplatform/locks/"
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,11 @@ def env_lock(ssm: Any, env: str, ttl: int, *, force: bool = False) -> Iterator[L
     try:
         yield lock
     finally:
-        release(ssm, env, lock)
+        try:
+            release(ssm, env, lock)
+        except (BotoCoreError, ClientError) as err:
+            # Must not hide the block's own error; the lock goes stale once this process ends.
+            _log.warning("could not release lock %s (%s); it is stale once pid %s exits", lock_name(env), err, lock.pid)
 
 
 def _read(ssm: Any, name: str) -> LockInfo | None:

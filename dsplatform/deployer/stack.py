@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from dsplatform.deployer.changes import Change, changes_from_change_set, refused_changes
 from dsplatform.deployer.errors import StackOperationError
@@ -56,6 +56,10 @@ class StackDeployer:
             result = StackResult(spec.name, Outcome.FAILED, err.status, reason=err.reason, events=err.events)
         except DsPlatformError as err:
             result = StackResult(spec.name, Outcome.FAILED, (current or {}).get("StackStatus"), reason=str(err))
+        except BotoCoreError as err:
+            # Connection lost (LocalStack restarted, network): the next run converges from whatever is left.
+            reason = f"lost contact with CloudFormation ({err}); run the deploy again once it answers"
+            result = StackResult(spec.name, Outcome.FAILED, (current or {}).get("StackStatus"), reason=reason)
         except ClientError as err:
             # CloudFormation refused a call (bad template, missing capability...): a failed stack, not a crash.
             msg = err.response.get("Error", {}).get("Message") or str(err)

@@ -26,6 +26,11 @@ def _run(fn: Callable[[], Any]) -> Any:
         return fn()
     except DsPlatformError as err:
         raise invoke.Exit(str(err), code=err.exit_code) from err
+    except KeyboardInterrupt:
+        # CloudFormation keeps running what was started; a new run waits for it and converges.
+        raise invoke.Exit(
+            "interrupted: stacks already started finish on their own; run the command again to converge", code=130
+        ) from None
 
 
 def _plan_and_clients(env: str, config: str | None, target: str | None) -> tuple[Any, Any]:

@@ -6,6 +6,7 @@ import io
 import json
 
 import pytest
+from botocore.exceptions import EndpointConnectionError
 from botocore.stub import ANY, Stubber
 
 from dsplatform.deployer import (
@@ -21,7 +22,7 @@ from dsplatform.deployer import (
 )
 from dsplatform.deployer.clients import ClientFactory
 from dsplatform.deployer.destroy import empty_bucket, purge_images
-from dsplatform.deployer.errors import DeployFailedError
+from dsplatform.deployer.errors import DeployFailedError, EndpointUnreachableError
 from dsplatform.deployer.lock import LockInfo
 from dsplatform.deployer.params import HASH_TAG, content_hash
 from dsplatform.stackspec import Plan
@@ -225,3 +226,32 @@ def test_purge_images_of_a_missing_repository_is_a_no_op(factory: ClientFactory)
     with Stubber(ecr) as stub:
         stub.add_client_error("list_images", "RepositoryNotFoundException", "gone")
         assert purge_images(ecr, "ds-preprocessing") == 0
+
+
+def test_unreachable_endpoint_is_one_line_saying_what_to_start(
+    factory: ClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(**_: object) -> None:
+        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:4566")
+
+    monkeypatch.setattr(factory.client("sts"), "get_caller_identity", refuse)
+    with pytest.raises(EndpointUnreachableError) as err:
+        factory.verify_account()
+    assert "invoke localstack.start" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_lost_connection_fails_the_stack_not_the_process(
+    factory: ClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dsplatform.deployer.progress import NullReporter
+    from dsplatform.deployer.stack import StackDeployer
+    from tests.deployer.deployer_stubs import FAST
+
+    cfn = factory.client("cloudformation")
+
+    def refuse(**_: object) -> None:
+        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:4566")
+
+    monkeypatch.setattr(cfn, "create_change_set", refuse)
+    res = StackDeployer(cfn, TARGET, DeployOptions(), FAST, NullReporter()).deploy(spec("ds-dev-a"), None, {})
+    assert res.outcome is Outcome.FAILED and "run the deploy again" in res.reason
