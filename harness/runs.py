@@ -101,6 +101,21 @@ class Run:
         self.add_cleanup(f"model s3://{bucket}/{key}", lambda: undo(version))
         return bucket, key, sha
 
+    def use_model(self, pipeline: Any) -> Any:
+        """Make sure the job has a model; return the pipeline it will apply (for independent checks).
+
+        When the job reads its own environment's artifact bucket, ``pipeline`` is uploaded there (the
+        previous model returns at cleanup). When it reads another environment's bucket (prod reading
+        stg's), that bucket is read-only to this environment: the model already there is loaded.
+        """
+        bucket = self.param("artifact-bucket")
+        if bucket == self.platform.artifact_bucket:
+            self.upload_model(pipeline)
+            return pipeline
+        from ds_preprocessing.model import load_model
+
+        return load_model(self.clients.client("s3"), bucket, self.param("model-key")).pipeline
+
     def expect_outputs(self) -> None:
         """Register removal of the job's outputs for this run id (processed/ and rejected/)."""
         bucket = self.platform.output_bucket

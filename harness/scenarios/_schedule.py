@@ -24,7 +24,7 @@ class RateRule:
 def put_rate_rule(run: Run, platform: Any, clients: Any, model: Any, data: bytes) -> RateRule:
     """Upload input and model, then put the rule with the deployed target's role and this run's input."""
     input_key = run.put_input(data)
-    run.upload_model(model)
+    run.use_model(model)
     run.expect_outputs()
     events = clients.client("events")
     deployed = deployed_target(clients, platform)

@@ -10,7 +10,7 @@ def test_bad_input_fails_and_alerts(ds_run, ds_execution, ds_clients, ds_platfor
     run = ds_run()
     queue = run.subscribe_queue(ds_platform.topic_arn)
     input_key = run.put_input(BAD_INPUT)
-    run.upload_model(trained_model)
+    run.use_model(trained_model)  # a model present, so the input is what fails
 
     execution = ds_execution(run, input_key=input_key)
 

@@ -10,16 +10,16 @@ from harness.scenarios._s3 import read_csv, read_json, read_parquet
 
 @pytest.mark.smoke
 def test_pipeline_processes_sample_input(ds_run, ds_execution, ds_clients, ds_platform, trained_model, sample_input):
-    """Upload sample input and a trained model, run the pipeline, check output values, manifest and task logs."""
+    """Sample input and a model in place, the pipeline run as scheduled; output values, manifest and logs checked."""
     run = ds_run()
     input_key = run.put_input(sample_input)
-    run.upload_model(trained_model)
+    model = run.use_model(trained_model)
 
     execution = ds_execution(run, input_key=input_key)
 
     assert execution.status == "SUCCEEDED", f"execution {execution.status}: {execution.error} {execution.cause[:800]}"
     bucket = ds_platform.output_bucket
-    expected = expected_output(sample_input, trained_model)
+    expected = expected_output(sample_input, model)
     manifest = read_json(ds_clients, bucket, f"processed/{run.id}/_manifest.json")
     assert (manifest["rows_read"], manifest["rows_written"], manifest["rows_rejected"]) == (
         expected.rows_read,
