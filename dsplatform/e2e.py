@@ -34,6 +34,7 @@ class E2EResult:
     record_key: str = ""
     image_digest: str = ""
     localstack_reused: bool | None = None
+    created_stacks: list[str] = field(default_factory=list)
     torn_down: bool = False
 
     def summary(self) -> str:
@@ -106,6 +107,7 @@ def run_e2e(
         if not reuse:
             with _stage(result, "deploy"):
                 created = _deploy(plan, clients)
+            result.created_stacks = sorted(created)
         outputs = _outputs(plan, clients)
         with _stage(result, "image"):
             image = _push_image(clients, outputs, env)
