@@ -56,6 +56,12 @@ def destroy(
             started = time.monotonic()
             try:
                 res = _destroy_stack(clients, cfn, name, current.get(name), purge_data, polling, reporter)
+                if res.outcome is Outcome.ABSENT and purge_data:
+                    # An earlier destroy kept the buckets; the template still names them.
+                    for bucket in retained_bucket_names(plan.stack(name).template):
+                        reporter.stack_phase(name, f"purging retained bucket {bucket}")
+                        empty_bucket(clients.client("s3"), bucket)
+                        _delete_bucket(clients.client("s3"), bucket)
             except ClientError as err:
                 res = StackResult(
                     name, Outcome.FAILED, None, reason=err.response.get("Error", {}).get("Message") or str(err)
@@ -129,6 +135,15 @@ def _destroy_stack(
         for bucket in buckets:  # retained by DeletionPolicy: now empty, delete them ourselves
             _delete_bucket(clients.client("s3"), bucket)
     return StackResult(name, Outcome.DELETED, "DELETE_COMPLETE")
+
+
+def retained_bucket_names(template: dict[str, Any]) -> list[str]:
+    """Literal BucketName values of a template's buckets (names built with intrinsics are not known here)."""
+    return [
+        str(res["Properties"]["BucketName"])
+        for res in (template.get("Resources") or {}).values()
+        if res.get("Type") == "AWS::S3::Bucket" and isinstance((res.get("Properties") or {}).get("BucketName"), str)
+    ]
 
 
 def _physical_ids(cfn: Any, stack_id: str) -> dict[str, list[str]]:

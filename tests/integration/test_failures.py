@@ -254,3 +254,22 @@ def test_destroy_purges_ecr_images_so_the_repository_can_go(small_target) -> Non
     assert f"purging images of {repo}" in out.getvalue()
     with pytest.raises(ecr.exceptions.RepositoryNotFoundException):
         ecr.describe_repositories(repositoryNames=[repo])
+
+
+def test_purge_data_after_a_plain_destroy_removes_the_kept_buckets(small_target) -> None:
+    target = small_target()
+    bucket = f"it-kept-{target.account_id}"
+    tpl = {
+        "Resources": {
+            "Data": {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "Properties": {"BucketName": bucket}}
+        }
+    }
+    plan = small_plan(target, ("storage", tpl, ()))
+    clients = clients_for(plan)
+    assert deploy(plan, clients).ok
+    s3 = clients.client("s3")
+    s3.put_object(Bucket=bucket, Key="raw/a.csv", Body=b"x")
+    assert destroy(plan, clients).ok
+    assert bucket in {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    assert destroy(plan, clients, purge_data=True).ok
+    assert bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}
