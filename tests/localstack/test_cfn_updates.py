@@ -1,0 +1,97 @@
+"""Stack updates through the extension's providers: new task definition revisions, services, retention."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.localstack.support import ACCOUNT, network, unique
+
+pytestmark = pytest.mark.localstack
+WAITER = {"Delay": 1, "MaxAttempts": 120}
+
+
+def _template(name: str, message: str, retention: int, desired: int, net: dict[str, Any]) -> str:
+    return json.dumps(
+        {
+            "Resources": {
+                "Cluster": {"Type": "AWS::ECS::Cluster", "Properties": {"ClusterName": name}},
+                "Logs": {
+                    "Type": "AWS::Logs::LogGroup",
+                    "Properties": {"LogGroupName": f"/ecs/{name}", "RetentionInDays": retention},
+                },
+                "TaskDefinition": {
+                    "Type": "AWS::ECS::TaskDefinition",
+                    "Properties": {
+                        "Family": name,
+                        "Cpu": "256",
+                        "Memory": "512",
+                        "NetworkMode": "awsvpc",
+                        "RequiresCompatibilities": ["FARGATE"],
+                        "ContainerDefinitions": [
+                            {
+                                "Name": "job",
+                                "Image": "python:3.11-slim",
+                                "Command": ["python", "-c", f"print({message!r})"],
+                            }
+                        ],
+                    },
+                },
+                "Service": {
+                    "Type": "AWS::ECS::Service",
+                    "Properties": {
+                        "ServiceName": name,
+                        "Cluster": {"Ref": "Cluster"},
+                        "TaskDefinition": {"Ref": "TaskDefinition"},
+                        "DesiredCount": desired,
+                        "LaunchType": "FARGATE",
+                        "NetworkConfiguration": {
+                            "AwsvpcConfiguration": {"Subnets": net["subnets"], "SecurityGroups": net["securityGroups"]}
+                        },
+                    },
+                },
+            },
+            "Outputs": {
+                "TaskDefinitionArn": {"Value": {"Ref": "TaskDefinition"}},
+                "ServiceArn": {"Value": {"Ref": "Service"}},
+                "ServiceName": {"Value": {"Fn::GetAtt": ["Service", "Name"]}},
+            },
+        }
+    )
+
+
+def _outputs(cfn: Any, name: str) -> dict[str, str]:
+    stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def test_update_registers_a_new_revision_and_updates_service_and_retention(localstack: Any) -> None:
+    cfn, ecs, logs = (localstack.client(s, ACCOUNT) for s in ("cloudformation", "ecs", "logs"))
+    name = unique("lsupdate")
+    net = network(localstack.client("ec2", ACCOUNT))["awsvpcConfiguration"]
+    cfn.create_stack(StackName=name, TemplateBody=_template(name, "v1", 7, 0, net))
+    try:
+        cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=WAITER)
+        before = _outputs(cfn, name)
+        assert before["TaskDefinitionArn"].endswith(f":task-definition/{name}:1")
+        assert before["ServiceArn"] == f"arn:aws:ecs:us-east-1:{ACCOUNT}:service/{name}/{name}"
+        assert before["ServiceName"] == name
+
+        cfn.update_stack(StackName=name, TemplateBody=_template(name, "v2", 30, 1, net))
+        cfn.get_waiter("stack_update_complete").wait(StackName=name, WaiterConfig=WAITER)
+        after = _outputs(cfn, name)
+        assert after["TaskDefinitionArn"].endswith(f":task-definition/{name}:2")
+        revision = ecs.describe_task_definition(taskDefinition=after["TaskDefinitionArn"])["taskDefinition"]
+        assert revision["containerDefinitions"][0]["command"] == ["python", "-c", "print('v2')"]
+        service = ecs.describe_services(cluster=name, services=[name])["services"][0]
+        assert service["taskDefinition"] == after["TaskDefinitionArn"]
+        assert service["desiredCount"] == 1
+        group = logs.describe_log_groups(logGroupNamePrefix=f"/ecs/{name}")["logGroups"][0]
+        assert group["retentionInDays"] == 30
+    finally:
+        cfn.delete_stack(StackName=name)
+        cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=WAITER)
+    clusters = ecs.describe_clusters(clusters=[name])["clusters"]
+    assert [c["status"] for c in clusters] in ([], ["INACTIVE"])  # the stack's delete removed the cluster

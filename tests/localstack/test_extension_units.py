@@ -1,0 +1,150 @@
+"""Pure parts of the LocalStack extension (image references, Dockerfiles, property translation, failure rule).
+
+These modules import LocalStack only inside functions, so they load in the project's venv too.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "localstack" / "extension"))
+
+from dsplatform_localstack.cfn.convert import camel
+from dsplatform_localstack.cfn_fixes import ip_permission, lifecycle_rules
+from dsplatform_localstack.local_images import is_python, parse_dockerfile, parse_image
+from dsplatform_localstack.sfn_ecs import task_failed
+
+
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [
+        ("python:3.11-slim", ("python", "3.11-slim")),
+        ("python", ("python", "latest")),
+        ("docker.io/library/python:3.12", ("library/python", "3.12")),
+        ("public.ecr.aws/docker/library/python:3.11", ("docker/library/python", "3.11")),
+        ("111111111111.dkr.ecr.us-east-1.amazonaws.com/ds-preprocessing:abc", ("ds-preprocessing", "abc")),
+        ("localhost:4566/ds-preprocessing@sha256:ff", ("ds-preprocessing", "sha256:ff")),
+        ("team/tool", ("team/tool", "latest")),
+    ],
+)
+def test_image_references_split_into_repository_and_tag(image: str, expected: tuple[str, str]) -> None:
+    assert parse_image(image) == expected
+
+
+def test_dockerfile_last_stage_entrypoint_cmd_env_and_python_version(tmp_path: Path) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(
+        'FROM golang:1.22 AS build\nCMD ["build"]\n'
+        'FROM python:3.12-slim\n# comment\nENV A=1 \\\n    B="two words"\nENV C 3\nWORKDIR /app\n'
+        'CMD ["--help"]\nENTRYPOINT ["python", "-m", "job"]\nCMD ["--fast"]\n'
+    )
+    parsed = parse_dockerfile(dockerfile)
+    assert parsed.python_version == "3.12"
+    assert parsed.workdir == "/app"
+    assert parsed.entrypoint == ["python", "-m", "job"]
+    assert parsed.cmd == ["--fast"]  # a CMD before ENTRYPOINT is reset, as Docker does
+    assert parsed.env == {"A": "1", "B": "two words", "C": "3"}
+
+
+def test_shell_form_runs_through_sh(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM alpine\nCMD echo hi && exit 3\n")
+    parsed = parse_dockerfile(tmp_path / "Dockerfile")
+    assert parsed.cmd == ["/bin/sh", "-c", "echo hi && exit 3"]
+    assert parsed.python_version is None
+
+
+@pytest.mark.parametrize(
+    ("exe", "expected"),
+    [("python", True), ("python3.11", True), ("/usr/local/bin/python", True), ("pythonista", False), ("sh", False)],
+)
+def test_python_executables_are_recognised(exe: str, expected: bool) -> None:
+    assert is_python(exe) is expected
+
+
+def test_lifecycle_rules_translate_to_the_s3_api() -> None:
+    rules = lifecycle_rules(
+        {
+            "Rules": [
+                {
+                    "Id": "r1",
+                    "Status": "Enabled",
+                    "Prefix": "tmp/",
+                    "ExpirationInDays": "7",
+                    "Transitions": [{"StorageClass": "GLACIER", "TransitionInDays": 30}],
+                    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                },
+                {
+                    "Status": "Disabled",
+                    "TagFilters": [{"Key": "k", "Value": "v"}],
+                    "NoncurrentVersionExpirationInDays": 5,
+                },
+            ]
+        }
+    )
+    assert rules == [
+        {
+            "Status": "Enabled",
+            "ID": "r1",
+            "Filter": {"Prefix": "tmp/"},
+            "Expiration": {"Days": 7},
+            "Transitions": [{"Days": 30, "StorageClass": "GLACIER"}],
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+        },
+        {
+            "Status": "Disabled",
+            "Filter": {"Tag": {"Key": "k", "Value": "v"}},
+            "NoncurrentVersionExpiration": {"NoncurrentDays": 5},
+        },
+    ]
+
+
+def test_security_group_rules_translate_to_ip_permissions() -> None:
+    assert ip_permission(
+        {"IpProtocol": "tcp", "FromPort": "443", "ToPort": 443, "CidrIp": "10.0.0.0/8", "Description": "https"}
+    ) == {
+        "IpProtocol": "tcp",
+        "FromPort": 443,
+        "ToPort": 443,
+        "IpRanges": [{"CidrIp": "10.0.0.0/8", "Description": "https"}],
+    }
+    assert ip_permission({"IpProtocol": "-1", "SourceSecurityGroupId": "sg-1"}) == {
+        "IpProtocol": "-1",
+        "UserIdGroupPairs": [{"GroupId": "sg-1"}],
+    }
+
+
+def test_cloudformation_names_become_api_names_except_free_form_maps() -> None:
+    converted = camel(
+        [
+            {
+                "Name": "job",
+                "Cpu": "256",
+                "Environment": [{"Name": "A", "Value": "1"}],
+                "LogConfiguration": {"LogDriver": "awslogs", "Options": {"awslogs-group": "/g"}},
+            }
+        ]
+    )
+    assert converted == [
+        {
+            "name": "job",
+            "cpu": 256,
+            "environment": [{"name": "A", "value": "1"}],
+            "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/g"}},
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("task", "failed"),
+    [
+        ({"Containers": [{"ExitCode": 0}, {"ExitCode": 0}]}, False),
+        ({"Containers": [{"ExitCode": 0}, {"ExitCode": 2}]}, True),
+        ({"Containers": [{"Reason": "CannotPullContainerError: ..."}], "StopCode": "TaskFailedToStart"}, True),
+        ({"Containers": [], "StopCode": "TaskFailedToStart"}, True),
+    ],
+)
+def test_run_task_sync_fails_like_aws(task: dict, failed: bool) -> None:
+    assert task_failed(task) is failed
