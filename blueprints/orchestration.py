@@ -15,7 +15,7 @@ from awacs import ecs as ecs_actions
 from awacs import events as events_actions
 from awacs import sns as sns_actions
 from awacs.aws import Condition, StringEquals
-from troposphere import GetAtt, Join, Ref, Sub, Template, iam, stepfunctions
+from troposphere import GetAtt, Join, Ref, Split, Sub, Template, iam, stepfunctions
 
 from blueprints.common import add_output, add_parameter, new_template
 from blueprints.grants import assume_role_policy, grant_pass_role, policy, statement
@@ -101,7 +101,9 @@ def build(props: OrchestrationProps) -> Template:
         ("TaskDefinitionArn", "task definition ARN (compute stack)", "String"),
         ("TaskRoleArn", "task role ARN (compute stack)", "String"),
         ("ExecutionRoleArn", "execution role ARN (compute stack)", "String"),
-        ("SubnetIds", "private subnets (network stack)", "CommaDelimitedList"),
+        # A comma-joined String split here, not a CommaDelimitedList: LocalStack 2026.3 re-reads a list
+        # parameter's previous value as a string on update and delete (docs/deployer.md); both work on AWS.
+        ("SubnetIds", "private subnets, comma-separated (network stack)", "String"),
         ("TaskSecurityGroupId", "task security group (network stack)", "String"),
         ("AlertTopicArn", "alert topic ARN (alerts stack)", "String"),
     )}
@@ -125,7 +127,7 @@ def build(props: OrchestrationProps) -> Template:
     machine = template.add_resource(stepfunctions.StateMachine(
         "StateMachine", StateMachineName=props.state_machine_name, StateMachineType="STANDARD",
         RoleArn=GetAtt(role, "Arn"),
-        DefinitionString=Sub(body, SubnetList=Join('","', p["SubnetIds"]), ClusterArn=p["ClusterArn"],
+        DefinitionString=Sub(body, SubnetList=Join('","', Split(",", p["SubnetIds"])), ClusterArn=p["ClusterArn"],
                              TaskDefinitionArn=p["TaskDefinitionArn"],
                              TaskSecurityGroupId=p["TaskSecurityGroupId"], AlertTopicArn=p["AlertTopicArn"])))
     add_output(template, "StateMachineArn", Ref(machine), "state machine ARN")
