@@ -362,3 +362,50 @@ def test_network_role_and_dashboard_properties_are_applied(localstack: Any) -> N
         assert iam.get_role(RoleName=name)["Role"]["Description"] == "the job's task role"
     finally:
         _delete(cfn, name)
+
+
+def test_caught_task_failure_can_be_re_raised_by_a_fail_state(localstack: Any, stack: dict[str, Any]) -> None:
+    sfn = localstack.client("stepfunctions", ACCOUNT)
+    net = network(localstack.client("ec2", ACCOUNT))["awsvpcConfiguration"]
+    definition = {
+        "StartAt": "Run",
+        "States": {
+            "Run": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::ecs:runTask.sync",
+                "Next": "Done",
+                "Parameters": {
+                    "Cluster": stack["outputs"]["ClusterArn"],
+                    "TaskDefinition": stack["outputs"]["TaskDefinitionArn"],
+                    "LaunchType": "FARGATE",
+                    "NetworkConfiguration": {
+                        "AwsvpcConfiguration": {"Subnets": net["subnets"], "SecurityGroups": net["securityGroups"]}
+                    },
+                    "Overrides": {
+                        "ContainerOverrides": [
+                            {
+                                "Name": "job",
+                                "Environment": [
+                                    {"Name": "DS_RUN_ID", "Value": "caught"},
+                                    {"Name": "EXIT_CODE", "Value": "5"},
+                                ],
+                            }
+                        ]
+                    },
+                },
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}],
+            },
+            "Failed": {"Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"},
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    machine = sfn.create_state_machine(
+        name=unique("lscatch"), definition=json.dumps(definition), roleArn=f"arn:aws:iam::{ACCOUNT}:role/unused"
+    )["stateMachineArn"]
+    try:
+        execution = wait_execution(sfn, sfn.start_execution(stateMachineArn=machine)["executionArn"])
+        assert execution["status"] == "FAILED"
+        assert execution["error"] == "States.TaskFailed"
+        assert json.loads(execution["cause"])["Containers"][0]["ExitCode"] == 5
+    finally:
+        sfn.delete_state_machine(stateMachineArn=machine)

@@ -15,12 +15,13 @@ LOG = logging.getLogger(__name__)
 @hooks.on_infra_start()
 def apply_patches() -> None:
     """Bind the gateway to its host; fix the unsupported-type check, runTask.sync failures, dropped properties."""
-    from dsplatform_localstack import cfn_fixes, cfn_support, ecs_runner, gateway_bind, sfn_ecs
+    from dsplatform_localstack import cfn_fixes, cfn_support, ecs_runner, gateway_bind, sfn_ecs, sfn_fail
 
     gateway_bind.install()
     cfn_support.install()
     cfn_support.prefer_extension_providers()
     sfn_ecs.install()
+    sfn_fail.install()
     cfn_fixes.install()
     ecs_runner.install()
     LOG.info("dsplatform extension: patches applied")
