@@ -25,7 +25,7 @@ from dsplatform.deployer.params import (
 )
 from dsplatform.deployer.stack import CAPABILITIES, CHANGE_SET_PREFIX
 from dsplatform.deployer.status import StackState, classify
-from dsplatform.deployer.waiters import wait_change_set
+from dsplatform.deployer.waiters import change_set_pages, wait_change_set
 from dsplatform.stackspec import Plan, StackSpec
 
 
@@ -101,7 +101,7 @@ def _stack_diff(
             return StackDiff(spec.name, "no_changes")
         if not ready.ready:
             return StackDiff(spec.name, "unknown", note=f"change set failed: {ready.reason}")
-        pages = cfn.get_paginator("describe_change_set").paginate(ChangeSetName=resp["Id"], StackName=spec.name)
+        pages = change_set_pages(cfn, spec.name, resp["Id"], ready)
         return StackDiff(spec.name, "update", tuple(changes_from_change_set(spec.name, pages)))
     finally:
         cfn.delete_change_set(ChangeSetName=resp["Id"], StackName=spec.name)

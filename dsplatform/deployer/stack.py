@@ -25,7 +25,14 @@ from dsplatform.deployer.params import (
 )
 from dsplatform.deployer.progress import Reporter
 from dsplatform.deployer.status import SUCCESS_STATUSES, StackState, classify
-from dsplatform.deployer.waiters import Polling, describe_stack, wait_change_set, wait_outputs, wait_settled
+from dsplatform.deployer.waiters import (
+    Polling,
+    change_set_pages,
+    describe_stack,
+    wait_change_set,
+    wait_outputs,
+    wait_settled,
+)
 from dsplatform.errors import DsPlatformError
 from dsplatform.stackspec import StackSpec, Target
 
@@ -169,9 +176,7 @@ class StackDeployer:
         if not ready.ready:
             self._drop_change_set(cs_id, stack_id, change_type)
             raise StackOperationError(name, "CHANGE_SET_FAILED", ready.reason)
-        changes = changes_from_change_set(
-            name, self.cfn.get_paginator("describe_change_set").paginate(ChangeSetName=cs_id, StackName=stack_id)
-        )
+        changes = changes_from_change_set(name, change_set_pages(self.cfn, stack_id, cs_id, ready))
         refused = refused_changes(changes, self.options.allow_replace) if change_type == "UPDATE" else []
         if refused:
             self._drop_change_set(cs_id, stack_id, change_type)

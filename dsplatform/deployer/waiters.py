@@ -72,6 +72,7 @@ def _remember(parsed: dict[str, Any], **_: Any) -> None:
 def _ensure_hook(cfn: Any) -> None:
     # botocore ignores a second registration under the same unique_id, so this is idempotent.
     cfn.meta.events.register("after-call.cloudformation.DescribeStacks", _remember, unique_id="dsplatform-last")
+    cfn.meta.events.register("after-call.cloudformation.DescribeChangeSet", _remember, unique_id="dsplatform-last-cs")
 
 
 def wait_settled(cfn: Any, stack_id: str, polling: Polling) -> dict[str, Any] | None:
@@ -151,15 +152,22 @@ def wait_outputs(cfn: Any, stack_id: str, count: int, polling: Polling) -> dict[
 
 @dataclass(frozen=True)
 class ChangeSetState:
-    """Where a change set ended: ready, empty (no changes) or failed with a reason."""
+    """Where a change set ended: ready, empty (no changes) or failed with a reason.
+
+    ``first_page`` is the waiter's last DescribeChangeSet answer (its first page of changes), so a
+    one-page change set needs no second DescribeChangeSet call.
+    """
 
     ready: bool
     empty: bool
     reason: str
+    first_page: dict[str, Any] | None = None
 
 
 def wait_change_set(cfn: Any, stack: str, change_set_id: str, polling: Polling) -> ChangeSetState:
     """Wait for a change set to be created; "no changes" comes back as ``empty``, not an exception."""
+    _ensure_hook(cfn)
+    _last.response = None
     waiter = cfn.get_waiter("change_set_create_complete")
     try:
         waiter.wait(ChangeSetName=change_set_id, StackName=stack, WaiterConfig=polling.config())
@@ -169,4 +177,12 @@ def wait_change_set(cfn: Any, stack: str, change_set_id: str, polling: Polling) 
         if last.get("Status") == "FAILED" and is_no_changes(reason):
             return ChangeSetState(ready=False, empty=True, reason=reason)
         return ChangeSetState(ready=False, empty=False, reason=reason)
-    return ChangeSetState(ready=True, empty=False, reason="")
+    page = _last.response if isinstance(_last.response, dict) and "Changes" in _last.response else None
+    return ChangeSetState(ready=True, empty=False, reason="", first_page=page)
+
+
+def change_set_pages(cfn: Any, stack: str, change_set_id: str, state: ChangeSetState) -> list[dict[str, Any]]:
+    """Every DescribeChangeSet page, reusing the waiter's answer when it was the only page."""
+    if state.first_page is not None and not state.first_page.get("NextToken"):
+        return [state.first_page]
+    return list(cfn.get_paginator("describe_change_set").paginate(ChangeSetName=change_set_id, StackName=stack))

@@ -37,13 +37,11 @@ def _create_change_set(stub: Stubber, change_type: str) -> None:
 
 
 def _change_set_ready(stub: Stubber, changes: list[dict[str, Any]]) -> None:
-    stub.add_response(
-        "describe_change_set", {"Status": "CREATE_COMPLETE", "Changes": []}, {"ChangeSetName": CS_ID, "StackName": NAME}
-    )
+    # One answer: the waiter's last DescribeChangeSet is also the (only) page of changes.
     stub.add_response(
         "describe_change_set",
         {"Status": "CREATE_COMPLETE", "Changes": [{"Type": "Resource", "ResourceChange": c} for c in changes]},
-        {"ChangeSetName": CS_ID, "StackName": SID},
+        {"ChangeSetName": CS_ID, "StackName": NAME},
     )
 
 
@@ -83,6 +81,38 @@ def test_outputs_stored_after_the_status_are_waited_for(engine: StackDeployer, c
     _describe(cfn_stub, "CREATE_COMPLETE")
     _describe(cfn_stub, "CREATE_COMPLETE", outputs={"QueueUrl": "http://q"})
     assert engine.deploy(s, None, {}).outputs == {"QueueUrl": "http://q"}
+
+
+def test_change_set_of_several_pages_is_read_to_the_end(engine: StackDeployer, cfn_stub: Stubber) -> None:
+    second = {"Action": "Add", "LogicalResourceId": "Topic", "ResourceType": "AWS::SNS::Topic"}
+    _create_change_set(cfn_stub, "CREATE")
+    cfn_stub.add_response(
+        "describe_change_set",
+        {
+            "Status": "CREATE_COMPLETE",
+            "NextToken": "p2",
+            "Changes": [{"Type": "Resource", "ResourceChange": ADD_QUEUE}],
+        },
+        {"ChangeSetName": CS_ID, "StackName": NAME},
+    )
+    cfn_stub.add_response(
+        "describe_change_set",
+        {
+            "Status": "CREATE_COMPLETE",
+            "NextToken": "p2",
+            "Changes": [{"Type": "Resource", "ResourceChange": ADD_QUEUE}],
+        },
+        {"ChangeSetName": CS_ID, "StackName": SID},
+    )
+    cfn_stub.add_response(
+        "describe_change_set",
+        {"Status": "CREATE_COMPLETE", "Changes": [{"Type": "Resource", "ResourceChange": second}]},
+        {"ChangeSetName": CS_ID, "StackName": SID, "NextToken": "p2"},
+    )
+    _execute(cfn_stub)
+    _describe(cfn_stub, "CREATE_COMPLETE")
+    res = engine.deploy(spec(NAME), None, {})
+    assert [c.logical_id for c in res.changes] == ["Queue", "Topic"]
 
 
 def test_equal_hash_and_stable_status_skips_without_any_call(engine: StackDeployer, cfn_stub: Stubber) -> None:
