@@ -230,6 +230,7 @@ def stop(settings: LocalStackSettings | None = None) -> bool:
     state = _read_state(settings)
     pid = int(state["pid"]) if state and state.get("pid") else None
     if pid is None or not _alive(pid) or not _is_localstack(pid):
+        _kill_orphaned_tasks(settings)  # left by an instance that died without its shutdown hooks
         settings.pid_file.unlink(missing_ok=True)
         return False
     _signal_group(pid, signal.SIGTERM)
@@ -243,8 +244,20 @@ def stop(settings: LocalStackSettings | None = None) -> bool:
             time.sleep(_POLL_SECONDS)
             _reap(pid)
     _reap(pid)
+    _kill_orphaned_tasks(settings)
     settings.pid_file.unlink(missing_ok=True)
     return True
+
+
+def _kill_orphaned_tasks(settings: LocalStackSettings) -> None:
+    # Task processes run in their own process groups; LocalStack ends them on a clean shutdown, but not
+    # when it had to be SIGKILLed. The extension records each group leader's PID under tasks/.
+    for marker in sorted((settings.state_dir / "tasks").glob("*")):
+        with contextlib.suppress(ValueError, ProcessLookupError, PermissionError):
+            task_pid = int(marker.name)
+            if _alive(task_pid) and os.getpgid(task_pid) == task_pid:
+                os.killpg(task_pid, signal.SIGKILL)
+        marker.unlink(missing_ok=True)
 
 
 def _signal_group(pid: int, sig: int) -> None:

@@ -69,6 +69,22 @@ def test_stale_pid_file_is_reported(tmp_path: Path) -> None:
     assert st.problem is not None and "stale" in st.problem and "boom: the last thing it said" in st.problem
 
 
+def test_stop_ends_task_processes_left_by_a_killed_instance(tmp_path: Path) -> None:
+    from dsplatform.localstack import stop
+
+    settings = LocalStackSettings(port=_free_port(), cache=tmp_path)
+    orphan = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"], start_new_session=True)
+    (settings.state_dir / "tasks").mkdir(parents=True)
+    (settings.state_dir / "tasks" / str(orphan.pid)).write_text("arn:aws:ecs:us-east-1:1:task/c/t")
+    try:
+        assert stop(settings) is False  # no LocalStack recorded for that port
+        assert orphan.wait(timeout=10) == -9
+        assert list((settings.state_dir / "tasks").iterdir()) == []
+    finally:
+        if orphan.poll() is None:
+            orphan.kill()
+
+
 @pytest.mark.localstack
 def test_start_twice_reuses_the_instance(localstack: Any) -> None:
     settings = settings_for(localstack)

@@ -296,10 +296,13 @@ class TaskRun:
         with self.lock:
             self.processes[container.name] = process
         container.runtime_id = f"local-{process.pid}"
+        marker = _record_process(process.pid, self.task.task_arn)
         container.last_status = "RUNNING"
 
         def _wait() -> None:
             code = process.wait()
+            if marker is not None:
+                marker.unlink(missing_ok=True)
             for pump in pumps:
                 pump.join()
             container.exit_code = 128 - code if code < 0 else code  # Docker reports 128+signal
@@ -361,6 +364,18 @@ class TaskRun:
             reason,
             {c.name: c.exit_code for c in self.task.containers},
         )
+
+
+def _record_process(pid: int, task_arn: str) -> Path | None:
+    """Note a task's process group in the instance's state folder, so the launcher can end it after a SIGKILL."""
+    state_dir = os.environ.get("DSPLATFORM_STATE_DIR")
+    if not state_dir:
+        return None
+    folder = Path(state_dir) / "tasks"
+    folder.mkdir(parents=True, exist_ok=True)
+    marker = folder / str(pid)
+    marker.write_text(task_arn)
+    return marker
 
 
 def stop_all(reason: str) -> None:
