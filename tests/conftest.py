@@ -11,6 +11,8 @@ from urllib.parse import urlparse
 import pytest
 
 DEFAULT_URL = "http://127.0.0.1:4566"
+# pytest only honours pytest_plugins in the top-level conftest; the harness tests need pytester.
+pytest_plugins = ["pytester"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
