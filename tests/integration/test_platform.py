@@ -45,18 +45,6 @@ CONTRACT = {
 }
 
 
-# LocalStack 2026.3.0's DeleteStack re-resolves a CommaDelimitedList parameter as a plain string, so a
-# Fn::Join over it (the orchestration stack's SubnetIds) fails the delete call. Reported to the lead;
-# the fix belongs in the localstack/ extension or the blueprint. Any other failure still fails the test.
-_JOIN_GAP = "Invalid arguments list definition for Fn::Join"
-
-
-def _xfail_on_localstack_join_gap(result) -> None:
-    failed = result.failures
-    if failed and all(_JOIN_GAP in r.reason for r in failed):
-        pytest.xfail(f"known LocalStack gap on DeleteStack: {failed[0].reason}")
-
-
 def test_platform_lifecycle(platform_plan) -> None:
     plan = platform_plan()
     env = (plan.target.env, plan.target.account_id)
@@ -87,12 +75,24 @@ def test_platform_lifecycle(platform_plan) -> None:
     assert third.stacks[monitoring.stack].outcome is Outcome.UPDATED
     assert {r.outcome for n, r in third.stacks.items() if n != monitoring.stack} == {Outcome.UNCHANGED}
 
+    # A compute change gives a new task definition ARN; the orchestration stack takes it as a parameter
+    # from compute's outputs, so it updates too, and nothing else moves.
+    bigger = platform_plan(
+        settings={"alarms": {"failed_threshold": 3}, "compute": {"cpu": 4096, "memory": 8192}}, env=env
+    )
+    fourth = deploy(bigger, clients)
+    assert fourth.ok, [(r.name, r.reason) for r in fourth.failures]
+    moved = {n.rsplit("-", 1)[-1] for n, r in fourth.stacks.items() if r.outcome is not Outcome.UNCHANGED}
+    assert moved == {"compute", "orchestration"}
+    new_arn = fourth.stacks[f"ds-{env[0]}-compute"].outputs["TaskDefinitionArn"]
+    assert new_arn != typed["compute"].text("TaskDefinitionArn")
+    changed = bigger
+
     # Put data in the input bucket, then destroy: no stack left, data buckets (and the data) kept.
     s3 = clients.client("s3")
     bucket = typed["storage"].text("InputBucketName")
     s3.put_object(Bucket=bucket, Key="raw/keep.csv", Body=b"a,b\n1,2\n")
     gone = destroy(changed, clients)
-    _xfail_on_localstack_join_gap(gone)
     assert gone.ok, [(r.name, r.reason) for r in gone.failures]
     assert read_outputs(changed, clients) == {}
     buckets = {b["Name"] for b in s3.list_buckets()["Buckets"]}
@@ -112,7 +112,6 @@ def test_destroy_with_purge_data_removes_buckets_and_versions(platform_plan) -> 
     s3.put_object(Bucket=bucket, Key="m.pkl", Body=b"2")
     s3.delete_object(Bucket=bucket, Key="m.pkl")  # leaves a delete marker over two versions
     result = destroy(plan, clients, purge_data=True)
-    _xfail_on_localstack_join_gap(result)
     assert result.ok, [(r.name, r.reason) for r in result.failures]
     names = {b["Name"] for b in s3.list_buckets()["Buckets"]}
     assert bucket not in names and not any(n.endswith(f"-{plan.target.account_id}-us-east-1") for n in names)
