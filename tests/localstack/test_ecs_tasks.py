@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -232,3 +233,33 @@ def test_containers_folder_image_runs_its_source_in_its_venv(localstack: Any, ec
     stopped = _wait_stopped(ecs_env, task["taskArn"])
     assert stopped["containers"][0]["exitCode"] == 0, stopped
     assert _messages(ecs_env, task["taskArn"]) == [f"(3, 11) {folder} {folder} True"]
+
+
+def test_start_task_on_a_container_instance_runs_too(localstack: Any) -> None:
+    ecs, ec2 = localstack.client("ecs", ACCOUNT), localstack.client("ec2", ACCOUNT)
+    cluster = unique("lsec2")
+    ecs.create_cluster(clusterName=cluster)
+    image_id = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    instance = ec2.run_instances(ImageId=image_id, MinCount=1, MaxCount=1)["Instances"][0]
+    try:
+        document = json.dumps({"instanceId": instance["InstanceId"], "region": "us-east-1", "accountId": ACCOUNT})
+        container_instance = ecs.register_container_instance(cluster=cluster, instanceIdentityDocument=document)[
+            "containerInstance"
+        ]["containerInstanceArn"]
+        definition = ecs.register_task_definition(
+            family=unique("ec2fam"),
+            containerDefinitions=[
+                {"name": "main", "image": "python:3.11", "memory": 128, "command": ["python", "-c", "exit(4)"]}
+            ],
+        )["taskDefinition"]["taskDefinitionArn"]
+        task = ecs.start_task(cluster=cluster, taskDefinition=definition, containerInstances=[container_instance])[
+            "tasks"
+        ][0]
+        ecs.get_waiter("tasks_stopped").wait(
+            cluster=cluster, tasks=[task["taskArn"]], WaiterConfig=task_waiter_config()
+        )
+        stopped = ecs.describe_tasks(cluster=cluster, tasks=[task["taskArn"]])["tasks"][0]
+        assert stopped["stopCode"] == "EssentialContainerExited"
+        assert stopped["containers"][0]["exitCode"] == 4
+    finally:
+        ec2.terminate_instances(InstanceIds=[instance["InstanceId"]])
