@@ -8,14 +8,14 @@ from collections.abc import Mapping
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError, NoCredentialsError
+from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
 
 from ds_preprocessing import config as config_mod
 from ds_preprocessing import extensions, manifest, process, reader
 from ds_preprocessing import model as model_mod
 from ds_preprocessing.errors import ConfigurationError, InputError, JobError
 from ds_preprocessing.logs import JsonLogger, StageTimer, utc_now
-from ds_preprocessing.s3io import MultipartWriter
+from ds_preprocessing.s3io import MultipartWriter, RangedReader
 
 _NOT_FOUND = {"NoSuchKey", "404", "NotFound"}
 
@@ -34,8 +34,9 @@ def run(env: Mapping[str, str], *, s3_client: Any = None, ssm_client: Any = None
     except JobError as exc:
         log.error(exc.message, exit_code=exc.exit_code, error=type(exc).__name__)
         return exc.exit_code
-    except NoCredentialsError as exc:
-        log.error(f"no AWS credentials: {exc}; run with a task role or AWS_ACCESS_KEY_ID/SECRET", exit_code=2)
+    except (NoCredentialsError, NoRegionError) as exc:
+        log.error(f"AWS SDK not configured: {exc}; run with a task role, or set AWS_ACCESS_KEY_ID/"
+                  "AWS_SECRET_ACCESS_KEY and AWS_REGION", exit_code=2, error=type(exc).__name__)
         return 2
     except Exception as exc:
         log.error("traceback", traceback=traceback.format_exc())
@@ -48,10 +49,10 @@ def _run(env: Mapping[str, str], s3: Any, ssm: Any, log: JsonLogger, block_size:
     started_at = utc_now()
     timer = StageTimer(log)
     with timer.stage("config"):
-        run_id, _ = config_mod.resolve_run_id(env)
+        run_id, generated = config_mod.resolve_run_id(env)
         log.run_id = run_id
         cfg = config_mod.load_config(ssm, {**env, "DS_RUN_ID": run_id})
-        if cfg.run_id_generated:
+        if generated:
             log.warning("DS_RUN_ID not set; using a generated run id")
         log.info("configuration loaded", input=f"s3://{cfg.input_bucket}/{cfg.input_key}",
                  input_key_overridden=cfg.input_key_overridden, model=f"s3://{cfg.artifact_bucket}/{cfg.model_key}",
@@ -77,7 +78,7 @@ def _run(env: Mapping[str, str], s3: Any, ssm: Any, log: JsonLogger, block_size:
         where = f"s3://{cfg.input_bucket}/{cfg.input_key}"
         with timer.stage("input"):
             # The header is checked before cleanup: a bad input must not destroy a committed earlier run.
-            body = reader.peek(_open_input(s3, cfg, head), where)
+            body = _read_guard(lambda: reader.peek(_open_input(s3, cfg, head), where), cfg)
         with timer.stage("cleanup"):
             deleted = _guard_output(lambda: manifest.delete_run_outputs(
                 s3, cfg.output_bucket, keys.manifest, [f"processed/{run_id}/", f"rejected/{run_id}/"]), cfg)
@@ -87,9 +88,9 @@ def _run(env: Mapping[str, str], s3: Any, ssm: Any, log: JsonLogger, block_size:
             def open_sink(key: str, content_type: str) -> MultipartWriter:
                 return MultipartWriter(s3, cfg.output_bucket, key, content_type)
 
-            result = _guard_output(lambda: process.run_stream(
+            result = _read_guard(lambda: _guard_output(lambda: process.run_stream(
                 body, where, loaded.pipeline, open_sink, keys, log, script=script,
-                **({"block_size": block_size} if block_size else {})), cfg)
+                **({"block_size": block_size} if block_size else {})), cfg), cfg)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     with timer.stage("manifest"):
@@ -129,15 +130,22 @@ def _head_input(s3: Any, cfg: config_mod.JobConfig) -> dict[str, Any]:
             "size": int(response.get("ContentLength", 0))}
 
 
-def _open_input(s3: Any, cfg: config_mod.JobConfig, head: dict[str, Any]) -> Any:
+def _open_input(s3: Any, cfg: config_mod.JobConfig, head: dict[str, Any]) -> RangedReader:
     # Pin the exact object the manifest will name: the version if the bucket is versioned, else the ETag.
     pin = {"VersionId": head["version_id"]} if head["version_id"] else {"IfMatch": f'"{head["etag"]}"'}
+    return RangedReader(s3, cfg.input_bucket, cfg.input_key, head["size"], pin)
+
+
+def _read_guard(action: Any, cfg: config_mod.JobConfig) -> Any:
+    """Run an action that reads the input; the object changing under the run is an input error."""
     try:
-        return s3.get_object(Bucket=cfg.input_bucket, Key=cfg.input_key, **pin)["Body"]
+        return action()
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
-        raise InputError(f"input s3://{cfg.input_bucket}/{cfg.input_key} changed or vanished during the run ({code}); "
-                         "re-run the job") from exc
+        if code in {"PreconditionFailed", "NoSuchKey", "NoSuchVersion", "InvalidRange", "412"}:
+            raise InputError(f"input s3://{cfg.input_bucket}/{cfg.input_key} changed or vanished during the run "
+                             f"({code}); re-run the job") from exc
+        raise
 
 
 def _guard_output(action: Any, cfg: config_mod.JobConfig) -> Any:

@@ -88,3 +88,45 @@ def test_module_entrypoint_exits_with_the_job_code(platform: Platform, monkeypat
     assert exit_info.value.code == 2
     last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert last["exit_code"] == 2 and "/ds/elsewhere/input-bucket" in last["message"]
+
+
+def test_missing_run_id_is_generated_with_a_warning(platform: Platform, run_job: Any) -> None:
+    result = run_job(run_id="")
+    assert result.code == 0
+    run_id = result.last["run_id"]
+    assert run_id.startswith("manual-")
+    assert any(e["level"] == "warning" and "DS_RUN_ID" in e["message"] for e in result.events)
+    assert platform.manifest(run_id)["rows_read"] == 500
+
+
+def test_no_region_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import json
+
+    from ds_preprocessing import job
+    from ds_preprocessing.logs import JsonLogger
+
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_CONFIG_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    stream = io.StringIO()
+    assert job.run({"DS_RUN_ID": "x"}, logger=JsonLogger(stream=stream)) == 2
+    assert "AWS_REGION" in json.loads(stream.getvalue().splitlines()[-1])["message"]
+
+
+def test_input_replaced_during_the_run_exits_3(platform: Platform, run_job: Any,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from ds_preprocessing import process, s3io, sample
+
+    platform.put_input(sample.generate_csv(3000, seed=8))
+    monkeypatch.setattr(s3io, "DEFAULT_RANGE_SIZE", 16 << 10)
+    original = process.to_output
+
+    def replace_input_then_continue(valid: Any, pipeline: Any) -> Any:
+        platform.put_input(sample.generate_csv(10, seed=9))  # a new object: the pinned ETag no longer matches
+        return original(valid, pipeline)
+
+    monkeypatch.setattr(process, "to_output", replace_input_then_continue)
+    result = run_job("moved", block_size=16 << 10)
+    _assert_failed(result, 3, "changed or vanished during the run")
+    assert [k for k in platform.list_keys() if "/moved/" in k] == []

@@ -153,3 +153,28 @@ def test_log_lines_are_json_with_run_id_and_stage(run_job: Any) -> None:
     assert result.code == 0
     assert all(e["run_id"] == "logs" and {"ts", "level", "stage", "message"} <= set(e) for e in result.events)
     assert result.last["message"] == "run committed" and result.last["rows_read"] == 500
+
+
+def test_all_rows_rejected_still_commits_empty_outputs_with_the_model_schema(platform: Platform,
+                                                                               run_job: Any) -> None:
+    header = ",".join(schema.COLUMN_NAMES)
+    platform.put_input(f"{header}\n,2026-01-01,1,1,home,north,x\n0,2026-01-01,1,1,home,north,y\n".encode())
+    assert run_job("none").code == 0
+    table = pq.read_table(io.BytesIO(platform.get("processed/none/data.parquet")))
+    assert table.num_rows == 0 and table.column_names[:3] == ["id", "event_date", "amount"]
+    assert "category_home" in table.column_names
+    manifest = platform.manifest("none")
+    assert (manifest["rows_read"], manifest["rows_written"], manifest["rows_rejected"]) == (2, 0, 2)
+    assert platform.get("processed/none/data.csv").decode().count("\n") == 1  # header only
+
+
+def test_bom_reordered_and_extra_columns_are_accepted(platform: Platform, run_job: Any) -> None:
+    data = (
+        "\ufeffregion,extra,description,category,quantity,amount,event_date,id\n"
+        'north,zzz,"a, ""b""",home,2,10.5,2026-05-06,42\n'
+    ).encode("utf-8")
+    platform.put_input(data)
+    assert run_job("order").code == 0
+    rows = pq.read_table(io.BytesIO(platform.get("processed/order/data.parquet"))).to_pylist()
+    assert len(rows) == 1 and rows[0]["id"] == 42 and rows[0]["description"] == 'a, "b"'
+    assert rows[0]["amount"] == 10.5 and rows[0]["quantity"] == 2 and "extra" not in rows[0]

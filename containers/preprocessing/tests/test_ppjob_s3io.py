@@ -1,11 +1,14 @@
-"""The multipart writer: parts upload as they fill, the object appears on close, abort leaves nothing."""
+"""S3 streaming: the multipart writer commits only on close; the ranged reader retries and stays pinned."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+from typing import Any
 
-from ds_preprocessing.s3io import MultipartWriter
+import pytest
+from botocore.exceptions import ClientError, ResponseStreamingError
+from ds_preprocessing.s3io import MultipartWriter, RangedReader
 from ppjob_support import OUTPUT_BUCKET, Platform
 
 MIB = 1 << 20
@@ -46,3 +49,42 @@ def test_exception_in_with_block_aborts(platform: Platform) -> None:
     except RuntimeError:
         pass
     assert "err.bin" not in platform.list_keys()
+
+
+def _reader(platform: Platform, data: bytes, **kwargs: Any) -> RangedReader:
+    platform.s3.put_object(Bucket=OUTPUT_BUCKET, Key="in.bin", Body=data)
+    etag = platform.s3.head_object(Bucket=OUTPUT_BUCKET, Key="in.bin")["ETag"]
+    return RangedReader(platform.s3, OUTPUT_BUCKET, "in.bin", len(data), {"IfMatch": etag}, **kwargs)
+
+
+def test_ranged_reader_returns_the_whole_object_in_pieces(platform: Platform) -> None:
+    data = os.urandom(100_000)
+    reader = _reader(platform, data, range_size=7_000)
+    pieces = list(iter(lambda: reader.read(3_000), b""))
+    assert b"".join(pieces) == data
+    assert max(len(p) for p in pieces) <= 3_000
+    assert _reader(platform, b"").read(10) == b""
+
+
+def test_ranged_reader_retries_a_reset_connection(platform: Platform) -> None:
+    data = os.urandom(50_000)
+    reader = _reader(platform, data, range_size=20_000)
+    real_get = platform.s3.get_object
+    failures = {"left": 1}
+
+    def flaky_get(**kwargs: Any) -> Any:
+        if failures["left"] and kwargs["Range"].startswith("bytes=20000-"):
+            failures["left"] -= 1
+            raise ResponseStreamingError(error="Connection reset by peer")
+        return real_get(**kwargs)
+
+    reader.s3 = type("FlakyS3", (), {"get_object": staticmethod(flaky_get)})()
+    assert reader.read() == data and failures["left"] == 0
+
+
+def test_ranged_reader_refuses_an_object_replaced_mid_read(platform: Platform) -> None:
+    reader = _reader(platform, os.urandom(30_000), range_size=10_000)
+    reader.read(10_000)
+    platform.s3.put_object(Bucket=OUTPUT_BUCKET, Key="in.bin", Body=os.urandom(30_000))
+    with pytest.raises(ClientError, match=r"PreconditionFailed|412"):
+        reader.read(10_000)
