@@ -61,13 +61,28 @@ def _stage(result: E2EResult, name: str) -> Iterator[None]:
         result.stages[name] = result.stages.get(name, 0.0) + time.monotonic() - began
 
 
-def ensure_localstack(endpoint_url: str) -> bool:
-    """Start (or reuse) LocalStack on the endpoint's port; return True when an instance was reused."""
-    from dsplatform.localstack import LocalStackSettings, start
+def _settings(endpoint_url: str) -> Any:
+    from dsplatform.localstack import LocalStackSettings
 
     parsed = urlparse(endpoint_url)
-    instance = start(LocalStackSettings(host=parsed.hostname or "127.0.0.1", port=parsed.port or 4566))
-    return bool(instance.reused)
+    return LocalStackSettings(host=parsed.hostname or "127.0.0.1", port=parsed.port or 4566)
+
+
+def ensure_localstack(endpoint_url: str) -> bool:
+    """Start (or reuse) LocalStack on the endpoint's port; return True when an instance was reused."""
+    from dsplatform.localstack import start
+
+    return bool(start(_settings(endpoint_url)).reused)
+
+
+def wait_for_job_images(endpoint_url: str) -> None:
+    """Wait until LocalStack has built the job images' venvs (started at launch, so it overlaps the deploy)."""
+    from dsplatform.localstack.launcher import image_state, wait_for_images
+
+    settings = _settings(endpoint_url)
+    if image_state(settings)[0] == "unknown":
+        return  # an instance that does not report its warm-up (started elsewhere): the first task builds it
+    wait_for_images(settings)
 
 
 def run_e2e(
@@ -89,9 +104,9 @@ def run_e2e(
     if plan.target.protected and not reuse:
         raise UsageError(f"environment {env!r} is protected: e2e does not deploy it; use `invoke promote --to {env}` "
                          f"or `invoke e2e --env {env} --reuse` to check it as deployed")
-    if plan.target.kind == "localstack":
-        from dsplatform.deployer.clients import localstack_endpoint
+    from dsplatform.deployer.clients import localstack_endpoint
 
+    if plan.target.kind == "localstack":
         with _stage(result, "localstack"):
             result.localstack_reused = ensure_localstack(localstack_endpoint(plan.target))
     with _stage(result, "synth"):
@@ -112,6 +127,8 @@ def run_e2e(
         with _stage(result, "image"):
             image = _push_image(clients, outputs, env)
             result.image_digest = image.digest
+            if plan.target.kind == "localstack":
+                wait_for_job_images(localstack_endpoint(plan.target))
         with _stage(result, "scenarios"):
             run = run_scenarios(env, plan.target.kind, config_path, reports_dir, reuse=True, keep=True,
                                 markers=markers, stream=stream)
