@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-pytest_plugins = ["pytester"]
+# pytester itself is loaded by tests/conftest.py (pytest_plugins only counts in the top-level conftest).
 
 # The job's package provides sample data, the model and the real job the fake platform runs.
 _JOB = Path(__file__).resolve().parents[2] / "containers" / "preprocessing"
