@@ -131,9 +131,9 @@ def test_killed_deploy_converges_when_run_again(platform_config, localstack) -> 
     # The dead run's lock is still there; its process is gone on this host, so it is stale and replaced.
     result = deploy(plan, clients)
     assert result.ok, [(r.name, r.reason) for r in result.failures]
-    assert deploy(plan, clients).stacks and all(
-        r.outcome is Outcome.UNCHANGED for r in deploy(plan, clients).stacks.values()
-    )
+    again = deploy(plan, clients)
+    assert len(again.stacks) == len(plan.stacks)
+    assert {r.outcome for r in again.stacks.values()} == {Outcome.UNCHANGED}
 
 
 def test_concurrent_deploy_is_refused_naming_the_holder(small_target) -> None:
@@ -273,3 +273,33 @@ def test_purge_data_after_a_plain_destroy_removes_the_kept_buckets(small_target)
     assert bucket in {b["Name"] for b in s3.list_buckets()["Buckets"]}
     assert destroy(plan, clients, purge_data=True).ok
     assert bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}
+
+
+def test_ctrl_c_releases_the_lock_exits_130_and_a_rerun_converges(platform_config, localstack) -> None:
+    config, env = platform_config()
+    invoke = str(Path(sys.executable).with_name("invoke"))
+    proc = subprocess.Popen(
+        [invoke, "-r", str(REPO), "deploy", "--env", env, "--config", config, "--json"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "DSPLATFORM_LOCALSTACK_URL": localstack.endpoint_url, "PYTHONPATH": str(REPO)},
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        event = json.loads(line)
+        if event["event"] == "phase" and event["phase"].startswith("executing"):
+            proc.send_signal(signal.SIGINT)
+            break
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "interrupted" in err
+
+    from dsplatform.synth import build_plan
+
+    plan = build_plan(env, config)
+    clients = clients_for(plan)
+    with pytest.raises(Exception, match="ParameterNotFound"):
+        clients.client("ssm").get_parameter(Name=f"/dsplatform/locks/{env}")
+    result = deploy(plan, clients)
+    assert result.ok, [(r.name, r.reason) for r in result.failures]
