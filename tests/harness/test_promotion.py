@@ -99,3 +99,56 @@ def test_store_round_trip_newest_first(s3) -> None:
     assert listed[0][0] == key
     assert listed[1][1] == first
     assert list_records(s3, "ds-artifacts-stg", "promotion") == []
+
+
+def _aws_plan(env: str) -> Plan:
+    base = plan(env, f"ds-input-{env}")
+    return Plan(target=Target(env=env, account_id=base.target.account_id, region="us-east-1", kind="aws"),
+                stacks=base.stacks)
+
+
+def _patch_evidence(monkeypatch: pytest.MonkeyPatch, verdict) -> None:
+    import dsplatform.deployer as deployer
+    from dsplatform.promotion import promote as mod
+
+    evidence = mod.Evidence(_aws_plan("stg"), _aws_plan("prod"), None, "ds-artifacts-stg", verdict)
+    monkeypatch.setattr(mod, "check_evidence", lambda *a, **k: evidence)
+    monkeypatch.setattr(mod, "_probe_plan", lambda *a: _aws_plan("prod"))
+
+    def no_deploy(*args, **kwargs):
+        raise AssertionError("deploy must not run")
+
+    monkeypatch.setattr(deployer, "deploy", no_deploy)
+
+
+def test_promote_refuses_without_evidence_and_names_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dsplatform.promotion.compare import Verdict
+    from dsplatform.promotion.promote import PromotionRefused, promote
+
+    _patch_evidence(monkeypatch, Verdict(None, None, ("promoted: ds-prod-compute template changed",)))
+    with pytest.raises(PromotionRefused) as err:
+        promote("stg", "prod", yes=True)
+    assert "ds-prod-compute template changed" in str(err.value) and err.value.exit_code == 3
+    assert "\n" not in str(err.value)
+
+
+def test_promote_asks_and_stops_when_not_confirmed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dsplatform.promotion.compare import Verdict
+    from dsplatform.promotion.promote import PromotionAborted, promote
+
+    rec = record({"stg": render(STG), "prod": render(PROD)})
+    _patch_evidence(monkeypatch, Verdict("k.json", rec))
+    asked: list[str] = []
+    with pytest.raises(PromotionAborted):
+        promote("stg", "prod", confirm=lambda q: bool(asked.append(q)))
+    assert asked and "Promote stg -> prod" in asked[0] and "sha256:img" in asked[0]
+
+
+def test_no_terminal_answers_no(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dsplatform.promotion import promote as mod
+
+    def eof(prompt: str) -> str:
+        raise EOFError
+
+    monkeypatch.setattr("builtins.input", eof)
+    assert mod._ask("go?") is False
