@@ -95,3 +95,40 @@ def test_update_registers_a_new_revision_and_updates_service_and_retention(local
         cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=WAITER)
     clusters = ecs.describe_clusters(clusters=[name])["clusters"]
     assert [c["status"] for c in clusters] in ([], ["INACTIVE"])  # the stack's delete removed the cluster
+
+
+def _update(cfn: Any, name: str, resources: dict[str, Any], via: str) -> None:
+    body = json.dumps({"Resources": resources})
+    if via == "update_stack":
+        cfn.update_stack(StackName=name, TemplateBody=body)
+        return
+    change_set = unique("cs")
+    cfn.create_change_set(StackName=name, ChangeSetName=change_set, TemplateBody=body, ChangeSetType="UPDATE")
+    cfn.get_waiter("change_set_create_complete").wait(StackName=name, ChangeSetName=change_set, WaiterConfig=WAITER)
+    cfn.execute_change_set(StackName=name, ChangeSetName=change_set)
+
+
+@pytest.mark.parametrize("via", ["update_stack", "change_set"])
+def test_after_a_failed_update_the_stack_keeps_its_old_template_and_updates_again(localstack: Any, via: str) -> None:
+    cfn, ssm = localstack.client("cloudformation", ACCOUNT), localstack.client("ssm", ACCOUNT)
+    name = unique("lsrollback")
+    queue = {"Queue": {"Type": "AWS::SQS::Queue"}}
+    bad = {
+        "Bad": {"Type": "AWS::SSM::Parameter", "Properties": {"Name": f"/{name}/bad", "Type": "NotAType", "Value": "x"}}
+    }
+    param = {
+        "Param": {"Type": "AWS::SSM::Parameter", "Properties": {"Name": f"/{name}/x", "Type": "String", "Value": "x"}}
+    }
+    cfn.create_stack(StackName=name, TemplateBody=json.dumps({"Resources": queue}))
+    try:
+        cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=WAITER)
+        _update(cfn, name, {**queue, **bad}, via)
+        with pytest.raises(Exception, match="UPDATE_ROLLBACK_COMPLETE"):
+            cfn.get_waiter("stack_update_complete").wait(StackName=name, WaiterConfig=WAITER)
+        assert set(cfn.get_template(StackName=name)["TemplateBody"]["Resources"]) == {"Queue"}
+        _update(cfn, name, {**queue, **param}, via)
+        cfn.get_waiter("stack_update_complete").wait(StackName=name, WaiterConfig=WAITER)
+        assert ssm.get_parameter(Name=f"/{name}/x")["Parameter"]["Value"] == "x"
+    finally:
+        cfn.delete_stack(StackName=name)
+        cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=WAITER)

@@ -15,7 +15,15 @@ LOG = logging.getLogger(__name__)
 @hooks.on_infra_start()
 def apply_patches() -> None:
     """Bind the gateway to its host; fix the unsupported-type check, runTask.sync failures, dropped properties."""
-    from dsplatform_localstack import cfn_fixes, cfn_support, ecs_runner, gateway_bind, sfn_ecs, sfn_fail
+    from dsplatform_localstack import (
+        cfn_fixes,
+        cfn_rollback,
+        cfn_support,
+        ecs_runner,
+        gateway_bind,
+        sfn_ecs,
+        sfn_fail,
+    )
 
     gateway_bind.install()
     cfn_support.install()
@@ -23,6 +31,7 @@ def apply_patches() -> None:
     sfn_ecs.install()
     sfn_fail.install()
     cfn_fixes.install()
+    cfn_rollback.install()
     ecs_runner.install()
     LOG.info("dsplatform extension: patches applied")
 
