@@ -167,7 +167,8 @@ def deployed_hashes(cfn_client: Any, plan: Plan) -> dict[str, str]:
     found: dict[str, str] = {}
     for page in cfn_client.get_paginator("describe_stacks").paginate():
         for stack in page.get("Stacks", []):
-            if stack["StackName"] in wanted:
+            # Listings include deleted stacks (LocalStack always, AWS by id): they are not deployed.
+            if stack["StackName"] in wanted and stack["StackStatus"] != "DELETE_COMPLETE":
                 tags = {t["Key"]: t["Value"] for t in stack.get("Tags", [])}
                 found[stack["StackName"]] = tags.get("dsplatform:content-hash", "")
     return found
