@@ -7,7 +7,9 @@ import threading
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
+from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, NoCredentialsError
 
 from dsplatform.deployer.errors import AccountMismatchError, DeployerError, EndpointUnreachableError
@@ -69,14 +71,20 @@ class ClientFactory:
         base = boto3.Session(profile_name=t.profile, region_name=t.region)
         if not t.deploy_role_arn:
             return base
-        sts = base.client("sts", config=self._config)
-        creds = sts.assume_role(RoleArn=t.deploy_role_arn, RoleSessionName=f"dsplatform-{t.env}")["Credentials"]
-        return boto3.Session(
-            aws_access_key_id=creds["AccessKeyId"],
-            aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds["SessionToken"],
-            region_name=t.region,
+        # Refreshable: a deploy (or a wait) longer than the role session's hour renews the credentials
+        # instead of failing half way. This is what botocore does for role_arn profiles.
+        fetcher = AssumeRoleCredentialFetcher(
+            client_creator=base._session.create_client,
+            source_credentials=base.get_credentials(),
+            role_arn=t.deploy_role_arn,
+            extra_args={"RoleSessionName": f"dsplatform-{t.env}"},
         )
+        core = botocore.session.Session()
+        # botocore has no public setter for refreshable credentials; its own role provider sets this too.
+        core._credentials = DeferredRefreshableCredentials(  # type: ignore[attr-defined]
+            method="assume-role", refresh_using=fetcher.fetch_credentials
+        )
+        return boto3.Session(botocore_session=core, region_name=t.region)
 
     def client(self, service: str) -> Any:
         """A cached client for ``service`` in the target's account and region."""
