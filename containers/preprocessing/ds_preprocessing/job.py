@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import shutil
 import traceback
 from collections.abc import Mapping
@@ -108,6 +109,7 @@ def _run(env: Mapping[str, str], s3: Any, ssm: Any, log: JsonLogger, block_size:
             outputs={"bucket": cfg.output_bucket, "parquet": keys.parquet, "csv": keys.csv, "rejected": keys.rejected},
             output_schema=process.schema_fields(result.output_schema),
             durations_s={**timer.durations, "total": timer.total()},
+            peak_rss_mib=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),  # Linux: KiB
         )
         s3.put_object(Bucket=cfg.output_bucket, Key=keys.manifest, Body=manifest.dumps(document),
                       ContentType="application/json")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -145,6 +146,15 @@ def release_free_memory() -> None:
         _MALLOC_TRIM(0)
 
 
+def current_rss_mib() -> float | None:
+    """Resident memory of this process in MiB (Linux), logged per chunk so memory can be watched in the logs."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return round(int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def run_stream(
     body: Any,
     where: str,
@@ -186,7 +196,7 @@ def run_stream(
             release_free_memory()
             logger.info(
                 "chunk processed", chunk=result.chunks, rows_read=result.rows_read,
-                rows_written=result.rows_written, rows_rejected=result.rows_rejected,
+                rows_written=result.rows_written, rows_rejected=result.rows_rejected, rss_mib=current_rss_mib(),
             )
         rejected_writer.close()
         rejected_sink.close()
