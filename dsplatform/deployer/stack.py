@@ -12,7 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from dsplatform.deployer.changes import Change, changes_from_change_set, refused_changes
 from dsplatform.deployer.errors import StackOperationError
-from dsplatform.deployer.events import failure_events, first_reason
+from dsplatform.deployer.events import failure_events, first_reason, stack_events
 from dsplatform.deployer.inventory import stack_outputs, stack_tag
 from dsplatform.deployer.models import DeployOptions, Outcome, StackResult
 from dsplatform.deployer.params import (
@@ -145,9 +145,28 @@ class StackDeployer:
         self.cfn.delete_stack(StackName=stack_id)
         after = wait_settled(self.cfn, stack_id, self.polling)
         if after is not None and after["StackStatus"] == "DELETE_FAILED":
+            # A resource that never got created can fail its delete; such resources hold nothing, so the
+            # second attempt keeps them out of it (RetainResources is only accepted on DELETE_FAILED).
+            never_created = self._never_created(stack_id)
+            self.reporter.stack_phase(
+                name, "deleting again" + (f", skipping {', '.join(never_created)}" if never_created else "")
+            )
+            self.cfn.delete_stack(StackName=stack_id, **({"RetainResources": never_created} if never_created else {}))
+            after = wait_settled(self.cfn, stack_id, self.polling)
+        if after is not None and after["StackStatus"] == "DELETE_FAILED":
             events = failure_events(self.cfn, stack_id, since)
             raise StackOperationError(name, "DELETE_FAILED", first_reason(events), events)
         return after
+
+    def _never_created(self, stack_id: str) -> list[str]:
+        """Resources now DELETE_FAILED that never reached CREATE_COMPLETE (nothing exists to keep)."""
+        created = {ev.logical_id for ev in stack_events(self.cfn, stack_id) if ev.status == "CREATE_COMPLETE"}
+        failed = []
+        for page in self.cfn.get_paginator("list_stack_resources").paginate(StackName=stack_id):
+            for res in page.get("StackResourceSummaries", []):
+                if res.get("ResourceStatus") == "DELETE_FAILED" and res["LogicalResourceId"] not in created:
+                    failed.append(str(res["LogicalResourceId"]))
+        return failed
 
     # -- the change set -------------------------------------------------------------------------------
     def _change_set(

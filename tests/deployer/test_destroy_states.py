@@ -112,3 +112,67 @@ def test_review_stack_that_owns_resources_is_left_for_a_human(engine: StackDeplo
     _resources(cfn_stub, ("Q", "AWS::SQS::Queue", "q"))
     res = engine.deploy(spec(NAME), stack_desc(NAME, "REVIEW_IN_PROGRESS"), {})
     assert res.outcome is Outcome.FAILED and "owns resources" in res.reason
+
+
+def test_failed_create_whose_delete_fails_is_deleted_again_keeping_never_created_resources(
+    engine: StackDeployer, cfn_stub: Stubber
+) -> None:
+    cfn_stub.add_response("delete_stack", {}, {"StackName": SID})
+    _describe(cfn_stub, "DELETE_FAILED")
+    when = dt.datetime(2026, 11, 22, tzinfo=dt.UTC)
+    events = [
+        {
+            "StackId": SID,
+            "EventId": "e2",
+            "StackName": NAME,
+            "LogicalResourceId": "Bucket",
+            "ResourceType": "AWS::S3::Bucket",
+            "Timestamp": when,
+            "ResourceStatus": "CREATE_FAILED",
+        },
+        {
+            "StackId": SID,
+            "EventId": "e1",
+            "StackName": NAME,
+            "LogicalResourceId": "Q",
+            "ResourceType": "AWS::SQS::Queue",
+            "Timestamp": when,
+            "ResourceStatus": "CREATE_COMPLETE",
+        },
+    ]
+    cfn_stub.add_response("describe_stack_events", {"StackEvents": events}, {"StackName": SID})
+    summaries = [
+        {
+            "LogicalResourceId": lid,
+            "ResourceType": "AWS::S3::Bucket",
+            "LastUpdatedTimestamp": when,
+            "ResourceStatus": "DELETE_FAILED",
+        }
+        for lid in ("Bucket", "Q")
+    ]
+    cfn_stub.add_response("list_stack_resources", {"StackResourceSummaries": summaries}, {"StackName": SID})
+    # Only the bucket that never existed is kept out; the queue that was created must really go.
+    cfn_stub.add_response("delete_stack", {}, {"StackName": SID, "RetainResources": ["Bucket"]})
+    _describe(cfn_stub, "DELETE_COMPLETE")
+    _describe(cfn_stub, "DELETE_COMPLETE")
+    cfn_stub.add_response(
+        "create_change_set",
+        {"Id": "cs", "StackId": SID},
+        {
+            "StackName": NAME,
+            "ChangeSetName": ANY,
+            "ChangeSetType": "CREATE",
+            "TemplateBody": ANY,
+            "Parameters": ANY,
+            "Capabilities": ANY,
+            "Tags": ANY,
+            "Description": ANY,
+        },
+    )
+    cfn_stub.add_response(
+        "describe_change_set", {"Status": "CREATE_COMPLETE", "Changes": []}, {"ChangeSetName": "cs", "StackName": NAME}
+    )
+    cfn_stub.add_response("execute_change_set", {}, {"ChangeSetName": "cs", "StackName": SID})
+    _describe(cfn_stub, "CREATE_COMPLETE")
+    res = engine.deploy(spec(NAME), stack_desc(NAME, "ROLLBACK_COMPLETE"), {})
+    assert res.outcome is Outcome.CREATED

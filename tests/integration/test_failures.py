@@ -56,7 +56,8 @@ def test_failing_resource_rolls_back_with_its_reason_then_recovers(small_target)
     # Fixed template: the ROLLBACK_COMPLETE stack is deleted and created again, the dependent follows.
     fixed = small_plan(target, ("queue", QUEUE, ()), ("consumer", _consumer(target.env), ("queue",)))
     again = deploy(fixed, clients)
-    assert again.ok and [r.outcome for r in again.stacks.values()] == [Outcome.CREATED, Outcome.CREATED]
+    assert again.ok, [(r.name, r.status, r.reason) for r in again.stacks.values()]
+    assert [r.outcome for r in again.stacks.values()] == [Outcome.CREATED, Outcome.CREATED]
 
 
 def test_failed_update_rolls_back_and_the_next_deploy_updates(small_target) -> None:
