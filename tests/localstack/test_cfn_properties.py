@@ -44,6 +44,25 @@ def _delete(cfn: Any, name: str) -> None:
     cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=WAITER)
 
 
+def test_invalid_bucket_name_fails_the_stack_instead_of_a_silent_no_op(localstack: Any) -> None:
+    cfn = localstack.client("cloudformation", ACCOUNT)
+    name = unique("lsbadbucket")
+    cfn.create_stack(
+        StackName=name,
+        TemplateBody=json.dumps(
+            {"Resources": {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "Upper_Case_Bucket"}}}}
+        ),
+    )
+    try:
+        with pytest.raises(Exception, match=r"ROLLBACK_COMPLETE|CREATE_FAILED"):
+            cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=WAITER)
+        events = cfn.describe_stack_events(StackName=name)["StackEvents"]
+        reasons = [e.get("ResourceStatusReason") or "" for e in events if e["LogicalResourceId"] == "Bucket"]
+        assert any("Invalid bucket name 'Upper_Case_Bucket'" in r for r in reasons), reasons
+    finally:
+        _delete(cfn, name)
+
+
 def test_s3_bucket_properties_the_community_provider_drops_are_applied(localstack: Any) -> None:
     cfn, s3 = localstack.client("cloudformation", ACCOUNT), localstack.client("s3", ACCOUNT)
     name = unique("lsbucket")

@@ -148,3 +148,22 @@ def test_cloudformation_names_become_api_names_except_free_form_maps() -> None:
 )
 def test_run_task_sync_fails_like_aws(task: dict, failed: bool) -> None:
     assert task_failed(task) is failed
+
+
+@pytest.mark.parametrize(
+    ("name", "ok"),
+    [
+        ("ds-input-dev-111111111111-us-east-1", True),
+        ("a.b-c", True),
+        ("Not_A_Valid_Bucket", False),
+        ("ab", False),
+        ("-abc", False),
+        ("a..b", False),
+        ("192.168.0.1", False),
+        ("x" * 64, False),
+    ],
+)
+def test_bucket_names_are_checked_like_s3(name: str, ok: bool) -> None:
+    from dsplatform_localstack.cfn_fixes import bucket_name_problem
+
+    assert (bucket_name_problem(name) is None) is ok

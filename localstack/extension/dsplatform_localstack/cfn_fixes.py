@@ -10,6 +10,7 @@ AWS::EC2::VPC DNS attributes and AWS::IAM::Role Description.
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 _CONTEXT_KEY = "dsplatform_desired_properties"
@@ -180,11 +181,38 @@ def _apply_role(request: Any, model: dict[str, Any], desired: dict[str, Any], cr
         request.aws_client_factory.iam.update_role(RoleName=model["RoleName"], Description=desired["Description"])
 
 
-def _wrap(cls: type, properties: tuple[str, ...], apply: Any) -> None:
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+def bucket_name_problem(name: str | None) -> str | None:
+    """Why S3 would refuse this bucket name, or None (the community provider lower-cases names, then
+    silently skips creating a bucket whose name is still invalid)."""
+    if not name:
+        return None
+    if not _BUCKET_NAME.match(name) or ".." in name or re.match(r"^\d+\.\d+\.\d+\.\d+$", name):
+        return (
+            f"Invalid bucket name {name!r}: use 3-63 lowercase letters, digits, dots and hyphens,"
+            " starting and ending with a letter or digit"
+        )
+    return None
+
+
+def _validate_bucket(request: Any) -> str | None:
+    return bucket_name_problem(request.desired_state.get("BucketName"))
+
+
+def _wrap(cls: type, properties: tuple[str, ...], apply: Any, validate: Any = None) -> None:
     original_create, original_update = cls.create, cls.update
 
     @functools.wraps(original_create)
     def create(self, request):  # type: ignore[no-untyped-def]
+        problem = validate(request) if validate and _CONTEXT_KEY not in request.custom_context else None
+        if problem:
+            from localstack.services.cloudformation.resource_provider import OperationStatus, ProgressEvent
+
+            return ProgressEvent(
+                status=OperationStatus.FAILED, resource_model={}, message=problem, error_code="InvalidRequest"
+            )
         # Multi-step providers (e.g. the VPC's) replace desired_state with what they read back after the
         # first step, so keep the template's values from the first invocation in the callback context.
         desired = request.custom_context.setdefault(
@@ -215,8 +243,8 @@ def install() -> None:
     from localstack.services.logs.resource_providers.aws_logs_loggroup import LogsLogGroupProvider
     from localstack.services.s3.resource_providers.aws_s3_bucket import S3BucketProvider
 
+    _wrap(S3BucketProvider, APPLIED[S3BucketProvider.TYPE], _apply_bucket, _validate_bucket)
     for provider, apply in (
-        (S3BucketProvider, _apply_bucket),
         (LogsLogGroupProvider, _apply_log_group),
         (EC2SecurityGroupProvider, _apply_security_group),
         (EC2VPCProvider, _apply_vpc),
