@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from dsplatform.localstack.native_types import NATIVE_TYPES
+from dsplatform.localstack.native_types import NATIVE_TYPES, UPDATE_NOT_IMPLEMENTED
 
 NATIVE = "native"
 EXTENSION = "extension"
@@ -39,6 +39,15 @@ EXTENSION_APPLIED: Mapping[str, tuple[str, ...]] = {
     "AWS::EC2::SecurityGroup": ("SecurityGroupIngress", "SecurityGroupEgress"),
     "AWS::EC2::VPC": ("EnableDnsHostnames", "EnableDnsSupport"),
     "AWS::IAM::Role": ("Description",),
+}
+
+# Community types whose in-place update the extension implements (or re-applies its own properties for).
+EXTENSION_UPDATES: frozenset[str] = frozenset({"AWS::Events::Rule", "AWS::CloudWatch::Alarm", "AWS::S3::BucketPolicy"})
+PARTIAL_UPDATES: Mapping[str, str] = {
+    "AWS::S3::Bucket": "only the properties the extension applies are updated",
+    "AWS::Logs::LogGroup": "only RetentionInDays is updated",
+    "AWS::EC2::VPC": "only the DNS attributes are updated",
+    "AWS::EC2::SecurityGroup": "inline rules are not updated",
 }
 
 # Properties accepted but silently not applied, still (found by reading the pinned providers' create code).
@@ -90,6 +99,15 @@ class FidelityReport:
         return [f for f in self.findings if f.not_applied]
 
     @property
+    def updates_not_applied(self) -> dict[str, str]:
+        """Types present whose in-place updates LocalStack drops (replacements still work), with what is kept."""
+        return {
+            t: PARTIAL_UPDATES.get(t, "no property is updated in place")
+            for t in self.types
+            if t in UPDATE_NOT_IMPLEMENTED and t not in EXTENSION_UPDATES and t not in EXTENSION_TYPES
+        }
+
+    @property
     def ok(self) -> bool:
         """True when every type is emulated and no used property is dropped."""
         return not self.not_emulated and not self.gaps
@@ -102,6 +120,7 @@ class FidelityReport:
                 "not_emulated": self.not_emulated,
                 "resources": [asdict(f) for f in self.findings],
                 "notes": {t: TYPE_NOTES[t] for t in self.types if t in TYPE_NOTES},
+                "updates_not_applied": self.updates_not_applied,
             },
             indent=2,
             sort_keys=True,
@@ -129,13 +148,17 @@ class FidelityReport:
                 "applied by the dsplatform extension (dropped by the community provider): "
                 + ", ".join(f"{t}.{p}" for t, p in applied)
             )
+        if self.updates_not_applied:
+            lines.append("")
+            lines.append("in-place updates LocalStack does not apply (the old values stay until a replacement):")
+            lines += [f"  {t}: {why}" for t, why in self.updates_not_applied.items()]
         if self.not_emulated:
             lines.append("")
             lines.append("NOT EMULATED (a LocalStack deploy fails on these): " + ", ".join(self.not_emulated))
         return "\n".join(lines)
 
     def to_html(self) -> str:
-        """A small HTML fragment (a table and a list) for the e2e report."""
+        """A small HTML fragment (a table and lists) for the e2e report."""
         esc = html.escape
         rows = "".join(
             f'<tr><td>{esc(t)}</td><td class="{esc(e.replace(" ", "-"))}">{esc(e)}</td>'
@@ -147,10 +170,12 @@ class FidelityReport:
             for f in self.gaps
             for p, why in sorted(f.not_applied.items())
         )
+        updates = "".join(f"<li>{esc(t)}: {esc(why)}</li>" for t, why in self.updates_not_applied.items())
         return (
             '<section class="fidelity"><h3>LocalStack fidelity</h3>'
             f"<table><tr><th>resource type</th><th>emulation</th><th>note</th></tr>{rows}</table>"
             + (f"<h4>Properties not applied</h4><ul>{gaps}</ul>" if gaps else "<p>No used property is dropped.</p>")
+            + (f"<h4>In-place updates not applied</h4><ul>{updates}</ul>" if updates else "")
             + "</section>"
         )
 

@@ -132,3 +132,76 @@ def test_after_a_failed_update_the_stack_keeps_its_old_template_and_updates_agai
     finally:
         cfn.delete_stack(StackName=name)
         cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=WAITER)
+
+
+def _monitoring(name: str, schedule: str, threshold: int, target_ids: list[str], sid: str) -> str:
+    return json.dumps(
+        {
+            "Resources": {
+                "Topic": {"Type": "AWS::SNS::Topic"},
+                "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": name}},
+                "Policy": {
+                    "Type": "AWS::S3::BucketPolicy",
+                    "Properties": {
+                        "Bucket": {"Ref": "Bucket"},
+                        "PolicyDocument": {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Sid": sid,
+                                    "Effect": "Deny",
+                                    "Principal": "*",
+                                    "Action": "s3:GetObject",
+                                    "Resource": f"arn:aws:s3:::{name}/*",
+                                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                                }
+                            ],
+                        },
+                    },
+                },
+                "Rule": {
+                    "Type": "AWS::Events::Rule",
+                    "Properties": {
+                        "ScheduleExpression": schedule,
+                        "State": "ENABLED",
+                        "Targets": [{"Id": i, "Arn": {"Ref": "Topic"}} for i in target_ids],
+                    },
+                },
+                "Alarm": {
+                    "Type": "AWS::CloudWatch::Alarm",
+                    "Properties": {
+                        "MetricName": "ExecutionsFailed",
+                        "Namespace": "AWS/States",
+                        "Statistic": "Sum",
+                        "Period": 300,
+                        "EvaluationPeriods": 1,
+                        "Threshold": threshold,
+                        "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+                    },
+                },
+            },
+            "Outputs": {"RuleName": {"Value": {"Ref": "Rule"}}, "AlarmName": {"Value": {"Ref": "Alarm"}}},
+        }
+    )
+
+
+def test_rule_alarm_and_bucket_policy_updates_are_applied_in_place(localstack: Any) -> None:
+    cfn, events = localstack.client("cloudformation", ACCOUNT), localstack.client("events", ACCOUNT)
+    cloudwatch, s3 = localstack.client("cloudwatch", ACCOUNT), localstack.client("s3", ACCOUNT)
+    name = unique("lsinplace")
+    cfn.create_stack(StackName=name, TemplateBody=_monitoring(name, "rate(1 hour)", 1, ["a", "b"], "v1"))
+    try:
+        cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=WAITER)
+        before = _outputs(cfn, name)
+        cfn.update_stack(StackName=name, TemplateBody=_monitoring(name, "rate(2 hours)", 5, ["a"], "v2"))
+        cfn.get_waiter("stack_update_complete").wait(StackName=name, WaiterConfig=WAITER)
+        after = _outputs(cfn, name)
+        assert after == before  # same physical names: updated in place, not replaced
+        assert events.describe_rule(Name=after["RuleName"])["ScheduleExpression"] == "rate(2 hours)"
+        assert [t["Id"] for t in events.list_targets_by_rule(Rule=after["RuleName"])["Targets"]] == ["a"]
+        alarm = cloudwatch.describe_alarms(AlarmNames=[after["AlarmName"]])["MetricAlarms"][0]
+        assert alarm["Threshold"] == 5
+        assert json.loads(s3.get_bucket_policy(Bucket=name)["Policy"])["Statement"][0]["Sid"] == "v2"
+    finally:
+        cfn.delete_stack(StackName=name)
+        cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=WAITER)

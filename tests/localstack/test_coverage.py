@@ -86,3 +86,60 @@ def test_platform_templates_are_fully_emulated(env: str) -> None:
     report = fidelity_report(templates_for(env))
     assert report.not_emulated == [], report.to_text()
     assert {f.type for f in report.findings} >= {"AWS::ECS::TaskDefinition", "AWS::StepFunctions::StateMachine"}
+
+
+def test_types_whose_updates_localstack_drops_are_listed() -> None:
+    report = fidelity_report(
+        {
+            "s": {
+                "Resources": {
+                    "Rule": {"Type": "AWS::Events::Rule", "Properties": {}},
+                    "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {}},
+                    "Subnet": {"Type": "AWS::EC2::Subnet", "Properties": {}},
+                    "Param": {"Type": "AWS::SSM::Parameter", "Properties": {}},
+                }
+            }
+        }
+    )
+    assert report.updates_not_applied == {
+        "AWS::EC2::Subnet": "no property is updated in place",
+        "AWS::EC2::VPC": "only the DNS attributes are updated",
+    }
+    assert "In-place updates not applied" in report.to_html()
+    assert json.loads(report.to_json())["updates_not_applied"] == report.updates_not_applied
+
+
+_LIST_NO_UPDATE = """
+import ast, importlib, inspect, textwrap
+from importlib.metadata import distribution
+for ep in distribution("localstack-core").entry_points:
+    if ep.group != "localstack.cloudformation.resource_providers":
+        continue
+    module, name = ep.value.split(":")
+    plugin = getattr(importlib.import_module(module), name)()
+    plugin.load()
+    update = plugin.factory.__dict__.get("update")
+    if update is None:
+        print(plugin.name)
+        continue
+    body = ast.parse(textwrap.dedent(inspect.getsource(update))).body[0].body
+    code = [s for s in body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+    if len(code) == 1 and isinstance(code[0], ast.Raise):
+        print(plugin.name)
+"""
+
+
+def test_update_not_implemented_list_matches_the_pinned_localstack_if_installed(tmp_path: Path) -> None:
+    import subprocess
+
+    from dsplatform.localstack import LocalStackSettings
+    from dsplatform.localstack.native_types import UPDATE_NOT_IMPLEMENTED
+    from dsplatform.localstack.venv import venv_dir
+
+    python = venv_dir(LocalStackSettings()) / "bin" / "python"
+    if not python.exists():
+        pytest.skip("LocalStack's venv is not built yet (invoke localstack.start builds it)")
+    out = subprocess.run(
+        [str(python), "-c", _LIST_NO_UPDATE], capture_output=True, text=True, check=True, cwd=tmp_path, timeout=300
+    )
+    assert set(out.stdout.split()) == set(UPDATE_NOT_IMPLEMENTED)

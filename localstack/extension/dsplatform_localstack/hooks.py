@@ -19,6 +19,7 @@ def apply_patches() -> None:
         cfn_fixes,
         cfn_rollback,
         cfn_support,
+        cfn_updates,
         ecs_runner,
         gateway_bind,
         sfn_ecs,
@@ -32,6 +33,7 @@ def apply_patches() -> None:
     sfn_fail.install()
     cfn_fixes.install()
     cfn_rollback.install()
+    cfn_updates.install()
     ecs_runner.install()
     LOG.info("dsplatform extension: patches applied")
 
