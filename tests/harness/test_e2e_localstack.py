@@ -8,6 +8,7 @@ import pytest
 
 from dsplatform.e2e import run_e2e
 from dsplatform.promotion.promote import check_evidence
+from dsplatform.scenarios import run_scenarios
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -32,6 +33,8 @@ def test_e2e_passes_reports_and_its_record_gates_promotion(localstack, tmp_path,
         verdict = check_evidence("dev", "stg", config_path=str(changed), target="localstack").verdict
         assert not verdict.ok
         assert any("ds-stg-monitoring template changed" in p for p in verdict.problems), verdict.problems
+
+        _broken_pipeline_is_caught(tmp_path)
     finally:
         from dsplatform.deployer import ClientFactory, destroy
         from dsplatform.synth import build_plan
@@ -39,3 +42,26 @@ def test_e2e_passes_reports_and_its_record_gates_promotion(localstack, tmp_path,
         plan = build_plan("dev", None, "localstack")
         if set(result.created_stacks) == {spec.name for spec in plan.stacks}:  # only what this test created
             assert destroy(plan, ClientFactory(plan.target), purge_data=True).ok
+
+
+def _broken_pipeline_is_caught(tmp_path: Path) -> None:
+    """Misconfigure the deployed pipeline (its output-bucket parameter points at the input bucket): the job
+    still runs and succeeds, but the smoke scenario must fail, never pass."""
+    from dsplatform.deployer import ClientFactory, read_outputs
+    from dsplatform.synth import build_plan
+    from harness.runs import delete_prefix
+
+    plan = build_plan("dev", None, "localstack")
+    clients = ClientFactory(plan.target)
+    storage = read_outputs(plan, clients)["ds-dev-storage"]
+    ssm, name = clients.client("ssm"), "/ds/preprocessing/output-bucket"
+    good = ssm.get_parameter(Name=name)["Parameter"]["Value"]
+    ssm.put_parameter(Name=name, Value=storage["InputBucketName"], Type="String", Overwrite=True)
+    try:
+        broken = run_scenarios("dev", "localstack", None, tmp_path / "broken", markers="smoke", stream=False)
+    finally:
+        ssm.put_parameter(Name=name, Value=good, Type="String", Overwrite=True)
+        for prefix in ("processed/", "rejected/"):
+            delete_prefix(clients, storage["InputBucketName"], prefix)
+    assert not broken.ok
+    assert broken.failed == ["harness/scenarios/test_happy_path.py::test_pipeline_processes_sample_input"]
