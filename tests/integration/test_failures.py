@@ -47,8 +47,9 @@ def test_failing_resource_rolls_back_with_its_reason_then_recovers(small_target)
     clients = clients_for(plan)
     result = deploy(plan, clients)
     failed = result.stacks[f"ds-{target.env}-queue"]
-    assert failed.outcome is Outcome.FAILED and failed.status == "ROLLBACK_COMPLETE"
-    assert failed.events and failed.events[0].logical_id == "Bucket" and "not_a_valid_bucket" in failed.reason.lower()
+    seen = (failed.outcome, failed.status, failed.reason, [e.describe() for e in failed.events])
+    assert failed.outcome is Outcome.FAILED and failed.status == "ROLLBACK_COMPLETE", seen
+    assert "Bucket" in [e.logical_id for e in failed.events] and "not_a_valid_bucket" in failed.reason.lower(), seen
     assert result.stacks[f"ds-{target.env}-consumer"].outcome is Outcome.BLOCKED
     with pytest.raises(Exception, match="invoke deploy --env"):
         result.raise_for_failure()
