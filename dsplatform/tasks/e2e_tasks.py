@@ -5,7 +5,7 @@ from __future__ import annotations
 import invoke
 from invoke import task
 
-from dsplatform.errors import DsPlatformError
+from dsplatform.tasks._cli import user_errors
 
 
 @task(
@@ -18,14 +18,12 @@ from dsplatform.errors import DsPlatformError
         "markers": "pytest -m expression to run a subset of the scenarios (e.g. smoke)",
     }
 )
+@user_errors
 def e2e(c, env="dev", target="localstack", keep=False, reuse=False, config=None, markers=None):  # type: ignore[no-untyped-def]
     """Start LocalStack if needed, deploy, push the image, run the e2e scenarios, report, tear down."""
     from dsplatform.e2e import run_e2e
 
-    try:
-        result = run_e2e(env, target, keep, config, reuse=reuse, markers=markers)
-    except DsPlatformError as err:
-        raise invoke.Exit(str(err), code=err.exit_code) from err
+    result = run_e2e(env, target, keep, config, reuse=reuse, markers=markers)
     print(result.summary())
     if not result.ok:
         raise invoke.Exit(f"e2e {env} failed; see {result.html_path}", code=result.exit_code)
@@ -37,18 +35,16 @@ def e2e(c, env="dev", target="localstack", keep=False, reuse=False, config=None,
         "from": "environment whose passing e2e record is the evidence (e.g. stg)",
         "to": "environment to deploy (e.g. prod)",
         "yes": "do not ask for confirmation (CI)",
-        "target": "localstack (default, a rehearsal) or aws",
+        "target": "rehearse on another target (localstack); default: each environment's configured target",
         "config": "path of the config file (default dsplatform.yml)",
     },
 )
-def promote(c, from_="stg", to="prod", yes=False, target="localstack", config=None):  # type: ignore[no-untyped-def]
+@user_errors
+def promote(c, from_="stg", to="prod", yes=False, target=None, config=None):  # type: ignore[no-untyped-def]
     """Promote what passed e2e in --from to --to: refuse without evidence, confirm, deploy, smoke, record."""
     from dsplatform.promotion.promote import promote as run_promote
 
-    try:
-        result = run_promote(from_, to, yes=yes, config_path=config, target=target)
-    except DsPlatformError as err:
-        raise invoke.Exit(str(err), code=err.exit_code) from err
+    result = run_promote(from_, to, yes=yes, config_path=config, target=target)
     print(f"promoted {result.from_env} -> {result.to_env}: image {result.image_digest}")
     print(f"evidence: {result.evidence}\nrecord: {result.record_key}\nsmoke: {', '.join(result.smoke_passed)}")
     for note in result.notes:
