@@ -13,8 +13,8 @@ class StackSpec:
     ``template`` is the rendered template as a dict (JSON-serialisable). ``depends_on`` names other
     stacks of the same plan. ``parameters`` holds literal parameter values; every template parameter
     not in it is filled from the output of the same name of one of ``depends_on`` (exactly one
-    dependency must export it). ``stateful_types`` lists resource types whose replacement or
-    removal loses data (diff flags them, deploy refuses them without --allow-replace).
+    dependency must export it). Which resource types are stateful (their replacement or removal loses
+    data) is decided in one place, ``dsplatform.deployer.STATEFUL_TYPES``.
     """
 
     name: str

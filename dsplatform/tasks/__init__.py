@@ -6,11 +6,21 @@ Task modules import their heavy dependencies inside the task bodies, so ``invoke
 
 from invoke import Collection
 
-from dsplatform.tasks import check_tasks, deploy_tasks, e2e_tasks, job_tasks, synth_tasks
+from dsplatform.tasks import check_tasks, deploy_tasks, e2e_tasks, job_tasks, localstack_tasks, synth_tasks
 
 ns = Collection()
-for _task in (check_tasks.check, synth_tasks.synth, synth_tasks.lint, deploy_tasks.deploy, deploy_tasks.diff, deploy_tasks.destroy,
-              deploy_tasks.outputs, e2e_tasks.e2e, e2e_tasks.promote):
+for _task in (
+    check_tasks.check,
+    synth_tasks.synth,
+    synth_tasks.lint,
+    deploy_tasks.diff,
+    deploy_tasks.deploy,
+    deploy_tasks.outputs,
+    deploy_tasks.destroy,
+    e2e_tasks.e2e,
+    e2e_tasks.promote,
+):
     ns.add_task(_task)
 ns.add_collection(job_tasks.model)
 ns.add_collection(job_tasks.data)
+ns.add_collection(localstack_tasks.ns)

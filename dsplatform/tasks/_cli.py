@@ -14,7 +14,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def user_errors(func: F) -> F:
-    """Run a task body; a DsPlatformError becomes ``Exit(message, code)`` with no traceback."""
+    """Run a task body; a DsPlatformError becomes ``Exit(message, code)`` and Ctrl-C exit 130, no traceback."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -22,6 +22,10 @@ def user_errors(func: F) -> F:
             return func(*args, **kwargs)
         except DsPlatformError as err:
             raise Exit(f"error: {err}", code=err.exit_code) from err
+        except KeyboardInterrupt:
+            # CloudFormation finishes what was started; a new run waits for it and converges.
+            raise Exit("interrupted: work already started in AWS finishes on its own; run the command again to "
+                       "converge", code=130) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json as jsonlib
 import sys
-from collections.abc import Callable
 from typing import Any
 
-import invoke
 from invoke import Collection, task
 
-from dsplatform.errors import DsPlatformError
+from dsplatform.tasks._cli import user_errors
 
 _ENV_HELP = "environment name from dsplatform.yml (dev, stg, prod)"
 _COMMON_HELP = {
@@ -18,19 +16,6 @@ _COMMON_HELP = {
     "config": "path of the config file (default dsplatform.yml)",
     "target": "override the environment's target: localstack or aws",
 }
-
-
-def _run(fn: Callable[[], Any]) -> Any:
-    """Turn a DsPlatformError into invoke.Exit (message and exit code), anything else propagates."""
-    try:
-        return fn()
-    except DsPlatformError as err:
-        raise invoke.Exit(str(err), code=err.exit_code) from err
-    except KeyboardInterrupt:
-        # CloudFormation keeps running what was started; a new run waits for it and converges.
-        raise invoke.Exit(
-            "interrupted: stacks already started finish on their own; run the command again to converge", code=130
-        ) from None
 
 
 def _plan_and_clients(env: str, config: str | None, target: str | None) -> tuple[Any, Any]:
@@ -51,6 +36,7 @@ def _plan_and_clients(env: str, config: str | None, target: str | None) -> tuple
         "break_lock": "take the environment lock even if another run holds it (only when that run is dead)",
     },
 )
+@user_errors
 def deploy(
     c: Any,
     env: str,
@@ -65,17 +51,15 @@ def deploy(
     from dsplatform.deployer import DeployOptions, make_reporter
     from dsplatform.deployer import deploy as run_deploy
 
-    def go() -> None:
-        plan, clients = _plan_and_clients(env, config, target)
-        opts = DeployOptions(
-            allow_replace=tuple(allow_replace or ()), concurrency=int(concurrency), json=json, break_lock=break_lock
-        )
-        run_deploy(plan, clients, opts, make_reporter(json)).raise_for_failure()
-
-    _run(go)
+    plan, clients = _plan_and_clients(env, config, target)
+    opts = DeployOptions(
+        allow_replace=tuple(allow_replace or ()), concurrency=int(concurrency), json=json, break_lock=break_lock
+    )
+    run_deploy(plan, clients, opts, make_reporter(json)).raise_for_failure()
 
 
 @task(help={**_COMMON_HELP, "json": "print the changes as JSON"})
+@user_errors
 def diff(c: Any, env: str, config: str | None = None, target: str | None = None, json: bool = False) -> None:
     """Show what a deploy would change, per stack; replacement/removal of stateful resources in red."""
     from rich.console import Console
@@ -83,15 +67,12 @@ def diff(c: Any, env: str, config: str | None = None, target: str | None = None,
     from dsplatform.deployer import diff as run_diff
     from dsplatform.deployer import render_diff
 
-    def go() -> None:
-        plan, clients = _plan_and_clients(env, config, target)
-        diffs = run_diff(plan, clients)
-        if json:
-            print(jsonlib.dumps([d.to_json() for d in diffs.values()], indent=2))
-        else:
-            Console(highlight=False).print(render_diff(diffs, color=True))
-
-    _run(go)
+    plan, clients = _plan_and_clients(env, config, target)
+    diffs = run_diff(plan, clients)
+    if json:
+        print(jsonlib.dumps([d.to_json() for d in diffs.values()], indent=2))
+    else:
+        Console(highlight=False).print(render_diff(diffs, color=True))
 
 
 @task(
@@ -101,6 +82,7 @@ def diff(c: Any, env: str, config: str | None = None, target: str | None = None,
         "json": "JSON lines progress",
     }
 )
+@user_errors
 def destroy(
     c: Any, env: str, config: str | None = None, target: str | None = None, purge_data: bool = False, json: bool = False
 ) -> None:
@@ -108,31 +90,26 @@ def destroy(
     from dsplatform.deployer import destroy as run_destroy
     from dsplatform.deployer import make_reporter
 
-    def go() -> None:
-        plan, clients = _plan_and_clients(env, config, target)
-        run_destroy(plan, clients, purge_data=purge_data, reporter=make_reporter(json)).raise_for_failure()
-
-    _run(go)
+    plan, clients = _plan_and_clients(env, config, target)
+    run_destroy(plan, clients, purge_data=purge_data, reporter=make_reporter(json)).raise_for_failure()
 
 
 @task(help={**_COMMON_HELP, "json": "print {stack: {key: value}} as JSON"})
+@user_errors
 def outputs(c: Any, env: str, config: str | None = None, target: str | None = None, json: bool = False) -> None:
     """Print every deployed stack's outputs."""
     from dsplatform.deployer import read_outputs
 
-    def go() -> None:
-        plan, clients = _plan_and_clients(env, config, target)
-        found = read_outputs(plan, clients)
-        if json:
-            print(jsonlib.dumps(found, indent=2, sort_keys=True))
-            return
-        for stack, values in found.items():
-            print(stack)
-            for key, value in sorted(values.items()):
-                print(f"  {key} = {value}")
-        sys.stdout.flush()
-
-    _run(go)
+    plan, clients = _plan_and_clients(env, config, target)
+    found = read_outputs(plan, clients)
+    if json:
+        print(jsonlib.dumps(found, indent=2, sort_keys=True))
+        return
+    for stack, values in found.items():
+        print(stack)
+        for key, value in sorted(values.items()):
+            print(f"  {key} = {value}")
+    sys.stdout.flush()
 
 
 ns = Collection(deploy, diff, destroy, outputs)
