@@ -5,13 +5,18 @@ next change set is computed against resources that never existed and fails ("No 
 resource ..."). Its UpdateStack (without change sets) even reports UPDATE_COMPLETE after a failed resource.
 Both now end in UPDATE_ROLLBACK_COMPLETE on the previous template. Resources the failed update already
 created or changed are not reverted here.
+
+Deleting a stack also called the delete handler of resources that had failed to create (no physical id),
+which can fail (e.g. an invalid bucket name) and leave the stack DELETE_FAILED; AWS skips them.
 """
 
 from __future__ import annotations
 
 import copy
+import threading
 from typing import Any
 
+_SKIP = threading.local()  # set while the executor removes a resource that was never created
 _KEPT = ("template", "processed_template", "template_body", "resolved_parameters", "resolved_resources")
 
 
@@ -67,3 +72,34 @@ def _report_rollback_instead_of_complete(stack: Any, stack_status: Any) -> None:
         return method(status, *args, **kwargs)
 
     stack.set_stack_status = set_stack_status
+
+
+def install_skip_never_created() -> None:
+    """Make Remove of a resource without a physical id (it failed to create) a no-op success, as on AWS."""
+    from localstack.aws.api.cloudformation import ChangeAction
+    from localstack.services.cloudformation.engine.v2.change_set_model_executor import ChangeSetModelExecutor
+    from localstack.services.cloudformation.resource_provider import (
+        OperationStatus,
+        ProgressEvent,
+        ResourceProviderExecutor,
+    )
+
+    original_action = ChangeSetModelExecutor._execute_resource_action
+    original_loop = ResourceProviderExecutor.deploy_loop
+
+    def _execute_resource_action(self, action, logical_resource_id, *args, **kwargs):  # type: ignore[no-untyped-def]
+        known = (self._change_set.stack.resolved_resources or {}).get(logical_resource_id)
+        never_created = action == ChangeAction.Remove and known is not None and not known.get("PhysicalResourceId")
+        _SKIP.active = never_created
+        try:
+            return original_action(self, action, logical_resource_id, *args, **kwargs)
+        finally:
+            _SKIP.active = False
+
+    def deploy_loop(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if getattr(_SKIP, "active", False):
+            return ProgressEvent(status=OperationStatus.SUCCESS, resource_model={})
+        return original_loop(self, *args, **kwargs)
+
+    ChangeSetModelExecutor._execute_resource_action = _execute_resource_action
+    ResourceProviderExecutor.deploy_loop = deploy_loop

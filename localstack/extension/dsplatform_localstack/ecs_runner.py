@@ -174,13 +174,11 @@ class TaskRun:
                 if shipper:
                     shippers.append(shipper)
         except (local_images.ImagePullError, AwsLogsError, OSError, ValueError) as err:
-            self._fail_to_start(str(err))
-            for shipper in shippers:
-                shipper.close()
+            self._abort_start(str(err), shippers)
             return
         except Exception as err:
             LOG.exception("task %s failed to start", self.task.id)
-            self._fail_to_start(f"ResourceInitializationError: {err}")
+            self._abort_start(f"ResourceInitializationError: {err}", shippers)
             return
         self.task.last_status = "RUNNING"
         self.task.started_at = _now()
@@ -338,6 +336,13 @@ class TaskRun:
         self.task.stopping_at = _now()
         self.stop_requested.set()
         self._terminate_all()
+
+    def _abort_start(self, reason: str, shippers: list[LogShipper]) -> None:
+        # A later container failed to start: the ones already running go down with the task, as on AWS.
+        self._terminate_all()
+        for shipper in shippers:
+            shipper.close()
+        self._fail_to_start(reason)
 
     def _fail_to_start(self, reason: str) -> None:
         for container in self.task.containers:

@@ -33,6 +33,7 @@ def apply_patches() -> None:
     sfn_fail.install()
     cfn_fixes.install()
     cfn_rollback.install()
+    cfn_rollback.install_skip_never_created()
     cfn_updates.install()
     ecs_runner.install()
     LOG.info("dsplatform extension: patches applied")
