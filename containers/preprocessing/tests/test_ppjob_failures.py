@@ -118,7 +118,9 @@ def test_input_replaced_during_the_run_exits_3(platform: Platform, run_job: Any,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     from ds_preprocessing import process, s3io, sample
 
-    platform.put_input(sample.generate_csv(3000, seed=8))
+    # Large against 16 KiB blocks and ranges: pyarrow's bounded read-ahead cannot have fetched it all by the
+    # time the first chunk reaches the model, so the replacement is seen by a later ranged GET.
+    platform.put_input(sample.generate_csv(30_000, seed=8))
     monkeypatch.setattr(s3io, "DEFAULT_RANGE_SIZE", 16 << 10)
     original = process.to_output
 
