@@ -67,13 +67,15 @@ def test_a_clean_template_is_ok() -> None:
     assert report.ok and report.gaps == [] and report.not_emulated == []
 
 
-def test_native_list_matches_the_pinned_localstack_if_installed() -> None:
+@pytest.mark.localstack
+def test_native_list_matches_the_pinned_localstack() -> None:
     from dsplatform.localstack import LocalStackSettings
-    from dsplatform.localstack.venv import venv_dir
+    from dsplatform.localstack.venv import ensure_venv
 
-    dist_infos = list(venv_dir(LocalStackSettings()).glob("lib/python3.*/site-packages/localstack_core-*.dist-info"))
-    if not dist_infos:
-        pytest.skip("LocalStack's venv is not built yet (invoke localstack.start builds it)")
+    # Built here if missing (never skipped): the lists must match the pinned release, not a guess.
+    venv = ensure_venv(LocalStackSettings())
+    dist_infos = list(venv.glob("lib/python3.*/site-packages/localstack_core-*.dist-info"))
+    assert dist_infos, f"no localstack_core in {venv}"
     entry_points = PathDistribution(Path(dist_infos[0])).entry_points
     names = {ep.name for ep in entry_points if ep.group == "localstack.cloudformation.resource_providers"}
     assert names == {t.lower() for t in NATIVE_TYPES}
@@ -129,16 +131,15 @@ for ep in distribution("localstack-core").entry_points:
 """
 
 
-def test_update_not_implemented_list_matches_the_pinned_localstack_if_installed(tmp_path: Path) -> None:
+@pytest.mark.localstack
+def test_update_not_implemented_list_matches_the_pinned_localstack(tmp_path: Path) -> None:
     import subprocess
 
     from dsplatform.localstack import LocalStackSettings
     from dsplatform.localstack.native_types import UPDATE_NOT_IMPLEMENTED
-    from dsplatform.localstack.venv import venv_dir
+    from dsplatform.localstack.venv import ensure_venv
 
-    python = venv_dir(LocalStackSettings()) / "bin" / "python"
-    if not python.exists():
-        pytest.skip("LocalStack's venv is not built yet (invoke localstack.start builds it)")
+    python = ensure_venv(LocalStackSettings()) / "bin" / "python"
     out = subprocess.run(
         [str(python), "-c", _LIST_NO_UPDATE], capture_output=True, text=True, check=True, cwd=tmp_path, timeout=300
     )
