@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from awacs import ecr
+from awacs.aws import Statement
 from troposphere import GetAtt, Ref, Sub, Template, ecs, iam, logs
 
 from blueprints.common import add_output, add_parameter, new_template
@@ -48,8 +49,9 @@ def _task_role(template: Template, props: ComputeProps, key_arn: object | None) 
     output_arn = Ref(add_parameter(template, "OutputBucketArn", "output bucket ARN (storage stack)"))
     artifact_arn = props.artifact_bucket_arn or Ref(
         add_parameter(template, "ArtifactBucketArn", "artifact bucket ARN (storage stack)"))
-    statements = [grant_read("ReadInput", input_arn), grant_read("ReadArtifacts", artifact_arn),
-                  grant_write("WriteOutput", output_arn), grant_parameters("ReadParameters", props.ssm_prefix)]
+    statements: list[Statement | list[Statement]] = [
+        grant_read("ReadInput", input_arn), grant_read("ReadArtifacts", artifact_arn),
+        grant_write("WriteOutput", output_arn), grant_parameters("ReadParameters", props.ssm_prefix)]
     if key_arn is not None:
         statements += [statement("UseDataKey", KMS_ENCRYPT, [key_arn])]
     return template.add_resource(iam.Role(

@@ -151,9 +151,7 @@ def _allowed_keys(model: type[BaseModel], loc: list[str]) -> list[str]:
 def _cross_checks(envs: dict[str, dict[str, Any]], source: str) -> list[str]:
     problems = []
     for name, env in envs.items():
-        settings = env.get("settings") if isinstance(env.get("settings"), dict) else {}
-        params = settings.get("parameters") if isinstance(settings.get("parameters"), dict) else {}
-        other = params.get("artifacts_from")
+        other = _section(_section(env, "settings"), "parameters").get("artifacts_from")
         path = f"{source}: environments.{name}.settings.parameters.artifacts_from"
         if other is not None and other not in envs:
             problems.append(f"{path}: no environment {other!r}; use one of {', '.join(sorted(envs))}")
@@ -168,10 +166,14 @@ def _cross_checks(envs: dict[str, dict[str, Any]], source: str) -> list[str]:
     return problems
 
 
+def _section(mapping: dict[str, Any], key: str) -> dict[str, Any]:
+    # Cross-checks run on raw YAML that may still hold wrong types; those are reported elsewhere.
+    value = mapping.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def _encryption(env: dict[str, Any]) -> object:
-    settings = env.get("settings") if isinstance(env.get("settings"), dict) else {}
-    storage = settings.get("storage") if isinstance(settings.get("storage"), dict) else {}
-    return storage.get("encryption", "s3")
+    return _section(_section(env, "settings"), "storage").get("encryption", "s3")
 
 
 def _default_qualify_names(envs: dict[str, dict[str, Any]]) -> None:

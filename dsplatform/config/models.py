@@ -101,7 +101,7 @@ class StorageSettings(Strict):
 
     encryption: Literal["s3", "kms"] = Field("s3", description="S3-managed keys (s3) or a customer KMS key (kms)")
     versioning: bool = Field(True, description="versioning on the input and output buckets (always on artifacts)")
-    lifecycle: LifecycleSettings = Field(default_factory=LifecycleSettings, description="lifecycle rules")
+    lifecycle: LifecycleSettings = Field(default_factory=LifecycleSettings, description="lifecycle rules")  # type: ignore[arg-type]
     artifact_readers: tuple[AccountId, ...] = Field(
         (), description="other accounts allowed to read the artifact bucket (environments that read it are added)")
 

@@ -163,7 +163,7 @@ def test_cross_account_reads_from_a_kms_environment_are_refused():
 
 
 def test_missing_file_says_how_to_fix(tmp_path):
-    with pytest.raises(ConfigError, match="nope.yml: cannot be read: No such file"):
+    with pytest.raises(ConfigError, match=r"nope\.yml: cannot be read: No such file"):
         load_config(tmp_path / "nope.yml")
 
 
