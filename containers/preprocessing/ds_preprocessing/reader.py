@@ -43,6 +43,7 @@ class _Readable(io.RawIOBase):
         self._prefix = prefix
 
     def readable(self) -> bool:
+        """Always True: this is a read-only file."""
         return True
 
     def read(self, size: int = -1) -> bytes:

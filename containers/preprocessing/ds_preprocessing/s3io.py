@@ -34,6 +34,7 @@ class MultipartWriter(io.RawIOBase):
         self._finished = False
 
     def writable(self) -> bool:
+        """Always True: this is a write-only file."""
         return True
 
     def write(self, data: Any) -> int:  # type: ignore[override]
@@ -141,6 +142,7 @@ class RangedReader(io.RawIOBase):
         self._offset = 0  # next byte to hand out of _buffer
 
     def readable(self) -> bool:
+        """Always True: this is a read-only file."""
         return True
 
     def read(self, size: int | None = -1) -> bytes:
