@@ -17,6 +17,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from dsplatform.deployer.errors import LockHeldError
+from dsplatform.procs import pid_alive
 
 LOCK_PREFIX = "/dsplatform/locks/"
 _log = logging.getLogger(__name__)
@@ -68,19 +69,7 @@ class LockInfo:
         now = now or dt.datetime.now(dt.UTC)
         if now - dt.datetime.fromisoformat(self.since) > dt.timedelta(seconds=self.ttl):
             return True
-        return self.host == socket.gethostname() and not _pid_alive(self.pid)
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        return self.host == socket.gethostname() and not pid_alive(self.pid)
 
 
 def lock_name(env: str) -> str:

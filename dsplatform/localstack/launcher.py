@@ -19,6 +19,7 @@ from dsplatform.localstack.errors import LocalStackError
 from dsplatform.localstack.imagesources import image_sources
 from dsplatform.localstack.settings import LocalStackSettings
 from dsplatform.localstack.venv import ensure_venv
+from dsplatform.procs import pid_alive
 
 _POLL_SECONDS = 0.25
 
@@ -65,21 +66,6 @@ def _read_state(settings: LocalStackSettings) -> dict[str, Any] | None:
         return json.loads(settings.pid_file.read_text())
     except (OSError, ValueError):
         return None
-
-
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (exited child not yet reaped) is not alive
-        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
-    except (OSError, IndexError):
-        return True
 
 
 def image_state(settings: LocalStackSettings) -> tuple[str, dict[str, str]]:
@@ -155,11 +141,11 @@ def start(settings: LocalStackSettings | None = None) -> Instance:
 def _start_locked(settings: LocalStackSettings) -> Instance:
     state = _read_state(settings)
     if health(settings.endpoint_url) is not None:
-        pid = state.get("pid") if state and _alive(state.get("pid")) else None
+        pid = state.get("pid") if state and pid_alive(state.get("pid")) else None
         if settings.wait_for_images and pid is not None:
             wait_for_images(settings)
         return Instance(settings.endpoint_url, pid, settings.port, settings.log_path, reused=True)
-    if state and _alive(state.get("pid")) and _is_localstack(int(state["pid"])):
+    if state and pid_alive(state.get("pid")) and _is_localstack(int(state["pid"])):
         # Our process is alive but not healthy: maybe still starting; give it the normal time.
         return _wait_healthy(settings, int(state["pid"]), reused=True)
     venv = ensure_venv(settings)
@@ -194,7 +180,7 @@ def _wait_healthy(
 ) -> Instance:
     deadline = time.monotonic() + settings.startup_timeout
     while time.monotonic() < deadline:
-        if (process is not None and process.poll() is not None) or not _alive(pid):
+        if (process is not None and process.poll() is not None) or not pid_alive(pid):
             tail = " | ".join(log_tail(settings, 5))
             raise LocalStackError(
                 f"LocalStack on port {settings.port} exited during start-up (PID {pid}); last log lines: {tail};"
@@ -229,18 +215,18 @@ def stop(settings: LocalStackSettings | None = None) -> bool:
     settings = settings or LocalStackSettings()
     state = _read_state(settings)
     pid = int(state["pid"]) if state and state.get("pid") else None
-    if pid is None or not _alive(pid) or not _is_localstack(pid):
+    if pid is None or not pid_alive(pid) or not _is_localstack(pid):
         _kill_orphaned_tasks(settings)  # left by an instance that died without its shutdown hooks
         settings.pid_file.unlink(missing_ok=True)
         return False
     _signal_group(pid, signal.SIGTERM)
     deadline = time.monotonic() + settings.stop_timeout
-    while time.monotonic() < deadline and _alive(pid):
+    while time.monotonic() < deadline and pid_alive(pid):
         time.sleep(_POLL_SECONDS)
         _reap(pid)
-    if _alive(pid):
+    if pid_alive(pid):
         _signal_group(pid, signal.SIGKILL)
-        while _alive(pid):
+        while pid_alive(pid):
             time.sleep(_POLL_SECONDS)
             _reap(pid)
     _reap(pid)
@@ -255,7 +241,7 @@ def _kill_orphaned_tasks(settings: LocalStackSettings) -> None:
     for marker in sorted((settings.state_dir / "tasks").glob("*")):
         with contextlib.suppress(ValueError, ProcessLookupError, PermissionError):
             task_pid = int(marker.name)
-            if _alive(task_pid) and os.getpgid(task_pid) == task_pid:
+            if pid_alive(task_pid) and os.getpgid(task_pid) == task_pid:
                 os.killpg(task_pid, signal.SIGKILL)
         marker.unlink(missing_ok=True)
 
@@ -279,7 +265,7 @@ def status(settings: LocalStackSettings | None = None) -> Status:
     settings = settings or LocalStackSettings()
     state = _read_state(settings)
     pid = int(state["pid"]) if state and state.get("pid") else None
-    alive = _alive(pid)
+    alive = pid_alive(pid)
     body = health(settings.endpoint_url)
     problem = None
     if body is None and state and not alive:
