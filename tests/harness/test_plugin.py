@@ -179,3 +179,14 @@ def test_happy_path_scenario_catches_a_broken_pipeline(
     result = run_subprocess(pytester)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*_scaled: got*expected*"])
+
+
+def test_readme_harness_example_runs_as_written(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's "Using the harness from another repo" example is executed, not trusted."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Using the harness from another repo", 1)[1]
+    example = section.split("```python\n", 1)[1].split("```", 1)[0]
+    _happy_path(pytester, monkeypatch)
+    pytester.makepyfile(test_happy="", test_readme=example)
+    result = run_subprocess(pytester)
+    result.assert_outcomes(passed=1)
