@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from invoke.exceptions import Exit
 
-from dsplatform.errors import DsPlatformError
+from dsplatform.errors import DsPlatformError, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,6 +28,26 @@ def user_errors(func: F) -> F:
                        "converge", code=130) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def number_flag(flag: str, value: object, kind: type[int] | type[float] = int, *, minimum: float | None = None,
+                maximum: float | None = None, example: str = "") -> int | float:
+    """Parse a numeric flag; bad text or a value out of range is a UsageError naming flag, value and fix.
+
+    Tasks declare numeric flags with string defaults so that invoke hands over the raw text instead of
+    failing with a traceback inside its parser.
+    """
+    what = "a whole number" if kind is int else "a number"
+    bounds = ", ".join(p for p in (f">= {minimum:g}" if minimum is not None else "",
+                                   f"<= {maximum:g}" if maximum is not None else "") if p)
+    hint = f"give {what}{' ' + bounds if bounds else ''}" + (f", e.g. {flag} {example}" if example else "")
+    try:
+        number = kind(str(value))
+    except ValueError:
+        raise UsageError(f"{flag} {value!r} is not {what}; {hint}") from None
+    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+        raise UsageError(f"{flag} {value!r} is out of range; {hint}")
+    return number
 
 
 def env_names(env: str) -> list[str]:

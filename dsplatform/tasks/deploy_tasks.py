@@ -8,7 +8,7 @@ from typing import Any
 
 from invoke import Collection, task
 
-from dsplatform.tasks._cli import user_errors
+from dsplatform.tasks._cli import number_flag, user_errors
 
 _ENV_HELP = "environment name from dsplatform.yml (dev, stg, prod)"
 _COMMON_HELP = {
@@ -43,7 +43,7 @@ def deploy(
     config: str | None = None,
     target: str | None = None,
     allow_replace: list[str] | None = None,
-    concurrency: int = 4,
+    concurrency: str = "4",
     json: bool = False,
     break_lock: bool = False,
 ) -> None:
@@ -52,8 +52,9 @@ def deploy(
     from dsplatform.deployer import deploy as run_deploy
 
     plan, clients = _plan_and_clients(env, config, target)
+    workers = int(number_flag("--concurrency", concurrency, minimum=1, maximum=32, example="4"))
     opts = DeployOptions(
-        allow_replace=tuple(allow_replace or ()), concurrency=int(concurrency), json=json, break_lock=break_lock
+        allow_replace=tuple(allow_replace or ()), concurrency=workers, json=json, break_lock=break_lock
     )
     run_deploy(plan, clients, opts, make_reporter(json)).raise_for_failure()
 

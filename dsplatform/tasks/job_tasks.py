@@ -6,8 +6,7 @@ from pathlib import Path
 
 from invoke import Collection, task
 
-from dsplatform.errors import UsageError
-from dsplatform.tasks._cli import user_errors
+from dsplatform.tasks._cli import number_flag, user_errors
 
 _COMMON = {"env": "environment (dev, stg, prod)", "config": "config file (default: dsplatform.yml)",
            "target": "override the environment's target: localstack or aws"}
@@ -25,10 +24,12 @@ def _deployed(env: str, config: str | None, target: str | None):  # type: ignore
 
 @task(help={**_COMMON, "rows": "training rows of generated sample data", "seed": "random seed"})
 @user_errors
-def train(c, env="dev", config=None, target=None, rows=2000, seed=0):
+def train(c, env="dev", config=None, target=None, rows="2000", seed="0"):
     """Fit the preprocessing model on sample data and upload it, with its SHA-256, where the job reads it."""
     from dsplatform.jobdata import train_and_upload
 
+    rows = number_flag("--rows", rows, minimum=10, example="2000")
+    seed = number_flag("--seed", seed, minimum=0, example="0")
     plan, clients = _deployed(env, config, target)
     bucket, key, sha = train_and_upload(plan, clients, rows=int(rows), seed=int(seed))
     print(f"model uploaded to s3://{bucket}/{key} (sha256 {sha})")
@@ -39,17 +40,14 @@ def train(c, env="dev", config=None, target=None, rows=2000, seed=0):
             "env": "also upload to this environment's input bucket", "config": _COMMON["config"],
             "target": _COMMON["target"], "key": "input key to upload to (default: the job's input-key)"})
 @user_errors
-def sample(c, rows=1000, out="build/sample/monthly_data.csv", seed=0, dirty=0.05, env=None, config=None,
+def sample(c, rows="1000", out="build/sample/monthly_data.csv", seed="0", dirty="0.05", env=None, config=None,
            target=None, key=None):
     """Write realistic sample input (dirty rows included) to a file, and optionally upload it."""
     from dsplatform.jobdata import sample_csv, upload_sample, write_sample
 
-    rows, dirty = int(rows), float(dirty)
-    if rows < 1:
-        raise UsageError(f"--rows {rows} is too small; give at least 1")
-    if not 0 <= dirty <= 1:
-        raise UsageError(f"--dirty {dirty} is not a fraction; give a value from 0 to 1, e.g. 0.05")
-    data = sample_csv(rows, seed=int(seed), dirty_fraction=dirty)
+    rows = int(number_flag("--rows", rows, minimum=1, example="1000"))
+    dirty = float(number_flag("--dirty", dirty, float, minimum=0, maximum=1, example="0.05"))
+    data = sample_csv(rows, seed=int(number_flag("--seed", seed, minimum=0, example="0")), dirty_fraction=dirty)
     print(f"wrote {write_sample(data, Path(out))} ({rows} rows)")
     if env:
         plan, clients = _deployed(env, config, target)

@@ -96,3 +96,22 @@ def test_invoke_lint_passes_on_the_repository_config():
     result = run_invoke("lint", "--env", "all")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "lint prod: ok" in result.stdout
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("deploy", "--env", "dev", "--concurrency", "abc"), "error: --concurrency 'abc' is not a whole number"),
+    (("deploy", "--env", "dev", "--concurrency", "0"), "error: --concurrency '0' is out of range"),
+    (("data.sample", "--rows", "many"), "error: --rows 'many' is not a whole number"),
+    (("data.sample", "--dirty", "1.5"), "error: --dirty '1.5' is out of range; give a number >= 0, <= 1"),
+    (("model.train", "--env", "dev", "--rows", "x"), "error: --rows 'x' is not a whole number"),
+    (("localstack.status", "--port", "http"), "error: --port 'http' is not a whole number"),
+    (("localstack.coverage", "--env", "dev", "--format", "xml"), "error: --format 'xml' is not a format"),
+    (("synth", "--env", "dev", "--target", "docker"), "error: --target: 'docker' is not a target"),
+    (("e2e", "--env", "prod"), "error: environment 'prod' is protected"),
+])
+def test_bad_flags_exit_2_with_one_line_and_touch_nothing(args, message):
+    # None of these reach AWS or LocalStack: flags are checked before any client is made.
+    result = run_invoke(*args)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(message), lines
