@@ -144,3 +144,17 @@ def test_update_not_implemented_list_matches_the_pinned_localstack(tmp_path: Pat
         [str(python), "-c", _LIST_NO_UPDATE], capture_output=True, text=True, check=True, cwd=tmp_path, timeout=300
     )
     assert set(out.stdout.split()) == set(UPDATE_NOT_IMPLEMENTED)
+
+
+def test_report_lists_exactly_the_properties_the_extension_applies() -> None:
+    # The extension runs in LocalStack's own venv and cannot share a module with dsplatform, so the two
+    # tables are kept apart and this test keeps them equal.
+    import ast
+
+    from dsplatform.localstack.coverage import EXTENSION_APPLIED
+
+    source = Path(__file__).parents[2] / "localstack/extension/dsplatform_localstack/cfn_fixes.py"
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    applied = next(ast.literal_eval(node.value) for node in tree.body
+                   if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "APPLIED" for t in node.targets))
+    assert applied == dict(EXTENSION_APPLIED)
