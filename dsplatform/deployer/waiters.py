@@ -114,8 +114,9 @@ def describe_stack(cfn: Any, stack: str) -> dict[str, Any] | None:
 def wait_outputs(cfn: Any, stack_id: str, count: int, polling: Polling) -> dict[str, Any] | None:
     """Wait until a settled stack shows at least ``count`` outputs; returns its description.
 
-    LocalStack 2026.3 marks a stack CREATE_COMPLETE a moment before it stores the outputs; AWS never
-    does, so there this waiter succeeds on its first call.
+    LocalStack 2026.3 alone marks a stack *_COMPLETE a moment before it stores the outputs (the project's
+    extension fixes that; this waiter still guards a plain LocalStack on create). AWS never does, so there
+    this waiter succeeds on its first call.
     """
     model = WaiterModel(
         {

@@ -167,3 +167,32 @@ def test_bucket_names_are_checked_like_s3(name: str, ok: bool) -> None:
     from dsplatform_localstack.cfn_fixes import bucket_name_problem
 
     assert (bucket_name_problem(name) is None) is ok
+
+
+def test_outputs_are_stored_before_the_executor_returns_success():
+    from types import SimpleNamespace
+
+    from dsplatform_localstack.cfn_outputs import publish_outputs_first
+
+    stack = SimpleNamespace(resolved_outputs=[{"OutputKey": "Arn", "OutputValue": "old"}])
+    seen_when_returning = []
+
+    def execute(self):
+        seen_when_returning.append(list(stack.resolved_outputs))  # the engine has not stored them yet
+        return SimpleNamespace(failure_message=None, outputs=[{"OutputKey": "Arn", "OutputValue": "new"}])
+
+    executor = SimpleNamespace(_change_set=SimpleNamespace(stack=stack))
+    publish_outputs_first(execute)(executor)
+    assert seen_when_returning == [[{"OutputKey": "Arn", "OutputValue": "old"}]]
+    assert stack.resolved_outputs == [{"OutputKey": "Arn", "OutputValue": "new"}]
+
+
+def test_failed_execution_leaves_the_previous_outputs():
+    from types import SimpleNamespace
+
+    from dsplatform_localstack.cfn_outputs import publish_outputs_first
+
+    stack = SimpleNamespace(resolved_outputs=["previous"])
+    failed = SimpleNamespace(failure_message="boom", outputs=["partial"])
+    publish_outputs_first(lambda self: failed)(SimpleNamespace(_change_set=SimpleNamespace(stack=stack)))
+    assert stack.resolved_outputs == ["previous"]

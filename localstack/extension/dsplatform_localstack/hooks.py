@@ -14,9 +14,11 @@ LOG = logging.getLogger(__name__)
 
 @hooks.on_infra_start()
 def apply_patches() -> None:
-    """Bind the gateway to its host; fix the unsupported-type check, runTask.sync failures, dropped properties."""
+    """Bind the gateway to its host; fix the unsupported-type check, runTask.sync failures, dropped properties,
+    and outputs published after the stack's status."""
     from dsplatform_localstack import (
         cfn_fixes,
+        cfn_outputs,
         cfn_rollback,
         cfn_support,
         cfn_updates,
@@ -35,6 +37,7 @@ def apply_patches() -> None:
     cfn_rollback.install()
     cfn_rollback.install_skip_never_created()
     cfn_updates.install()
+    cfn_outputs.install()
     ecs_runner.install()
     LOG.info("dsplatform extension: patches applied")
 
