@@ -8,22 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from dsplatform.errors import DsPlatformError
+from dsplatform.hashing import files_sha256, folder_sha256, source_files
 
-# Folders and files that are build or tool output, not image source.
-_IGNORED_DIRS = {
-    "__pycache__",
-    ".venv",
-    "venv",
-    ".pytest_cache",
-    ".mypy_cache",
-    ".ruff_cache",
-    ".git",
-    "build",
-    "dist",
-    ".tox",
-    "node_modules",
-}
-_IGNORED_SUFFIXES = (".pyc", ".pyo")
 MANIFEST_MEDIA_TYPE = "application/vnd.oci.image.manifest.v1+json"
 SOURCE_DIGEST_ANNOTATION = "org.dsplatform.source-digest"
 
@@ -34,38 +20,26 @@ class ImageSourceError(DsPlatformError):
     exit_code = 2
 
 
-def _source_files(source_dir: Path) -> list[Path]:
-    files = []
-    for path in source_dir.rglob("*"):
-        relative = path.relative_to(source_dir)
-        if not path.is_file() or _IGNORED_DIRS.intersection(relative.parts[:-1]):
-            continue
-        if path.name.endswith(_IGNORED_SUFFIXES) or any(p.endswith(".egg-info") for p in relative.parts):
-            continue
-        files.append(path)
-    return sorted(files, key=lambda p: p.relative_to(source_dir).as_posix())
-
-
-def source_digest(source_dir: Path) -> str:
-    """`sha256:<hex>` over the folder's sorted relative paths and bytes (caches, venvs, build output ignored)."""
+def _check_source(source_dir: Path) -> Path:
     source_dir = Path(source_dir)
     if not (source_dir / "Dockerfile").is_file():
         raise ImageSourceError(
             f"image source {str(source_dir)!r} has no Dockerfile; point at a containers/<name>/ folder"
         )
-    digest = hashlib.sha256()
-    for path in _source_files(source_dir):
-        relative = path.relative_to(source_dir).as_posix().encode()
-        content = path.read_bytes()
-        # Length-prefixed so that moving bytes between a name and its content changes the digest.
-        digest.update(len(relative).to_bytes(8, "big") + relative + len(content).to_bytes(8, "big") + content)
-    return f"sha256:{digest.hexdigest()}"
+    return source_dir
+
+
+def source_digest(source_dir: Path) -> str:
+    """`sha256:<hex>` over the folder's sorted relative paths and bytes (caches, venvs, build output ignored)."""
+    return f"sha256:{folder_sha256(_check_source(source_dir))}"
 
 
 def image_manifest(source_dir: Path) -> str:
     """A small OCI manifest whose config/layer digest and annotation are the folder's source digest."""
-    digest = source_digest(source_dir)
-    size = sum(p.stat().st_size for p in _source_files(Path(source_dir)))
+    source_dir = _check_source(source_dir)
+    files = source_files(source_dir)  # walked once for both the digest and the size
+    digest = f"sha256:{files_sha256(source_dir, files)}"
+    size = sum(p.stat().st_size for p in files)
     manifest = {
         "schemaVersion": 2,
         "mediaType": MANIFEST_MEDIA_TYPE,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from typing import Any
 
 from dsplatform.deployer.errors import ParameterResolutionError, TemplateTooLargeError
+from dsplatform.hashing import sha256_json
 from dsplatform.stackspec import StackSpec
 
 HASH_TAG = "dsplatform:content-hash"
@@ -53,8 +53,7 @@ def content_hash(spec: StackSpec, parameters: Mapping[str, str], protected: bool
         "tags": dict(spec.tags),
         "termination_protection": spec.termination_protection or protected,
     }
-    raw = json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(raw.encode()).hexdigest()
+    return sha256_json(doc)
 
 
 def stack_tags(spec: StackSpec, env: str, digest: str) -> list[dict[str, str]]:

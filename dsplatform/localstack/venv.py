@@ -8,22 +8,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from dsplatform.hashing import folder_sha256
 from dsplatform.localstack.errors import LocalStackError
 from dsplatform.localstack.interpreter import find_python
 from dsplatform.localstack.settings import LOCALSTACK_VERSION, LocalStackSettings
-
-_IGNORED_PARTS = {"__pycache__", "build", "dist", ".pytest_cache"}
-
-
-def tree_digest(root: Path) -> str:
-    """SHA-256 over the sorted relative paths and bytes of a folder's files (caches and build output ignored)."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        relative = path.relative_to(root)
-        if _IGNORED_PARTS.intersection(relative.parts) or any(part.endswith(".egg-info") for part in relative.parts):
-            continue
-        digest.update(str(relative).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
 
 
 def venv_key(settings: LocalStackSettings) -> str:
@@ -55,7 +43,7 @@ def ensure_venv(settings: LocalStackSettings) -> Path:
     venv = venv_dir(settings)
     venv.parent.mkdir(parents=True, exist_ok=True)
     python = venv / "bin" / "python"
-    extension_stamp = tree_digest(settings.extension_path)
+    extension_stamp = folder_sha256(settings.extension_path)
     with open(venv.parent / f"{venv.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         log_path = venv.parent / f"{venv.name}.install.log"

@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import getpass
-import hashlib
 import json
 import socket
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from dsplatform.hashing import sha256_json
 from dsplatform.stackspec import Plan
 
 SCHEMA_VERSION = 1
-
-
-def sha256_json(value: Any) -> str:
-    """SHA-256 of canonical JSON (sorted keys, no whitespace)."""
-    raw = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
