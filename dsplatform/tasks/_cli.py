@@ -50,6 +50,19 @@ def number_flag(flag: str, value: object, kind: type[int] | type[float] = int, *
     return number
 
 
+def plan_and_clients(env: str, config: str | None, target: str | None, *, verify: bool = True) -> tuple[Any, Any]:
+    """Render the environment's plan and make its client factory; check the account unless the caller's
+    library function does (deploy, diff and destroy check it themselves)."""
+    from dsplatform.deployer import ClientFactory
+    from dsplatform.synth import build_plan
+
+    plan = build_plan(env, config, target)
+    clients = ClientFactory(plan.target)
+    if verify:
+        clients.verify_account()
+    return plan, clients
+
+
 def env_names(env: str) -> list[str]:
     """Split ``--env dev,stg`` (or ``all`` later resolved by the caller) into names."""
     return [name.strip() for name in env.split(",") if name.strip()]

@@ -8,7 +8,7 @@ from typing import Any
 
 from invoke import Collection, task
 
-from dsplatform.tasks._cli import number_flag, user_errors
+from dsplatform.tasks._cli import number_flag, plan_and_clients, user_errors
 
 _ENV_HELP = "environment name from dsplatform.yml (dev, stg, prod)"
 _COMMON_HELP = {
@@ -16,14 +16,6 @@ _COMMON_HELP = {
     "config": "path of the config file (default dsplatform.yml)",
     "target": "override the environment's target: localstack or aws",
 }
-
-
-def _plan_and_clients(env: str, config: str | None, target: str | None) -> tuple[Any, Any]:
-    from dsplatform.deployer import ClientFactory
-    from dsplatform.synth import build_plan
-
-    plan = build_plan(env, config, target)
-    return plan, ClientFactory(plan.target)
 
 
 @task(
@@ -51,7 +43,7 @@ def deploy(
     from dsplatform.deployer import DeployOptions, make_reporter
     from dsplatform.deployer import deploy as run_deploy
 
-    plan, clients = _plan_and_clients(env, config, target)
+    plan, clients = plan_and_clients(env, config, target, verify=False)
     workers = int(number_flag("--concurrency", concurrency, minimum=1, maximum=32, example="4"))
     opts = DeployOptions(
         allow_replace=tuple(allow_replace or ()), concurrency=workers, json=json, break_lock=break_lock
@@ -68,7 +60,7 @@ def diff(c: Any, env: str, config: str | None = None, target: str | None = None,
     from dsplatform.deployer import diff as run_diff
     from dsplatform.deployer import render_diff
 
-    plan, clients = _plan_and_clients(env, config, target)
+    plan, clients = plan_and_clients(env, config, target, verify=False)
     diffs = run_diff(plan, clients)
     if json:
         print(jsonlib.dumps([d.to_json() for d in diffs.values()], indent=2))
@@ -91,7 +83,7 @@ def destroy(
     from dsplatform.deployer import destroy as run_destroy
     from dsplatform.deployer import make_reporter
 
-    plan, clients = _plan_and_clients(env, config, target)
+    plan, clients = plan_and_clients(env, config, target, verify=False)
     run_destroy(plan, clients, purge_data=purge_data, reporter=make_reporter(json)).raise_for_failure()
 
 
@@ -101,7 +93,7 @@ def outputs(c: Any, env: str, config: str | None = None, target: str | None = No
     """Print every deployed stack's outputs."""
     from dsplatform.deployer import read_outputs
 
-    plan, clients = _plan_and_clients(env, config, target)
+    plan, clients = plan_and_clients(env, config, target)
     found = read_outputs(plan, clients)
     if json:
         print(jsonlib.dumps(found, indent=2, sort_keys=True))

@@ -6,20 +6,10 @@ from pathlib import Path
 
 from invoke import Collection, task
 
-from dsplatform.tasks._cli import number_flag, user_errors
+from dsplatform.tasks._cli import number_flag, plan_and_clients, user_errors
 
 _COMMON = {"env": "environment (dev, stg, prod)", "config": "config file (default: dsplatform.yml)",
            "target": "override the environment's target: localstack or aws"}
-
-
-def _deployed(env: str, config: str | None, target: str | None):  # type: ignore[no-untyped-def]
-    from dsplatform.deployer import ClientFactory
-    from dsplatform.synth import build_plan
-
-    plan = build_plan(env, config, target)
-    clients = ClientFactory(plan.target)
-    clients.verify_account()
-    return plan, clients
 
 
 @task(help={**_COMMON, "rows": "training rows of generated sample data", "seed": "random seed"})
@@ -30,7 +20,7 @@ def train(c, env="dev", config=None, target=None, rows="2000", seed="0"):
 
     rows = number_flag("--rows", rows, minimum=10, example="2000")
     seed = number_flag("--seed", seed, minimum=0, example="0")
-    plan, clients = _deployed(env, config, target)
+    plan, clients = plan_and_clients(env, config, target)
     bucket, key, sha = train_and_upload(plan, clients, rows=int(rows), seed=int(seed))
     print(f"model uploaded to s3://{bucket}/{key} (sha256 {sha})")
 
@@ -50,7 +40,7 @@ def sample(c, rows="1000", out="build/sample/monthly_data.csv", seed="0", dirty=
     data = sample_csv(rows, seed=int(number_flag("--seed", seed, minimum=0, example="0")), dirty_fraction=dirty)
     print(f"wrote {write_sample(data, Path(out))} ({rows} rows)")
     if env:
-        plan, clients = _deployed(env, config, target)
+        plan, clients = plan_and_clients(env, config, target)
         bucket, uploaded = upload_sample(plan, clients, data, key)
         print(f"uploaded to s3://{bucket}/{uploaded}")
 
