@@ -99,8 +99,9 @@ def run_e2e(
     """Run the whole end-to-end check of ``env`` and return what happened (``ok`` False on any failure)."""
     from dsplatform.synth import build_plan
 
+    began = time.monotonic()
     plan = build_plan(env, config_path, target)
-    result = E2EResult(env=env, target=plan.target.kind)
+    result = E2EResult(env=env, target=plan.target.kind, stages={"synth": time.monotonic() - began})
     if plan.target.protected and not reuse:
         raise UsageError(f"environment {env!r} is protected: e2e does not deploy it; use `invoke promote --to {env}` "
                          f"or `invoke e2e --env {env} --reuse` to check it as deployed")
@@ -109,8 +110,6 @@ def run_e2e(
     if plan.target.kind == "localstack":
         with _stage(result, "localstack"):
             result.localstack_reused = ensure_localstack(localstack_endpoint(plan.target))
-    with _stage(result, "synth"):
-        plan = build_plan(env, config_path, target)  # timed on its own: the first call also loaded the config
     from dsplatform.deployer import ClientFactory
 
     clients = ClientFactory(plan.target)
@@ -167,8 +166,7 @@ def _outputs(plan: Any, clients: Any) -> Any:
     from dsplatform.deployer import read_outputs
     from harness.platform import platform_from_outputs
 
-    return platform_from_outputs(plan.target.env, plan.target.account_id, plan.target.region,
-                                 read_outputs(plan, clients))
+    return platform_from_outputs(plan, read_outputs(plan, clients))
 
 
 def _push_image(clients: Any, platform: Any, env: str) -> Any:

@@ -136,7 +136,7 @@ def _read_platform(plan: Any, clients: Any) -> Platform:
     if missing:
         raise PlatformNotDeployedError(plan.target.env, missing)
     outputs = read_outputs(plan, clients)
-    return platform_from_outputs(plan.target.env, plan.target.account_id, plan.target.region, outputs)
+    return platform_from_outputs(plan, outputs)
 
 
 def _existing_stacks(plan: Any, clients: Any) -> set[str]:

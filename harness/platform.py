@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from dsplatform.errors import DsPlatformError
+from dsplatform.stackspec import Plan
 
 # component -> output keys the harness needs from it (the shared stack-output contract).
 REQUIRED_OUTPUTS: dict[str, tuple[str, ...]] = {
@@ -71,6 +72,7 @@ class Platform:
     subnet_ids: tuple[str, ...] = ()
     security_group_id: str = ""
     stacks: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    stack_names: Mapping[str, str] = field(default_factory=dict)  # component -> stack name, from the plan
 
     @property
     def alarm_names(self) -> tuple[str, str, str]:
@@ -78,22 +80,26 @@ class Platform:
         return (self.failed_alarm, self.timed_out_alarm, self.throttled_alarm)
 
     def stack_name(self, component: str) -> str:
-        """The stack name of ``component`` in this environment."""
-        return f"ds-{self.env}-{component}"
+        """The stack name of ``component`` in this environment (as the plan names it)."""
+        return self.stack_names[component]
 
 
-def platform_from_outputs(
-    env: str, account_id: str, region: str, outputs: Mapping[str, Mapping[str, str]]
-) -> Platform:
-    """Build a Platform from ``{stack name: {output key: value}}``; raise naming every missing output."""
+def platform_from_outputs(plan: Plan, outputs: Mapping[str, Mapping[str, str]]) -> Platform:
+    """Build a Platform from ``{stack name: {output key: value}}``; raise naming every missing output.
+
+    Stack names come from the plan (the naming module), never rebuilt here, so a project with its own
+    ``project.name`` is found too.
+    """
+    env, account_id, region = plan.target.env, plan.target.account_id, plan.target.region
+    stack_names = {spec.component: spec.name for spec in plan.stacks}
     missing: list[str] = []
 
     def get(component: str, key: str, required: bool = True) -> str:
-        stack = outputs.get(f"ds-{env}-{component}") or {}
-        value = stack.get(key)
+        name = stack_names.get(component, component)
+        value = (outputs.get(name) or {}).get(key)
         if value is None:
             if required:
-                missing.append(f"ds-{env}-{component}.{key}")
+                missing.append(f"{name}.{key}")
             return ""
         return value
 
@@ -131,4 +137,5 @@ def platform_from_outputs(
         subnet_ids=tuple(s for s in subnets.split(",") if s),
         security_group_id=get("network", "TaskSecurityGroupId", required=False),
         stacks={name: dict(values) for name, values in outputs.items()},
+        stack_names=stack_names,
     )

@@ -88,7 +88,8 @@ def check_evidence(from_env: str, to_env: str, config_path: str | None = None,
     target_plan = build_plan(to_env, config_path, target)
     clients = ClientFactory(source_plan.target)
     clients.verify_account()
-    storage = read_outputs(source_plan, clients).get(f"ds-{from_env}-storage", {})
+    storage_stack = next(spec.name for spec in source_plan.stacks if spec.component == "storage")
+    storage = read_outputs(source_plan, clients).get(storage_stack, {})
     bucket = storage.get("ArtifactBucketName")
     if not bucket:
         raise PromotionRefused(from_env, to_env, [f"{from_env} is not deployed, so it holds no evidence"])
@@ -136,7 +137,7 @@ def promote(
     clients = ClientFactory(plan.target)
     caller = clients.verify_account()
     deploy(plan, clients, DeployOptions()).raise_for_failure()
-    platform = platform_from_outputs(to_env, plan.target.account_id, plan.target.region, read_outputs(plan, clients))
+    platform = platform_from_outputs(plan, read_outputs(plan, clients))
     image = push_job_image(clients, platform.task_definition_arn, platform.container_name, REPO_ROOT)
     result.image_digest = image.digest
     if image.digest != record.image.digest:
