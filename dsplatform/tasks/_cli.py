@@ -63,6 +63,8 @@ def plan_and_clients(env: str, config: str | None, target: str | None, *, verify
     return plan, clients
 
 
-def env_names(env: str) -> list[str]:
-    """Split ``--env dev,stg`` (or ``all`` later resolved by the caller) into names."""
+def env_names(env: str, project: Any) -> list[str]:
+    """``--env dev,stg`` as a list; ``--env all`` is every configured environment (sorted)."""
+    if env == "all":
+        return sorted(project.environments)
     return [name.strip() for name in env.split(",") if name.strip()]

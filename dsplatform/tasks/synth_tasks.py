@@ -21,8 +21,7 @@ def synth(c, env="dev", config=None, target=None, quiet=False):
     from dsplatform.synth import plan_from_config, write_templates
 
     project = load_config(config)
-    names = sorted(project.environments) if env == "all" else env_names(env)
-    for name in names:
+    for name in env_names(env, project):
         result = write_templates(plan_from_config(project, name, target), BUILD)
         if not quiet:
             from dsplatform.console import print_synth
@@ -41,9 +40,8 @@ def lint(c, env="dev", config=None, target=None):
     from dsplatform.synth import plan_from_config, write_templates
 
     project = load_config(config)
-    names = sorted(project.environments) if env == "all" else env_names(env)
     failed = []
-    for name in names:
+    for name in env_names(env, project):
         plan = plan_from_config(project, name, target)
         write_templates(plan, BUILD)
         report = lint_plan(plan, BUILD / ".lint-cache")
