@@ -26,7 +26,7 @@ STAGES = ("localstack", "synth", "deploy", "image", "pipeline run", "checks", "r
 
 def one_run(env: str, reuse: bool = False, keep: bool = False) -> tuple[float, dict[str, float], bool]:
     """One e2e run: wall seconds, stage seconds, passed."""
-    from dsplatform.e2e import run_e2e
+    from dsplatform.workflows.e2e import run_e2e
 
     began = time.monotonic()
     result = run_e2e(env, "localstack", keep=keep, reuse=reuse, stream=False,

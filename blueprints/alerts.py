@@ -7,7 +7,14 @@ from dataclasses import dataclass
 
 from troposphere import Ref, Template, sns
 
-from blueprints.common import add_output, new_template
+from blueprints.common import new_template
+from blueprints.outputs import Key, Outputs
+
+
+class AlertsOutputs(Outputs):
+    """Outputs of the alerts stack."""
+
+    alert_topic_arn = Key("SNS topic ARN for alerts")
 
 
 @dataclass(frozen=True)
@@ -28,5 +35,5 @@ def build(props: AlertsProps) -> Template:
         digest = hashlib.sha256(email.lower().encode()).hexdigest()[:10].upper()
         template.add_resource(sns.SubscriptionResource(
             f"EmailSubscription{digest}", TopicArn=Ref(topic), Protocol="email", Endpoint=email))
-    add_output(template, "AlertTopicArn", Ref(topic), "SNS topic ARN for alerts")
+    AlertsOutputs.alert_topic_arn.emit(template, Ref(topic))
     return template

@@ -13,7 +13,7 @@ from awacs import ecr
 from awacs.aws import Statement
 from troposphere import GetAtt, Ref, Sub, Template, ecs, iam, logs
 
-from blueprints.common import add_output, add_parameter, new_template
+from blueprints.common import new_template
 from blueprints.grants import (
     ECR_PULL,
     KMS_ENCRYPT,
@@ -25,6 +25,21 @@ from blueprints.grants import (
     policy,
     statement,
 )
+from blueprints.outputs import Key, Outputs
+from blueprints.registry import RegistryOutputs
+from blueprints.storage import StorageOutputs
+
+
+class ComputeOutputs(Outputs):
+    """Outputs of the compute stack."""
+
+    cluster_arn = Key("ECS cluster ARN")
+    cluster_name = Key("ECS cluster name")
+    task_definition_arn = Key("task definition ARN (with revision)")
+    task_role_arn = Key("task role ARN")
+    execution_role_arn = Key("task execution role ARN")
+    log_group_name = Key("log group of the job")
+    container_name = Key("container name in the task definition")
 
 
 @dataclass(frozen=True)
@@ -45,10 +60,10 @@ class ComputeProps:
 
 
 def _task_role(template: Template, props: ComputeProps, key_arn: object | None) -> iam.Role:
-    input_arn = Ref(add_parameter(template, "InputBucketArn", "input bucket ARN (storage stack)"))
-    output_arn = Ref(add_parameter(template, "OutputBucketArn", "output bucket ARN (storage stack)"))
+    input_arn = Ref(StorageOutputs.input_bucket_arn.parameter(template, "input bucket ARN (storage stack)"))
+    output_arn = Ref(StorageOutputs.output_bucket_arn.parameter(template, "output bucket ARN (storage stack)"))
     artifact_arn = props.artifact_bucket_arn or Ref(
-        add_parameter(template, "ArtifactBucketArn", "artifact bucket ARN (storage stack)"))
+        StorageOutputs.artifact_bucket_arn.parameter(template, "artifact bucket ARN (storage stack)"))
     statements: list[Statement | list[Statement]] = [
         grant_read("ReadInput", input_arn), grant_read("ReadArtifacts", artifact_arn),
         grant_write("WriteOutput", output_arn), grant_parameters("ReadParameters", props.ssm_prefix)]
@@ -61,7 +76,7 @@ def _task_role(template: Template, props: ComputeProps, key_arn: object | None) 
 
 
 def _execution_role(template: Template, log_group: logs.LogGroup) -> iam.Role:
-    repository_arn = Ref(add_parameter(template, "RepositoryArn", "ECR repository ARN (registry stack)"))
+    repository_arn = Ref(RegistryOutputs.repository_arn.parameter(template, "ECR repository ARN (registry stack)"))
     return template.add_resource(iam.Role(
         "ExecutionRole", Description="dsplatform job: pull the image, write the logs",
         AssumeRolePolicyDocument=assume_role_policy("ecs-tasks.amazonaws.com", Ref("AWS::AccountId")),
@@ -74,8 +89,9 @@ def _execution_role(template: Template, log_group: logs.LogGroup) -> iam.Role:
 def build(props: ComputeProps) -> Template:
     """Render the compute template."""
     template = new_template("compute (ECS cluster, Fargate task definition, roles, log group)")
-    repository_uri = Ref(add_parameter(template, "RepositoryUri", "ECR repository URI (registry stack)"))
-    key_arn = Ref(add_parameter(template, "DataKeyArn", "KMS data key ARN (storage stack)")) if props.kms else None
+    repository_uri = Ref(RegistryOutputs.repository_uri.parameter(template, "ECR repository URI (registry stack)"))
+    key_arn = (Ref(StorageOutputs.data_key_arn.parameter(template, "KMS data key ARN (storage stack)"))
+               if props.kms else None)
     log_group = template.add_resource(logs.LogGroup(
         "LogGroup", LogGroupName=props.log_group_name, RetentionInDays=props.log_retention_days))
     task_role = _task_role(template, props, key_arn)
@@ -96,11 +112,11 @@ def build(props: ComputeProps) -> Template:
         RuntimePlatform=ecs.RuntimePlatform(OperatingSystemFamily="LINUX", CpuArchitecture="X86_64"),
         ExecutionRoleArn=GetAtt(execution_role, "Arn"), TaskRoleArn=GetAtt(task_role, "Arn"),
         ContainerDefinitions=[container]))
-    add_output(template, "ClusterArn", GetAtt(cluster, "Arn"), "ECS cluster ARN")
-    add_output(template, "ClusterName", Ref(cluster), "ECS cluster name")
-    add_output(template, "TaskDefinitionArn", Ref(task), "task definition ARN (with revision)")
-    add_output(template, "TaskRoleArn", GetAtt(task_role, "Arn"), "task role ARN")
-    add_output(template, "ExecutionRoleArn", GetAtt(execution_role, "Arn"), "task execution role ARN")
-    add_output(template, "LogGroupName", Ref(log_group), "log group of the job")
-    add_output(template, "ContainerName", props.container_name, "container name in the task definition")
+    ComputeOutputs.cluster_arn.emit(template, GetAtt(cluster, "Arn"))
+    ComputeOutputs.cluster_name.emit(template, Ref(cluster))
+    ComputeOutputs.task_definition_arn.emit(template, Ref(task))
+    ComputeOutputs.task_role_arn.emit(template, GetAtt(task_role, "Arn"))
+    ComputeOutputs.execution_role_arn.emit(template, GetAtt(execution_role, "Arn"))
+    ComputeOutputs.log_group_name.emit(template, Ref(log_group))
+    ComputeOutputs.container_name.emit(template, props.container_name)
     return template

@@ -7,9 +7,25 @@ from dataclasses import dataclass
 
 from troposphere import Ref, Sub, Template, cloudwatch
 
-from blueprints.common import add_output, add_parameter, new_template
+from blueprints.alerts import AlertsOutputs
+from blueprints.common import new_template
+from blueprints.orchestration import OrchestrationOutputs
+from blueprints.outputs import Key, Outputs
 
 METRICS = (("ExecutionsFailed", "Failed"), ("ExecutionsTimedOut", "TimedOut"), ("ExecutionThrottled", "Throttled"))
+
+
+class MonitoringOutputs(Outputs):
+    """Outputs of the monitoring stack."""
+
+    failed_alarm_name = Key("ExecutionsFailed alarm name")
+    timed_out_alarm_name = Key("ExecutionsTimedOut alarm name")
+    throttled_alarm_name = Key("ExecutionThrottled alarm name")
+    dashboard_name = Key("CloudWatch dashboard name")
+
+
+_ALARM_OUTPUTS = {"Failed": MonitoringOutputs.failed_alarm_name, "TimedOut": MonitoringOutputs.timed_out_alarm_name,
+                  "Throttled": MonitoringOutputs.throttled_alarm_name}
 
 
 @dataclass(frozen=True)
@@ -38,8 +54,9 @@ def _dashboard_body() -> str:
 def build(props: MonitoringProps) -> Template:
     """Render the monitoring template."""
     template = new_template("monitoring (alarms and dashboard of the pipeline)")
-    machine_arn = Ref(add_parameter(template, "StateMachineArn", "state machine ARN (orchestration stack)"))
-    topic_arn = Ref(add_parameter(template, "AlertTopicArn", "alert topic ARN (alerts stack)"))
+    machine_arn = Ref(OrchestrationOutputs.state_machine_arn.parameter(
+        template, "state machine ARN (orchestration stack)"))
+    topic_arn = Ref(AlertsOutputs.alert_topic_arn.parameter(template, "alert topic ARN (alerts stack)"))
     thresholds = {"Failed": props.failed_threshold, "TimedOut": props.timed_out_threshold,
                   "Throttled": props.throttled_threshold}
     for metric, label in METRICS:
@@ -51,9 +68,9 @@ def build(props: MonitoringProps) -> Template:
             Statistic="Sum", Period=props.period_seconds, EvaluationPeriods=props.evaluation_periods,
             Threshold=thresholds[label], ComparisonOperator="GreaterThanOrEqualToThreshold",
             TreatMissingData="notBreaching", AlarmActions=[topic_arn]))
-        add_output(template, f"{label}AlarmName", Ref(alarm), f"{metric} alarm name")
+        _ALARM_OUTPUTS[label].emit(template, Ref(alarm), f"{metric} alarm name")
     dashboard = template.add_resource(cloudwatch.Dashboard(
         "Dashboard", DashboardName=props.dashboard_name,
         DashboardBody=Sub(_dashboard_body(), StateMachineArn=machine_arn)))
-    add_output(template, "DashboardName", Ref(dashboard), "CloudWatch dashboard name")
+    MonitoringOutputs.dashboard_name.emit(template, Ref(dashboard))
     return template

@@ -13,9 +13,18 @@ from dataclasses import dataclass
 
 from troposphere import GetAZs, Join, Ref, Select, Sub, Tags, Template, ec2
 
-from blueprints.common import add_output, new_template
+from blueprints.common import new_template
+from blueprints.outputs import Key, Outputs
 
 INTERFACE_SERVICES = ("ecr.api", "ecr.dkr", "logs", "ssm")
+
+
+class NetworkOutputs(Outputs):
+    """Outputs of the network stack."""
+
+    vpc_id = Key("VPC the tasks run in")
+    subnet_ids = Key("private subnets of the tasks, comma-separated")
+    task_security_group_id = Key("security group of the tasks")
 
 
 @dataclass(frozen=True)
@@ -77,7 +86,7 @@ def build(props: NetworkProps) -> Template:
                 logical, VpcId=vpc_id, VpcEndpointType="Interface", PrivateDnsEnabled=True,
                 ServiceName=Sub(f"com.amazonaws.${{AWS::Region}}.{service}"), SubnetIds=subnet_ids,
                 SecurityGroupIds=[Ref(endpoint_sg)]))
-    add_output(template, "VpcId", vpc_id, "VPC the tasks run in")
-    add_output(template, "SubnetIds", Join(",", subnet_ids), "private subnets of the tasks, comma-separated")
-    add_output(template, "TaskSecurityGroupId", Ref(task_sg), "security group of the tasks")
+    NetworkOutputs.vpc_id.emit(template, vpc_id)
+    NetworkOutputs.subnet_ids.emit(template, Join(",", subnet_ids))
+    NetworkOutputs.task_security_group_id.emit(template, Ref(task_sg))
     return template

@@ -17,12 +17,23 @@ from awacs import sns as sns_actions
 from awacs.aws import Condition, StringEquals
 from troposphere import GetAtt, Join, Ref, Split, Sub, Template, iam, stepfunctions
 
-from blueprints.common import add_output, add_parameter, new_template
+from blueprints.alerts import AlertsOutputs
+from blueprints.common import new_template
+from blueprints.compute import ComputeOutputs
 from blueprints.grants import assume_role_policy, grant_pass_role, policy, statement
+from blueprints.network import NetworkOutputs
+from blueprints.outputs import Key, Outputs
 
 # Errors ECS answers when it is briefly unable to place or start a task; worth a retry.
 TRANSIENT_ECS_ERRORS = ("ECS.AmazonECSException", "ECS.ServerException", "ECS.ThrottlingException",
                         "ECS.LimitExceededException")
+
+
+class OrchestrationOutputs(Outputs):
+    """Outputs of the orchestration stack."""
+
+    state_machine_arn = Key("state machine ARN")
+    state_machine_name = Key("state machine name")
 
 
 @dataclass(frozen=True)
@@ -95,41 +106,42 @@ def definition(props: OrchestrationProps) -> dict[str, object]:
 def build(props: OrchestrationProps) -> Template:
     """Render the orchestration template."""
     template = new_template("orchestration (Step Functions state machine running the Fargate job)")
-    p = {name: Ref(add_parameter(template, name, desc, kind)) for name, desc, kind in (
-        ("ClusterArn", "ECS cluster ARN (compute stack)", "String"),
-        ("ClusterName", "ECS cluster name (compute stack)", "String"),
-        ("TaskDefinitionArn", "task definition ARN (compute stack)", "String"),
-        ("TaskRoleArn", "task role ARN (compute stack)", "String"),
-        ("ExecutionRoleArn", "execution role ARN (compute stack)", "String"),
+    cluster_arn, cluster_name, task_definition, task_role, execution_role, subnets, task_sg, topic = (
+        Ref(key.parameter(template, desc)) for key, desc in (
+        (ComputeOutputs.cluster_arn, "ECS cluster ARN (compute stack)"),
+        (ComputeOutputs.cluster_name, "ECS cluster name (compute stack)"),
+        (ComputeOutputs.task_definition_arn, "task definition ARN (compute stack)"),
+        (ComputeOutputs.task_role_arn, "task role ARN (compute stack)"),
+        (ComputeOutputs.execution_role_arn, "execution role ARN (compute stack)"),
         # A comma-joined String split here, not a CommaDelimitedList: LocalStack 2026.3 re-reads a list
         # parameter's previous value as a string on update and delete (docs/deployer.md); both work on AWS.
-        ("SubnetIds", "private subnets, comma-separated (network stack)", "String"),
-        ("TaskSecurityGroupId", "task security group (network stack)", "String"),
-        ("AlertTopicArn", "alert topic ARN (alerts stack)", "String"),
-    )}
+        (NetworkOutputs.subnet_ids, "private subnets, comma-separated (network stack)"),
+        (NetworkOutputs.task_security_group_id, "task security group (network stack)"),
+        (AlertsOutputs.alert_topic_arn, "alert topic ARN (alerts stack)"),
+    ))
     tasks_in_cluster = Sub("arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/${Name}/*",
-                           Name=p["ClusterName"])
+                           Name=cluster_name)
     sync_rule = Sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/"
                     "StepFunctionsGetEventsForECSTaskRule")
     role = template.add_resource(iam.Role(
         "StateMachineRole", Description="dsplatform pipeline: run this task definition in this cluster",
         AssumeRolePolicyDocument=assume_role_policy("states.amazonaws.com", Ref("AWS::AccountId")),
         Policies=[iam.Policy(PolicyName="run-job", PolicyDocument=policy(
-            statement("RunTask", (ecs_actions.RunTask,), [p["TaskDefinitionArn"]],
-                      Condition=Condition(StringEquals({"ecs:cluster": p["ClusterArn"]}))),
+            statement("RunTask", (ecs_actions.RunTask,), [task_definition],
+                      Condition=Condition(StringEquals({"ecs:cluster": cluster_arn}))),
             statement("TrackTask", (ecs_actions.StopTask, ecs_actions.DescribeTasks), [tasks_in_cluster]),
-            grant_pass_role("PassTaskRoles", [p["TaskRoleArn"], p["ExecutionRoleArn"]], "ecs-tasks.amazonaws.com"),
+            grant_pass_role("PassTaskRoles", [task_role, execution_role], "ecs-tasks.amazonaws.com"),
             # runTask.sync listens for task state changes through this managed rule (AWS docs, ECS integration).
             statement("SyncRule", (events_actions.PutTargets, events_actions.PutRule, events_actions.DescribeRule),
                       [sync_rule]),
-            statement("PublishFailures", (sns_actions.Publish,), [p["AlertTopicArn"]])))]))
+            statement("PublishFailures", (sns_actions.Publish,), [topic])))]))
     body = json.dumps(definition(props), indent=2, sort_keys=True)
     machine = template.add_resource(stepfunctions.StateMachine(
         "StateMachine", StateMachineName=props.state_machine_name, StateMachineType="STANDARD",
         RoleArn=GetAtt(role, "Arn"),
-        DefinitionString=Sub(body, SubnetList=Join('","', Split(",", p["SubnetIds"])), ClusterArn=p["ClusterArn"],
-                             TaskDefinitionArn=p["TaskDefinitionArn"],
-                             TaskSecurityGroupId=p["TaskSecurityGroupId"], AlertTopicArn=p["AlertTopicArn"])))
-    add_output(template, "StateMachineArn", Ref(machine), "state machine ARN")
-    add_output(template, "StateMachineName", GetAtt(machine, "Name"), "state machine name")
+        DefinitionString=Sub(body, SubnetList=Join('","', Split(",", subnets)), ClusterArn=cluster_arn,
+                             TaskDefinitionArn=task_definition,
+                             TaskSecurityGroupId=task_sg, AlertTopicArn=topic)))
+    OrchestrationOutputs.state_machine_arn.emit(template, Ref(machine))
+    OrchestrationOutputs.state_machine_name.emit(template, GetAtt(machine, "Name"))
     return template

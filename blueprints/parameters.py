@@ -10,10 +10,18 @@ from dataclasses import dataclass
 
 from troposphere import Ref, Template, ssm
 
-from blueprints.common import add_output, add_parameter, new_template
+from blueprints.common import new_template
+from blueprints.outputs import Key, Outputs
+from blueprints.storage import StorageOutputs
 
 REQUIRED_KEYS = ("input-bucket", "output-bucket", "artifact-bucket", "input-key", "model-key")
 OPTIONAL_KEYS = ("script-key", "package-key", "model-version")
+
+
+class ParametersOutputs(Outputs):
+    """Outputs of the parameters stack."""
+
+    parameter_prefix = Key("SSM prefix of the job's configuration")
 
 
 @dataclass(frozen=True)
@@ -37,10 +45,10 @@ def build(props: ParametersProps) -> Template:
     """Render the parameters template."""
     template = new_template("parameters (job configuration in SSM Parameter Store)")
     values: dict[str, object] = {
-        "input-bucket": Ref(add_parameter(template, "InputBucketName", "input bucket (storage stack)")),
-        "output-bucket": Ref(add_parameter(template, "OutputBucketName", "output bucket (storage stack)")),
+        "input-bucket": Ref(StorageOutputs.input_bucket_name.parameter(template, "input bucket (storage stack)")),
+        "output-bucket": Ref(StorageOutputs.output_bucket_name.parameter(template, "output bucket (storage stack)")),
         "artifact-bucket": props.artifact_bucket or Ref(
-            add_parameter(template, "ArtifactBucketName", "artifact bucket (storage stack)")),
+            StorageOutputs.artifact_bucket_name.parameter(template, "artifact bucket (storage stack)")),
         "input-key": props.input_key,
         "model-key": props.model_key,
     }
@@ -51,5 +59,5 @@ def build(props: ParametersProps) -> Template:
         template.add_resource(ssm.Parameter(
             _logical(key), Name=props.prefix + key, Type="String", Value=value,
             Description=f"dsplatform job setting {key}"))
-    add_output(template, "ParameterPrefix", props.prefix, "SSM prefix of the job's configuration")
+    ParametersOutputs.parameter_prefix.emit(template, props.prefix)
     return template

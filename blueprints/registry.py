@@ -7,7 +7,16 @@ from dataclasses import dataclass
 
 from troposphere import GetAtt, Ref, Template, ecr
 
-from blueprints.common import add_output, new_template
+from blueprints.common import new_template
+from blueprints.outputs import Key, Outputs
+
+
+class RegistryOutputs(Outputs):
+    """Outputs of the registry stack."""
+
+    repository_name = Key("ECR repository name")
+    repository_uri = Key("ECR repository URI")
+    repository_arn = Key("ECR repository ARN")
 
 
 @dataclass(frozen=True)
@@ -36,7 +45,7 @@ def build(props: RegistryProps) -> Template:
         ImageScanningConfiguration=ecr.ImageScanningConfiguration(ScanOnPush=props.scan_on_push),
         EncryptionConfiguration=ecr.EncryptionConfiguration(EncryptionType="AES256"),
         LifecyclePolicy=ecr.LifecyclePolicy(LifecyclePolicyText=lifecycle_policy(props.max_images))))
-    add_output(template, "RepositoryName", Ref(repo), "ECR repository name")
-    add_output(template, "RepositoryUri", GetAtt(repo, "RepositoryUri"), "ECR repository URI")
-    add_output(template, "RepositoryArn", GetAtt(repo, "Arn"), "ECR repository ARN")
+    RegistryOutputs.repository_name.emit(template, Ref(repo))
+    RegistryOutputs.repository_uri.emit(template, GetAtt(repo, "RepositoryUri"))
+    RegistryOutputs.repository_arn.emit(template, GetAtt(repo, "Arn"))
     return template

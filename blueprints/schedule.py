@@ -6,8 +6,16 @@ from dataclasses import dataclass
 
 from troposphere import GetAtt, Ref, Template, events, iam
 
-from blueprints.common import add_output, add_parameter, new_template
+from blueprints.common import new_template
 from blueprints.grants import STATES_START, assume_role_policy, policy, statement
+from blueprints.orchestration import OrchestrationOutputs
+from blueprints.outputs import Key, Outputs
+
+
+class ScheduleOutputs(Outputs):
+    """Outputs of the schedule stack."""
+
+    schedule_rule_name = Key("EventBridge rule name")
 
 
 @dataclass(frozen=True)
@@ -22,7 +30,8 @@ class ScheduleProps:
 def build(props: ScheduleProps) -> Template:
     """Render the schedule template."""
     template = new_template("schedule (EventBridge rule starting the pipeline)")
-    machine_arn = Ref(add_parameter(template, "StateMachineArn", "state machine ARN (orchestration stack)"))
+    machine_arn = Ref(OrchestrationOutputs.state_machine_arn.parameter(
+        template, "state machine ARN (orchestration stack)"))
     role = template.add_resource(iam.Role(
         "ScheduleRole", Description="dsplatform schedule: start this state machine",
         AssumeRolePolicyDocument=assume_role_policy("events.amazonaws.com", Ref("AWS::AccountId")),
@@ -32,5 +41,5 @@ def build(props: ScheduleProps) -> Template:
         "ScheduleRule", Name=props.rule_name, ScheduleExpression=props.expression,
         State="ENABLED" if props.enabled else "DISABLED", Description="dsplatform: start the pipeline",
         Targets=[events.Target(Id="Pipeline", Arn=machine_arn, RoleArn=GetAtt(role, "Arn"), Input="{}")]))
-    add_output(template, "ScheduleRuleName", Ref(rule), "EventBridge rule name")
+    ScheduleOutputs.schedule_rule_name.emit(template, Ref(rule))
     return template

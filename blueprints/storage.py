@@ -14,8 +14,9 @@ from awacs import s3 as s3_actions
 from awacs.aws import Allow, Bool, Condition, Deny, PolicyDocument, Principal, Statement
 from troposphere import GetAtt, Ref, Sub, Template, kms, s3
 
-from blueprints.common import add_output, new_template, retain
+from blueprints.common import new_template, retain
 from blueprints.grants import S3_LIST, S3_READ, objects_of
+from blueprints.outputs import Key, Outputs
 
 # Explicit key-policy actions for the account's administrators (no kms:* wildcard).
 KEY_ADMIN_ACTIONS = (
@@ -27,6 +28,25 @@ KEY_ADMIN_ACTIONS = (
     kms_actions.ReEncryptFrom, kms_actions.ReEncryptTo, kms_actions.GenerateDataKey,
     kms_actions.GenerateDataKeyWithoutPlaintext,
 )
+
+
+class StorageOutputs(Outputs):
+    """Outputs of the storage stack."""
+
+    input_bucket_name = Key("input bucket name")
+    input_bucket_arn = Key("input bucket ARN")
+    output_bucket_name = Key("output bucket name")
+    output_bucket_arn = Key("output bucket ARN")
+    artifact_bucket_name = Key("artifact bucket name")
+    artifact_bucket_arn = Key("artifact bucket ARN")
+    data_key_arn = Key("KMS key encrypting the data buckets", required=False)  # only with encryption: kms
+
+
+_BUCKET_OUTPUTS = {
+    "Input": (StorageOutputs.input_bucket_name, StorageOutputs.input_bucket_arn),
+    "Output": (StorageOutputs.output_bucket_name, StorageOutputs.output_bucket_arn),
+    "Artifact": (StorageOutputs.artifact_bucket_name, StorageOutputs.artifact_bucket_arn),
+}
 
 
 @dataclass(frozen=True)
@@ -131,9 +151,10 @@ def build(props: StorageProps) -> Template:
         template.add_resource(s3.BucketPolicy(
             f"{label}BucketPolicy", Bucket=Ref(bucket),
             PolicyDocument=PolicyDocument(Version="2012-10-17", Statement=statements)))
-        add_output(template, f"{label}BucketName", Ref(bucket), f"{label.lower()} bucket name")
-        add_output(template, f"{label}BucketArn", GetAtt(bucket, "Arn"), f"{label.lower()} bucket ARN")
+        name_key, arn_key = _BUCKET_OUTPUTS[label]
+        name_key.emit(template, Ref(bucket))
+        arn_key.emit(template, GetAtt(bucket, "Arn"))
     if key is not None:
-        add_output(template, "DataKeyArn", GetAtt(key, "Arn"), "KMS key encrypting the data buckets")
+        StorageOutputs.data_key_arn.emit(template, GetAtt(key, "Arn"))
     return template
 

@@ -40,3 +40,13 @@ class UsageError(DsPlatformError):
     """A command was called with a bad flag or value."""
 
     exit_code = 2
+
+
+class ComponentError(DsPlatformError):
+    """A component (stock or a consumer's plug-in) cannot be loaded or is inconsistent."""
+
+    exit_code = 2
+
+    def __init__(self, component: str, problem: str) -> None:
+        self.component, self.problem = component, problem
+        super().__init__(f"component {component!r}: {problem}")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dsplatform.errors import DsPlatformError
 from dsplatform.hashing import files_sha256, folder_sha256, source_files
+from dsplatform.stackspec import Plan
 
 MANIFEST_MEDIA_TYPE = "application/vnd.oci.image.manifest.v1+json"
 SOURCE_DIGEST_ANNOTATION = "org.dsplatform.source-digest"
@@ -71,3 +73,29 @@ def push_local_image(ecr_client: Any, repository: str, tag: str, source_dir: Pat
         images = ecr_client.describe_images(repositoryName=repository, imageIds=[{"imageTag": tag}])
         return str(images["imageDetails"][0]["imageDigest"])
     return str(response["image"]["imageId"]["imageDigest"])
+
+
+@dataclass(frozen=True)
+class PushedImage:
+    """An image pushed for a job: repository, tag, ECR digest and the local source digest."""
+
+    job: str
+    repository: str
+    tag: str
+    digest: str
+    source_digest: str
+
+
+def push_images(plan: Plan, clients: Any) -> dict[str, PushedImage]:
+    """"Build" and push every job image of the plan to its deployed repository; job -> what was pushed.
+
+    Repository names and tags come from the plan (the naming module and config), sources from the project
+    root, so a consumer's jobs are pushed exactly like the stock one.
+    """
+    ecr = clients.client("ecr")
+    pushed = {}
+    for image in plan.images:
+        digest = push_local_image(ecr, image.repository, image.tag, image.source)
+        pushed[image.job] = PushedImage(job=image.job, repository=image.repository, tag=image.tag, digest=digest,
+                                        source_digest=source_digest(image.source))
+    return pushed

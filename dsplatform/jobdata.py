@@ -6,6 +6,7 @@ parameters), never from local config, so the files land exactly where the job wi
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,19 +35,43 @@ class JobLocations:
 
 def job_locations(plan: Plan, clients: Any) -> JobLocations:
     """Read the job's SSM parameters (under the deployed prefix) and this environment's artifact bucket."""
-    from dsplatform.deployer.outputs import environment_outputs
+    from blueprints.parameters import ParametersOutputs
+    from blueprints.storage import StorageOutputs
+    from dsplatform.deployer.outputs import read_deployed
 
-    outputs = environment_outputs(plan, clients)
-    prefix = outputs["parameters"]["ParameterPrefix"]
+    deployed = read_deployed(plan, clients)
+    prefix = deployed.get(ParametersOutputs).parameter_prefix
     pages = clients.client("ssm").get_paginator("get_parameters_by_path").paginate(Path=prefix, Recursive=False)
     settings = {p["Name"][len(prefix):]: p["Value"] for page in pages for p in page["Parameters"]}
-    return JobLocations(settings=settings, own_artifact_bucket=outputs["storage"]["ArtifactBucketName"])
+    return JobLocations(settings=settings, own_artifact_bucket=deployed.get(StorageOutputs).artifact_bucket_name)
+
+
+def job_code(plan: Plan | None, module: str = "ds_preprocessing") -> Any:
+    """The stock job's own package (its training and sample code), imported from the plan's image source.
+
+    The job is not a dependency of dsplatform: its code lives in the image's source folder under the
+    project root, so that folder is put on ``sys.path`` (once) when the package is not installed.
+    """
+    import importlib
+    import sys
+
+    from dsplatform.components.stock._pipeline import JOB
+
+    sources = [str(image.source) for image in (plan.images if plan else ()) if image.job == JOB]
+    for source in sources:
+        if source not in sys.path:
+            sys.path.append(source)
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:
+        raise DsPlatformError(f"the job's package {module!r} cannot be imported ({err}); it lives in the job's "
+                              f"image source ({', '.join(sources) or 'containers/' + JOB}) under the project "
+                              f"root") from err
 
 
 def train_and_upload(plan: Plan, clients: Any, rows: int = 2000, seed: int = 0) -> tuple[str, str, str]:
     """Fit the model on generated sample data and upload it with its SHA-256; return (bucket, key, sha256)."""
-    from ds_preprocessing import model
-
+    model = importlib.import_module(job_code(plan).__name__ + ".model")
     where = job_locations(plan, clients)
     bucket, key = where.get("artifact-bucket"), where.get("model-key")
     if bucket != where.own_artifact_bucket:
@@ -60,10 +85,9 @@ def train_and_upload(plan: Plan, clients: Any, rows: int = 2000, seed: int = 0) 
     return bucket, key, sha
 
 
-def sample_csv(rows: int, seed: int = 0, dirty_fraction: float = 0.05) -> bytes:
+def sample_csv(rows: int, seed: int = 0, dirty_fraction: float = 0.05, plan: Plan | None = None) -> bytes:
     """Realistic sample input with dirty rows (see docs/job.md for the schema)."""
-    from ds_preprocessing import sample
-
+    sample = importlib.import_module(job_code(plan).__name__ + ".sample")
     return sample.generate_csv(rows, seed=seed, dirty_fraction=dirty_fraction)
 
 

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 
 from dsplatform.errors import NamingError
 
-JOB = "preprocessing"  # the one batch job of the platform so far; its image source is containers/preprocessing
-
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _ECR_RE = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 _STACK_RE = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
@@ -101,75 +99,67 @@ class Names:
         return _check("stack", f"{self.project}-{self.env}-{component}", _STACK_RE, 128,
                       "use letters, digits and '-', starting with a letter")
 
-    @property
-    def ecr_repository(self) -> str:
-        """ECR repository of the job image."""
-        return _check("ECR repository", self._scoped(f"{self.project}-{JOB}"), _ECR_RE, 256,
+    # Job-scoped names: every batch job (stock or a consumer's) gets its own, from its job name.
+    def repository(self, job: str) -> str:
+        """ECR repository of a job's image: ``{project}-{job}``, e.g. ds-preprocessing."""
+        return _check("ECR repository", self._scoped(f"{self.project}-{job}"), _ECR_RE, 256,
                       "use lowercase letters, digits and . _ - / separators")
 
     @property
     def cluster(self) -> str:
-        """ECS cluster that runs the job."""
+        """ECS cluster that runs the jobs."""
         return _check("ECS cluster", self._scoped(f"{self.project}-processing-cluster"), _SIMPLE_RE, 255,
                       "use letters, digits, '-' and '_'")
 
-    @property
-    def task_family(self) -> str:
-        """Task definition family."""
-        return _check("task family", self._scoped(f"{self.project}-{JOB}"), _SIMPLE_RE, 255,
+    def task_family(self, job: str) -> str:
+        """Task definition family of a job."""
+        return _check("task family", self._scoped(f"{self.project}-{job}"), _SIMPLE_RE, 255,
                       "use letters, digits, '-' and '_'")
 
-    @property
-    def container(self) -> str:
-        """Container name inside the task definition (also the awslogs stream prefix)."""
-        return JOB
+    def container(self, job: str) -> str:
+        """Container name inside a job's task definition (also the awslogs stream prefix)."""
+        return _check("container", job, _SIMPLE_RE, 255, "use letters, digits, '-' and '_'")
 
-    @property
-    def state_machine(self) -> str:
-        """Step Functions state machine."""
-        return _check("state machine", self._scoped(f"{self.project}-{JOB}-pipeline"), _SIMPLE_RE, 80,
+    def state_machine(self, job: str) -> str:
+        """Step Functions state machine running a job."""
+        return _check("state machine", self._scoped(f"{self.project}-{job}-pipeline"), _SIMPLE_RE, 80,
                       "use letters, digits, '-' and '_'")
 
-    @property
-    def log_group(self) -> str:
-        """CloudWatch log group of the job."""
-        return _check("log group", self._scoped(f"/ecs/{self.project}-{JOB}"), _LOG_GROUP_RE, 512,
+    def log_group(self, job: str) -> str:
+        """CloudWatch log group of a job."""
+        return _check("log group", self._scoped(f"/ecs/{self.project}-{job}"), _LOG_GROUP_RE, 512,
                       "use letters, digits and . - _ / #")
 
-    @property
-    def ssm_prefix(self) -> str:
-        """SSM Parameter Store prefix of the job's configuration, with leading and trailing '/'."""
-        prefix = f"/{self.project}/{self.env}/{JOB}/" if self.qualify else f"/{self.project}/{JOB}/"
+    def ssm_prefix(self, job: str) -> str:
+        """SSM Parameter Store prefix of a job's configuration, with leading and trailing '/'."""
+        prefix = f"/{self.project}/{self.env}/{job}/" if self.qualify else f"/{self.project}/{job}/"
         return _check("SSM prefix", prefix, _SSM_RE, 900, "use letters, digits and _ . - between slashes")
 
-    def ssm_parameter(self, key: str) -> str:
-        """Full name of one SSM parameter under the prefix, e.g. /ds/preprocessing/input-bucket."""
-        return self.ssm_prefix + key
+    def ssm_parameter(self, job: str, key: str) -> str:
+        """Full name of one SSM parameter under a job's prefix, e.g. /ds/preprocessing/input-bucket."""
+        return self.ssm_prefix(job) + key
 
-    @property
-    def alert_topic(self) -> str:
-        """SNS topic for failures and alarms."""
-        return _check("SNS topic", self._scoped(f"{self.project}-{JOB}-alerts"), _SIMPLE_RE, 256,
+    def alert_topic(self, job: str) -> str:
+        """SNS topic for a job's failures and alarms."""
+        return _check("SNS topic", self._scoped(f"{self.project}-{job}-alerts"), _SIMPLE_RE, 256,
                       "use letters, digits, '-' and '_'")
 
-    @property
-    def schedule_rule(self) -> str:
-        """EventBridge rule that starts the pipeline."""
-        return _check("EventBridge rule", self._scoped(f"{self.project}-{JOB}-schedule"), _RULE_RE, 64,
+    def schedule_rule(self, job: str) -> str:
+        """EventBridge rule that starts a job's pipeline."""
+        return _check("EventBridge rule", self._scoped(f"{self.project}-{job}-schedule"), _RULE_RE, 64,
                       "use letters, digits and . - _ (up to 64)")
 
-    def alarm(self, metric: str) -> str:
+    def alarm(self, job: str, metric: str) -> str:
         """CloudWatch alarm on one state-machine metric, e.g. ds-preprocessing-ExecutionsFailed."""
-        return _check("alarm", self._scoped(f"{self.project}-{JOB}-{metric}"), _SIMPLE_RE, 255,
+        return _check("alarm", self._scoped(f"{self.project}-{job}-{metric}"), _SIMPLE_RE, 255,
                       "use letters, digits, '-' and '_'")
 
-    @property
-    def dashboard(self) -> str:
-        """CloudWatch dashboard."""
-        return _check("dashboard", self._scoped(f"{self.project}-{JOB}"), _SIMPLE_RE, 255,
+    def dashboard(self, job: str) -> str:
+        """CloudWatch dashboard of a job."""
+        return _check("dashboard", self._scoped(f"{self.project}-{job}"), _SIMPLE_RE, 255,
                       "use letters, digits, '-' and '_'")
 
     @property
     def lock_parameter(self) -> str:
-        """SSM parameter that holds the deploy lock of this environment."""
+        """SSM parameter that holds the deploy lock of this project's environment (two projects never share one)."""
         return f"/dsplatform/locks/{self.project}-{self.env}"

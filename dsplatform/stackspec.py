@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -24,6 +25,7 @@ class StackSpec:
     parameters: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     termination_protection: bool = False
+    outputs: Any = None  # the component's blueprints.outputs.Outputs class: how readers type its outputs
 
 
 @dataclass(frozen=True)
@@ -38,14 +40,36 @@ class Target:
     profile: str | None = None
     deploy_role_arn: str | None = None
     protected: bool = False  # prod: never destroyed by a task, termination protection on
+    project: str = "ds"  # project.name: stacks are tagged with it, and the deploy lock is per project
+    lock_name: str = ""  # SSM parameter of this project's environment lock (from the naming module)
+
+
+@dataclass(frozen=True)
+class JobImage:
+    """A container image the plan's components own: the job, its repository, the tag deployed, its source."""
+
+    job: str
+    component: str
+    repository: str
+    tag: str
+    source: Path
 
 
 @dataclass(frozen=True)
 class Plan:
-    """The stacks of one environment, in registry order, with the target they deploy to."""
+    """The stacks of one environment, dependencies first, with the target they deploy to.
+
+    ``images`` are the jobs' images to push; ``scenarios`` where the components' e2e scenarios live;
+    ``all_stacks`` every stack of the project's environment (a ``--stacks`` selection keeps fewer in
+    ``stacks``), so stacks that left the config can be told from stacks merely not selected.
+    """
 
     target: Target
     stacks: tuple[StackSpec, ...]
+    images: tuple[JobImage, ...] = ()
+    scenarios: tuple[tuple[str, str], ...] = ()  # (component, folder or package of its scenarios)
+    project_root: Path = field(default_factory=Path.cwd)
+    all_stacks: frozenset[str] = frozenset()
 
     def stack(self, name: str) -> StackSpec:
         """Return the stack called ``name``; KeyError if the plan has none."""
@@ -53,3 +77,26 @@ class Plan:
             if spec.name == name:
                 return spec
         raise KeyError(name)
+
+    def select(self, wanted: list[str]) -> Plan:
+        """The plan narrowed to ``wanted`` (stack or component names) and everything they depend on."""
+        from dsplatform.errors import UsageError
+
+        by_key = {spec.name: spec for spec in self.stacks} | {spec.component: spec for spec in self.stacks}
+        unknown = [w for w in wanted if w not in by_key]
+        if unknown:
+            raise UsageError(f"--stacks: {', '.join(repr(u) for u in unknown)} is not a stack or component of "
+                             f"{self.target.env}; use some of {', '.join(s.component for s in self.stacks)}")
+        keep: set[str] = set()
+        todo = [by_key[w].name for w in wanted]
+        while todo:
+            name = todo.pop()
+            if name not in keep:
+                keep.add(name)
+                todo.extend(self.stack(name).depends_on)
+        stacks = tuple(spec for spec in self.stacks if spec.name in keep)
+        components = {spec.component for spec in stacks}
+        return Plan(target=self.target, stacks=stacks,
+                    images=tuple(i for i in self.images if i.component in components),
+                    scenarios=tuple(s for s in self.scenarios if s[0] in components), project_root=self.project_root,
+                    all_stacks=self.all_stacks or frozenset(s.name for s in self.stacks))

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dsplatform.components import COMPONENTS, Context
+from dsplatform.components import Context, project_root, select
 from dsplatform.config import ProjectConfig, load_config
 from dsplatform.naming import Names
-from dsplatform.stackspec import Plan, StackSpec, Target
+from dsplatform.stackspec import JobImage, Plan, StackSpec, Target
 
 LOCALSTACK_URL_ENV = "DSPLATFORM_LOCALSTACK_URL"
 
@@ -28,33 +28,43 @@ def make_target(project: ProjectConfig, env_name: str, target: str | None = None
     """The deploy target of one environment (``target`` overrides the configured one)."""
     env = project.environment(env_name, target)
     endpoint = os.environ.get(LOCALSTACK_URL_ENV) or project.localstack.endpoint_url
+    names = Names.for_environment(env, project.project.name)
     return Target(env=env.name, account_id=env.account_id, region=env.region, kind=env.target,
                   endpoint_url=endpoint if env.target == "localstack" else None,
                   profile=env.profile if env.target == "aws" else None,
                   deploy_role_arn=env.deploy_role_arn if env.target == "aws" else None,
-                  protected=env.is_protected)
+                  protected=env.is_protected, project=project.project.name, lock_name=names.lock_parameter)
 
 
-def plan_from_config(project: ProjectConfig, env_name: str, target: str | None = None) -> Plan:
-    """Render every component of one environment into a Plan."""
+def plan_from_config(project: ProjectConfig, env_name: str, target: str | None = None,
+                     stacks: list[str] | None = None) -> Plan:
+    """Render every component of one environment into a Plan (``stacks``: only these and their dependencies)."""
     env = project.environment(env_name, target)
     names = Names.for_environment(env, project.project.name)
     ctx = Context(project=project, env=env, names=names)
-    stacks = []
-    for comp in COMPONENTS:
-        template = comp.build(comp.props(ctx)).to_dict()
+    root = project_root(project)
+    specs, images, scenarios = [], [], []
+    for comp in select(project):
         tags = {**project.project.tags, "dsplatform:project": project.project.name,
                 "dsplatform:env": env.name, "dsplatform:component": comp.name}
-        stacks.append(StackSpec(
-            name=names.stack(comp.name), component=comp.name, template=template,
+        specs.append(StackSpec(
+            name=names.stack(comp.name), component=comp.name, template=comp.render(ctx),
             depends_on=tuple(names.stack(dep) for dep in comp.depends_on), tags=tags,
-            termination_protection=env.is_protected))
-    return Plan(target=make_target(project, env_name, target), stacks=tuple(stacks))
+            termination_protection=env.is_protected, outputs=comp.outputs))
+        images += [JobImage(job=image.job, component=comp.name, repository=names.repository(image.job),
+                            tag=image.tag(ctx) if image.tag else "latest", source=image.source_dir(root))
+                   for image in comp.images]
+        if comp.scenarios:
+            scenarios.append((comp.name, comp.scenarios))
+    plan = Plan(target=make_target(project, env_name, target), stacks=tuple(specs), images=tuple(images),
+                scenarios=tuple(scenarios), project_root=root, all_stacks=frozenset(s.name for s in specs))
+    return plan.select(stacks) if stacks else plan
 
 
-def build_plan(env: str, config_path: str | None = None, target: str | None = None) -> Plan:
-    """Load the config and render environment ``env`` into a Plan."""
-    return plan_from_config(load_config(config_path), env, target)
+def build_plan(env: str, config_path: str | None = None, target: str | None = None,
+               stacks: list[str] | None = None) -> Plan:
+    """Load the config and render environment ``env`` into a Plan (``stacks``: a selection, with dependencies)."""
+    return plan_from_config(load_config(config_path), env, target, stacks)
 
 
 def templates_for(env: str, config_path: str | None = None, target: str | None = None) -> dict[str, dict[str, Any]]:

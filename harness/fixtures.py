@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from harness.execution import Execution, start_execution, wait_execution
-from harness.platform import Platform, PlatformNotDeployedError, platform_from_outputs
+from harness.platform import Platform, platform_from_deployed
 from harness.runs import CleanupFailed, Run, new_run_id
 from harness.state import RECORD_KEY, SETTINGS_KEY, STATE_KEY, Recorded
 from harness.waiting import Waiter
@@ -23,7 +23,7 @@ def ds_plan(pytestconfig: pytest.Config) -> Any:
         from dsplatform.synth import build_plan
 
         settings = pytestconfig.stash[SETTINGS_KEY]
-        state.plan = build_plan(settings.env, settings.config_path, settings.target)
+        state.plan = build_plan(settings.env, settings.config_path, settings.target, list(settings.stacks) or None)
     return state.plan
 
 
@@ -38,18 +38,34 @@ def ds_clients(ds_plan: Any) -> Any:
 
 
 @pytest.fixture(scope="session")
-def ds_platform(pytestconfig: pytest.Config, ds_plan: Any, ds_clients: Any) -> Generator[Platform, None, None]:
-    """The deployed environment's facts (typed stack outputs); deploys it first unless --ds-reuse."""
+def ds_deployment(pytestconfig: pytest.Config, ds_plan: Any, ds_clients: Any) -> Generator[Any, None, None]:
+    """The environment deployed for this session (``dsplatform.lifecycle.Deployment``), or reused with --ds-reuse.
+
+    Deploys and pushes the jobs' images unless --ds-reuse; at session end tears down what it created unless
+    --ds-keep. A failed teardown fails the session with its reason.
+    """
+    from dsplatform.lifecycle import deployment
+
     settings = pytestconfig.stash[SETTINGS_KEY]
     state = pytestconfig.stash[STATE_KEY]
-    if not settings.reuse:
-        state.created_stacks = _deploy(ds_plan, ds_clients)
-    platform = _read_platform(ds_plan, ds_clients)
-    if not settings.reuse:
-        pytestconfig.hook.pytest_ds_after_deploy(plan=ds_plan, clients=ds_clients, platform=platform)
-    yield platform
-    if state.created_stacks and not settings.keep:
-        state.torn_down = _teardown(ds_plan, ds_clients, state.created_stacks)
+    with deployment(ds_plan, ds_clients, reuse=settings.reuse, keep=settings.keep, images=not settings.reuse) as dep:
+        state.created_stacks = set(dep.created)
+        if not settings.reuse:
+            pytestconfig.hook.pytest_ds_after_deploy(plan=ds_plan, clients=ds_clients, deployed=dep.deployed)
+        yield dep
+    state.torn_down = dep.torn_down
+
+
+@pytest.fixture(scope="session")
+def ds_deployed(ds_deployment: Any) -> Any:
+    """Typed outputs of every deployed component (``dsplatform.deployer.Deployed``): ``ds_deployed.get(MyOutputs)``."""
+    return ds_deployment.deployed
+
+
+@pytest.fixture(scope="session")
+def ds_platform(ds_plan: Any, ds_deployed: Any) -> Platform:
+    """The stock pipeline's facts (``harness.platform.Platform``) read from the deployed stacks' typed outputs."""
+    return platform_from_deployed(ds_plan, ds_deployed)
 
 
 @pytest.fixture(scope="session")
@@ -69,7 +85,7 @@ def target_kind(config: pytest.Config) -> str:
     if state.plan is None:
         from dsplatform.synth import build_plan
 
-        state.plan = build_plan(settings.env, settings.config_path, settings.target)
+        state.plan = build_plan(settings.env, settings.config_path, settings.target, list(settings.stacks) or None)
     return str(state.plan.target.kind)
 
 
@@ -126,49 +142,3 @@ def _recorded(request: pytest.FixtureRequest) -> Recorded:
     if RECORD_KEY not in node.stash:
         node.stash[RECORD_KEY] = Recorded()
     return node.stash[RECORD_KEY]
-
-
-def _read_platform(plan: Any, clients: Any) -> Platform:
-    from dsplatform.deployer import read_outputs
-
-    present = _existing_stacks(plan, clients)
-    missing = [spec.name for spec in plan.stacks if spec.name not in present]
-    if missing:
-        raise PlatformNotDeployedError(plan.target.env, missing)
-    outputs = read_outputs(plan, clients)
-    return platform_from_outputs(plan, outputs)
-
-
-def _existing_stacks(plan: Any, clients: Any) -> set[str]:
-    """Names of the plan's stacks that exist in a settled, usable state."""
-    cfn = clients.client("cloudformation")
-    wanted = {spec.name for spec in plan.stacks}
-    found: set[str] = set()
-    for page in cfn.get_paginator("describe_stacks").paginate():
-        for stack in page.get("Stacks", []):
-            if stack["StackName"] in wanted and stack["StackStatus"] in _USABLE:
-                found.add(stack["StackName"])
-    return found
-
-
-_USABLE = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE"})
-
-
-def _deploy(plan: Any, clients: Any) -> set[str]:
-    """Deploy the plan; return the stacks that did not exist before (the ones this session may remove)."""
-    from dsplatform.deployer import DeployOptions, deploy
-
-    before = _existing_stacks(plan, clients)
-    deploy(plan, clients, DeployOptions()).raise_for_failure()
-    return {spec.name for spec in plan.stacks} - before
-
-
-def _teardown(plan: Any, clients: Any, created: set[str]) -> bool:
-    """Destroy what this session created; only when it created the whole environment, never prod."""
-    if plan.target.protected or created != {spec.name for spec in plan.stacks}:
-        # Part of the environment pre-existed: removing only some stacks could strand the rest.
-        return False
-    from dsplatform.deployer import destroy
-
-    destroy(plan, clients, purge_data=False)
-    return True

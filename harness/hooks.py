@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 
-def pytest_ds_after_deploy(plan: Any, clients: Any, platform: Any) -> None:
-    """Called once after the plugin itself deployed the environment (not with --ds-reuse).
+def pytest_ds_after_deploy(plan: Any, clients: Any, deployed: Any) -> None:
+    """Called once after the plugin itself deployed the environment and pushed its images (not with --ds-reuse).
 
-    Use it for what a deploy alone does not do, e.g. pushing the job's image to the deployed
-    repository. ``plan`` is a dsplatform Plan, ``clients`` a ClientFactory, ``platform`` a
-    harness.platform.Platform.
+    Use it for what a deploy alone does not do, e.g. seeding reference data. ``plan`` is a dsplatform Plan,
+    ``clients`` a ClientFactory, ``deployed`` the typed outputs of every component (``dsplatform.deployer.Deployed``).
     """

@@ -13,6 +13,8 @@ import pytest
 from harness import hooks
 from harness.fixtures import (  # noqa: F401 - imported so pytest registers them with the plugin
     ds_clients,
+    ds_deployed,
+    ds_deployment,
     ds_execution,
     ds_plan,
     ds_platform,
@@ -57,6 +59,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--ds-timeout", type=float, default=300.0, help="seconds to wait for a pipeline execution (default 300)"
     )
+    group.addoption("--ds-stacks", default="", help="only these stacks or components (comma-separated), with "
+                                                   "their dependencies (default: the whole plan)")
     group.addoption("--ds-report-json", default=None, help="write per-scenario details (executions, logs) here")
 
 
@@ -72,6 +76,7 @@ def pytest_configure(config: pytest.Config) -> None:
         reuse=bool(config.getoption("--ds-reuse")),
         timeout=float(config.getoption("--ds-timeout")),
         report_json=config.getoption("--ds-report-json"),
+        stacks=tuple(s for s in str(config.getoption("--ds-stacks") or "").split(",") if s),
     )
     config.stash[STATE_KEY] = SessionState()
     config.stash[REPORT_KEY] = {}

@@ -19,6 +19,7 @@ class Settings:
     reuse: bool = False
     timeout: float = 300.0
     report_json: str | None = None
+    stacks: tuple[str, ...] = ()  # only these stacks (components) and their dependencies; () = all
 
 
 @dataclass

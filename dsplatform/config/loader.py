@@ -18,7 +18,7 @@ from dsplatform.errors import ConfigError
 
 DEFAULT_FILE = "dsplatform.yml"
 REGION = "us-east-1"  # EnvironmentConfig.region's default
-TOP_LEVEL_KEYS = ("project", "localstack", "defaults", "environments")
+TOP_LEVEL_KEYS = ("project", "localstack", "components", "defaults", "environments")
 
 
 def find_config(path: str | Path | None = None, start: Path | None = None) -> Path:
@@ -80,12 +80,12 @@ def parse_config(text: str, source: str = "<memory>") -> ProjectConfig:
         settings = override if default_problems or not isinstance(override, dict) else _deep_merge(defaults, override)
         merged[name] = {**env, "name": name, "settings": settings}
         problems += _validate(EnvironmentConfig, merged[name], source, path)
-    body = {k: raw[k] for k in ("project", "localstack") if k in raw}
+    body = {k: raw[k] for k in ("project", "localstack", "components") if k in raw}
     problems += _validate(ProjectConfig, {**body, "environments": {}}, source, "")
     problems += _cross_checks({n: e for n, e in environments.items() if isinstance(e, dict)}, source)
+    problems += _shared_accounts({n: e for n, e in environments.items() if isinstance(e, dict)}, source)
     if problems:
         raise ConfigError(problems)
-    _default_qualify_names(merged)
     return ProjectConfig.model_validate({**body, "source": source, "environments": merged})
 
 
@@ -176,11 +176,18 @@ def _encryption(env: dict[str, Any]) -> object:
     return _section(_section(env, "settings"), "storage").get("encryption", "s3")
 
 
-def _default_qualify_names(envs: dict[str, dict[str, Any]]) -> None:
-    # Two environments in one account would collide on account-scoped names (ECR repository, cluster,
-    # state machine, log group, SSM prefix), so those names get an environment suffix unless set explicitly.
+def _shared_accounts(envs: dict[str, dict[str, Any]], source: str) -> list[str]:
+    # Two environments in one account and region collide on account-scoped names (ECR repository, cluster,
+    # state machine, log group, SSM prefix) unless both suffix them. Inferring that silently would rename an
+    # existing environment's resources the day another one joins its account, so it must be said explicitly.
+    problems = []
+    groups: dict[tuple[object, object], list[str]] = {}
     for name, env in envs.items():
-        if env.get("qualify_names") is None:
-            shared = any(o["account_id"] == env["account_id"] and o.get("region", REGION) == env.get("region", REGION)
-                         for n, o in envs.items() if n != name)
-            env["qualify_names"] = shared
+        groups.setdefault((env.get("account_id"), env.get("region", REGION)), []).append(name)
+    for (account, region), names in groups.items():
+        unqualified = [n for n in names if envs[n].get("qualify_names") is not True]
+        if len(names) > 1 and unqualified:
+            problems.append(f"{source}: environments.{unqualified[0]}.qualify_names: environments "
+                            f"{', '.join(names)} share account {account} in {region}; set qualify_names: true on "
+                            f"each of them (their account-scoped names get the environment as suffix)")
+    return problems

@@ -245,8 +245,9 @@ class EnvironmentConfig(Strict):
     profile: str | None = Field(None, description="AWS CLI profile used to reach the account (target aws)")
     deploy_role_arn: str | None = Field(None, description="role assumed to deploy (cross-account, target aws)")
     protected: bool = Field(False, description="never destroyed by a task; stacks get termination protection")
-    qualify_names: bool | None = Field(
-        None, description="suffix shared-account names with the environment (default: when an account is shared)")
+    qualify_names: bool = Field(
+        False, description="suffix account-scoped names with the environment; required (true) on every environment "
+                           "that shares its account and region with another")
     settings: ComponentSettings = Field(default_factory=ComponentSettings)  # type: ignore[arg-type]
 
     @model_validator(mode="after")
@@ -281,11 +282,22 @@ class LocalStackConfig(Strict):
                               description="LocalStack gateway URL (env DSPLATFORM_LOCALSTACK_URL overrides)")
 
 
+class ComponentsConfig(Strict):
+    """Which components make the plan: stock ones kept, and the project's own plug-ins."""
+
+    stock: Literal["all"] | tuple[str, ...] = Field(
+        "all", description="stock components to deploy: all, or a list of names (dependencies must be listed too)")
+    plugins: tuple[str, ...] = Field(
+        (), description="the project's own components: import paths package.module:ATTR (resolved from the folder "
+                        "of dsplatform.yml) or names of installed entry points in group dsplatform.components")
+
+
 class ProjectConfig(Strict):
     """The whole configuration file."""
 
     source: str = Field("<memory>", description="path of the file it was loaded from")
     project: ProjectSettings = Field(default_factory=ProjectSettings)  # type: ignore[arg-type]
+    components: ComponentsConfig = Field(default_factory=ComponentsConfig)  # type: ignore[arg-type]
     localstack: LocalStackConfig = Field(default_factory=LocalStackConfig)  # type: ignore[arg-type]
     environments: dict[str, EnvironmentConfig]
 

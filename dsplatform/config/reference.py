@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from dsplatform.config.models import (
+    ComponentsConfig,
     ComponentSettings,
     EnvironmentConfig,
     LifecycleSettings,
@@ -72,6 +73,7 @@ def render() -> str:
     out = [HEADER, "## Top level", ""]
     out += _table(ProjectSettings, "project")
     out += _table(LocalStackConfig, "localstack")
+    out += _table(ComponentsConfig, "components")
     out += _table(EnvironmentConfig, "environments.<name>")
     out += ["## Component settings", "",
             "Each section may appear under `defaults` and under `environments.<name>.settings`.", ""]

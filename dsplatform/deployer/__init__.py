@@ -19,7 +19,7 @@ from dsplatform.deployer.errors import (
 )
 from dsplatform.deployer.events import StackEvent
 from dsplatform.deployer.models import DeployOptions, DeployResult, Outcome, StackResult
-from dsplatform.deployer.outputs import EnvironmentOutputs, StackOutputs, environment_outputs, read_outputs
+from dsplatform.deployer.outputs import Deployed, MissingOutputError, read_deployed, read_outputs
 from dsplatform.deployer.progress import (
     JsonReporter,
     NullReporter,
@@ -37,11 +37,12 @@ __all__ = [
     "DeployFailedError",
     "DeployOptions",
     "DeployResult",
+    "Deployed",
     "DeployerError",
     "EndpointUnreachableError",
-    "EnvironmentOutputs",
     "JsonReporter",
     "LockHeldError",
+    "MissingOutputError",
     "NullReporter",
     "Outcome",
     "ParameterResolutionError",
@@ -52,13 +53,12 @@ __all__ = [
     "RichReporter",
     "StackDiff",
     "StackEvent",
-    "StackOutputs",
     "StackResult",
     "deploy",
     "destroy",
     "diff",
-    "environment_outputs",
     "make_reporter",
+    "read_deployed",
     "read_outputs",
     "render_diff",
 ]

@@ -61,7 +61,8 @@ def deploy(
         result.elapsed = time.monotonic() - t0
         reporter.finished(result)
         return result
-    with env_lock(clients.client("ssm"), env, options.lock_ttl_seconds, force=options.break_lock):
+    with env_lock(clients.client("ssm"), env, options.lock_ttl_seconds, force=options.break_lock,
+                  name=plan.target.lock_name or None):
         current = deployed_stacks(cfn, graph.nodes)
         engine = StackDeployer(cfn, plan.target, options, polling_for(clients, options), reporter)
         outputs: dict[str, dict[str, str]] = {}

@@ -48,7 +48,8 @@ def destroy(
     result = DeployResult(plan.target.env)
     t0 = time.monotonic()
     guard = threading.Lock()
-    with env_lock(clients.client("ssm"), plan.target.env, options.lock_ttl_seconds, force=options.break_lock):
+    with env_lock(clients.client("ssm"), plan.target.env, options.lock_ttl_seconds, force=options.break_lock,
+                  name=plan.target.lock_name or None):
         current = deployed_stacks(cfn, graph.nodes)
         reporter.started("destroy", plan.target.env, list(reversed(Graph.for_deploy(plan).order())))
 

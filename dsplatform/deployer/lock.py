@@ -73,13 +73,17 @@ class LockInfo:
 
 
 def lock_name(env: str) -> str:
-    """The SSM parameter name of an environment's lock."""
+    """The SSM parameter of a lock when the caller names none (plans name theirs: ``Target.lock_name``)."""
     return f"{LOCK_PREFIX}{env}"
 
 
-def acquire(ssm: Any, env: str, ttl: int, *, force: bool = False) -> LockInfo:
-    """Take the lock with a create-only write; a stale (or, with ``force``, any) lock is replaced once."""
-    name = lock_name(env)
+def acquire(ssm: Any, env: str, ttl: int, *, force: bool = False, name: str | None = None) -> LockInfo:
+    """Take the lock with a create-only write; a stale (or, with ``force``, any) lock is replaced once.
+
+    ``name`` is the lock's SSM parameter; plans carry their project's (``Target.lock_name``, from the naming
+    module), so two projects in one account never share a lock.
+    """
+    name = name or lock_name(env)
     mine = LockInfo.mine(ttl)
     for attempt in range(2):
         try:
@@ -97,23 +101,24 @@ def acquire(ssm: Any, env: str, ttl: int, *, force: bool = False) -> LockInfo:
     raise LockHeldError(env, name, held.owner, held.host, held.pid, held.since, held.ttl)
 
 
-def release(ssm: Any, env: str, lock: LockInfo) -> None:
+def release(ssm: Any, env: str, lock: LockInfo, name: str | None = None) -> None:
     """Delete the lock if it is still ours (someone may have broken a stale one)."""
-    _delete_if(ssm, lock_name(env), lock.token)
+    _delete_if(ssm, name or lock_name(env), lock.token)
 
 
 @contextmanager
-def env_lock(ssm: Any, env: str, ttl: int, *, force: bool = False) -> Iterator[LockInfo]:
+def env_lock(ssm: Any, env: str, ttl: int, *, force: bool = False, name: str | None = None) -> Iterator[LockInfo]:
     """Hold the environment's lock for the block; released in ``finally`` (Ctrl-C included)."""
-    lock = acquire(ssm, env, ttl, force=force)
+    lock = acquire(ssm, env, ttl, force=force, name=name)
     try:
         yield lock
     finally:
         try:
-            release(ssm, env, lock)
+            release(ssm, env, lock, name)
         except (BotoCoreError, ClientError) as err:
             # Must not hide the block's own error; the lock goes stale once this process ends.
-            _log.warning("could not release lock %s (%s); it is stale once pid %s exits", lock_name(env), err, lock.pid)
+            _log.warning("could not release lock %s (%s); it is stale once pid %s exits", name or lock_name(env), err,
+                         lock.pid)
 
 
 def _read(ssm: Any, name: str) -> LockInfo | None:

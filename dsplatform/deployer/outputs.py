@@ -1,14 +1,17 @@
-"""Reading deployed stacks' outputs: a plain dict for printing, a typed view for the harness."""
+"""Reading deployed stacks' outputs: a plain dict for printing, and the one typed view every reader uses."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
 from dsplatform.deployer.clients import ClientFactory
 from dsplatform.deployer.errors import DeployerError
 from dsplatform.deployer.inventory import deployed_stacks, stack_outputs
 from dsplatform.stackspec import Plan
+
+OutputsT = TypeVar("OutputsT")
 
 
 class MissingOutputError(DeployerError):
@@ -35,59 +38,46 @@ def read_outputs(plan: Plan, clients: ClientFactory) -> dict[str, dict[str, str]
 
 
 @dataclass(frozen=True)
-class StackOutputs(Mapping[str, str]):
-    """One stack's outputs with typed getters that fail with a one-line, actionable error."""
+class Deployed:
+    """The one typed view of a deployed environment: each deployed component's outputs, as its Outputs class.
+
+    ``deployed.get(StorageOutputs).input_bucket_name`` or ``deployed["storage"]``; nothing else spells an
+    output key. Components of the plan that are not deployed are absent (``in`` tells).
+    """
 
     env: str
-    stack: str
-    data: Mapping[str, str]
+    by_component: Mapping[str, Any]  # component -> instance of its blueprints.outputs.Outputs class
+    stack_names: Mapping[str, str]  # component -> stack name, from the plan (the naming module)
 
-    def __getitem__(self, key: str) -> str:
-        """The output value; MissingOutputError when absent."""
-        if key not in self.data:
-            raise MissingOutputError(self.env, self.stack, key, list(self.data))
-        return self.data[key]
+    def __getitem__(self, component: str) -> Any:
+        """The outputs of a deployed component; MissingOutputError when it is not deployed."""
+        if component not in self.by_component:
+            raise MissingOutputError(self.env, self.stack_names.get(component, component), None, [])
+        return self.by_component[component]
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.data)
+    def __contains__(self, component: object) -> bool:
+        return component in self.by_component
 
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def text(self, key: str) -> str:
-        """A string output."""
-        return self[key]
-
-    def items_list(self, key: str) -> list[str]:
-        """A comma-joined output (e.g. SubnetIds) as a list."""
-        return [part for part in self[key].split(",") if part]
+    def get(self, cls: type[OutputsT]) -> OutputsT:
+        """The outputs of the deployed component whose Outputs class is ``cls``."""
+        for outputs in self.by_component.values():
+            if type(outputs) is cls:
+                return cast(OutputsT, outputs)
+        wanted = [c for c, name in self.stack_names.items() if c not in self.by_component]
+        stack = ", ".join(self.stack_names[c] for c in wanted) or cls.__name__
+        raise MissingOutputError(self.env, stack, None, [])
 
 
-@dataclass(frozen=True)
-class EnvironmentOutputs:
-    """Every deployed stack's outputs of one environment, looked up by component (``storage``) or stack name."""
-
-    env: str
-    by_stack: Mapping[str, StackOutputs]
-    components: Mapping[str, str]  # component -> stack name
-
-    def component(self, component: str) -> StackOutputs:
-        """The outputs of a component's stack; MissingOutputError when it is not deployed."""
-        stack = self.components.get(component, component)
-        if stack not in self.by_stack:
-            raise MissingOutputError(self.env, stack, None, [])
-        return self.by_stack[stack]
-
-    def __getitem__(self, component: str) -> StackOutputs:
-        return self.component(component)
-
-
-def environment_outputs(plan: Plan, clients: ClientFactory) -> EnvironmentOutputs:
-    """The typed view of read_outputs, for the harness and scripts."""
-    env = plan.target.env
+def read_deployed(plan: Plan, clients: ClientFactory) -> Deployed:
+    """Read every deployed stack of the plan into its component's typed outputs (one DescribeStacks listing)."""
     raw = read_outputs(plan, clients)
-    return EnvironmentOutputs(
-        env=env,
-        by_stack={name: StackOutputs(env, name, values) for name, values in raw.items()},
-        components={s.component: s.name for s in plan.stacks},
-    )
+    typed: dict[str, Any] = {}
+    for spec in plan.stacks:
+        if spec.name not in raw or spec.outputs is None:
+            continue
+        missing = [key for key in spec.outputs.required_names() if key not in raw[spec.name]]
+        if missing:
+            raise MissingOutputError(plan.target.env, spec.name, missing[0], list(raw[spec.name]))
+        typed[spec.component] = spec.outputs.read(raw[spec.name])
+    return Deployed(env=plan.target.env, by_component=typed,
+                    stack_names={spec.component: spec.name for spec in plan.stacks})

@@ -50,13 +50,25 @@ def number_flag(flag: str, value: object, kind: type[int] | type[float] = int, *
     return number
 
 
-def plan_and_clients(env: str, config: str | None, target: str | None, *, verify: bool = True) -> tuple[Any, Any]:
-    """Render the environment's plan and make its client factory; check the account unless the caller's
-    library function does (deploy, diff and destroy check it themselves)."""
+def stack_list(stacks: str | None) -> list[str] | None:
+    """``--stacks a,b`` as a list (None: every stack); an empty selection is a usage error."""
+    if stacks is None:
+        return None
+    names = [name.strip() for name in stacks.split(",") if name.strip()]
+    if not names:
+        raise UsageError(f"--stacks: {stacks!r} names no stack; give stack or component names, e.g. --stacks "
+                         f"storage,compute")
+    return names
+
+
+def plan_and_clients(env: str, config: str | None, target: str | None, *, verify: bool = True,
+                     stacks: str | None = None) -> tuple[Any, Any]:
+    """Render the environment's plan (``stacks``: a selection with dependencies) and make its client factory;
+    check the account unless the caller's library function does (deploy, diff and destroy check it themselves)."""
     from dsplatform.deployer import ClientFactory
     from dsplatform.synth import build_plan
 
-    plan = build_plan(env, config, target)
+    plan = build_plan(env, config, target, stack_list(stacks))
     clients = ClientFactory(plan.target)
     if verify:
         clients.verify_account()

@@ -16,14 +16,17 @@ from dsplatform.tasks._cli import user_errors
         "reuse": "skip deploy and teardown: check the stacks already deployed",
         "config": "path of the config file (default dsplatform.yml)",
         "markers": "pytest -m expression to run a subset of the scenarios (e.g. smoke)",
+        "stacks": "only these stacks or components (comma-separated), with their dependencies, and their scenarios",
     }
 )
 @user_errors
-def e2e(c, env="dev", target="localstack", keep=False, reuse=False, config=None, markers=None):  # type: ignore[no-untyped-def]
-    """Start LocalStack if needed, deploy, push the image, run the e2e scenarios, report, tear down."""
-    from dsplatform.e2e import run_e2e
+def e2e(c, env="dev", target="localstack", keep=False, reuse=False, config=None, markers=None,  # type: ignore[no-untyped-def]
+        stacks=None):
+    """Start LocalStack if needed, deploy, push the images, run the e2e scenarios, report, tear down."""
+    from dsplatform.tasks._cli import stack_list
+    from dsplatform.workflows.e2e import run_e2e
 
-    result = run_e2e(env, target, keep, config, reuse=reuse, markers=markers)
+    result = run_e2e(env, target, keep, config, reuse=reuse, markers=markers, stacks=stack_list(stacks))
     print(result.summary())
     if not result.ok:
         raise invoke.Exit(f"e2e {env} failed; see {result.html_path}", code=result.exit_code)
@@ -42,10 +45,11 @@ def e2e(c, env="dev", target="localstack", keep=False, reuse=False, config=None,
 @user_errors
 def promote(c, from_="stg", to="prod", yes=False, target=None, config=None):  # type: ignore[no-untyped-def]
     """Promote what passed e2e in --from to --to: refuse without evidence, confirm, deploy, smoke, record."""
-    from dsplatform.promotion.promote import promote as run_promote
+    from dsplatform.workflows.promotion.promote import promote as run_promote
 
     result = run_promote(from_, to, yes=yes, config_path=config, target=target)
-    print(f"promoted {result.from_env} -> {result.to_env}: image {result.image_digest}")
+    images = ", ".join(f"{job} {digest}" for job, digest in result.image_digests.items()) or "no images"
+    print(f"promoted {result.from_env} -> {result.to_env}: {images}")
     print(f"evidence: {result.evidence}\nrecord: {result.record_key}\nsmoke: {', '.join(result.smoke_passed)}")
     for note in result.notes:
         print(f"note: {note}")

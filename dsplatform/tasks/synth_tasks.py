@@ -9,7 +9,10 @@ from invoke.exceptions import Exit
 
 from dsplatform.tasks._cli import env_names, user_errors
 
-BUILD = Path("build")
+
+def _build_dir(plan: object) -> Path:
+    """``build/`` under the project root (the folder of dsplatform.yml), wherever the task runs from."""
+    return Path(plan.project_root) / "build"  # type: ignore[attr-defined]
 
 
 @task(help={"env": "environment(s), comma-separated, or 'all'", "config": "config file (default: dsplatform.yml)",
@@ -22,7 +25,8 @@ def synth(c, env="dev", config=None, target=None, quiet=False):
 
     project = load_config(config)
     for name in env_names(env, project):
-        result = write_templates(plan_from_config(project, name, target), BUILD)
+        plan = plan_from_config(project, name, target)
+        result = write_templates(plan, _build_dir(plan))
         if not quiet:
             from dsplatform.console import print_synth
 
@@ -43,8 +47,8 @@ def lint(c, env="dev", config=None, target=None):
     failed = []
     for name in env_names(env, project):
         plan = plan_from_config(project, name, target)
-        write_templates(plan, BUILD)
-        report = lint_plan(plan, BUILD / ".lint-cache")
+        write_templates(plan, _build_dir(plan))
+        report = lint_plan(plan, _build_dir(plan) / ".lint-cache")
         print_lint(report)
         if not report.ok:
             failed.append(name)

@@ -1,24 +1,14 @@
-"""Shared pieces of the platform's scenarios: the image push after a plugin deploy, sample data, the model."""
+"""Shared pieces of the platform's scenarios: sample data, the model, the early rate rule."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from harness.runs import CleanupFailed, Run, new_run_id
 from harness.scenarios._schedule import RateRule, put_rate_rule
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def pytest_ds_after_deploy(plan: Any, clients: Any, platform: Any) -> None:
-    """After the plugin deployed the platform, push the job image its task definition names."""
-    from dsplatform.jobimage import push_job_image
-
-    push_job_image(clients, platform.task_definition_arn, platform.container_name, REPO_ROOT)
 
 
 @pytest.fixture(scope="session")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from dsplatform.e2e import run_e2e
-from dsplatform.promotion.promote import check_evidence
-from dsplatform.scenarios import run_scenarios
+from dsplatform.workflows.e2e import run_e2e
+from dsplatform.workflows.promotion.promote import check_evidence
+from dsplatform.workflows.scenarios import run_scenarios
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -47,21 +47,22 @@ def test_e2e_passes_reports_and_its_record_gates_promotion(localstack, tmp_path,
 def _broken_pipeline_is_caught(tmp_path: Path) -> None:
     """Misconfigure the deployed pipeline (its output-bucket parameter points at the input bucket): the job
     still runs and succeeds, but the smoke scenario must fail, never pass."""
-    from dsplatform.deployer import ClientFactory, read_outputs
+    from dsplatform.deployer import ClientFactory, read_deployed
     from dsplatform.synth import build_plan
     from harness.runs import delete_prefix
 
     plan = build_plan("dev", None, "localstack")
     clients = ClientFactory(plan.target)
-    storage = read_outputs(plan, clients)["ds-dev-storage"]
-    ssm, name = clients.client("ssm"), "/ds/preprocessing/output-bucket"
+    deployed = read_deployed(plan, clients)
+    input_bucket = deployed["storage"].input_bucket_name
+    ssm, name = clients.client("ssm"), deployed["parameters"].parameter_prefix + "output-bucket"
     good = ssm.get_parameter(Name=name)["Parameter"]["Value"]
-    ssm.put_parameter(Name=name, Value=storage["InputBucketName"], Type="String", Overwrite=True)
+    ssm.put_parameter(Name=name, Value=input_bucket, Type="String", Overwrite=True)
     try:
-        broken = run_scenarios("dev", "localstack", None, tmp_path / "broken", markers="smoke", stream=False)
+        broken = run_scenarios(plan, None, tmp_path / "broken", markers="smoke", stream=False)
     finally:
         ssm.put_parameter(Name=name, Value=good, Type="String", Overwrite=True)
         for prefix in ("processed/", "rejected/"):
-            delete_prefix(clients, storage["InputBucketName"], prefix)
+            delete_prefix(clients, input_bucket, prefix)
     assert not broken.ok
     assert broken.failed == ["harness/scenarios/test_happy_path.py::test_pipeline_processes_sample_input"]

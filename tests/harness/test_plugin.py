@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dsplatform.scenarios import plugin_args
+from dsplatform.workflows.scenarios import plugin_args
 from tests.harness.fake_platform import CONFTEST
 
 REPO = Path(__file__).resolve().parents[2]
@@ -77,16 +77,16 @@ def ds_plan():
 
 
 @pytest.fixture(scope="session")
-def ds_platform(ds_plan, ds_clients):
-    from harness.fixtures import _read_platform
+def ds_platform(ds_plan, ds_deployed):  # the plugin's own, over the fake one of CONFTEST
+    from harness.platform import platform_from_deployed
 
-    return _read_platform(ds_plan, ds_clients)
+    return platform_from_deployed(ds_plan, ds_deployed)
 """
     )
     pytester.makepyfile("def test_needs_platform(ds_platform):\n    pass\n")
     result = run(pytester, "--ds-reuse")
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*environment 'dev' is not deployed (missing: ds-dev-storage)*"])
+    result.stdout.fnmatch_lines(["*environment 'dev' is not deployed (missing or unusable: ds-dev-storage)*"])
 
 
 def test_run_factory_cleans_up_in_reverse_order_and_removes_data(pytester: pytest.Pytester) -> None:

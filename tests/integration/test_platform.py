@@ -10,40 +10,12 @@ from dsplatform.deployer import (
     deploy,
     destroy,
     diff,
-    environment_outputs,
+    read_deployed,
     read_outputs,
 )
 from tests.integration.conftest import clients_for
 
 pytestmark = pytest.mark.localstack
-
-CONTRACT = {
-    "storage": {
-        "InputBucketName",
-        "OutputBucketName",
-        "ArtifactBucketName",
-        "InputBucketArn",
-        "OutputBucketArn",
-        "ArtifactBucketArn",
-    },
-    "registry": {"RepositoryName", "RepositoryUri", "RepositoryArn"},
-    "parameters": {"ParameterPrefix"},
-    "alerts": {"AlertTopicArn"},
-    "network": {"VpcId", "SubnetIds", "TaskSecurityGroupId"},
-    "compute": {
-        "ClusterArn",
-        "ClusterName",
-        "TaskDefinitionArn",
-        "TaskRoleArn",
-        "ExecutionRoleArn",
-        "LogGroupName",
-        "ContainerName",
-    },
-    "orchestration": {"StateMachineArn", "StateMachineName"},
-    "schedule": {"ScheduleRuleName"},
-    "monitoring": {"FailedAlarmName", "TimedOutAlarmName", "ThrottledAlarmName", "DashboardName"},
-}
-
 
 def test_platform_lifecycle(platform_plan) -> None:
     plan = platform_plan()
@@ -54,11 +26,14 @@ def test_platform_lifecycle(platform_plan) -> None:
     first = deploy(plan, clients, DeployOptions(concurrency=4))
     assert first.ok, [(r.name, r.reason) for r in first.failures]
     assert {r.outcome for r in first.stacks.values()} == {Outcome.CREATED}
-    typed = environment_outputs(plan, clients)
-    for component, keys in CONTRACT.items():
-        assert keys <= set(typed.component(component)), component
-    assert typed["storage"].text("InputBucketName").startswith("ds-input-")
-    assert len(typed["network"].items_list("SubnetIds")) >= 1
+    # Every output each component's Outputs class requires is deployed (the template emits exactly those).
+    raw = read_outputs(plan, clients)
+    for spec in plan.stacks:
+        assert set(spec.outputs.required_names()) <= set(raw[spec.name]), spec.component
+        assert set(raw[spec.name]) == set(spec.template.get("Outputs", {})), spec.component
+    typed = read_deployed(plan, clients)
+    assert typed["storage"].input_bucket_name.startswith("ds-input-")
+    assert len([s for s in typed["network"].subnet_ids.split(",") if s]) >= 1
 
     # Immediately again: nothing changes, no change set is made.
     second = deploy(plan, clients)
@@ -85,19 +60,20 @@ def test_platform_lifecycle(platform_plan) -> None:
     moved = {n.rsplit("-", 1)[-1] for n, r in fourth.stacks.items() if r.outcome is not Outcome.UNCHANGED}
     assert moved == {"compute", "orchestration"}
     new_arn = fourth.stacks[f"ds-{env[0]}-compute"].outputs["TaskDefinitionArn"]
-    assert new_arn != typed["compute"].text("TaskDefinitionArn")
+    assert new_arn != typed["compute"].task_definition_arn
     changed = bigger
 
     # Put data in the input bucket, then destroy: no stack left, data buckets (and the data) kept.
     s3 = clients.client("s3")
-    bucket = typed["storage"].text("InputBucketName")
+    bucket = typed["storage"].input_bucket_name
     s3.put_object(Bucket=bucket, Key="raw/keep.csv", Body=b"a,b\n1,2\n")
     gone = destroy(changed, clients)
     assert gone.ok, [(r.name, r.reason) for r in gone.failures]
     assert read_outputs(changed, clients) == {}
     buckets = {b["Name"] for b in s3.list_buckets()["Buckets"]}
-    for key in ("InputBucketName", "OutputBucketName", "ArtifactBucketName"):
-        assert typed["storage"].text(key) in buckets
+    storage = typed["storage"]
+    for name in (storage.input_bucket_name, storage.output_bucket_name, storage.artifact_bucket_name):
+        assert name in buckets
     assert s3.get_object(Bucket=bucket, Key="raw/keep.csv")["Body"].read() == b"a,b\n1,2\n"
 
 

@@ -59,15 +59,37 @@ def test_config_is_frozen():
         env.region = "eu-west-1"  # type: ignore[misc]
 
 
-def test_shared_account_qualifies_names_by_default():
-    config = parse_config("""
+def test_shared_account_without_explicit_qualify_names_is_an_error_naming_both():
+    # Inferring qualify_names would rename the existing environment's resources the day another one joins.
+    problems = problems_of("""
 environments:
   dev: {account_id: "111111111111"}
-  stg: {account_id: "111111111111"}
+  stg: {account_id: "111111111111", qualify_names: true}
+  prod: {account_id: "333333333333"}
+""")
+    assert len(problems) == 1
+    assert "environments.dev.qualify_names" in problems[0] and "dev, stg" in problems[0]
+    assert "qualify_names: true" in problems[0]
+
+
+def test_shared_account_with_explicit_qualify_names():
+    config = parse_config("""
+environments:
+  dev: {account_id: "111111111111", qualify_names: true}
+  stg: {account_id: "111111111111", qualify_names: true}
   prod: {account_id: "333333333333"}
 """)
     assert config.environment("dev").qualify_names and config.environment("stg").qualify_names
     assert not config.environment("prod").qualify_names
+
+
+def test_shared_account_in_other_regions_needs_no_qualify_names():
+    config = parse_config("""
+environments:
+  dev: {account_id: "111111111111", region: us-east-1}
+  stg: {account_id: "111111111111", region: eu-west-1}
+""")
+    assert not config.environment("dev").qualify_names
 
 
 def test_all_problems_are_reported_at_once():

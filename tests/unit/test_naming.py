@@ -17,21 +17,35 @@ def test_seed_names():
     assert n.input_bucket == "ds-input-dev-111111111111-us-east-1"
     assert n.output_bucket == "ds-output-dev-111111111111-us-east-1"
     assert n.artifact_bucket == "ds-artifacts-dev-111111111111-us-east-1"
-    assert n.ecr_repository == "ds-preprocessing"
+    assert n.repository("preprocessing") == "ds-preprocessing"
     assert n.cluster == "ds-processing-cluster"
-    assert n.state_machine == "ds-preprocessing-pipeline"
-    assert n.log_group == "/ecs/ds-preprocessing"
-    assert n.ssm_prefix == "/ds/preprocessing/"
+    assert n.state_machine("preprocessing") == "ds-preprocessing-pipeline"
+    assert n.log_group("preprocessing") == "/ecs/ds-preprocessing"
+    assert n.ssm_prefix("preprocessing") == "/ds/preprocessing/"
     assert n.stack("storage") == "ds-dev-storage"
+
+
+def test_every_job_gets_its_own_names_with_the_project_prefix():
+    ml = Names("ml", "qa", "111111111111", "us-east-1", False)
+    assert ml.repository("enrich") == "ml-enrich"
+    assert ml.task_family("enrich") == "ml-enrich"
+    assert ml.ssm_prefix("enrich") == "/ml/enrich/"
+    assert ml.repository("enrich") != ml.repository("preprocessing")
+    assert Names("ml", "qa", "111111111111", "us-east-1", True).repository("enrich") == "ml-enrich-qa"
+
+
+def test_lock_parameter_names_the_project():
+    assert Names("ml", "dev", "1" * 12, "us-east-1", False).lock_parameter != names().lock_parameter
 
 
 def test_shared_account_names_carry_the_environment():
     dev, stg = names("dev", qualify=True), names("stg", qualify=True)
-    for attr in ("ecr_repository", "cluster", "state_machine", "log_group", "ssm_prefix", "alert_topic",
-                 "schedule_rule", "dashboard", "task_family"):
-        assert getattr(dev, attr) != getattr(stg, attr), attr
-    assert dev.log_group == "/ecs/ds-preprocessing-dev"
-    assert dev.ssm_prefix == "/ds/dev/preprocessing/"
+    assert dev.cluster != stg.cluster
+    for method in ("repository", "state_machine", "log_group", "ssm_prefix", "alert_topic", "schedule_rule",
+                   "dashboard", "task_family"):
+        assert getattr(dev, method)("preprocessing") != getattr(stg, method)("preprocessing"), method
+    assert dev.log_group("preprocessing") == "/ecs/ds-preprocessing-dev"
+    assert dev.ssm_prefix("preprocessing") == "/ds/dev/preprocessing/"
 
 
 @pytest.mark.parametrize("bad", [
@@ -64,4 +78,4 @@ def test_too_long_bucket_is_refused_with_its_length():
 def test_state_machine_limit_is_enforced():
     n = Names("d" * 10, "e" * 70, "111111111111", "us-east-1", True)
     with pytest.raises(NamingError, match="state machine"):
-        _ = n.state_machine
+        _ = n.state_machine("preprocessing")

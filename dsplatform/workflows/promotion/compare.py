@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dsplatform.promotion.record import Record, Rendering
+from dsplatform.workflows.promotion.record import Record, Rendering
 
 
 def rendering_differences(label: str, recorded: Rendering | None, current: Rendering) -> list[str]:
@@ -42,16 +42,27 @@ def rendering_differences(label: str, recorded: Rendering | None, current: Rende
     return lines
 
 
-def differences(record: Record, source_now: Rendering, target_now: Rendering, source_digest: str) -> list[str]:
+def image_differences(record: Record, source_digests: dict[str, str]) -> list[str]:
+    """How the jobs' image sources now (job -> source digest) differ from the ones that passed."""
+    passed = {image.job: image for image in record.images}
+    lines = [f"image of job {job}: new since the passing run" for job in sorted(set(source_digests) - set(passed))]
+    lines += [f"image of job {job}: no longer in the plan" for job in sorted(set(passed) - set(source_digests))]
+    for job in sorted(set(passed) & set(source_digests)):
+        if passed[job].source_digest != source_digests[job]:
+            lines.append(f"image {passed[job].repository}: source changed "
+                         f"(passed {passed[job].source_digest[:19]}, now {source_digests[job][:19]})")
+    return lines
+
+
+def differences(record: Record, source_now: Rendering, target_now: Rendering,
+                source_digests: dict[str, str]) -> list[str]:
     """Everything that keeps ``record`` from vouching for promoting the current checkout (empty: it does)."""
     lines: list[str] = []
     if record.kind != "e2e" or not record.passed:
         lines.append(f"record is a {record.kind!r} record with passed={record.passed}, not a passing e2e run")
     lines += rendering_differences("tested", record.renderings.get(source_now.env), source_now)
     lines += rendering_differences("promoted", record.renderings.get(target_now.env), target_now)
-    if record.image.source_digest != source_digest:
-        lines.append(f"image {record.image.repository}: source changed "
-                     f"(passed {record.image.source_digest[:19]}, now {source_digest[:19]})")
+    lines += image_differences(record, source_digests)
     return lines
 
 
@@ -70,12 +81,12 @@ class Verdict:
 
 
 def find_evidence(
-    records: list[tuple[str, Record]], source_now: Rendering, target_now: Rendering, source_digest: str
+    records: list[tuple[str, Record]], source_now: Rendering, target_now: Rendering, source_digests: dict[str, str]
 ) -> Verdict:
     """The newest record that vouches for the checkout, else the differences from the newest record."""
     for key, record in records:
-        if not differences(record, source_now, target_now, source_digest):
+        if not differences(record, source_now, target_now, source_digests):
             return Verdict(key, record)
     if not records:
         return Verdict(None, None, ("no passing e2e record at all",))
-    return Verdict(None, None, tuple(differences(records[0][1], source_now, target_now, source_digest)))
+    return Verdict(None, None, tuple(differences(records[0][1], source_now, target_now, source_digests)))

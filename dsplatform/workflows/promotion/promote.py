@@ -8,17 +8,16 @@ from pathlib import Path
 from typing import Any
 
 from dsplatform.errors import DsPlatformError
-from dsplatform.promotion.compare import Verdict, find_evidence
-from dsplatform.promotion.record import (
-    ImageEvidence,
+from dsplatform.workflows.promotion.compare import Verdict, find_evidence
+from dsplatform.workflows.promotion.record import (
     Record,
     deployed_hashes,
+    image_evidence,
     now,
     render,
     who,
 )
-from dsplatform.promotion.store import list_records, put_record
-from dsplatform.scenarios import REPO_ROOT
+from dsplatform.workflows.promotion.store import list_records, put_record
 
 
 class PromotionRefused(DsPlatformError):
@@ -61,7 +60,7 @@ class PromotionResult:
     to_env: str
     evidence: str = ""
     record_key: str = ""
-    image_digest: str = ""
+    image_digests: dict[str, str] = field(default_factory=dict)  # job -> pushed digest
     smoke_passed: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -80,23 +79,26 @@ class Evidence:
 def check_evidence(from_env: str, to_env: str, config_path: str | None = None,
                    target: str | None = None) -> Evidence:
     """Find the source's passing e2e record that vouches for the current checkout (no side effects)."""
-    from dsplatform.deployer import ClientFactory, read_outputs
-    from dsplatform.images import source_digest
     from dsplatform.synth import build_plan
 
-    source_plan = build_plan(from_env, config_path, target)
-    target_plan = build_plan(to_env, config_path, target)
+    return _evidence(build_plan(from_env, config_path, target), build_plan(to_env, config_path, target))
+
+
+def _evidence(source_plan: Any, target_plan: Any) -> Evidence:
+    from blueprints.storage import StorageOutputs
+    from dsplatform.deployer import ClientFactory, read_deployed
+    from dsplatform.images import source_digest
+
+    from_env, to_env = source_plan.target.env, target_plan.target.env
     clients = ClientFactory(source_plan.target)
     clients.verify_account()
-    storage_stack = next(spec.name for spec in source_plan.stacks if spec.component == "storage")
-    storage = read_outputs(source_plan, clients).get(storage_stack, {})
-    bucket = storage.get("ArtifactBucketName")
-    if not bucket:
+    deployed = read_deployed(source_plan, clients)
+    if "storage" not in deployed:
         raise PromotionRefused(from_env, to_env, [f"{from_env} is not deployed, so it holds no evidence"])
+    bucket = deployed.get(StorageOutputs).artifact_bucket_name
     records = list_records(clients.client("s3"), bucket, "e2e")
-    repository = records[0][1].image.repository if records else "ds-preprocessing"
-    digest = source_digest(REPO_ROOT / "containers" / repository.removeprefix("ds-"))
-    verdict = find_evidence(records, render(source_plan), render(target_plan), digest)
+    digests = {image.job: source_digest(image.source) for image in source_plan.images}
+    verdict = find_evidence(records, render(source_plan), render(target_plan), digests)
     return Evidence(source_plan, target_plan, clients, bucket, verdict)
 
 
@@ -109,62 +111,58 @@ def promote(
     confirm: Callable[[str], bool] | None = None,
     reports_dir: Path | None = None,
 ) -> PromotionResult:
-    """Refuse without evidence; else confirm, deploy ``to_env``, push the image, smoke-test, record."""
-    from dsplatform.deployer import ClientFactory, DeployOptions, deploy, read_outputs
-    from dsplatform.e2e import REPORTS_DIR, ensure_localstack
-    from dsplatform.jobimage import push_job_image
-    from dsplatform.scenarios import run_scenarios
-    from harness.platform import platform_from_outputs
+    """Refuse without evidence; else confirm, deploy ``to_env``, push the images, smoke-test, record."""
+    from blueprints.storage import StorageOutputs
+    from dsplatform.deployer import ClientFactory
+    from dsplatform.lifecycle import deployment
+    from dsplatform.synth import build_plan
+    from dsplatform.workflows.e2e import ensure_localstack
+    from dsplatform.workflows.scenarios import run_scenarios
 
-    probe = _probe_plan(to_env, config_path, target)
-    if probe.target.kind == "localstack":
+    source_plan, plan = build_plan(from_env, config_path, target), build_plan(to_env, config_path, target)
+    if plan.target.kind == "localstack":
         from dsplatform.deployer.clients import localstack_endpoint
 
-        ensure_localstack(localstack_endpoint(probe.target))
-    evidence = check_evidence(from_env, to_env, config_path, target)
+        ensure_localstack(localstack_endpoint(plan.target))
+    evidence = _evidence(source_plan, plan)
     if not evidence.verdict.ok or evidence.verdict.record is None:
         raise PromotionRefused(from_env, to_env, list(evidence.verdict.problems))
     record: Record = evidence.verdict.record
     evidence_uri = f"s3://{evidence.bucket}/{evidence.verdict.key}"
     result = PromotionResult(from_env, to_env, evidence=evidence_uri)
-    plan = evidence.target_plan
+    tested = ", ".join(f"{i.job} {i.digest[:19]}..." for i in record.images) or "no images"
     question = (f"Promote {from_env} -> {to_env}: deploy {len(plan.stacks)} stacks to account "
-                f"{plan.target.account_id} ({plan.target.kind}) with image {record.image.digest[:19]}..., "
+                f"{plan.target.account_id} ({plan.target.kind}) with images {tested}, "
                 f"evidence {evidence_uri} ({len(record.scenarios)} scenarios passed {record.created_at} "
                 f"by {record.who.caller_arn})?")
     if not yes and not (confirm or _ask)(question):
         raise PromotionAborted(from_env, to_env)
     clients = ClientFactory(plan.target)
     caller = clients.verify_account()
-    deploy(plan, clients, DeployOptions()).raise_for_failure()
-    platform = platform_from_outputs(plan, read_outputs(plan, clients))
-    image = push_job_image(clients, platform.task_definition_arn, platform.container_name, REPO_ROOT)
-    result.image_digest = image.digest
-    if image.digest != record.image.digest:
-        result.notes.append(f"pushed digest {image.digest} differs from the tested {record.image.digest} "
-                            f"(same source digest {image.source_digest})")
-    report = (reports_dir or REPORTS_DIR) / f"promote-{to_env}"
-    smoke = run_scenarios(to_env, plan.target.kind, config_path, report, reuse=True, keep=True, markers="smoke")
-    if not smoke.ok:
-        raise SmokeFailed(to_env, smoke.failed, report)
-    result.smoke_passed = smoke.passed
-    promotion = Record(
-        kind="promotion", env=to_env, account_id=plan.target.account_id, created_at=now(), who=who(caller),
-        image=ImageEvidence(image.repository, image.tag, image.digest, image.source_digest),
-        scenarios=tuple(smoke.passed),
-        renderings={to_env: render(plan), from_env: render(evidence.source_plan)},
-        deployed_hashes=deployed_hashes(clients.client("cloudformation"), plan),
-        source={"from_env": from_env, "evidence": evidence_uri}, passed=True,
-    )
-    key = put_record(clients.client("s3"), platform.artifact_bucket, promotion)
-    result.record_key = f"s3://{platform.artifact_bucket}/{key}"
+    # keep=True: a promotion deploys an environment for good; it never tears anything down.
+    with deployment(plan, clients, keep=True) as dep:
+        result.image_digests = {job: image.digest for job, image in dep.images.items()}
+        passed = {image.job: image for image in record.images}
+        for job, image in dep.images.items():
+            if job in passed and image.digest != passed[job].digest:
+                result.notes.append(f"pushed digest {image.digest} of {job} differs from the tested "
+                                    f"{passed[job].digest} (same source digest {image.source_digest})")
+        report = (reports_dir or plan.project_root / "build" / "reports") / f"promote-{to_env}"
+        smoke = run_scenarios(plan, config_path, report, reuse=True, keep=True, markers="smoke")
+        if not smoke.ok:
+            raise SmokeFailed(to_env, smoke.failed, report)
+        result.smoke_passed = smoke.passed
+        promotion = Record(
+            kind="promotion", env=to_env, account_id=plan.target.account_id, created_at=now(), who=who(caller),
+            images=image_evidence(dep.images), scenarios=tuple(smoke.passed),
+            renderings={to_env: render(plan), from_env: render(evidence.source_plan)},
+            deployed_hashes=deployed_hashes(clients.client("cloudformation"), plan),
+            source={"from_env": from_env, "evidence": evidence_uri}, passed=True,
+        )
+        bucket = dep.deployed.get(StorageOutputs).artifact_bucket_name
+        key = put_record(clients.client("s3"), bucket, promotion)
+        result.record_key = f"s3://{bucket}/{key}"
     return result
-
-
-def _probe_plan(env: str, config_path: str | None, target: str | None) -> Any:
-    from dsplatform.synth import build_plan
-
-    return build_plan(env, config_path, target)
 
 
 def _ask(question: str) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 from dsplatform.hashing import sha256_json
 from dsplatform.stackspec import Plan
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: one ImageEvidence per job (1 had a single `image`)
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,9 @@ class Rendering:
 
 @dataclass(frozen=True)
 class ImageEvidence:
-    """The job image: repository, tag, the digest ECR reported, and the digest of its source folder."""
+    """One job's image: job, repository, tag, the digest ECR reported, and the digest of its source folder."""
 
+    job: str
     repository: str
     tag: str
     digest: str
@@ -63,7 +64,7 @@ class Record:
     account_id: str
     created_at: str
     who: Who
-    image: ImageEvidence
+    images: tuple[ImageEvidence, ...]
     scenarios: tuple[str, ...]
     renderings: dict[str, Rendering]  # env -> how the tested checkout renders it
     deployed_hashes: dict[str, str] = field(default_factory=dict)  # stack -> deployed content-hash tag
@@ -103,7 +104,7 @@ class Record:
             account_id=data["account_id"],
             created_at=data["created_at"],
             who=Who(**data["who"]),
-            image=ImageEvidence(**data["image"]),
+            images=_images(data),
             scenarios=tuple(data.get("scenarios", ())),
             renderings=renderings,
             deployed_hashes=dict(data.get("deployed_hashes", {})),
@@ -111,6 +112,19 @@ class Record:
             passed=bool(data.get("passed", False)),
             version=int(data.get("version", 0)),
         )
+
+
+def _images(data: dict[str, Any]) -> tuple[ImageEvidence, ...]:
+    if "images" in data:
+        return tuple(ImageEvidence(**image) for image in data["images"])
+    # Schema 1 had one image, of the stock job.
+    return (ImageEvidence(job="preprocessing", **data["image"]),) if "image" in data else ()
+
+
+def image_evidence(pushed: Any) -> tuple[ImageEvidence, ...]:
+    """Evidence of what ``dsplatform.images.push_images`` pushed (job -> PushedImage), sorted by job."""
+    return tuple(ImageEvidence(p.job, p.repository, p.tag, p.digest, p.source_digest)
+                 for _, p in sorted(pushed.items()))
 
 
 def render(plan: Plan) -> Rendering:

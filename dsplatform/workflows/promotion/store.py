@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from dsplatform.promotion.record import Record
+from dsplatform.workflows.promotion.record import Record
 
 PREFIX = "_dsplatform/promotion/"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import json
 import os
 import subprocess
@@ -12,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SCENARIOS = REPO_ROOT / "harness" / "scenarios"
+from dsplatform.errors import ComponentError
+from dsplatform.stackspec import Plan
 
 
 @dataclass
@@ -41,9 +42,29 @@ def plugin_args() -> list[str]:
     return [] if "dsplatform" in names else ["-p", "harness.plugin"]
 
 
+def scenario_paths(plan: Plan) -> list[str]:
+    """Where the plan's components keep their scenarios: a folder under the project root, or a package's folder."""
+    paths: list[str] = []
+    for component, location in plan.scenarios:
+        folder = plan.project_root / location
+        if not folder.is_dir():
+            spec = importlib.util.find_spec(location) if _importable(location) else None
+            found = list(spec.submodule_search_locations or []) if spec else []
+            if not found:
+                raise ComponentError(component, f"scenarios {location!r} is neither a folder under "
+                                                f"{plan.project_root} nor an importable package; fix its scenarios")
+            folder = Path(found[0])
+        if str(folder) not in paths:
+            paths.append(str(folder))
+    return paths
+
+
+def _importable(name: str) -> bool:
+    return all(part.isidentifier() for part in name.split("."))
+
+
 def run_scenarios(
-    env: str,
-    target: str | None,
+    plan: Plan,
     config_path: str | None,
     reports_dir: Path,
     *,
@@ -53,25 +74,33 @@ def run_scenarios(
     paths: list[str] | None = None,
     stream: bool = True,
 ) -> ScenarioRun:
-    """Run pytest on the scenarios against ``env``; JUnit XML and the per-scenario JSON go to ``reports_dir``."""
+    """Run pytest on the plan's scenarios; JUnit XML and the per-scenario JSON go to ``reports_dir``.
+
+    pytest runs in the project root with the jobs' source folders importable (the pipeline's scenarios make
+    sample data and a model with the job's own code, as the job's image has it).
+    """
     reports_dir.mkdir(parents=True, exist_ok=True)
     junit, details = reports_dir / "junit.xml", reports_dir / "scenarios.json"
     details.unlink(missing_ok=True)
     junit.unlink(missing_ok=True)
-    args = [sys.executable, "-m", "pytest", *(paths or [str(SCENARIOS)]), *plugin_args(),
-            f"--ds-env={env}", f"--junitxml={junit}", f"--ds-report-json={details}", "-p", "no:cacheprovider",
-            "-o", "addopts=", "-rA", "-q"]
-    args += [f"--ds-target={target}"] if target else []
+    targets = paths or scenario_paths(plan)
+    if not targets:
+        raise ComponentError("(plan)", "no component of the plan declares scenarios; nothing to run")
+    args = [sys.executable, "-m", "pytest", *targets, *plugin_args(),
+            f"--ds-env={plan.target.env}", f"--ds-target={plan.target.kind}", f"--junitxml={junit}",
+            f"--ds-report-json={details}", "-p", "no:cacheprovider", "-o", "addopts=", "-rA", "-q",
+            f"--rootdir={plan.project_root}"]
     args += [f"--ds-config={config_path}"] if config_path else []
+    args += [f"--ds-stacks={','.join(s.component for s in plan.stacks)}"] if plan.all_stacks != {
+        s.name for s in plan.stacks} else []
     args += ["--ds-reuse"] if reuse else []
     args += ["--ds-keep"] if keep else []
     args += ["-m", markers] if markers else []
     environ = dict(os.environ)
-    # The job's package is needed for sample data and the independent check, installed or not.
-    extra = [str(REPO_ROOT), str(REPO_ROOT / "containers" / "preprocessing")]
+    extra = [str(plan.project_root), *dict.fromkeys(str(image.source) for image in plan.images)]
     environ["PYTHONPATH"] = os.pathsep.join(extra + [p for p in [environ.get("PYTHONPATH", "")] if p])
     began = time.monotonic()
-    proc = subprocess.run(args, cwd=REPO_ROOT, env=environ, text=True,
+    proc = subprocess.run(args, cwd=plan.project_root, env=environ, text=True,
                           stdout=None if stream else subprocess.PIPE, stderr=subprocess.STDOUT if not stream else None)
     result = ScenarioRun(exit_code=proc.returncode, seconds=time.monotonic() - began, output=proc.stdout or "")
     if details.is_file():
@@ -80,7 +109,7 @@ def run_scenarios(
 
 
 def _read_details(result: ScenarioRun, data: dict[str, Any]) -> None:
-    from dsplatform.report.html import scenario_outcome
+    from dsplatform.workflows.report.html import scenario_outcome
 
     result.scenarios = list(data.get("scenarios", []))
     for entry in result.scenarios:

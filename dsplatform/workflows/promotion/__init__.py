@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dsplatform.promotion.compare import Verdict, differences, find_evidence
-from dsplatform.promotion.record import ImageEvidence, Record, Rendering, StackHash, render
-from dsplatform.promotion.store import list_records, put_record
+from dsplatform.workflows.promotion.compare import Verdict, differences, find_evidence
+from dsplatform.workflows.promotion.record import ImageEvidence, Record, Rendering, StackHash, render
+from dsplatform.workflows.promotion.store import list_records, put_record
 
 __all__ = [
     "ImageEvidence",

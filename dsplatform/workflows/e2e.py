@@ -1,19 +1,17 @@
-"""`invoke e2e`: start LocalStack if needed, deploy, push the image, run the scenarios, report, tear down."""
+"""`invoke e2e`: start LocalStack if needed, deploy, push the images, run the scenarios, report, tear down."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from dsplatform.errors import DsPlatformError, UsageError
-from dsplatform.scenarios import REPO_ROOT, ScenarioRun, run_scenarios
-
-REPORTS_DIR = REPO_ROOT / "build" / "reports"
+from dsplatform.workflows.scenarios import ScenarioRun, run_scenarios
 
 
 @dataclass
@@ -32,7 +30,7 @@ class E2EResult:
     junit_path: Path | None = None
     html_path: Path | None = None
     record_key: str = ""
-    image_digest: str = ""
+    image_digests: dict[str, str] = field(default_factory=dict)  # job -> pushed digest
     localstack_reused: bool | None = None
     created_stacks: list[str] = field(default_factory=list)
     torn_down: bool = False
@@ -93,14 +91,20 @@ def run_e2e(
     *,
     reuse: bool = False,
     markers: str | None = None,
-    reports_dir: Path = REPORTS_DIR,
+    reports_dir: Path | None = None,
     stream: bool = True,
+    stacks: list[str] | None = None,
 ) -> E2EResult:
-    """Run the whole end-to-end check of ``env`` and return what happened (``ok`` False on any failure)."""
+    """Run the whole end-to-end check of ``env`` and return what happened (``ok`` False on any failure).
+
+    Reports go to ``reports_dir`` (default: ``build/reports`` under the project root, the folder of
+    dsplatform.yml).
+    """
     from dsplatform.synth import build_plan
 
     began = time.monotonic()
-    plan = build_plan(env, config_path, target)
+    plan = build_plan(env, config_path, target, stacks)
+    reports_dir = reports_dir or plan.project_root / "build" / "reports"
     result = E2EResult(env=env, target=plan.target.kind, stages={"synth": time.monotonic() - began})
     if plan.target.protected and not reuse:
         raise UsageError(f"environment {env!r} is protected: e2e does not deploy it; use `invoke promote --to {env}` "
@@ -111,40 +115,40 @@ def run_e2e(
         with _stage(result, "localstack"):
             result.localstack_reused = ensure_localstack(localstack_endpoint(plan.target))
     from dsplatform.deployer import ClientFactory
+    from dsplatform.lifecycle import TeardownFailed, deployment
 
     clients = ClientFactory(plan.target)
-    created: set[str] = set()
     run: ScenarioRun | None = None
-    image: Any = None
+    lifecycle = ExitStack()
+    dep: Any = None
     try:
         caller = clients.verify_account()
-        if not reuse:
-            with _stage(result, "deploy"):
-                created = _deploy(plan, clients)
-            result.created_stacks = sorted(created)
-        outputs = _outputs(plan, clients)
-        with _stage(result, "image"):
-            image = _push_image(clients, outputs, env)
-            result.image_digest = image.digest
-            if plan.target.kind == "localstack":
+        with _stage(result, "deploy"):
+            dep = lifecycle.enter_context(deployment(plan, clients, reuse=reuse, keep=keep))
+        result.created_stacks = sorted(dep.created)
+        result.image_digests = {job: image.digest for job, image in dep.images.items()}
+        if plan.target.kind == "localstack":
+            with _stage(result, "image"):
                 wait_for_job_images(localstack_endpoint(plan.target))
         with _stage(result, "scenarios"):
-            run = run_scenarios(env, plan.target.kind, config_path, reports_dir, reuse=True, keep=True,
-                                markers=markers, stream=stream)
+            run = run_scenarios(plan, config_path, reports_dir, reuse=True, keep=True, markers=markers, stream=stream)
         result.passed, result.failed, result.skipped = run.passed, run.failed, run.skipped
         result.ok = run.ok
         if not run.ok and not run.failed:
             result.errors.append(f"pytest exited {run.exit_code} with no scenario failure recorded")
         if result.ok and not reuse:
             with _stage(result, "record"):
-                result.record_key = _write_record(plan, clients, outputs, image, run, caller, config_path)
+                result.record_key = _write_record(dep, run, caller, config_path)
     except DsPlatformError as err:
         result.errors.append(str(err))
         result.ok = False
     finally:
-        if created and not keep:
-            with _stage(result, "teardown"):
-                result.torn_down = _teardown(plan, clients, created, result.errors)
+        with _stage(result, "teardown"):
+            try:
+                lifecycle.close()
+            except TeardownFailed as err:
+                result.errors.append(str(err))
+        result.torn_down = bool(dep and dep.torn_down)
         _split_scenario_time(result, run)
         with _stage(result, "report"):
             _write_reports(result, plan, run, reports_dir)
@@ -153,63 +157,25 @@ def run_e2e(
     return result
 
 
-def _deploy(plan: Any, clients: Any) -> set[str]:
-    from dsplatform.deployer import DeployOptions, deploy
-    from dsplatform.promotion.record import deployed_hashes
-
-    before = set(deployed_hashes(clients.client("cloudformation"), plan))
-    deploy(plan, clients, DeployOptions()).raise_for_failure()
-    return {spec.name for spec in plan.stacks} - before
-
-
-def _outputs(plan: Any, clients: Any) -> Any:
-    from dsplatform.deployer import read_outputs
-    from harness.platform import platform_from_outputs
-
-    return platform_from_outputs(plan, read_outputs(plan, clients))
-
-
-def _push_image(clients: Any, platform: Any, env: str) -> Any:
-    from dsplatform.jobimage import push_job_image
-
-    return push_job_image(clients, platform.task_definition_arn, platform.container_name, REPO_ROOT)
-
-
-def _write_record(plan: Any, clients: Any, platform: Any, image: Any, run: ScenarioRun, caller: str,
-                  config_path: str | None) -> str:
+def _write_record(dep: Any, run: ScenarioRun, caller: str, config_path: str | None) -> str:
+    from blueprints.storage import StorageOutputs
     from dsplatform.config import load_config
-    from dsplatform.promotion import record as rec
-    from dsplatform.promotion.store import put_record
+    from dsplatform.workflows.promotion import record as rec
+    from dsplatform.workflows.promotion.store import put_record
 
+    plan = dep.plan
     envs = sorted(load_config(config_path).environments)
     renderings = rec.render_all(envs, config_path, plan.target.kind)
     renderings[plan.target.env] = rec.render(plan)
     record = rec.Record(
         kind="e2e", env=plan.target.env, account_id=plan.target.account_id, created_at=rec.now(),
-        who=rec.who(caller),
-        image=rec.ImageEvidence(image.repository, image.tag, image.digest, image.source_digest),
+        who=rec.who(caller), images=rec.image_evidence(dep.images),
         scenarios=tuple(run.passed), renderings=renderings,
-        deployed_hashes=rec.deployed_hashes(clients.client("cloudformation"), plan), passed=True,
+        deployed_hashes=rec.deployed_hashes(dep.clients.client("cloudformation"), plan), passed=True,
     )
-    key = put_record(clients.client("s3"), platform.artifact_bucket, record)
-    return f"s3://{platform.artifact_bucket}/{key}"
-
-
-def _teardown(plan: Any, clients: Any, created: set[str], errors: list[str]) -> bool:
-    """Destroy the environment when this run created all of it; never a protected one."""
-    if plan.target.protected or created != {spec.name for spec in plan.stacks}:
-        # Some stacks pre-existed (someone's environment): removing only ours could strand theirs.
-        return False
-    from dsplatform.deployer import destroy
-
-    try:
-        outcome = destroy(plan, clients, purge_data=False)
-    except DsPlatformError as err:
-        errors.append(f"teardown: {err}")
-        return False
-    if not outcome.ok:
-        errors.append("teardown: " + ", ".join(f"{r.name} {r.outcome.value}: {r.reason}" for r in outcome.failures))
-    return bool(outcome.ok)
+    bucket = dep.deployed.get(StorageOutputs).artifact_bucket_name
+    key = put_record(dep.clients.client("s3"), bucket, record)
+    return f"s3://{bucket}/{key}"
 
 
 def _split_scenario_time(result: E2EResult, run: ScenarioRun | None) -> None:
@@ -222,13 +188,14 @@ def _split_scenario_time(result: E2EResult, run: ScenarioRun | None) -> None:
 
 
 def _write_reports(result: E2EResult, plan: Any, run: ScenarioRun | None, reports_dir: Path) -> None:
-    from dsplatform.report.html import render_report
+    from dsplatform.workflows.report.html import render_report
 
     reports_dir.mkdir(parents=True, exist_ok=True)
     fidelity = _fidelity_html(plan) if plan.target.kind == "localstack" else ""
     summary = {"environment": result.env, "target": result.target, "passed": len(result.passed),
                "failed": len(result.failed), "skipped": len(result.skipped),
-               "errors": "; ".join(result.errors) or "none", "image digest": result.image_digest or "-",
+               "errors": "; ".join(result.errors) or "none",
+               "image digests": ", ".join(f"{j} {d}" for j, d in result.image_digests.items()) or "-",
                "promotion record": result.record_key or "-"}
     page = render_report(f"dsplatform e2e: {result.env} on {result.target}", dict(result.stages),
                          run.scenarios if run else [], fidelity, summary)

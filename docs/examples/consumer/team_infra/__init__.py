@@ -1,0 +1,1 @@
+"""The team's own platform components, composed with dsplatform's stock ones (see dsplatform.yml)."""

@@ -1,0 +1,81 @@
+"""The component model: one object that carries everything about a unit of the platform.
+
+A component declares its name, its blueprint (``build(props) -> Template``), how its props are made from
+config, its dependencies, its typed outputs (a ``blueprints.outputs.Outputs`` class), the container images
+it owns (zero or more jobs, each with a source folder) and where its end-to-end scenarios live. Stock
+components live in ``dsplatform/components/stock/``; a consumer's are listed in its ``dsplatform.yml``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from blueprints.outputs import Outputs
+from dsplatform.config.models import EnvironmentConfig, ProjectConfig
+from dsplatform.naming import Names
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a props factory may read: the whole project (for cross-environment facts) and one environment."""
+
+    project: ProjectConfig
+    env: EnvironmentConfig
+    names: Names
+
+    def names_of(self, env_name: str) -> Names:
+        """Names of another environment of the same project."""
+        return Names.for_environment(self.project.environments[env_name], self.project.project.name)
+
+
+@dataclass(frozen=True)
+class Image:
+    """A container image a component owns: the job it runs and the folder its source lives in.
+
+    ``source`` is relative to the project root (the folder holding ``dsplatform.yml``); the default is
+    ``containers/<job>``. ``tag`` makes the tag the deployed task definition names (default ``latest``).
+    """
+
+    job: str
+    source: str | None = None
+    tag: Callable[[Context], str] | None = None
+
+    def source_dir(self, project_root: Path) -> Path:
+        """The image's source folder under ``project_root``."""
+        return (project_root / (self.source or f"containers/{self.job}")).resolve()
+
+
+@dataclass(frozen=True)
+class Component:
+    """One stack of the platform and everything about it.
+
+    ``scenarios`` is where its e2e scenarios live: a folder relative to the project root, or an importable
+    package (e.g. ``harness.scenarios`` for the stock pipeline), run by ``invoke e2e``.
+    """
+
+    name: str
+    build: Callable[[Any], Any]
+    props: Callable[[Context], Any]
+    outputs: type[Outputs]
+    depends_on: tuple[str, ...] = ()
+    images: tuple[Image, ...] = ()
+    scenarios: str | None = None
+    source: str = "stock"  # where it came from: stock, an entry point or an import path (for messages)
+
+    def render(self, ctx: Context) -> dict[str, Any]:
+        """The component's template for ``ctx`` as a dict, its outputs checked against its Outputs class."""
+        template = self.build(self.props(ctx)).to_dict()
+        declared = set(self.outputs.key_names())
+        emitted = set(template.get("Outputs", {}))
+        undeclared = sorted(emitted - declared)
+        missing = sorted(k.name for k in self.outputs.keys if k.required and k.name not in emitted)
+        if undeclared or missing:
+            from dsplatform.errors import ComponentError
+
+            raise ComponentError(self.name, f"its blueprint emits outputs {undeclared or '-'} not declared by "
+                                            f"{self.outputs.__name__} and misses required {missing or '-'}; "
+                                            f"emit outputs only through {self.outputs.__name__}'s keys")
+        return dict(template)

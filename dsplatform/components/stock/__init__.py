@@ -1,0 +1,1 @@
+"""The stock components of the platform, one module each, found by scanning this package (``COMPONENT``)."""

@@ -1,0 +1,17 @@
+"""Stock component ``registry``: the ECR repository of the stock job's image."""
+
+from __future__ import annotations
+
+from blueprints import registry
+from dsplatform.components.model import Component, Context
+from dsplatform.components.stock._pipeline import JOB
+
+
+def props(ctx: Context) -> registry.RegistryProps:
+    """Registry props from ``settings.registry``."""
+    s = ctx.env.settings.registry
+    return registry.RegistryProps(repository_name=ctx.names.repository(JOB), tag_mutability=s.tag_mutability,
+                                  scan_on_push=s.scan_on_push, max_images=s.max_images)
+
+
+COMPONENT = Component("registry", registry.build, props, registry.RegistryOutputs)
