@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import pytest
 
 DEFAULT_URL = "http://127.0.0.1:4566"
+REPO_ROOT = Path(__file__).resolve().parents[1]  # the project root the session's LocalStack is recorded for
 # pytest only honours pytest_plugins in the top-level conftest; the harness tests need pytester.
 pytest_plugins = ["pytester"]
 
@@ -47,20 +49,35 @@ class LocalStackHandle:
         return self._clients[key]
 
 
+def repo_image_sources() -> dict[str, Path]:
+    """This repo's job folders under every repository name its environments may give them ({project}-{job}[-{env}])."""
+    from dsplatform.config import load_config
+    from dsplatform.localstack import containers_image_sources
+
+    project = load_config(REPO_ROOT / "dsplatform.yml")
+    name, envs = project.project.name, sorted(project.environments)
+    return containers_image_sources(
+        REPO_ROOT / "containers", lambda job: [f"{name}-{job}", *(f"{name}-{job}-{env}" for env in envs)]
+    )
+
+
 @pytest.fixture(scope="session")
 def localstack() -> Iterator[LocalStackHandle]:
     """A healthy LocalStack at $DSPLATFORM_LOCALSTACK_URL (default :4566): reused if up, else started and stopped.
 
-    If it cannot be started the fixture errors with the reason, so `localstack` tests fail, never skip.
+    Either way this repo's job folders are registered as image sources. If it cannot be started the fixture
+    errors with the reason, so `localstack` tests fail, never skip.
     """
-    from dsplatform.localstack import LocalStackSettings, health, start, stop
+    from dsplatform.localstack import LocalStackSettings, health, register_image_sources, start, stop
 
     url = os.environ.get("DSPLATFORM_LOCALSTACK_URL", DEFAULT_URL).rstrip("/")
+    parsed = urlparse(url)
+    settings = LocalStackSettings(host=parsed.hostname or "127.0.0.1", port=parsed.port or 4566,
+                                  project_root=REPO_ROOT, image_sources=repo_image_sources())
     if health(url) is not None:
+        register_image_sources(settings, settings.image_sources)
         yield LocalStackHandle(endpoint_url=url)
         return
-    parsed = urlparse(url)
-    settings = LocalStackSettings(host=parsed.hostname or "127.0.0.1", port=parsed.port or 4566)
     try:
         instance = start(settings)
     except Exception as err:

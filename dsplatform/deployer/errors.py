@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+from urllib.parse import urlparse
 
 from dsplatform.errors import DsPlatformError
 
@@ -35,7 +36,9 @@ class EndpointUnreachableError(DeployerError):
 
     def __init__(self, env: str, endpoint: str, cause: str, localstack: bool) -> None:
         self.env, self.endpoint, self.cause = env, endpoint, cause
-        hint = "start it with `invoke localstack.start`" if localstack else "check the profile/role and the network"
+        port = (urlparse(endpoint).port or 4566) if localstack else None
+        hint = (f"start it with `invoke localstack.start --port {port}` (and the same --config)" if localstack
+                else "check the profile/role and the network")
         super().__init__(f"environment {env!r}: cannot reach {endpoint} ({cause}); {hint}, then run the command again")
 
 

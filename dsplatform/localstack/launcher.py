@@ -1,4 +1,8 @@
-"""Start, stop and inspect a host-mode LocalStack process, one per port, by recorded PID only."""
+"""Start, stop and inspect a host-mode LocalStack process, one per port, by recorded PID only.
+
+The instance records the project root that started it; another project root's start, stop or status is
+refused (ForeignInstanceError) instead of acting on it.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dsplatform.localstack.errors import LocalStackError
-from dsplatform.localstack.imagesources import image_sources
+from dsplatform.localstack.errors import ForeignInstanceError, LocalStackError
+from dsplatform.localstack.imagesources import register_image_sources, registered_image_sources
 from dsplatform.localstack.settings import LocalStackSettings
 from dsplatform.localstack.venv import ensure_venv
 from dsplatform.procs import pid_alive
@@ -78,14 +82,15 @@ def image_state(settings: LocalStackSettings) -> tuple[str, dict[str, str]]:
 
 
 def wait_for_images(settings: LocalStackSettings) -> dict[str, str]:
-    """Wait (bounded by settings.image_timeout) until every containers/* venv is built; fail on a failed one."""
+    """Wait (bounded by settings.image_timeout) until every registered image's venv is built; fail on a failed one."""
     deadline = time.monotonic() + settings.image_timeout
     while time.monotonic() < deadline:
-        state, images = image_state(settings)
-        failed = {name: outcome for name, outcome in images.items() if outcome.startswith("failed")}
+        wanted = registered_image_sources(settings)
+        _, images = image_state(settings)
+        failed = {name: images[name] for name in wanted if images.get(name, "").startswith("failed")}
         if failed:
             raise LocalStackError(f"building local image venvs failed: {failed}")
-        if state == "done":
+        if all(images.get(name, "").startswith("ready") for name in wanted):
             return images
         time.sleep(1.0)
     raise LocalStackError(
@@ -114,9 +119,8 @@ def _environment(settings: LocalStackSettings) -> dict[str, str]:
             "CFN_IGNORE_UNSUPPORTED_RESOURCE_TYPES": "0",  # unsupported types fail the stack instead of becoming mocks
             "DSPLATFORM_CACHE_DIR": str(settings.cache_root),
             "DSPLATFORM_STATE_DIR": str(settings.state_dir),  # the extension reports image warm-up there
-            "DSPLATFORM_IMAGE_SOURCES": json.dumps(
-                {k: str(v) for k, v in image_sources(settings.containers_path).items()}
-            ),
+            # Read at each image resolution, so registrations after start-up count (register_image_sources).
+            "DSPLATFORM_IMAGE_SOURCES_FILE": str(settings.sources_file),
             # Own data folder per port: instances on other ports must not share LocalStack's tmp state.
             "LOCALSTACK_VOLUME_DIR": str(settings.state_dir / "volume"),
             "TMPDIR": str(settings.state_dir / "tmp"),
@@ -126,10 +130,21 @@ def _environment(settings: LocalStackSettings) -> dict[str, str]:
     return env
 
 
+def _owner_check(settings: LocalStackSettings, state: dict[str, Any] | None) -> None:
+    """Refuse to act on a live instance that another project root started (one line naming that root)."""
+    if not state or not state.get("project_root") or state["project_root"] == str(settings.project_root):
+        return
+    pid = int(state["pid"]) if state.get("pid") else None
+    if pid is not None and pid_alive(pid) and _is_localstack(pid):
+        raise ForeignInstanceError(settings.port, str(state["project_root"]), pid, str(settings.project_root))
+
+
 def start(settings: LocalStackSettings | None = None) -> Instance:
     """Start LocalStack (building its venv on first use) or reuse a healthy one on the port; wait for health.
 
-    A lock per port makes two concurrent callers (two test sessions) share one instance.
+    A lock per port makes two concurrent callers (two test sessions) share one instance. ``settings.image_sources``
+    is merged into the instance's map when it is reused, and is the whole map of a newly started one.
+    Refused (ForeignInstanceError) when the live instance on the port belongs to another project root.
     """
     settings = settings or LocalStackSettings()
     settings.state_dir.mkdir(parents=True, exist_ok=True)
@@ -140,14 +155,18 @@ def start(settings: LocalStackSettings | None = None) -> Instance:
 
 def _start_locked(settings: LocalStackSettings) -> Instance:
     state = _read_state(settings)
+    _owner_check(settings, state)
     if health(settings.endpoint_url) is not None:
+        register_image_sources(settings, settings.image_sources)
         pid = state.get("pid") if state and pid_alive(state.get("pid")) else None
         if settings.wait_for_images and pid is not None:
             wait_for_images(settings)
         return Instance(settings.endpoint_url, pid, settings.port, settings.log_path, reused=True)
     if state and pid_alive(state.get("pid")) and _is_localstack(int(state["pid"])):
         # Our process is alive but not healthy: maybe still starting; give it the normal time.
+        register_image_sources(settings, settings.image_sources)
         return _wait_healthy(settings, int(state["pid"]), reused=True)
+    register_image_sources(settings, settings.image_sources, replace=True)  # a new process: a new map
     venv = ensure_venv(settings)
     settings.images_file.unlink(missing_ok=True)  # a previous instance's report
     (settings.state_dir / "tmp").mkdir(exist_ok=True)
@@ -167,6 +186,7 @@ def _start_locked(settings: LocalStackSettings) -> Instance:
                 "pid": process.pid,
                 "port": settings.port,
                 "host": settings.host,
+                "project_root": str(settings.project_root),
                 "venv": str(venv),
                 "started": time.time(),
             }
@@ -214,6 +234,7 @@ def stop(settings: LocalStackSettings | None = None) -> bool:
     """
     settings = settings or LocalStackSettings()
     state = _read_state(settings)
+    _owner_check(settings, state)
     pid = int(state["pid"]) if state and state.get("pid") else None
     if pid is None or not pid_alive(pid) or not _is_localstack(pid):
         _kill_orphaned_tasks(settings)  # left by an instance that died without its shutdown hooks
@@ -264,6 +285,7 @@ def status(settings: LocalStackSettings | None = None) -> Status:
     """PID, version and services of the instance on this port, and any problem (crashed, stale, foreign)."""
     settings = settings or LocalStackSettings()
     state = _read_state(settings)
+    _owner_check(settings, state)
     pid = int(state["pid"]) if state and state.get("pid") else None
     alive = pid_alive(pid)
     body = health(settings.endpoint_url)
@@ -271,7 +293,7 @@ def status(settings: LocalStackSettings | None = None) -> Status:
     if body is None and state and not alive:
         problem = (
             f"stale: recorded PID {pid} is gone (crashed or killed); last log line: "
-            f"{(log_tail(settings, 1) or ['<empty>'])[0]}; run `invoke localstack.start`"
+            f"{(log_tail(settings, 1) or ['<empty>'])[0]}; run `invoke localstack.start --port {settings.port}`"
         )
     elif body is None and alive:
         problem = f"PID {pid} is alive but {settings.endpoint_url} does not answer health checks"
@@ -281,7 +303,7 @@ def status(settings: LocalStackSettings | None = None) -> Status:
         )
         pid = None
     elif body is None:
-        problem = "not running; run `invoke localstack.start`"
+        problem = f"not running; run `invoke localstack.start --port {settings.port}`"
     return Status(
         endpoint_url=settings.endpoint_url,
         port=settings.port,

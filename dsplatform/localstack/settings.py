@@ -1,16 +1,15 @@
-"""Where a LocalStack instance listens and where its state (venv, PID file, log) is kept."""
+"""Where a LocalStack instance listens, which project owns it, and where its state (venv, PID file, log) is kept."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4566
 LOCALSTACK_VERSION = "2026.3.0"
-# The repo root is two levels above this package (dsplatform/localstack/ -> repo).
-_PACKAGE_REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def cache_dir() -> Path:
@@ -21,18 +20,28 @@ def cache_dir() -> Path:
 
 @dataclass(frozen=True)
 class LocalStackSettings:
-    """How to start one LocalStack instance; instances on different ports coexist."""
+    """How to start one LocalStack instance; instances on different ports coexist.
+
+    ``project_root`` is the folder of the project's ``dsplatform.yml``: the instance records it, and a start,
+    stop or status from another project root is refused. ``image_sources`` maps ECR repository names to the
+    local folders (with a Dockerfile) that play them; start() registers it (see ``register_image_sources``).
+    """
 
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
+    project_root: Path = field(default_factory=Path.cwd)
+    image_sources: Mapping[str, Path] = field(default_factory=dict)
     python: str | None = None  # interpreter for LocalStack's venv; else DSPLATFORM_LOCALSTACK_PYTHON, PATH, pyenv
-    repo_root: Path = _PACKAGE_REPO_ROOT  # holds localstack/ (pins + extension) and containers/
     cache: Path | None = None  # defaults to cache_dir()
     startup_timeout: float = 120.0  # seconds to wait for health
     stop_timeout: float = 15.0  # seconds between SIGTERM and SIGKILL
-    wait_for_images: bool = False  # also wait until containers/* image venvs are built (pip can take minutes)
+    wait_for_images: bool = False  # also wait until the registered images' venvs are built (pip can take minutes)
     image_timeout: float = 900.0  # seconds to wait for that
     extra_env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # One spelling of the root, so that ownership compares equal however the caller wrote the path.
+        object.__setattr__(self, "project_root", Path(self.project_root).expanduser().resolve())
 
     @property
     def endpoint_url(self) -> str:
@@ -65,16 +74,6 @@ class LocalStackSettings:
         return self.state_dir / "localstack.log"
 
     @property
-    def constraints_path(self) -> Path:
-        """The project's copy of the pins that make LocalStack install cleanly."""
-        return self.repo_root / "localstack" / "constraints.txt"
-
-    @property
-    def extension_path(self) -> Path:
-        """The project's LocalStack extension package (ECS/ECR, CloudFormation providers)."""
-        return self.repo_root / "localstack" / "extension"
-
-    @property
-    def containers_path(self) -> Path:
-        """Folder whose subfolders hold the local images' source."""
-        return self.repo_root / "containers"
+    def sources_file(self) -> Path:
+        """JSON map repository -> source folder that the extension reads when it resolves an image."""
+        return self.state_dir / "image-sources.json"

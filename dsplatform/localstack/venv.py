@@ -1,4 +1,8 @@
-"""LocalStack's own venv in the cache folder: built once per pin file, extension reinstalled when its source changes."""
+"""LocalStack's own venv in the cache folder: built once per pin file, extension reinstalled when its source changes.
+
+The pins and the extension come from the dsplatform distribution itself (``bundle.py``), never from the
+project's folder: a consumer's repo has neither.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 from dsplatform.hashing import folder_sha256
+from dsplatform.localstack.bundle import CONSTRAINTS, EXTENSION, bundle_root, materialize
 from dsplatform.localstack.errors import LocalStackError
 from dsplatform.localstack.interpreter import find_python
 from dsplatform.localstack.settings import LOCALSTACK_VERSION, LocalStackSettings
@@ -16,7 +21,7 @@ from dsplatform.localstack.settings import LOCALSTACK_VERSION, LocalStackSetting
 
 def venv_key(settings: LocalStackSettings) -> str:
     """Key of the base venv: the pin file and the LocalStack version (the extension has its own stamp)."""
-    digest = hashlib.sha256(settings.constraints_path.read_bytes() + LOCALSTACK_VERSION.encode())
+    digest = hashlib.sha256((bundle_root() / CONSTRAINTS).read_bytes() + LOCALSTACK_VERSION.encode())
     return digest.hexdigest()[:16]
 
 
@@ -43,7 +48,8 @@ def ensure_venv(settings: LocalStackSettings) -> Path:
     venv = venv_dir(settings)
     venv.parent.mkdir(parents=True, exist_ok=True)
     python = venv / "bin" / "python"
-    extension_stamp = folder_sha256(settings.extension_path)
+    bundle = materialize(settings.cache_root)  # pip needs real files; the wheel's may live in a zip
+    extension_stamp = folder_sha256(bundle / EXTENSION)
     with open(venv.parent / f"{venv.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         log_path = venv.parent / f"{venv.name}.install.log"
@@ -60,7 +66,7 @@ def ensure_venv(settings: LocalStackSettings) -> Path:
                     "install",
                     "-q",
                     "-c",
-                    str(settings.constraints_path),
+                    str(bundle / CONSTRAINTS),
                     f"localstack-core[runtime]=={LOCALSTACK_VERSION}",
                     "service_identity",
                 ],
@@ -81,18 +87,18 @@ def ensure_venv(settings: LocalStackSettings) -> Path:
                     "--no-deps",
                     "--force-reinstall",
                     "--no-build-isolation",
-                    str(settings.extension_path),
+                    str(bundle / EXTENSION),
                 ],
                 log_path,
                 "installing the dsplatform LocalStack extension",
             )
-            _clean_build_dirs(settings.extension_path)
+            _clean_build_dirs(bundle / EXTENSION)
             stamp_file.write_text(extension_stamp)
     return venv
 
 
 def _clean_build_dirs(extension: Path) -> None:
-    # setuptools leaves build/ and *.egg-info in the source folder; they must not reach git.
+    # setuptools leaves build/ and *.egg-info in the source folder; the cached copy stays as it was made.
     shutil.rmtree(extension / "build", ignore_errors=True)
     for egg in extension.glob("*.egg-info"):
         shutil.rmtree(egg, ignore_errors=True)

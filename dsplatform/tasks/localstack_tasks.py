@@ -1,9 +1,17 @@
-"""Invoke tasks `localstack.start|stop|status|logs|coverage` (thin wrappers over dsplatform.localstack)."""
+"""Invoke tasks `localstack.start|stop|status|logs|coverage` (thin wrappers over dsplatform.localstack).
+
+They follow the project's config: the instance listens where ``localstack.endpoint_url`` says (the
+DSPLATFORM_LOCALSTACK_URL variable overrides it, as for deploys; ``--host``/``--port`` override both), and the
+config file's folder is the project root the instance is recorded for.
+"""
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import invoke
 from invoke import Collection, task
@@ -11,27 +19,50 @@ from invoke import Collection, task
 from dsplatform.errors import UsageError
 from dsplatform.tasks._cli import number_flag, user_errors
 
-_PORT_HELP = {"port": "gateway port (default 4566); one instance per port", "host": "address to listen on"}
+_PORT_HELP = {
+    "config": "path of the config file (default: dsplatform.yml here or in a parent folder); its folder is the"
+    " project root and its localstack.endpoint_url the address",
+    "port": "gateway port (default: the port of localstack.endpoint_url); one instance per port",
+    "host": "address to listen on (default: the host of localstack.endpoint_url)",
+}
+LOCALSTACK_URL_ENV = "DSPLATFORM_LOCALSTACK_URL"
+DEFAULT_URL = "http://127.0.0.1:4566"
+
+
+def localstack_settings(config: str | None = None, host: str | None = None, port: object = None, **kwargs: Any) -> Any:
+    """LocalStackSettings for a project: address from its config (env var, then flags override), root = its folder.
+
+    Without ``config`` the ``dsplatform.yml`` of this folder or a parent is used; with none anywhere, the
+    defaults (127.0.0.1:4566, this folder as the project root).
+    """
+    from dsplatform.config import find_config, load_config
+    from dsplatform.errors import ConfigError
+    from dsplatform.localstack import LocalStackSettings
+
+    url, root = DEFAULT_URL, Path.cwd()
+    try:
+        path = find_config(config)
+    except ConfigError:
+        path = None  # no config anywhere: the plain defaults
+    if path is not None:
+        url, root = load_config(path).localstack.endpoint_url, path.resolve().parent
+    parsed = urlparse(os.environ.get(LOCALSTACK_URL_ENV) or url)
+    chosen_port = (parsed.port or 4566) if port is None else _port(port)
+    return LocalStackSettings(host=host or parsed.hostname or "127.0.0.1", port=chosen_port, project_root=root,
+                              **kwargs)
 
 
 def _port(port: object) -> int:
     return int(number_flag("--port", port, minimum=1, maximum=65535, example="4566"))
 
 
-def _settings(host: str, port: object) -> Any:
-    from dsplatform.localstack import LocalStackSettings
-
-    return LocalStackSettings(host=host, port=_port(port))
-
-
-@task(help={**_PORT_HELP, "wait_images": "also wait until the containers/* image venvs are built"})
+@task(help={**_PORT_HELP, "wait_images": "also wait until the registered images' venvs are built"})
 @user_errors
-def start(c, host="127.0.0.1", port="4566", wait_images=False):  # type: ignore[no-untyped-def]
+def start(c, config=None, host=None, port=None, wait_images=False):  # type: ignore[no-untyped-def]
     """Start LocalStack in host mode (building its venv on first use) or reuse a healthy instance."""
-    from dsplatform.localstack import LocalStackSettings
     from dsplatform.localstack import start as start_instance
 
-    settings = LocalStackSettings(host=host, port=_port(port), wait_for_images=bool(wait_images))
+    settings = localstack_settings(config, host, port, wait_for_images=bool(wait_images))
     began = time.monotonic()
     inst = start_instance(settings)
     verb = "reused" if inst.reused else f"started in {time.monotonic() - began:.1f}s"
@@ -40,22 +71,24 @@ def start(c, host="127.0.0.1", port="4566", wait_images=False):  # type: ignore[
 
 @task(help=_PORT_HELP)
 @user_errors
-def stop(c, host="127.0.0.1", port="4566"):  # type: ignore[no-untyped-def]
-    """Stop the LocalStack recorded for this port (by its PID: SIGTERM, then SIGKILL)."""
+def stop(c, config=None, host=None, port=None):  # type: ignore[no-untyped-def]
+    """Stop the LocalStack recorded for this port (by its PID: SIGTERM, then SIGKILL); refused for another project's."""
     from dsplatform.localstack import stop as stop_instance
 
-    stopped = stop_instance(_settings(host, port))
-    print(f"LocalStack on port {port}: {'stopped' if stopped else 'was not running (no live PID recorded)'}")
+    settings = localstack_settings(config, host, port)
+    stopped = stop_instance(settings)
+    print(f"LocalStack on port {settings.port}: {'stopped' if stopped else 'was not running (no live PID recorded)'}")
 
 
 @task(help=_PORT_HELP)
 @user_errors
-def status(c, host="127.0.0.1", port="4566"):  # type: ignore[no-untyped-def]
+def status(c, config=None, host=None, port=None):  # type: ignore[no-untyped-def]
     """Show PID, version and each service's state; exit 1 if not healthy (crashed, stale or not running)."""
     from dsplatform.localstack import status as get_status
 
-    st = get_status(_settings(host, port))
-    print(f"endpoint: {st.endpoint_url}\npid:      {st.pid or '-'}")
+    settings = localstack_settings(config, host, port)
+    st = get_status(settings)
+    print(f"endpoint: {st.endpoint_url}\nproject:  {settings.project_root}\npid:      {st.pid or '-'}")
     print(f"version:  {st.version or '-'}\nlog:      {st.log_path}")
     for service, state in st.services.items():
         print(f"  {service:<26} {state}")
@@ -67,11 +100,11 @@ def status(c, host="127.0.0.1", port="4566"):  # type: ignore[no-untyped-def]
 
 @task(help={**_PORT_HELP, "lines": "how many lines to show", "follow": "keep printing new lines (Ctrl-C stops)"})
 @user_errors
-def logs(c, host="127.0.0.1", port="4566", lines="50", follow=False):  # type: ignore[no-untyped-def]
+def logs(c, config=None, host=None, port=None, lines="50", follow=False):  # type: ignore[no-untyped-def]
     """Tail the LocalStack log of this port."""
     from dsplatform.localstack import log_tail
 
-    settings = _settings(host, port)
+    settings = localstack_settings(config, host, port)
     for line in log_tail(settings, int(number_flag("--lines", lines, minimum=1, example="50"))):
         print(line)
     if follow:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 
@@ -228,16 +229,21 @@ def test_purge_images_of_a_missing_repository_is_a_no_op(factory: ClientFactory)
         assert purge_images(ecr, "ds-preprocessing") == 0
 
 
-def test_unreachable_endpoint_is_one_line_saying_what_to_start(
-    factory: ClientFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_unreachable_endpoint_is_one_line_saying_what_to_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+
+    target = dataclasses.replace(TARGET, endpoint_url="http://127.0.0.1:4601")
+    session = boto3.Session(aws_access_key_id="111111111111", aws_secret_access_key="test", region_name="us-east-1")
+    factory = ClientFactory(target, session=session)
+
     def refuse(**_: object) -> None:
-        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:4566")
+        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:4601")
 
     monkeypatch.setattr(factory.client("sts"), "get_caller_identity", refuse)
     with pytest.raises(EndpointUnreachableError) as err:
         factory.verify_account()
-    assert "invoke localstack.start" in str(err.value) and "\n" not in str(err.value)
+    # The hint names the port of the endpoint that did not answer, not LocalStack's default.
+    assert "`invoke localstack.start --port 4601`" in str(err.value) and "\n" not in str(err.value)
 
 
 def test_lost_connection_fails_the_stack_not_the_process(

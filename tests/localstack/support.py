@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 from botocore.waiter import WaiterModel, create_waiter_with_client
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"  # a simulated account of its own, so these tests never meet another suite's resources
 REGION = "us-east-1"
 
@@ -58,4 +60,4 @@ def settings_for(localstack: Any) -> Any:
     from dsplatform.localstack import LocalStackSettings
 
     url = urlparse(localstack.endpoint_url)
-    return LocalStackSettings(host=url.hostname or "127.0.0.1", port=url.port or 4566)
+    return LocalStackSettings(host=url.hostname or "127.0.0.1", port=url.port or 4566, project_root=REPO_ROOT)

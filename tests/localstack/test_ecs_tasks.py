@@ -201,7 +201,7 @@ def test_unmapped_image_fails_with_cannot_pull(ecs_env: dict[str, Any]) -> None:
     stopped = _wait_stopped(ecs_env, _run(ecs_env, definition)["taskArn"])
     assert stopped["stopCode"] == "TaskFailedToStart"
     assert stopped["stoppedReason"].startswith("CannotPullContainerError")
-    assert "DSPLATFORM_IMAGE_SOURCES" in stopped["stoppedReason"]
+    assert "register_image_sources" in stopped["stoppedReason"]
     assert "containers/" in stopped["stoppedReason"]
     assert "exitCode" not in stopped["containers"][0]
 
@@ -233,6 +233,32 @@ def test_containers_folder_image_runs_its_source_in_its_venv(localstack: Any, ec
     stopped = _wait_stopped(ecs_env, task["taskArn"])
     assert stopped["containers"][0]["exitCode"] == 0, stopped
     assert _messages(ecs_env, task["taskArn"]) == [f"(3, 11) {folder} {folder} True"]
+
+
+def test_a_registered_folder_plays_any_repository_name_without_a_restart(
+    localstack: Any, ecs_env: dict[str, Any], tmp_path: Path
+) -> None:
+    from dsplatform.localstack import register_image_sources, wait_for_images
+
+    folder = tmp_path / "scorer-src"
+    (folder / "scorer").mkdir(parents=True)
+    (folder / "Dockerfile").write_text(
+        'FROM python:3.11-slim\nWORKDIR /app\nENV GREETING=hello\nENTRYPOINT ["python", "-m", "scorer"]\n'
+    )
+    (folder / "requirements.txt").write_text("")
+    (folder / "scorer" / "__main__.py").write_text("import os; print(os.environ['GREETING'], os.getcwd())\n")
+    repository = unique("ml-scorer")  # a project of its own: no ds- prefix
+    definition = _task_definition(ecs_env, f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/{repository}:v1")
+    before = _wait_stopped(ecs_env, _run(ecs_env, definition)["taskArn"])
+    assert before["stopCode"] == "TaskFailedToStart" and repository in before["stoppedReason"]
+
+    settings = settings_for(localstack)
+    register_image_sources(settings, {repository: folder})  # the running instance is not restarted
+    assert wait_for_images(settings)[repository].startswith("ready")  # the warm-up saw the new registration
+    task = _run(ecs_env, definition)
+    stopped = _wait_stopped(ecs_env, task["taskArn"])
+    assert stopped["containers"][0]["exitCode"] == 0, stopped
+    assert _messages(ecs_env, task["taskArn"]) == [f"hello {folder}"]
 
 
 def test_start_task_on_a_container_instance_runs_too(localstack: Any) -> None:

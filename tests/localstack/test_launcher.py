@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from dsplatform.localstack import InterpreterNotFoundError, LocalStackError, LocalStackSettings, start, status
-from dsplatform.localstack.imagesources import image_sources
+from dsplatform.localstack import (
+    ForeignInstanceError,
+    ImageSourceMapError,
+    InterpreterNotFoundError,
+    LocalStackError,
+    LocalStackSettings,
+    containers_image_sources,
+    register_image_sources,
+    registered_image_sources,
+    start,
+    status,
+    stop,
+)
 from dsplatform.localstack.interpreter import find_python, python_version
 from tests.localstack.support import settings_for
 
@@ -45,16 +59,90 @@ def test_too_old_interpreter_is_skipped_for_a_newer_one(monkeypatch: pytest.Monk
     assert python_version(sys.executable) == sys.version_info[:2]
 
 
-def test_containers_folders_map_to_ds_repositories(tmp_path: Path) -> None:
-    for name in ("preprocessing", "training"):
-        (tmp_path / name).mkdir()
-        (tmp_path / name / "Dockerfile").write_text("FROM python:3.11\n")
+def _job(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "Dockerfile").write_text("FROM python:3.11\n")
+    return folder
+
+
+def test_containers_folders_map_to_the_names_the_caller_gives(tmp_path: Path) -> None:
+    _job(tmp_path / "preprocessing")
+    _job(tmp_path / "scoring")
     (tmp_path / "notes").mkdir()  # no Dockerfile: not an image
-    assert image_sources(tmp_path) == {
-        "ds-preprocessing": tmp_path / "preprocessing",
-        "ds-training": tmp_path / "training",
+    sources = containers_image_sources(tmp_path, lambda job: [f"ml-{job}", f"ml-{job}-qa"])
+    assert sources == {
+        "ml-preprocessing": tmp_path / "preprocessing",
+        "ml-preprocessing-qa": tmp_path / "preprocessing",
+        "ml-scoring": tmp_path / "scoring",
+        "ml-scoring-qa": tmp_path / "scoring",
     }
-    assert image_sources(tmp_path / "missing") == {}
+    assert containers_image_sources(tmp_path / "missing", lambda job: [job]) == {}
+
+
+def test_registrations_merge_and_a_new_map_replaces(tmp_path: Path) -> None:
+    settings = LocalStackSettings(port=_free_port(), cache=tmp_path / "cache")
+    first, second = _job(tmp_path / "a"), _job(tmp_path / "b")
+    register_image_sources(settings, {"ml-a": first})
+    merged = register_image_sources(settings, {"team/ml-b-dev": second, "ml-a": second})
+    assert merged == {"ml-a": second, "team/ml-b-dev": second}  # the newest folder wins
+    assert json.loads(settings.sources_file.read_text()) == {"ml-a": str(second), "team/ml-b-dev": str(second)}
+    assert register_image_sources(settings, {"ml-c": first}, replace=True) == {"ml-c": first}
+    assert registered_image_sources(settings) == {"ml-c": first}
+
+
+@pytest.mark.parametrize(("name", "folder", "expected"), [
+    ("ML-Upper", "job", "not a valid ECR repository name"),
+    ("ml-job", "no-dockerfile", "not a folder with a Dockerfile"),
+])
+def test_a_bad_image_source_is_one_line_and_writes_nothing(
+    tmp_path: Path, name: str, folder: str, expected: str
+) -> None:
+    settings = LocalStackSettings(port=_free_port(), cache=tmp_path / "cache")
+    good = _job(tmp_path / "job")
+    (tmp_path / "no-dockerfile").mkdir()
+    register_image_sources(settings, {"ml-kept": good})
+    with pytest.raises(ImageSourceMapError, match=expected) as err:
+        register_image_sources(settings, {"ml-other": good, name: tmp_path / folder})
+    assert err.value.exit_code == 2 and "\n" not in str(err.value) and repr(name) in str(err.value)
+    assert registered_image_sources(settings) == {"ml-kept": good}
+
+
+@pytest.fixture
+def foreign_instance(tmp_path: Path) -> Iterator[LocalStackSettings]:
+    """State of a live 'LocalStack' (a sleeping process whose command line names the runtime) of another project."""
+    fake = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(120)", "localstack.runtime.main"], start_new_session=True
+    )
+    settings = LocalStackSettings(port=_free_port(), cache=tmp_path / "cache", project_root=tmp_path / "mine")
+    settings.state_dir.mkdir(parents=True)
+    owner = tmp_path / "other-project"
+    settings.pid_file.write_text(json.dumps({"pid": fake.pid, "port": settings.port, "project_root": str(owner)}))
+    try:
+        yield settings
+    finally:
+        fake.kill()
+        fake.wait()
+
+
+@pytest.mark.parametrize("action", [start, stop, status])
+def test_another_project_s_instance_is_refused_naming_its_root(
+    foreign_instance: LocalStackSettings, action: Any, tmp_path: Path
+) -> None:
+    state_before = foreign_instance.pid_file.read_text()
+    with pytest.raises(ForeignInstanceError) as err:
+        action(foreign_instance)
+    message = str(err.value)
+    assert err.value.exit_code == 2 and "\n" not in message
+    assert f"belongs to project {tmp_path / 'other-project'}" in message and str(tmp_path / "mine") in message
+    pid = json.loads(state_before)["pid"]
+    assert Path(f"/proc/{pid}").exists()  # not signalled
+    assert foreign_instance.pid_file.read_text() == state_before  # nothing changed
+
+
+def test_the_owning_project_root_is_not_refused(foreign_instance: LocalStackSettings, tmp_path: Path) -> None:
+    owner = dataclasses.replace(foreign_instance, project_root=tmp_path / "other-project")
+    st = status(owner)  # the fake answers no health check: reported, not refused
+    assert st.pid is not None and st.problem is not None and "does not answer" in st.problem
 
 
 def test_stale_pid_file_is_reported(tmp_path: Path) -> None:
@@ -110,7 +198,17 @@ def test_recorded_process_is_alive_and_listening(localstack: Any) -> None:
     assert st.version == "2026.3.0"
     assert st.services.get("ecs") in ("available", "running")
     assert st.services.get("ecr") in ("available", "running")
-    assert set(st.images) >= {"ds-preprocessing"}  # the extension reports the containers/* warm-up
+    assert set(st.images) >= {"ds-preprocessing"}  # the extension reports the registered images' warm-up
+
+
+@pytest.mark.localstack
+def test_the_session_instance_refuses_another_project_root(localstack: Any, tmp_path: Path) -> None:
+    settings = settings_for(localstack)
+    if status(settings).pid is None:
+        pytest.fail(f"no live PID recorded for port {settings.port}; the session fixture should have started it")
+    with pytest.raises(ForeignInstanceError, match=f"belongs to project {settings.project_root}"):
+        start(dataclasses.replace(settings, project_root=tmp_path))
+    assert start(settings).reused  # its own project still reuses it
 
 
 @pytest.mark.localstack

@@ -10,6 +10,7 @@ from pathlib import Path
 from localstack.runtime import hooks
 
 LOG = logging.getLogger(__name__)
+_WATCH_SECONDS = 0.5  # how often the warm-up looks for newly registered image sources (a small local file)
 
 
 @hooks.on_infra_start()
@@ -44,13 +45,17 @@ def apply_patches() -> None:
 
 @hooks.on_infra_ready()
 def warm_images() -> None:
-    """Build the venv of every mapped image in the background (pip may take minutes; tasks wait on its lock)."""
+    """Build the venv of every mapped image in the background, and of images registered later (pip may take
+    minutes; tasks wait on its lock)."""
     from dsplatform_localstack import local_images
 
     state_dir = os.environ.get("DSPLATFORM_STATE_DIR")
     status_file = Path(state_dir) / "images.json" if state_dir else None
     threading.Thread(
-        target=local_images.prebuild, args=(status_file,), daemon=True, name="dsplatform-warm-images"
+        target=local_images.prebuild,
+        args=(status_file, _WATCH_SECONDS),
+        daemon=True,
+        name="dsplatform-warm-images",
     ).start()
 
 

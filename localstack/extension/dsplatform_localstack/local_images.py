@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -12,12 +13,14 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 LOG = logging.getLogger(__name__)
 
-SOURCES_ENV = "DSPLATFORM_IMAGE_SOURCES"
+SOURCES_FILE_ENV = "DSPLATFORM_IMAGE_SOURCES_FILE"  # JSON file the launcher keeps (register_image_sources)
+SOURCES_ENV = "DSPLATFORM_IMAGE_SOURCES"  # inline JSON, for an instance started without the launcher
 # Repository names under which the official Python image is known (Docker Hub and its ECR Public mirror).
 PYTHON_REPOSITORIES = {"python", "library/python", "docker/library/python"}
 _PYTHON_EXEC = re.compile(r"^(?:/usr(?:/local)?/bin/)?python(?:3(?:\.\d+)?)?$")
@@ -34,12 +37,23 @@ def cache_root() -> Path:
     return base / "images"
 
 
-def image_sources() -> dict[str, Path]:
-    """Repository name -> source folder, from DSPLATFORM_IMAGE_SOURCES (JSON) set by the launcher."""
-    raw = os.environ.get(SOURCES_ENV, "")
-    if not raw:
+def _json_map(raw: str) -> dict[str, Path]:
+    try:
+        data = json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        LOG.warning("image sources: not JSON, ignored: %.200s", raw)
         return {}
-    return {name: Path(folder) for name, folder in json.loads(raw).items()}
+    return {str(name): Path(folder) for name, folder in data.items()} if isinstance(data, dict) else {}
+
+
+def image_sources() -> dict[str, Path]:
+    """Repository name -> source folder: the launcher's file (read now, so later registrations count) over the env."""
+    sources = _json_map(os.environ.get(SOURCES_ENV, ""))
+    file = os.environ.get(SOURCES_FILE_ENV)
+    if file:
+        with contextlib.suppress(OSError):  # nothing registered yet
+            sources.update(_json_map(Path(file).read_text()))
+    return sources
 
 
 def parse_image(image: str) -> tuple[str, str]:
@@ -234,8 +248,9 @@ def resolve(image: str) -> LocalImage:
     known = ", ".join(sorted(sources)) or "none"
     raise ImagePullError(
         f"CannotPullContainerError: no local source for image {image!r} (repository {repository!r}); "
-        f"add a containers/<name>/ folder with a Dockerfile (it maps to repository ds-<name>) "
-        f"or map the repository in {SOURCES_ENV} (mapped now: {known}), or use an official python:X.Y image"
+        f"register the folder that builds it (a containers/<job>/ folder with a Dockerfile) with "
+        f"dsplatform.localstack.register_image_sources (file {os.environ.get(SOURCES_FILE_ENV, 'unset')}, "
+        f"or {SOURCES_ENV}; mapped now: {known}), or use an official python:X.Y image"
     )
 
 
@@ -244,13 +259,15 @@ def is_python(executable: str) -> bool:
     return bool(_PYTHON_EXEC.match(executable))
 
 
-def prebuild(status_file: Path | None = None) -> dict[str, str]:
+def prebuild(status_file: Path | None = None, poll_seconds: float | None = None) -> dict[str, str]:
     """Build the venv of every mapped image now, so tasks don't wait for pip; returns repository -> outcome.
 
     With ``status_file``, progress is written there as JSON ({"state": "building"|"done", "images": {...}})
-    for the launcher's status and its optional wait.
+    for the launcher's status and its optional wait. With ``poll_seconds``, it keeps watching the map and
+    builds images registered later (a reused instance learns new folders without a restart); it never returns.
     """
-    outcomes: dict[str, str] = {name: "pending" for name in sorted(image_sources())}
+    outcomes: dict[str, str] = {}
+    built: dict[str, Path] = {}  # repository -> the folder its outcome is for
 
     def _write(state: str) -> None:
         if status_file is not None:
@@ -258,14 +275,23 @@ def prebuild(status_file: Path | None = None) -> dict[str, str]:
             tmp.write_text(json.dumps({"state": state, "images": outcomes}))
             tmp.replace(status_file)
 
-    _write("building")
-    for repository in list(outcomes):
-        try:
-            local = resolve(repository)
-            outcomes[repository] = f"ready: {local.python}"
-        except (ImagePullError, OSError, subprocess.CalledProcessError) as err:
-            outcomes[repository] = f"failed: {err}"
-        LOG.info("image %s: %s", repository, outcomes[repository])
-        _write("building")
-    _write("done")
-    return outcomes
+    first = True
+    while True:
+        todo = {name: folder for name, folder in sorted(image_sources().items()) if built.get(name) != folder}
+        if todo or first:
+            first = False
+            outcomes.update({name: "pending" for name in todo})
+            _write("building")
+            for repository, folder in todo.items():
+                try:
+                    local = resolve(repository)
+                    outcomes[repository] = f"ready: {local.python}"
+                except (ImagePullError, OSError, subprocess.CalledProcessError) as err:
+                    outcomes[repository] = f"failed: {err}"
+                built[repository] = folder
+                LOG.info("image %s: %s", repository, outcomes[repository])
+                _write("building")
+            _write("done")
+        if poll_seconds is None:
+            return outcomes
+        time.sleep(poll_seconds)
