@@ -7,6 +7,7 @@ parameters), never from local config, so the files land exactly where the job wi
 from __future__ import annotations
 
 import importlib
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,18 +47,19 @@ def job_locations(plan: Plan, clients: Any) -> JobLocations:
     return JobLocations(settings=settings, own_artifact_bucket=deployed.get(StorageOutputs).artifact_bucket_name)
 
 
-def job_code(plan: Plan | None, module: str = "ds_preprocessing") -> Any:
-    """The stock job's own package (its training and sample code), imported from the plan's image source.
+def job_code(plan: Plan | None = None, module: str = "ds_preprocessing") -> Any:
+    """The stock job's own package (its schema, model and sample code), imported from its image source.
 
-    The job is not a dependency of dsplatform: its code lives in the image's source folder under the
-    project root, so that folder is put on ``sys.path`` (once) when the package is not installed.
+    The job is not a dependency of dsplatform: its code lives in the image's source folder (the plan's, else
+    the project's ``containers/preprocessing`` under the cwd, else the copy dsplatform ships), which is put on
+    ``sys.path`` (once) when the package is not installed.
     """
-    import importlib
-    import sys
-
+    from dsplatform.components.model import Image
     from dsplatform.components.stock._pipeline import JOB
 
     sources = [str(image.source) for image in (plan.images if plan else ()) if image.job == JOB]
+    if plan is None:
+        sources = [str(Image(JOB, bundled=True).source_dir(Path.cwd()))]
     for source in sources:
         if source not in sys.path:
             sys.path.append(source)
@@ -69,9 +71,14 @@ def job_code(plan: Plan | None, module: str = "ds_preprocessing") -> Any:
                               f"root") from err
 
 
+def job_module(name: str, plan: Plan | None = None) -> Any:
+    """One module of the stock job's package, e.g. ``job_module("model").train_on_sample``."""
+    return importlib.import_module(f"{job_code(plan).__name__}.{name}")
+
+
 def train_and_upload(plan: Plan, clients: Any, rows: int = 2000, seed: int = 0) -> tuple[str, str, str]:
     """Fit the model on generated sample data and upload it with its SHA-256; return (bucket, key, sha256)."""
-    model = importlib.import_module(job_code(plan).__name__ + ".model")
+    model = job_module("model", plan)
     where = job_locations(plan, clients)
     bucket, key = where.get("artifact-bucket"), where.get("model-key")
     if bucket != where.own_artifact_bucket:
@@ -87,7 +94,7 @@ def train_and_upload(plan: Plan, clients: Any, rows: int = 2000, seed: int = 0) 
 
 def sample_csv(rows: int, seed: int = 0, dirty_fraction: float = 0.05, plan: Plan | None = None) -> bytes:
     """Realistic sample input with dirty rows (see docs/job.md for the schema)."""
-    sample = importlib.import_module(job_code(plan).__name__ + ".sample")
+    sample = job_module("sample", plan)
     return sample.generate_csv(rows, seed=seed, dirty_fraction=dirty_fraction)
 
 

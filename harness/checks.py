@@ -33,7 +33,9 @@ def expected_output(csv_bytes: bytes, pipeline: Any) -> Expected:
     This deliberately avoids the job's own code path (its vectorised validation, ``transform``): it
     reads the imputer medians, the scaler's mean/scale and the encoder's categories off the model.
     """
-    from ds_preprocessing import schema
+    from dsplatform.jobdata import job_module
+
+    schema = job_module("schema")
 
     columns = pipeline.named_steps["features"]
     numeric = columns.named_transformers_["num"]

@@ -69,6 +69,14 @@ def ds_platform(ds_plan: Any, ds_deployed: Any) -> Platform:
 
 
 @pytest.fixture(scope="session")
+def ds_sample_model(ds_plan: Any) -> Any:
+    """The stock job's model fitted on its sample rows, by the job's own code (from the plan's image source)."""
+    from dsplatform.jobdata import job_module
+
+    return job_module("model", ds_plan).train_on_sample(rows=1000, seed=11)
+
+
+@pytest.fixture(scope="session")
 def ds_wait(pytestconfig: pytest.Config) -> Waiter:
     """The one waiting helper: ``ds_wait.until(probe, done, what=...)`` and ``ds_wait.aws(client, Op, ...)``."""
     # LocalStack answers in milliseconds, AWS bills and throttles reads: poll accordingly.

@@ -19,6 +19,7 @@ from harness.fixtures import (  # noqa: F401 - imported so pytest registers them
     ds_plan,
     ds_platform,
     ds_run,
+    ds_sample_model,
     ds_wait,
     target_kind,
 )

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from dsplatform.errors import DsPlatformError
+from dsplatform.jobdata import job_module
 from harness.platform import Platform
 
 
@@ -91,7 +92,7 @@ class Run:
 
         Returns (bucket, key, sha256). The previous model, if any, comes back at cleanup.
         """
-        from ds_preprocessing.model import upload_model
+        upload_model = job_module("model").upload_model
 
         bucket, key = self.param("artifact-bucket"), self.param("model-key")
         undo = self._prepare_overwrite(bucket, key)
@@ -112,7 +113,7 @@ class Run:
         if bucket == self.platform.artifact_bucket:
             self.upload_model(pipeline)
             return pipeline
-        from ds_preprocessing.model import load_model
+        load_model = job_module("model").load_model
 
         return load_model(self.clients.client("s3"), bucket, self.param("model-key")).pipeline
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,3 +91,25 @@ def localstack() -> Iterator[LocalStackHandle]:
     finally:
         if handle.started_here:
             stop(settings)
+
+
+# Tool output and caches never belong in a source copy.
+_NOT_SOURCE = shutil.ignore_patterns(
+    ".venv", "venv", "build", "dist", ".git", "*.egg-info", "__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache",
+    ".ruff_cache", ".cache",
+)
+
+
+@pytest.fixture(scope="session")
+def dsplatform_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """dsplatform's wheel, built by pip from a copy of the source tree (the build never writes into the checkout)."""
+    tmp = tmp_path_factory.mktemp("wheel")
+    source = tmp / "src"
+    shutil.copytree(REPO_ROOT, source, ignore=_NOT_SOURCE)
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp / "dist"), str(source)],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    (built,) = (tmp / "dist").glob("dsplatform-*.whl")
+    return built

@@ -14,8 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from blueprints.outputs import Outputs
+from dsplatform.bundles import bundled_folder
 from dsplatform.config.models import EnvironmentConfig, ProjectConfig
 from dsplatform.naming import Names
+
+BUNDLED_CONTAINERS = "dsplatform._bundled_containers"  # pyproject maps it onto the repository's containers/
 
 
 @dataclass(frozen=True)
@@ -37,15 +40,24 @@ class Image:
 
     ``source`` is relative to the project root (the folder holding ``dsplatform.yml``); the default is
     ``containers/<job>``. ``tag`` makes the tag the deployed task definition names (default ``latest``).
+    A ``bundled`` (stock) job falls back to the source shipped in the dsplatform distribution, so a consumer
+    that keeps the stock pipeline needs no copy of its job; its own ``containers/<job>`` overrides it.
     """
 
     job: str
     source: str | None = None
     tag: Callable[[Context], str] | None = None
+    bundled: bool = False  # a stock job: dsplatform ships its source, used when the project has no own copy
 
     def source_dir(self, project_root: Path) -> Path:
-        """The image's source folder under ``project_root``."""
-        return (project_root / (self.source or f"containers/{self.job}")).resolve()
+        """The image's source folder: under ``project_root``, else (stock jobs) the copy dsplatform ships."""
+        own = (project_root / (self.source or f"containers/{self.job}")).resolve()
+        if self.source or not self.bundled or (own / "Dockerfile").is_file():
+            return own
+        shipped = bundled_folder(BUNDLED_CONTAINERS, "containers")
+        if shipped is not None and (shipped / self.job / "Dockerfile").is_file():
+            return Path(str(shipped / self.job)).resolve()
+        return own
 
 
 @dataclass(frozen=True)

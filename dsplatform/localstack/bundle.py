@@ -9,50 +9,29 @@ have one: it would shadow the real ``localstack`` package), so there the checkou
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-from importlib import metadata, resources
 from importlib.abc import Traversable
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
+from dsplatform.bundles import bundled_folder
 from dsplatform.hashing import IGNORED_DIRS, IGNORED_SUFFIXES, folder_sha256
 from dsplatform.localstack.errors import LocalStackError
 
 PACKAGE = "dsplatform._bundled_localstack"
-DISTRIBUTION = "dsplatform"
 CONSTRAINTS = "constraints.txt"
 EXTENSION = "extension"
 
 
 def bundle_root() -> Traversable:
     """The bundled ``localstack/`` folder (constraints.txt, extension/) of this dsplatform install."""
-    try:
-        return resources.files(PACKAGE)
-    except ModuleNotFoundError:
-        pass
-    source = _editable_source()
-    if source is not None and (source / "localstack" / CONSTRAINTS).is_file():
-        return source / "localstack"
+    root = bundled_folder(PACKAGE, "localstack")
+    if root is not None and (root / CONSTRAINTS).is_file():
+        return root
     raise LocalStackError(
         f"this dsplatform install has no LocalStack extension ({PACKAGE} is missing and no editable checkout is"
         f" recorded); reinstall it: `pip install --force-reinstall dsplatform` or `pip install -e .` in a checkout"
     )
-
-
-def _editable_source() -> Path | None:
-    # PEP 610: pip records where an editable install's source lives. All candidates are read: run from the
-    # checkout, the build's dsplatform.egg-info there (no direct_url.json) comes first on sys.path.
-    for dist in metadata.distributions(name=DISTRIBUTION):
-        try:
-            info = json.loads(dist.read_text("direct_url.json") or "{}")
-        except ValueError:
-            continue
-        url = urlparse(str(info.get("url", "")))
-        if info.get("dir_info", {}).get("editable") and url.scheme == "file":
-            return Path(unquote(url.path))
-    return None
 
 
 def _copy_tree(source: Traversable, target: Path) -> None:

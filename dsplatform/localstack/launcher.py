@@ -82,10 +82,11 @@ def image_state(settings: LocalStackSettings) -> tuple[str, dict[str, str]]:
 
 
 def wait_for_images(settings: LocalStackSettings) -> dict[str, str]:
-    """Wait (bounded by settings.image_timeout) until every registered image's venv is built; fail on a failed one."""
+    """Wait (bounded by settings.image_timeout) until the settings' images' venvs (else every registered one's)
+    are built; fail on a failed one."""
     deadline = time.monotonic() + settings.image_timeout
     while time.monotonic() < deadline:
-        wanted = registered_image_sources(settings)
+        wanted = settings.image_sources or registered_image_sources(settings)
         _, images = image_state(settings)
         failed = {name: images[name] for name in wanted if images.get(name, "").startswith("failed")}
         if failed:

@@ -59,25 +59,29 @@ def _stage(result: E2EResult, name: str) -> Iterator[None]:
         result.stages[name] = result.stages.get(name, 0.0) + time.monotonic() - began
 
 
-def _settings(endpoint_url: str) -> Any:
+def localstack_settings(plan: Any) -> Any:
+    """LocalStack settings for a plan: its port, its project root (the instance's owner) and its jobs' images."""
+    from dsplatform.deployer.clients import localstack_endpoint
     from dsplatform.localstack import LocalStackSettings
 
-    parsed = urlparse(endpoint_url)
-    return LocalStackSettings(host=parsed.hostname or "127.0.0.1", port=parsed.port or 4566)
+    parsed = urlparse(localstack_endpoint(plan.target))
+    return LocalStackSettings(host=parsed.hostname or "127.0.0.1", port=parsed.port or 4566,
+                              project_root=plan.project_root,
+                              image_sources={image.repository: image.source for image in plan.images})
 
 
-def ensure_localstack(endpoint_url: str) -> bool:
-    """Start (or reuse) LocalStack on the endpoint's port; return True when an instance was reused."""
+def ensure_localstack(plan: Any) -> bool:
+    """Start (or reuse) LocalStack on the plan's port with its images registered; True when an instance was reused."""
     from dsplatform.localstack import start
 
-    return bool(start(_settings(endpoint_url)).reused)
+    return bool(start(localstack_settings(plan)).reused)
 
 
-def wait_for_job_images(endpoint_url: str) -> None:
+def wait_for_job_images(plan: Any) -> None:
     """Wait until LocalStack has built the job images' venvs (started at launch, so it overlaps the deploy)."""
     from dsplatform.localstack.launcher import image_state, wait_for_images
 
-    settings = _settings(endpoint_url)
+    settings = localstack_settings(plan)
     if image_state(settings)[0] == "unknown":
         return  # an instance that does not report its warm-up (started elsewhere): the first task builds it
     wait_for_images(settings)
@@ -109,11 +113,9 @@ def run_e2e(
     if plan.target.protected and not reuse:
         raise UsageError(f"environment {env!r} is protected: e2e does not deploy it; use `invoke promote --to {env}` "
                          f"or `invoke e2e --env {env} --reuse` to check it as deployed")
-    from dsplatform.deployer.clients import localstack_endpoint
-
     if plan.target.kind == "localstack":
         with _stage(result, "localstack"):
-            result.localstack_reused = ensure_localstack(localstack_endpoint(plan.target))
+            result.localstack_reused = ensure_localstack(plan)
     from dsplatform.deployer import ClientFactory
     from dsplatform.lifecycle import TeardownFailed, deployment
 
@@ -129,7 +131,7 @@ def run_e2e(
         result.image_digests = {job: image.digest for job, image in dep.images.items()}
         if plan.target.kind == "localstack":
             with _stage(result, "image"):
-                wait_for_job_images(localstack_endpoint(plan.target))
+                wait_for_job_images(plan)
         with _stage(result, "scenarios"):
             run = run_scenarios(plan, config_path, reports_dir, reuse=True, keep=True, markers=markers, stream=stream)
         result.passed, result.failed, result.skipped = run.passed, run.failed, run.skipped

@@ -12,19 +12,17 @@ from harness.scenarios._schedule import RateRule, put_rate_rule
 
 
 @pytest.fixture(scope="session")
-def trained_model() -> Any:
+def trained_model(ds_sample_model: Any) -> Any:
     """A preprocessing model fitted on generated sample rows (the same for every scenario)."""
-    from ds_preprocessing.model import train_on_sample
-
-    return train_on_sample(rows=1000, seed=11)
+    return ds_sample_model
 
 
 @pytest.fixture(scope="session")
-def sample_input() -> bytes:
-    """Generated input with about 10% dirty rows of every kind."""
-    from ds_preprocessing.sample import generate_csv
+def sample_input(ds_plan: Any) -> bytes:
+    """Generated input with about 10% dirty rows of every kind, made by the job's own sample code."""
+    from dsplatform.jobdata import job_module
 
-    return generate_csv(300, seed=5, dirty_fraction=0.1)
+    return bytes(job_module("sample", ds_plan).generate_csv(300, seed=5, dirty_fraction=0.1))
 
 
 RATE_TEST = "test_rate_rule_really_starts_an_execution"

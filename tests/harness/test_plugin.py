@@ -188,5 +188,5 @@ def test_readme_harness_example_runs_as_written(pytester: pytest.Pytester, monke
     example = section.split("```python\n", 1)[1].split("```", 1)[0]
     _happy_path(pytester, monkeypatch)
     pytester.makepyfile(test_happy="", test_readme=example)
-    result = run_subprocess(pytester)
+    result = run_subprocess(pytester, f"--ds-config={REPO / 'dsplatform.yml'}")
     result.assert_outcomes(passed=1)

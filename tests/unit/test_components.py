@@ -156,3 +156,14 @@ def test_bad_component_lists_are_one_line_errors(tmp_path: Path, extra: str, mod
 def test_image_source_defaults_to_containers_under_the_project_root(tmp_path: Path) -> None:
     assert Image("enrich").source_dir(tmp_path) == (tmp_path / "containers" / "enrich").resolve()
     assert Image("enrich", source="jobs/e").source_dir(tmp_path) == (tmp_path / "jobs" / "e").resolve()
+
+
+def test_a_stock_job_falls_back_to_the_shipped_source_and_a_project_copy_overrides_it(tmp_path: Path) -> None:
+    shipped = Image("preprocessing", bundled=True).source_dir(tmp_path)
+    # ./run installs dsplatform editable, so the shipped copy is this checkout's containers/ folder.
+    assert shipped == (Path(__file__).resolve().parents[2] / "containers" / "preprocessing")
+    own = tmp_path / "containers" / "preprocessing"
+    own.mkdir(parents=True)
+    (own / "Dockerfile").write_text("FROM python:3.11-slim\n")
+    assert Image("preprocessing", bundled=True).source_dir(tmp_path) == own.resolve()
+    assert Image("enrich").source_dir(tmp_path) == (tmp_path / "containers" / "enrich").resolve()  # no fallback

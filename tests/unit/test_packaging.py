@@ -4,13 +4,11 @@ install outside the repo finds them through importlib.resources (no checkout, no
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import tomllib
 import venv
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,13 +17,6 @@ import dsplatform
 from dsplatform.hashing import source_files
 
 ROOT = Path(__file__).resolve().parents[2]
-# Tool output and caches never belong in a source copy.
-_NOT_SOURCE = shutil.ignore_patterns(
-    ".venv", "venv", "build", "dist", ".git", "*.egg-info", "__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache",
-    ".ruff_cache", ".cache",
-)
-
-
 _MODULE_FROM = {"botocore": "boto3", "yaml": "pyyaml"}  # import name -> the distribution that brings it
 
 
@@ -34,18 +25,9 @@ def _pyproject() -> dict:  # type: ignore[type-arg]
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A wheel built by pip from a copy of the source tree (the build never writes into the checkout)."""
-    tmp = tmp_path_factory.mktemp("wheel")
-    source = tmp / "src"
-    shutil.copytree(ROOT, source, ignore=_NOT_SOURCE)
-    result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp / "dist"), str(source)],
-        capture_output=True, text=True, check=False,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    (built,) = (tmp / "dist").glob("dsplatform-*.whl")
-    yield built
+def wheel(dsplatform_wheel: Path) -> Path:
+    """The wheel built once per session (tests/conftest.py)."""
+    return dsplatform_wheel
 
 
 def test_every_package_folder_is_listed_for_the_wheel() -> None:
@@ -96,6 +78,12 @@ def test_wheel_ships_the_extension_pins_and_py_typed_but_no_tests(wheel: Path) -
     assert f"{bundled}extension/dsplatform_localstack/cfn/plugins.py" in names
     assert extension_sources <= names, sorted(extension_sources - names)
     assert not [n for n in names if n.startswith(("tests/", "containers/", "localstack/", "docs/", "bench/"))]
+    # The stock job's image source ships (a consumer keeping the stock pipeline needs no copy), its tests do not.
+    job = ROOT / "containers" / "preprocessing"
+    shipped = {f"dsplatform/_bundled_containers/preprocessing/{p.relative_to(job).as_posix()}"
+               for p in source_files(job) if "tests" not in p.relative_to(job).parts}
+    assert shipped <= names, sorted(shipped - names)
+    assert not [n for n in names if n.startswith("dsplatform/_bundled_containers/preprocessing/tests/")]
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     assert f"dsplatform-{dsplatform.__version__}.dist-info/METADATA" in names
 

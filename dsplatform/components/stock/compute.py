@@ -24,4 +24,4 @@ def image_tag(ctx: Context) -> str:
 
 
 COMPONENT = Component("compute", compute.build, props, compute.ComputeOutputs, ("storage", "registry", "parameters"),
-                      images=(Image(JOB, tag=image_tag),))
+                      images=(Image(JOB, tag=image_tag, bundled=True),))

@@ -121,9 +121,7 @@ def promote(
 
     source_plan, plan = build_plan(from_env, config_path, target), build_plan(to_env, config_path, target)
     if plan.target.kind == "localstack":
-        from dsplatform.deployer.clients import localstack_endpoint
-
-        ensure_localstack(localstack_endpoint(plan.target))
+        ensure_localstack(plan)
     evidence = _evidence(source_plan, plan)
     if not evidence.verdict.ok or evidence.verdict.record is None:
         raise PromotionRefused(from_env, to_env, list(evidence.verdict.problems))
