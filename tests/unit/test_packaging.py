@@ -146,7 +146,9 @@ def test_editable_install_reads_the_checkout_and_copies_only_sources(tmp_path: P
     assert not list(tmp_path.glob("localstack/bundle.staging-*"))
 
 
-def test_the_cache_copy_leaves_out_build_output_and_is_made_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cache_copy_leaves_out_build_output_and_is_made_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from dsplatform.localstack import bundle
 
     source = tmp_path / "bundle"
