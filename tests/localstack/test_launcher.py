@@ -150,7 +150,8 @@ def test_stale_pid_file_is_reported(tmp_path: Path) -> None:
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     settings.state_dir.mkdir(parents=True)
-    settings.pid_file.write_text(f'{{"pid": {dead.pid}}}')
+    # Recorded for another project: a dead PID owns nothing, so this is reported as stale, not refused.
+    settings.pid_file.write_text(json.dumps({"pid": dead.pid, "project_root": "/elsewhere/other-project"}))
     settings.log_path.write_text("boom: the last thing it said\n")
     st = status(settings)
     assert not st.running and st.pid is None
