@@ -53,15 +53,10 @@ class LocalStackHandle:
 
 
 def repo_image_sources() -> dict[str, Path]:
-    """This repo's job folders under every repository name its environments may give them ({project}-{job}[-{env}])."""
-    from dsplatform.config import load_config
-    from dsplatform.localstack import containers_image_sources
+    """This repo's job images (repository -> source folder) in every environment, from their plans."""
+    from dsplatform.tasks.localstack_tasks import env_image_sources
 
-    project = load_config(REPO_ROOT / "dsplatform.yml")
-    name, envs = project.project.name, sorted(project.environments)
-    return containers_image_sources(
-        REPO_ROOT / "containers", lambda job: [f"{name}-{job}", *(f"{name}-{job}-{env}" for env in envs)]
-    )
+    return env_image_sources(str(REPO_ROOT / "dsplatform.yml"), "all")
 
 
 @pytest.fixture(scope="session")

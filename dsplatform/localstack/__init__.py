@@ -2,8 +2,8 @@
 
 Usage::
 
-    settings = LocalStackSettings(host="127.0.0.1", port=4566, project_root=Path("."),
-                                  image_sources={"ml-preprocessing": Path("containers/preprocessing")})
+    settings = LocalStackSettings(host="127.0.0.1", port=4566, project_root=plan.project_root,
+                                  image_sources=plan_image_sources(plan))  # {"ml-preprocessing": Path(...)}
     inst = start(settings)                        # or reuse; registers the image sources
     register_image_sources(settings, {...})       # later: more images on the running instance
     stop(settings)
@@ -19,6 +19,7 @@ from dsplatform.localstack.errors import (
 )
 from dsplatform.localstack.imagesources import (
     containers_image_sources,
+    plan_image_sources,
     register_image_sources,
     registered_image_sources,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "health",
     "image_state",
     "log_tail",
+    "plan_image_sources",
     "register_image_sources",
     "registered_image_sources",
     "start",

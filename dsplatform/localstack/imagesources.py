@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from dsplatform.localstack.errors import ImageSourceMapError
 from dsplatform.localstack.settings import LocalStackSettings
@@ -80,3 +81,8 @@ def containers_image_sources(
         for name in repository_names(dockerfile.parent.name):
             sources[name] = dockerfile.parent.resolve()
     return sources
+
+
+def plan_image_sources(*plans: Any) -> dict[str, Path]:
+    """Repository -> source folder of every job image of the given plans (``plan.images``: repository, source)."""
+    return {image.repository: Path(image.source) for plan in plans for image in plan.images}

@@ -6,9 +6,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4566
+DEFAULT_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+LOCALSTACK_URL_ENV = "DSPLATFORM_LOCALSTACK_URL"  # overrides the config's localstack.endpoint_url
 LOCALSTACK_VERSION = "2026.3.0"
 
 
@@ -38,6 +42,19 @@ class LocalStackSettings:
     wait_for_images: bool = False  # also wait until the registered images' venvs are built (pip can take minutes)
     image_timeout: float = 900.0  # seconds to wait for that
     extra_env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def for_plan(cls, plan: Any, **kwargs: Any) -> LocalStackSettings:
+        """Settings for the instance a plan deploys to: its endpoint's host/port, its project root, its job images.
+
+        ``plan`` is a ``dsplatform.stackspec.Plan`` (duck-typed: ``target.endpoint_url``, ``project_root``,
+        ``images`` with ``repository``/``source``); DSPLATFORM_LOCALSTACK_URL fills in a missing endpoint.
+        """
+        from dsplatform.localstack.imagesources import plan_image_sources  # it builds on this module
+
+        url = urlparse(plan.target.endpoint_url or os.environ.get(LOCALSTACK_URL_ENV) or DEFAULT_URL)
+        return cls(host=url.hostname or DEFAULT_HOST, port=url.port or DEFAULT_PORT, project_root=plan.project_root,
+                   image_sources=plan_image_sources(plan), **kwargs)
 
     def __post_init__(self) -> None:
         # One spelling of the root, so that ownership compares equal however the caller wrote the path.

@@ -17,7 +17,7 @@ import invoke
 from invoke import Collection, task
 
 from dsplatform.errors import UsageError
-from dsplatform.tasks._cli import number_flag, user_errors
+from dsplatform.tasks._cli import env_names, number_flag, user_errors
 
 _PORT_HELP = {
     "config": "path of the config file (default: dsplatform.yml here or in a parent folder); its folder is the"
@@ -56,13 +56,25 @@ def _port(port: object) -> int:
     return int(number_flag("--port", port, minimum=1, maximum=65535, example="4566"))
 
 
-@task(help={**_PORT_HELP, "wait_images": "also wait until the registered images' venvs are built"})
+def env_image_sources(config: str | None, env: str) -> dict[str, Path]:
+    """Repository -> source folder of the jobs of ``env`` (``dev``, ``dev,stg`` or ``all``), from their plans."""
+    from dsplatform.config import load_config
+    from dsplatform.localstack import plan_image_sources
+    from dsplatform.synth import plan_from_config
+
+    project = load_config(config)
+    return plan_image_sources(*(plan_from_config(project, name, "localstack") for name in env_names(env, project)))
+
+
+@task(help={**_PORT_HELP, "wait_images": "also wait until the registered images' venvs are built",
+            "env": "register the job images of these environments (dev, dev,stg or all), so tasks can run them"})
 @user_errors
-def start(c, config=None, host=None, port=None, wait_images=False):  # type: ignore[no-untyped-def]
+def start(c, config=None, host=None, port=None, wait_images=False, env=None):  # type: ignore[no-untyped-def]
     """Start LocalStack in host mode (building its venv on first use) or reuse a healthy instance."""
     from dsplatform.localstack import start as start_instance
 
-    settings = localstack_settings(config, host, port, wait_for_images=bool(wait_images))
+    sources = env_image_sources(config, env) if env else {}
+    settings = localstack_settings(config, host, port, wait_for_images=bool(wait_images), image_sources=sources)
     began = time.monotonic()
     inst = start_instance(settings)
     verb = "reused" if inst.reused else f"started in {time.monotonic() - began:.1f}s"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -252,7 +253,7 @@ def test_a_registered_folder_plays_any_repository_name_without_a_restart(
     before = _wait_stopped(ecs_env, _run(ecs_env, definition)["taskArn"])
     assert before["stopCode"] == "TaskFailedToStart" and repository in before["stoppedReason"]
 
-    settings = settings_for(localstack)
+    settings = dataclasses.replace(settings_for(localstack), image_timeout=180)  # no requirements: seconds
     register_image_sources(settings, {repository: folder})  # the running instance is not restarted
     assert wait_for_images(settings)[repository].startswith("ready")  # the warm-up saw the new registration
     task = _run(ecs_env, definition)

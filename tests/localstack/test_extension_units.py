@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "localstack" / "ext
 
 from dsplatform_localstack.cfn.convert import camel
 from dsplatform_localstack.cfn_fixes import ip_permission, lifecycle_rules
-from dsplatform_localstack.local_images import is_python, parse_dockerfile, parse_image
+from dsplatform_localstack.local_images import image_sources, is_python, parse_dockerfile, parse_image
 from dsplatform_localstack.sfn_ecs import task_failed
 
 
@@ -196,3 +196,17 @@ def test_failed_execution_leaves_the_previous_outputs():
     failed = SimpleNamespace(failure_message="boom", outputs=["partial"])
     publish_outputs_first(lambda self: failed)(SimpleNamespace(_change_set=SimpleNamespace(stack=stack)))
     assert stack.resolved_outputs == ["previous"]
+
+
+def test_image_sources_are_read_from_the_launcher_s_file_each_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = tmp_path / "image-sources.json"
+    monkeypatch.setenv("DSPLATFORM_IMAGE_SOURCES_FILE", str(file))
+    monkeypatch.setenv("DSPLATFORM_IMAGE_SOURCES", '{"ml-a": "/from/env", "ml-b": "/from/env"}')
+    assert image_sources() == {"ml-a": Path("/from/env"), "ml-b": Path("/from/env")}  # nothing registered yet
+    file.write_text('{"ml-a": "/registered/a", "team/ml-c-qa": "/registered/c"}')
+    assert image_sources() == {  # the file wins over the env, and a later write is seen without a restart
+        "ml-a": Path("/registered/a"), "ml-b": Path("/from/env"), "team/ml-c-qa": Path("/registered/c")}
+    file.write_text("{not json")
+    assert image_sources() == {"ml-a": Path("/from/env"), "ml-b": Path("/from/env")}

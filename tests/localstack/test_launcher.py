@@ -82,10 +82,10 @@ def test_containers_folders_map_to_the_names_the_caller_gives(tmp_path: Path) ->
 def test_registrations_merge_and_a_new_map_replaces(tmp_path: Path) -> None:
     settings = LocalStackSettings(port=_free_port(), cache=tmp_path / "cache")
     first, second = _job(tmp_path / "a"), _job(tmp_path / "b")
-    register_image_sources(settings, {"ml-a": first})
+    register_image_sources(settings, {"ml-a": first, "ml-kept": first})
     merged = register_image_sources(settings, {"team/ml-b-dev": second, "ml-a": second})
-    assert merged == {"ml-a": second, "team/ml-b-dev": second}  # the newest folder wins
-    assert json.loads(settings.sources_file.read_text()) == {"ml-a": str(second), "team/ml-b-dev": str(second)}
+    assert merged == {"ml-a": second, "ml-kept": first, "team/ml-b-dev": second}  # the newest folder wins
+    assert json.loads(settings.sources_file.read_text()) == {k: str(v) for k, v in merged.items()}
     assert register_image_sources(settings, {"ml-c": first}, replace=True) == {"ml-c": first}
     assert registered_image_sources(settings) == {"ml-c": first}
 
@@ -150,7 +150,8 @@ def test_stale_pid_file_is_reported(tmp_path: Path) -> None:
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     settings.state_dir.mkdir(parents=True)
-    settings.pid_file.write_text(f'{{"pid": {dead.pid}}}')
+    # Recorded for another project: a dead PID owns nothing, so this is reported as stale, not refused.
+    settings.pid_file.write_text(json.dumps({"pid": dead.pid, "project_root": "/elsewhere/other-project"}))
     settings.log_path.write_text("boom: the last thing it said\n")
     st = status(settings)
     assert not st.running and st.pid is None

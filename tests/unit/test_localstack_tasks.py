@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dsplatform.tasks.localstack_tasks import localstack_settings
+from dsplatform.tasks.localstack_tasks import env_image_sources, localstack_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -94,3 +94,27 @@ def test_stop_task_refuses_another_project_s_instance_in_one_line(tmp_path: Path
     finally:
         fake.kill()
         fake.wait()
+
+
+def test_start_can_register_the_plan_s_job_images_under_the_project_s_names(tmp_path: Path) -> None:
+    config = _project(tmp_path / "proj", 4715)
+    config.write_text(config.read_text().replace("  name: ds\n", "  name: ml\n", 1))
+    sources = env_image_sources(str(config), "all")
+    # Repository names come from the project (no ds- prefix); folders from the config's folder, not the repo.
+    assert sources and all(name.startswith("ml-") for name in sources), sources
+    assert all(folder.is_relative_to(tmp_path / "proj" / "containers") for folder in sources.values()), sources
+    assert env_image_sources(str(config), "dev").keys() <= sources.keys()
+
+
+def test_settings_for_a_plan_use_its_endpoint_root_and_images(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dsplatform.localstack import LocalStackSettings
+    from dsplatform.synth import build_plan
+
+    monkeypatch.delenv("DSPLATFORM_LOCALSTACK_URL", raising=False)
+    config = _project(tmp_path / "proj", 4716)
+    config.write_text(config.read_text().replace("  name: ds\n", "  name: ml\n", 1))
+    plan = build_plan("dev", str(config), "localstack")
+    settings = LocalStackSettings.for_plan(plan, wait_for_images=True)
+    assert (settings.port, settings.project_root, settings.wait_for_images) == (4716, config.parent.resolve(), True)
+    assert dict(settings.image_sources) == {image.repository: image.source for image in plan.images}
+    assert settings.image_sources and all(name.startswith("ml-") for name in settings.image_sources)

@@ -40,6 +40,8 @@ def test_every_package_folder_is_listed_for_the_wheel() -> None:
     }
     missing = sorted(on_disk - listed)
     assert not missing, f"add {missing} to [tool.setuptools] packages in pyproject.toml, or the wheel lacks them"
+    gone = sorted(listed - on_disk - {"dsplatform._bundled_localstack"})
+    assert not gone, f"remove {gone} from [tool.setuptools] packages in pyproject.toml: no such package folder"
 
 
 def test_version_has_one_source() -> None:
@@ -130,3 +132,28 @@ def test_editable_install_reads_the_checkout_and_copies_only_sources(tmp_path: P
     expected = {p.relative_to(ROOT / "localstack").as_posix() for p in source_files(ROOT / "localstack" / "extension")}
     assert copied == expected | {"constraints.txt"}
     assert not list(tmp_path.glob("localstack/bundle.staging-*"))
+
+
+def test_the_cache_copy_leaves_out_build_output_and_is_made_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dsplatform.localstack import bundle
+
+    source = tmp_path / "bundle"
+    (source / "extension" / "pkg" / "__pycache__").mkdir(parents=True)
+    (source / "constraints.txt").write_text("pin==1\n")
+    (source / "extension" / "pkg" / "mod.py").write_text("x = 1\n")
+    # What pip and Python leave in a source folder is not source: never copied.
+    (source / "extension" / "pkg" / "__pycache__" / "mod.cpython-311.pyc").write_bytes(b"\0")
+    (source / "extension" / "pkg" / "stray.pyc").write_bytes(b"\0")
+    (source / "extension" / "build" / "lib").mkdir(parents=True)
+    (source / "extension" / "build" / "lib" / "mod.py").write_text("x = 1\n")
+    (source / "extension" / "pkg.egg-info").mkdir()
+    (source / "extension" / "pkg.egg-info" / "PKG-INFO").write_text("")
+    monkeypatch.setattr(bundle, "bundle_root", lambda: source)
+    copy = bundle.materialize(tmp_path / "cache")
+    assert sorted(p.relative_to(copy).as_posix() for p in copy.rglob("*") if p.is_file()) == [
+        "constraints.txt", "extension/pkg/mod.py"]
+    assert bundle.materialize(tmp_path / "cache") == copy  # the same source: the same copy
+    (source / "extension" / "pkg" / "mod.py").write_text("x = 2\n")
+    assert bundle.materialize(tmp_path / "cache") != copy  # a changed source: a new copy
