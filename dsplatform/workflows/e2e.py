@@ -8,7 +8,6 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from dsplatform.errors import DsPlatformError, UsageError
 from dsplatform.workflows.scenarios import ScenarioRun, run_scenarios
@@ -61,13 +60,9 @@ def _stage(result: E2EResult, name: str) -> Iterator[None]:
 
 def localstack_settings(plan: Any) -> Any:
     """LocalStack settings for a plan: its port, its project root (the instance's owner) and its jobs' images."""
-    from dsplatform.deployer.clients import localstack_endpoint
     from dsplatform.localstack import LocalStackSettings
 
-    parsed = urlparse(localstack_endpoint(plan.target))
-    return LocalStackSettings(host=parsed.hostname or "127.0.0.1", port=parsed.port or 4566,
-                              project_root=plan.project_root,
-                              image_sources={image.repository: image.source for image in plan.images})
+    return LocalStackSettings.for_plan(plan)
 
 
 def ensure_localstack(plan: Any) -> bool:
