@@ -29,12 +29,23 @@ class RegistryProps:
     max_images: int = 30
 
 
+# Images a release refers to carry a tag with one of these prefixes (``rel-<release id>``, and version tags like
+# v1.2.3 from `invoke image.tag`); rule 1 keeps them, and ECR never lets a lower-priority rule expire an image a
+# higher-priority rule selected.
+KEPT_TAG_PREFIXES = ("rel-", "v")
+KEPT_IMAGES = 10_000
+
+
 def lifecycle_policy(max_images: int) -> str:
-    """ECR lifecycle policy text that keeps the newest ``max_images`` images."""
-    return json.dumps({"rules": [{
-        "rulePriority": 1, "description": f"keep the newest {max_images} images",
-        "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": max_images},
-        "action": {"type": "expire"}}]}, sort_keys=True)
+    """ECR lifecycle policy text: keep released and versioned images, and the newest ``max_images`` of the rest."""
+    return json.dumps({"rules": [
+        {"rulePriority": 1, "description": "keep images a release or a version tag refers to",
+         "selection": {"tagStatus": "tagged", "tagPrefixList": list(KEPT_TAG_PREFIXES),
+                       "countType": "imageCountMoreThan", "countNumber": KEPT_IMAGES},
+         "action": {"type": "expire"}},
+        {"rulePriority": 2, "description": f"keep the newest {max_images} images",
+         "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": max_images},
+         "action": {"type": "expire"}}]}, sort_keys=True)
 
 
 def build(props: RegistryProps) -> Template:

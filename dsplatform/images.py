@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +55,35 @@ def image_manifest(source_dir: Path) -> str:
     return json.dumps(manifest, sort_keys=True, separators=(",", ":"))
 
 
+def snapshot_dir(digest: str) -> Path:
+    """Where the source of the local image ``digest`` is kept: LocalStack's local ECS runs a tag's digest from here."""
+    from dsplatform.localstack.settings import cache_dir
+
+    return cache_dir() / "images" / "snapshots" / digest.split(":")[-1]
+
+
+def snapshot(source_dir: Path, digest: str) -> Path:
+    """Copy the image's source once, under its digest, so the image stays what it was when the folder changes.
+
+    A real registry keeps an image's layers by digest; without Docker the folder is the image, so a pushed
+    digest gets a frozen copy (what a rollback to that digest runs). Written to a staging folder and renamed.
+    """
+    target = snapshot_dir(digest)
+    if (target / "Dockerfile").is_file():
+        return target
+    staging = target.with_name(f"{target.name}.staging-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    for path in source_files(source_dir):
+        dest = staging / path.relative_to(source_dir)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, dest)
+    try:
+        staging.rename(target)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)  # another push made the same copy first
+    return target
+
+
 def push_local_image(ecr_client: Any, repository: str, tag: str, source_dir: Path) -> str:
     """PutImage a manifest recording the folder's source digest under ``tag``; return ECR's ``imageDigest``.
 
@@ -60,6 +92,7 @@ def push_local_image(ecr_client: Any, repository: str, tag: str, source_dir: Pat
     """
     manifest = image_manifest(Path(source_dir))
     manifest_digest = f"sha256:{hashlib.sha256(manifest.encode()).hexdigest()}"
+    snapshot(Path(source_dir), manifest_digest)
     try:
         response = ecr_client.put_image(
             repositoryName=repository,
@@ -99,3 +132,33 @@ def push_images(plan: Plan, clients: Any) -> dict[str, PushedImage]:
         pushed[image.job] = PushedImage(job=image.job, repository=image.repository, tag=image.tag, digest=digest,
                                         source_digest=source_digest(image.source))
     return pushed
+
+
+VERSION_TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+
+
+def tag_images(plan: Plan, clients: Any, version: str) -> list[str]:
+    """Add tag ``version`` to the image each job's tag names now; refuse to move a version that names another digest."""
+    from dsplatform.errors import UsageError
+
+    if not VERSION_TAG_RE.fullmatch(version) or version == "latest":
+        raise UsageError(f"--version {version!r} is not a version tag; use letters, digits, _ . - (up to 128), "
+                         f"e.g. v1.2.3, and not 'latest'")
+    ecr = clients.client("ecr")
+    lines = []
+    for image in plan.images:
+        found = ecr.batch_get_image(repositoryName=image.repository, imageIds=[{"imageTag": image.tag}])["images"]
+        if not found:
+            raise UsageError(f"image {image.repository}:{image.tag} does not exist; push it first (`invoke e2e` or "
+                             f"`invoke deploy` then the image push)")
+        digest = found[0]["imageId"]["imageDigest"]
+        existing = ecr.batch_get_image(repositoryName=image.repository, imageIds=[{"imageTag": version}])["images"]
+        if existing and existing[0]["imageId"]["imageDigest"] != digest:
+            raise UsageError(f"--version {version}: {image.repository}:{version} already names "
+                             f"{existing[0]['imageId']['imageDigest'][:19]}...; version tags are never moved, pick "
+                             f"a new version")
+        if not existing:
+            ecr.put_image(repositoryName=image.repository, imageManifest=found[0]["imageManifest"],
+                          imageDigest=digest, imageTag=version)
+        lines.append(f"{image.repository}:{version} -> {digest}")
+    return lines

@@ -1,7 +1,8 @@
 """Deploy-then-teardown in one place: a context manager used by e2e, the harness fixtures and promotion.
 
 ``with deployment(plan, clients) as dep:`` deploys the plan (unless ``reuse``), reads its typed outputs,
-pushes the jobs' images, and on exit tears down what it created (unless ``keep``), like Terratest's
+pushes the jobs' images, records the deploy as a release (``dsplatform.releases``), and on exit tears down what
+it created (unless ``keep``), like Terratest's
 ``defer destroy``. A failed teardown fails the run with its reason; it is never reported as done.
 """
 
@@ -16,6 +17,7 @@ from dsplatform.deployer import Deployed, DeployOptions, deploy, destroy, read_d
 from dsplatform.deployer.inventory import deployed_stacks
 from dsplatform.errors import DsPlatformError
 from dsplatform.images import PushedImage, push_images
+from dsplatform.releases import Release, record_release
 from dsplatform.stackspec import Plan
 
 # Stacks in these states can be used as they are; anything else is mid-operation or failed.
@@ -54,6 +56,16 @@ class Deployment:
     deployed: Deployed
     images: dict[str, PushedImage] = field(default_factory=dict)
     torn_down: bool = False
+    release: Release | None = None  # the release this deploy recorded (not when reusing)
+    release_bucket: str = ""
+
+
+def caller_of(clients: Any) -> str:
+    """Who deploys: the STS caller ARN (an empty string when it cannot be asked)."""
+    try:
+        return str(clients.client("sts").get_caller_identity()["Arn"])
+    except Exception:  # a record without a caller is better than a failed deploy
+        return ""
 
 
 def usable_stacks(plan: Plan, clients: Any) -> set[str]:
@@ -84,6 +96,10 @@ def deployment(plan: Plan, clients: Any, *, reuse: bool = False, keep: bool = Fa
     try:
         if images:
             dep.images = push_images(plan, clients)
+        if not reuse and "storage" in dep.deployed:
+            dep.release_bucket = dep.deployed["storage"].artifact_bucket_name
+            dep.release = record_release(plan, clients, "deployed", images=dep.images if images else None,
+                                         who=caller_of(clients), bucket=dep.release_bucket)
         yield dep
     except BaseException as err:
         dep.torn_down = _cleanup_after(err, plan, clients, created, keep)

@@ -6,7 +6,15 @@ Task modules import their heavy dependencies inside the task bodies, so ``invoke
 
 from invoke import Collection
 
-from dsplatform.tasks import check_tasks, deploy_tasks, e2e_tasks, job_tasks, localstack_tasks, synth_tasks
+from dsplatform.tasks import (
+    check_tasks,
+    deploy_tasks,
+    e2e_tasks,
+    job_tasks,
+    localstack_tasks,
+    release_tasks,
+    synth_tasks,
+)
 
 ns = Collection()
 for _task in (
@@ -19,8 +27,11 @@ for _task in (
     deploy_tasks.destroy,
     e2e_tasks.e2e,
     e2e_tasks.promote,
+    release_tasks.releases,
+    release_tasks.rollback,
 ):
     ns.add_task(_task)
 ns.add_collection(job_tasks.model)
 ns.add_collection(job_tasks.data)
 ns.add_collection(localstack_tasks.ns)
+ns.add_collection(release_tasks.image)

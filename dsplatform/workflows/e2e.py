@@ -30,6 +30,7 @@ class E2EResult:
     html_path: Path | None = None
     record_key: str = ""
     image_digests: dict[str, str] = field(default_factory=dict)  # job -> pushed digest
+    release_id: str = ""
     localstack_reused: bool | None = None
     created_stacks: list[str] = field(default_factory=list)
     torn_down: bool = False
@@ -46,6 +47,8 @@ class E2EResult:
             lines.append(f"report: {self.html_path} (JUnit: {self.junit_path})")
         if self.record_key:
             lines.append(f"promotion record: {self.record_key}")
+        if self.release_id:
+            lines.append(f"release: {self.release_id}")
         return "\n".join(lines)
 
 
@@ -131,6 +134,13 @@ def run_e2e(
             run = run_scenarios(plan, config_path, reports_dir, reuse=True, keep=True, markers=markers, stream=stream)
         result.passed, result.failed, result.skipped = run.passed, run.failed, run.skipped
         result.ok = run.ok
+        if dep.release is not None:
+            from dsplatform.releases import add_event
+
+            outcome = "smoke-passed" if run.ok else "smoke-failed"
+            add_event(clients, dep.release_bucket, dep.release, outcome, f"{len(run.passed)} scenarios passed, "
+                                                                          f"{len(run.failed)} failed")
+            result.release_id = dep.release.id
         if not run.ok and not run.failed:
             result.errors.append(f"pytest exited {run.exit_code} with no scenario failure recorded")
         if result.ok and not reuse:

@@ -28,6 +28,7 @@ class World:
         monkeypatch.setattr(lifecycle, "destroy", self._destroy)
         monkeypatch.setattr(lifecycle, "read_deployed", lambda plan, clients: Deployed("qa", {}, {}))
         monkeypatch.setattr(lifecycle, "push_images", lambda plan, clients: {})
+        monkeypatch.setattr(lifecycle, "caller_of", lambda clients: "")
 
     def _deploy(self, plan: Plan, clients: Any, options: Any) -> DeployResult:
         self.existing |= {s.name for s in plan.stacks}

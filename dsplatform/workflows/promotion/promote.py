@@ -48,8 +48,8 @@ class SmokeFailed(DsPlatformError):
 
     def __init__(self, to_env: str, failed: list[str], report: Path) -> None:
         super().__init__(f"{to_env} deployed but the smoke scenario failed ({', '.join(failed) or 'no scenario ran'}); "
-                         f"see {report}; fix and re-run, or roll back with `invoke deploy --env {to_env}` from the "
-                         f"last promoted commit")
+                         f"see {report}; fix and re-run, or return to the last good release with "
+                         f"`invoke rollback --env {to_env}`")
 
 
 @dataclass
@@ -61,6 +61,7 @@ class PromotionResult:
     evidence: str = ""
     record_key: str = ""
     image_digests: dict[str, str] = field(default_factory=dict)  # job -> pushed digest
+    release_id: str = ""
     smoke_passed: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -148,6 +149,10 @@ def promote(
         report = (reports_dir or plan.project_root / "build" / "reports") / f"promote-{to_env}"
         smoke = run_scenarios(plan, config_path, report, reuse=True, keep=True, markers="smoke")
         if not smoke.ok:
+            if dep.release is not None:
+                from dsplatform.releases import add_event
+
+                add_event(clients, dep.release_bucket, dep.release, "smoke-failed", ", ".join(smoke.failed))
             raise SmokeFailed(to_env, smoke.failed, report)
         result.smoke_passed = smoke.passed
         promotion = Record(
@@ -160,6 +165,12 @@ def promote(
         bucket = dep.deployed.get(StorageOutputs).artifact_bucket_name
         key = put_record(clients.client("s3"), bucket, promotion)
         result.record_key = f"s3://{bucket}/{key}"
+        if dep.release is not None:
+            # The release a later `invoke rollback --env <to>` returns to.
+            from dsplatform.releases import add_event
+
+            add_event(clients, dep.release_bucket, dep.release, "promoted", f"from {from_env}, evidence {evidence_uri}")
+            result.release_id = dep.release.id
     return result
 
 

@@ -195,7 +195,8 @@ class TaskRun:
         self, container: LocalContainer, definition: dict[str, Any]
     ) -> tuple[list[str], Path, dict[str, str], dict[str, str]]:
         """Resolve the image (building its venv), then the argv, folder, environment and awslogs options."""
-        image = local_images.resolve(definition["image"])
+        arn = self.task.task_arn.split(":")  # arn:aws:ecs:<region>:<account>:task/...
+        image = local_images.resolve(definition["image"], account=arn[4], region=arn[3])
         override = next(
             (o for o in self.task.overrides.get("containerOverrides", []) if o.get("name") == definition["name"]), {}
         )

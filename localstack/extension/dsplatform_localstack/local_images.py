@@ -220,12 +220,35 @@ class LocalImage:
     note: str = ""
 
 
-def resolve(image: str) -> LocalImage:
+def pinned_folder(repository: str, tag: str, account: str | None, region: str | None) -> Path | None:
+    """The frozen source of the image the tag names now in this account's ECR (snapshot kept by digest at push).
+
+    Without Docker a folder is the image; ``dsplatform.images.snapshot`` copies it per pushed digest, so moving a
+    tag back (a rollback) runs the old code even after the folder changed, as a registry would.
+    """
+    digest = tag if tag.startswith("sha256:") else None
+    if digest is None and account and region:
+        try:
+            from moto.ecr.models import ecr_backends
+
+            repo = ecr_backends[account][region].repositories.get(repository)
+            found = next((i for i in (repo.images if repo else []) if tag in i.image_tags), None)
+            digest = found.get_image_digest() if found else None
+        except Exception:  # no ECR answer means no pinned copy: the registered folder serves
+            digest = None
+    if not digest:
+        return None
+    folder = cache_root() / "snapshots" / digest.split(":")[-1]  # dsplatform.images.snapshot_dir
+    return folder if (folder / "Dockerfile").is_file() else None
+
+
+def resolve(image: str, account: str | None = None, region: str | None = None) -> LocalImage:
     """Find the local source of an image and make its venv; raise ImagePullError if it has none."""
     repository, tag = parse_image(image)
     sources = image_sources()
+    pinned = pinned_folder(repository, tag, account, region) if repository in sources else None
     if repository in sources:
-        folder = sources[repository]
+        folder = pinned or sources[repository]
         dockerfile = parse_dockerfile(folder / "Dockerfile") if (folder / "Dockerfile").exists() else Dockerfile()
         interpreter, matched = find_interpreter(dockerfile.python_version)
         note = "" if matched else f"no local python{dockerfile.python_version}; using {interpreter}"
