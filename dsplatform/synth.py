@@ -33,7 +33,20 @@ def make_target(project: ProjectConfig, env_name: str, target: str | None = None
                   endpoint_url=endpoint if env.target == "localstack" else None,
                   profile=env.profile if env.target == "aws" else None,
                   deploy_role_arn=env.deploy_role_arn if env.target == "aws" else None,
-                  protected=env.is_protected, project=project.project.name, lock_name=names.lock_parameter)
+                  protected=env.is_protected, project=project.project.name, lock_name=names.lock_parameter,
+                  rollback_alarms=rollback_alarms(env.settings.rollback.alarms, names),
+                  monitoring_minutes=env.settings.rollback.monitoring_minutes)
+
+
+def rollback_alarms(configured: tuple[str, ...], names: Names) -> tuple[str, ...]:
+    """Alarm names of the rollback triggers; ``pipeline`` expands to the stock pipeline's failure alarms."""
+    from blueprints.monitoring import METRICS
+    from dsplatform.components.stock._pipeline import JOB
+
+    out: list[str] = []
+    for alarm in configured:
+        out += [names.alarm(JOB, metric) for metric, _ in METRICS] if alarm == "pipeline" else [alarm]
+    return tuple(dict.fromkeys(out))
 
 
 def plan_from_config(project: ProjectConfig, env_name: str, target: str | None = None,

@@ -220,6 +220,16 @@ class ParameterSettings(Strict):
         None, description="read models and scripts from this other environment's artifact bucket (cross-account)")
 
 
+class RollbackSettings(Strict):
+    """CloudFormation rollback triggers: an update that trips one of these alarms rolls itself back."""
+
+    alarms: tuple[str, ...] = Field(
+        (), description="CloudWatch alarm names of this environment that roll a stack update back; 'pipeline' "
+                        "stands for the stock pipeline's failure alarms")
+    monitoring_minutes: int = Field(0, ge=0, le=180, description="minutes CloudFormation keeps watching the "
+                                                                 "alarms after each stack update (0: during it)")
+
+
 class ComponentSettings(Strict):
     """All per-component settings of one environment (defaults merged with the environment's overrides)."""
 
@@ -233,6 +243,7 @@ class ComponentSettings(Strict):
     alarms: AlarmSettings = Field(default_factory=AlarmSettings)  # type: ignore[arg-type]
     alerts: AlertSettings = Field(default_factory=AlertSettings)  # type: ignore[arg-type]
     parameters: ParameterSettings = Field(default_factory=ParameterSettings)  # type: ignore[arg-type]
+    rollback: RollbackSettings = Field(default_factory=RollbackSettings)  # type: ignore[arg-type]
 
 
 class EnvironmentConfig(Strict):

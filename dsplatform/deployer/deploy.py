@@ -16,6 +16,7 @@ from dsplatform.deployer.params import HASH_TAG, content_hash, resolve_parameter
 from dsplatform.deployer.progress import NullReporter, Reporter
 from dsplatform.deployer.stack import StackDeployer
 from dsplatform.deployer.status import StackState, classify
+from dsplatform.deployer.triggers import rollback_configuration
 from dsplatform.deployer.waiters import Polling
 from dsplatform.errors import DsPlatformError
 from dsplatform.stackspec import Plan
@@ -64,7 +65,9 @@ def deploy(
     with env_lock(clients.client("ssm"), env, options.lock_ttl_seconds, force=options.break_lock,
                   name=plan.target.lock_name or None):
         current = deployed_stacks(cfn, graph.nodes)
-        engine = StackDeployer(cfn, plan.target, options, polling_for(clients, options), reporter)
+        triggers = rollback_configuration(clients.client("cloudwatch"), plan.target) if plan.target.rollback_alarms \
+            else None
+        engine = StackDeployer(cfn, plan.target, options, polling_for(clients, options), reporter, triggers)
         outputs: dict[str, dict[str, str]] = {}
         guard = threading.Lock()
         reporter.started("deploy", env, list(graph.order()))

@@ -51,6 +51,7 @@ class StackDeployer:
     options: DeployOptions
     polling: Polling
     reporter: Reporter
+    rollback: dict[str, Any] | None = None  # RollbackConfiguration for updates (dsplatform.deployer.triggers)
 
     def deploy(
         self, spec: StackSpec, current: dict[str, Any] | None, outputs: Mapping[str, Mapping[str, str]]
@@ -184,6 +185,7 @@ class StackDeployer:
             Capabilities=CAPABILITIES,
             Tags=stack_tags(spec, self.target.env, digest),
             Description=f"dsplatform deploy of {self.target.env}",
+            **({"RollbackConfiguration": self.rollback} if self.rollback and change_type == "UPDATE" else {}),
         )
         cs_id, stack_id = resp["Id"], resp.get("StackId", name)
         ready = wait_change_set(self.cfn, name, cs_id, self.polling)

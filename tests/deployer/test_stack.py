@@ -305,3 +305,24 @@ def test_missing_parameter_fails_the_stack_with_a_clear_reason(engine: StackDepl
     s = spec(NAME, depends_on=("ds-dev-registry",), parameters_decl={"RepositoryUri": {"Type": "String"}})
     res = engine.deploy(s, None, {"ds-dev-registry": {}})
     assert res.outcome is Outcome.FAILED and "RepositoryUri" in res.reason
+
+
+def test_rollback_triggers_go_with_updates_only(engine: StackDeployer, cfn_stub: Stubber) -> None:
+    triggers = {"RollbackTriggers": [{"Arn": "arn:aws:cloudwatch:us-east-1:111111111111:alarm:a",
+                                      "Type": "AWS::CloudWatch::Alarm"}], "MonitoringTimeInMinutes": 2}
+    engine.rollback = triggers
+    current = stack_desc(NAME, "CREATE_COMPLETE", tags={HASH_TAG: "old"})
+    expected = {"StackName": NAME, "ChangeSetName": ANY, "ChangeSetType": "UPDATE", "TemplateBody": ANY,
+                "Parameters": ANY, "Capabilities": ANY, "Tags": ANY, "Description": ANY,
+                "RollbackConfiguration": triggers}
+    cfn_stub.add_response("create_change_set", {"Id": CS_ID, "StackId": SID}, expected)
+    cfn_stub.add_response("describe_change_set", {"Status": "FAILED", "StatusReason": "Template format error: bad"},
+                          {"ChangeSetName": CS_ID, "StackName": NAME})
+    cfn_stub.add_response("delete_change_set", {}, {"ChangeSetName": CS_ID, "StackName": SID})
+    engine.deploy(spec(NAME), current, {})
+    cfn_stub.assert_no_pending_responses()
+    _create_change_set(cfn_stub, "CREATE")  # a create never carries them (its alarms may not exist yet)
+    _change_set_ready(cfn_stub, [ADD_QUEUE])
+    _execute(cfn_stub)
+    _describe(cfn_stub, "CREATE_COMPLETE")
+    assert engine.deploy(spec(NAME), None, {}).outcome is Outcome.CREATED
