@@ -14,6 +14,7 @@ from typing import Any
 
 from dsplatform.errors import DsPlatformError
 from dsplatform.releases import Release, add_event, image_manifest, list_releases, record_release, release_bucket
+from dsplatform.workflows.confirm import ask
 
 DATA_NOTE = ("data is never rolled back: buckets, tables and model artifacts stay as they are; only stacks and "
              "image tags return to the release")
@@ -101,7 +102,7 @@ def rollback(env: str, to: str | None = None, yes: bool = False, config_path: st
     check_images(ecr, chosen)
     question = (f"Roll {env} (account {base.target.account_id}) back to release {chosen.id} of {chosen.created_at} "
                 f"(commit {chosen.commit[:12]}, {chosen.status})? {DATA_NOTE}.")
-    if (base.target.protected and not yes) and not (confirm or _ask)(question):
+    if (base.target.protected and not yes) and not (confirm or ask)(question):
         raise RollbackAborted(env)
     result = RollbackResult(env=env, to=chosen.id)
     began = time.monotonic()
@@ -127,10 +128,3 @@ def rollback(env: str, to: str | None = None, yes: bool = False, config_path: st
     add_event(clients, bucket, release, "smoke-passed" if smoke.ok else "smoke-failed",
               f"{len(smoke.passed)} passed, {len(smoke.failed)} failed")
     return result
-
-
-def _ask(question: str) -> bool:
-    try:
-        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
-    except EOFError:  # no terminal (CI without --yes): the safe answer
-        return False

@@ -146,10 +146,12 @@ def test_promote_asks_and_stops_when_not_confirmed(monkeypatch: pytest.MonkeyPat
 
 
 def test_no_terminal_answers_no(monkeypatch: pytest.MonkeyPatch) -> None:
-    from dsplatform.workflows.promotion import promote as mod
+    from dsplatform.workflows.confirm import ask
 
     def eof(prompt: str) -> str:
         raise EOFError
 
     monkeypatch.setattr("builtins.input", eof)
-    assert mod._ask("go?") is False
+    assert ask("go?") is False
+    monkeypatch.setattr("builtins.input", lambda prompt: "yes")
+    assert ask("go?") is True

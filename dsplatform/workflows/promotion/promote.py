@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from dsplatform.errors import DsPlatformError
+from dsplatform.workflows.confirm import ask
 from dsplatform.workflows.promotion.compare import Verdict, find_evidence
 from dsplatform.workflows.promotion.record import (
     Record,
@@ -134,7 +135,7 @@ def promote(
                 f"{plan.target.account_id} ({plan.target.kind}) with images {tested}, "
                 f"evidence {evidence_uri} ({len(record.scenarios)} scenarios passed {record.created_at} "
                 f"by {record.who.caller_arn})?")
-    if not yes and not (confirm or _ask)(question):
+    if not yes and not (confirm or ask)(question):
         raise PromotionAborted(from_env, to_env)
     clients = ClientFactory(plan.target)
     caller = clients.verify_account()
@@ -172,10 +173,3 @@ def promote(
             add_event(clients, dep.release_bucket, dep.release, "promoted", f"from {from_env}, evidence {evidence_uri}")
             result.release_id = dep.release.id
     return result
-
-
-def _ask(question: str) -> bool:
-    try:
-        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
-    except EOFError:  # no terminal (CI without --yes): the safe answer
-        return False
