@@ -167,7 +167,9 @@ def record_release(plan: Plan, clients: Any, outcome: str, *, images: dict[str, 
         created_at=created, who=who, commit=commit_of(plan.project_root), stacks=stacks,
         images=tuple(ImageRelease(job, *found[job]) for job in sorted(found)), outputs=outputs,
         events=[Event(outcome, created, detail)])
-    stamp = created.replace(":", "").replace("-", "")
+    # Microseconds in the id: releases sort by it, and two can be recorded within one second (a deploy and
+    # its immediate rollback).
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     release.id = f"{stamp}-{sha256_json(json.loads(release.to_json()))[:8]}"
     put_release(clients.client("s3"), bucket or release_bucket(plan, clients), release)
     _tag_images(clients.client("ecr"), release)

@@ -99,6 +99,12 @@ def test_stop_task_refuses_another_project_s_instance_in_one_line(tmp_path: Path
 def test_start_can_register_the_plan_s_job_images_under_the_project_s_names(tmp_path: Path) -> None:
     config = _project(tmp_path / "proj", 4715)
     config.write_text(config.read_text().replace("  name: ds\n", "  name: ml\n", 1))
+    shipped = env_image_sources(str(config), "all")
+    # Without its own copy of the stock job, the project runs the one dsplatform ships (editable: the checkout).
+    assert set(shipped.values()) == {ROOT / "containers" / "preprocessing"}, shipped
+    own = tmp_path / "proj" / "containers" / "preprocessing"
+    own.mkdir(parents=True)
+    (own / "Dockerfile").write_text("FROM python:3.11-slim\n")
     sources = env_image_sources(str(config), "all")
     # Repository names come from the project (no ds- prefix); folders from the config's folder, not the repo.
     assert sources and all(name.startswith("ml-") for name in sources), sources
