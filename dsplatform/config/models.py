@@ -25,6 +25,9 @@ S3_KEY_RE = re.compile(r"^[A-Za-z0-9!_.*'()/-][A-Za-z0-9!_.*'()/ -]{0,1023}$")
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
                       2557, 2922, 3288, 3653)
 
+# S3 lifecycle days: no documented maximum, but a century is more than any retention rule means.
+MAX_LIFECYCLE_DAYS = 36500
+
 # Fargate's valid (cpu units -> memory MiB) combinations.
 FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
     256: (512, 1024, 2048),
@@ -92,10 +95,14 @@ class NetworkSettings(Strict):
 class LifecycleSettings(Strict):
     """S3 lifecycle rules applied to the data buckets."""
 
-    input_expiration_days: int | None = Field(None, ge=1, description="expire input objects after N days")
-    output_expiration_days: int | None = Field(None, ge=1, description="expire output objects after N days")
-    noncurrent_expiration_days: int = Field(30, ge=1, description="expire non-current versions after N days")
-    abort_multipart_days: int = Field(7, ge=1, description="abort incomplete multipart uploads after N days")
+    input_expiration_days: int | None = Field(
+        None, ge=1, le=MAX_LIFECYCLE_DAYS, description="expire input objects after N days")
+    output_expiration_days: int | None = Field(
+        None, ge=1, le=MAX_LIFECYCLE_DAYS, description="expire output objects after N days")
+    noncurrent_expiration_days: int = Field(
+        30, ge=1, le=MAX_LIFECYCLE_DAYS, description="expire non-current versions after N days")
+    abort_multipart_days: int = Field(
+        7, ge=1, le=MAX_LIFECYCLE_DAYS, description="abort incomplete multipart uploads after N days")
 
 
 class StorageSettings(Strict):
@@ -198,6 +205,14 @@ class AlarmSettings(Strict):
         if period not in (10, 30) and (period < 60 or period % 60):
             raise ValueError(f"{period} is not a CloudWatch alarm period; use 10, 30 or a multiple of 60")
         return period
+
+    @model_validator(mode="after")
+    def _one_day(self) -> AlarmSettings:
+        # CloudWatch refuses an alarm whose evaluation window (period x periods) is longer than a day.
+        if self.period_seconds * self.evaluation_periods > 86400:
+            raise ValueError(f"period_seconds {self.period_seconds} x evaluation_periods {self.evaluation_periods} "
+                             f"is more than CloudWatch's one day (86400 s); lower either")
+        return self
 
 
 class AlertSettings(Strict):

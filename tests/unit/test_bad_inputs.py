@@ -149,6 +149,9 @@ CASES: list[tuple[str, str, str | bytes, tuple[str, ...]]] = [
     ("values", "cpu 3000", env("compute: {cpu: 3000}"), ("compute.cpu", "3000")),
     ("values", "memory mismatch", env("compute: {cpu: 256, memory: 4096}"), ("compute.memory", "4096")),
     ("values", "period 45", env("alarms: {period_seconds: 45}"), ("period_seconds", "45")),
+    ("values", "alarm window over a day", env("alarms: {period_seconds: 3600, evaluation_periods: 25}"),
+     ("settings.alarms", "3600", "25", "one day")),
+    ("values", "period huge", env("alarms: {period_seconds: " + "6" * 40 + "0}"), ("settings.alarms", "one day")),
     ("values", "threshold 0", env("alarms: {failed_threshold: 0}"), ("failed_threshold", "0")),
     ("values", "cidr /8", env("network: {cidr: 10.0.0.0/8}"), ("network", "10.0.0.0/8")),
     ("values", "cidr long", env("network: {cidr: '" + "1" * 300 + "'}"), ("network", "...")),
@@ -164,6 +167,8 @@ CASES: list[tuple[str, str, str | bytes, tuple[str, ...]]] = [
     ("values", "lifecycle 0", env("storage: {lifecycle: {abort_multipart_days: 0}}"), ("abort_multipart_days", "0")),
     ("values", "model version long", env("parameters: {model_version: '" + "v" * 200 + "'}"),
      ("model_version", "...")),
+    ("values", "lifecycle huge", env("storage: {lifecycle: {input_expiration_days: 100000000000000000000}}"),
+     ("input_expiration_days", "36500", "100000000000000000000")),
     ("values", "encryption", env("storage: {encryption: aes}"), ("storage.encryption", "aes")),
     # --- names
     ("names", "env upper", "environments:\n  Dev: {" + ACCOUNT + "}\n", ("environments.Dev", "'Dev'")),
