@@ -100,7 +100,7 @@ def parse_config(text: str, source: str = "<memory>") -> ProjectConfig:
     problems += _shared_accounts({n: e for n, e in environments.items() if isinstance(e, dict)}, source)
     if problems:
         raise ConfigError(problems)
-    return ProjectConfig.model_validate({**body, "source": source, "environments": merged})
+    return ProjectConfig.model_validate(_tuples({**body, "source": source, "environments": merged}))
 
 
 def _mapping(value: Any, source: str, path: str, problems: list[str]) -> dict[Any, Any]:
@@ -122,9 +122,18 @@ def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any
     return out
 
 
+def _tuples(value: Any) -> Any:
+    # Models are strict (no coercion), and strict tuple fields take tuples only: YAML lists become tuples here.
+    if isinstance(value, dict):
+        return {k: _tuples(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    return value
+
+
 def _validate(model: type[BaseModel], data: Any, source: str, prefix: str) -> list[str]:
     try:
-        model.model_validate(data)
+        model.model_validate(_tuples(data))
     except ValidationError as exc:
         return [_format(model, err, source, prefix) for err in exc.errors()]
     return []
@@ -140,13 +149,22 @@ def _format(model: type[BaseModel], err: Any, source: str, prefix: str) -> str:
     if kind == "missing":
         return f"{source}: {path}: required key is missing; add it"
     message = message.removeprefix("Value error, ").replace("Input should be", "must be")
-    value = err.get("input")
+    value = _lists(err.get("input"))
     if kind == "string_type":
         message = "must be text; quote it (account ids keep their leading zeros only as text)"
     message = _STRICT_MESSAGES.get(kind, message)
     if kind == "value_error" and (isinstance(value, dict | list) or shown(value) in message):
         return f"{source}: {path}: {message}"
     return f"{source}: {path}: {message} (got {shown(value)})"
+
+
+def _lists(value: Any) -> Any:
+    # Shown as the user wrote them: YAML lists, not the tuples they were turned into.
+    if isinstance(value, dict):
+        return {k: _lists(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_lists(v) for v in value]
+    return value
 
 
 # Strict types (no coercion): say what to write instead of pydantic's wording.
