@@ -68,7 +68,7 @@ def stack_list(stacks: str | None) -> list[str] | None:
         return None
     names = [name.strip() for name in stacks.split(",") if name.strip()]
     if not names:
-        raise UsageError(f"--stacks: {stacks!r} names no stack; give stack or component names, e.g. --stacks "
+        raise UsageError(f"--stacks: {shown(stacks)} names no stack; give stack or component names, e.g. --stacks "
                          f"storage,compute")
     return names
 
