@@ -137,13 +137,22 @@ def push_images(plan: Plan, clients: Any) -> dict[str, PushedImage]:
 VERSION_TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
+def check_version(version: str) -> str:
+    """``version`` if it can be a version tag (not ``latest``); UsageError naming --version otherwise."""
+    from dsplatform.display import shown
+    from dsplatform.errors import UsageError
+
+    if not VERSION_TAG_RE.fullmatch(version) or version == "latest":
+        raise UsageError(f"--version {shown(version)} is not a version tag; use letters, digits, _ . - (up to 128), "
+                         f"e.g. v1.2.3, and not 'latest'")
+    return version
+
+
 def tag_images(plan: Plan, clients: Any, version: str) -> list[str]:
     """Add tag ``version`` to the image each job's tag names now; refuse to move a version that names another digest."""
     from dsplatform.errors import UsageError
 
-    if not VERSION_TAG_RE.fullmatch(version) or version == "latest":
-        raise UsageError(f"--version {version!r} is not a version tag; use letters, digits, _ . - (up to 128), "
-                         f"e.g. v1.2.3, and not 'latest'")
+    check_version(version)
     ecr = clients.client("ecr")
     lines = []
     for image in plan.images:

@@ -98,16 +98,58 @@ def sample_csv(rows: int, seed: int = 0, dirty_fraction: float = 0.05, plan: Pla
     return sample.generate_csv(rows, seed=seed, dirty_fraction=dirty_fraction)
 
 
-def upload_sample(plan: Plan, clients: Any, data: bytes, key: str | None = None) -> tuple[str, str]:
-    """Upload sample input to the deployed input bucket at ``key`` (default: the job's input-key)."""
+def upload_sample(plan: Plan, clients: Any, data: bytes | Path, key: str | None = None) -> tuple[str, str]:
+    """Upload sample input (bytes, or a file streamed from disk) to the deployed input bucket at ``key``."""
     where = job_locations(plan, clients)
     bucket, key = where.get("input-bucket"), key or where.get("input-key")
-    clients.client("s3").put_object(Bucket=bucket, Key=key, Body=data)
+    if isinstance(data, Path):
+        with data.open("rb") as body:
+            clients.client("s3").put_object(Bucket=bucket, Key=key, Body=body)
+    else:
+        clients.client("s3").put_object(Bucket=bucket, Key=key, Body=data)
     return bucket, key
 
 
-def write_sample(data: bytes, out: Path) -> Path:
-    """Write sample input to a local file."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(data)
+def check_sample_out(raw: str) -> Path:
+    """``raw`` as a path a file can be written to; UsageError naming --out and the fix otherwise (nothing created)."""
+    from dsplatform.display import shown
+    from dsplatform.errors import UsageError
+
+    out = Path(raw)
+    if not raw.strip() or out.name in ("", ".", ".."):
+        raise UsageError(f"--out {shown(raw)} is not a file name; e.g. --out build/sample/monthly_data.csv")
+    if out.is_dir():
+        raise UsageError(f"--out {str(out)!r} is a folder; give a file path such as {out / 'monthly_data.csv'}")
+    for parent in out.parents:
+        if parent.exists() and not parent.is_dir():
+            raise UsageError(f"--out {str(out)!r}: {str(parent)!r} is a file, not a folder; choose another path")
+        if parent.is_dir():
+            import os
+
+            if not os.access(parent, os.W_OK):
+                raise UsageError(f"--out {str(out)!r}: folder {str(parent)!r} is not writable; choose another path")
+            break
+    return out
+
+
+def write_sample_stream(out: Path, rows: int, seed: int = 0, dirty_fraction: float = 0.05) -> Path:
+    """Write sample input to ``out`` chunk by chunk (never whole in memory); a partial file never remains."""
+    import os
+    import tempfile
+
+    from ds_preprocessing import sample
+
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    except OSError as exc:
+        raise DsPlatformError(f"--out {str(out)!r}: cannot write there ({exc.strerror}); choose another path") from None
+    try:
+        with os.fdopen(handle, "wb") as file:
+            for chunk in sample.generate_csv_chunks(rows, seed=seed, dirty_fraction=dirty_fraction):
+                file.write(chunk)
+        os.replace(temp, out)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
     return out

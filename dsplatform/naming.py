@@ -76,7 +76,14 @@ class Names:
     # Global names: always fully qualified.
     def bucket(self, kind: str) -> str:
         """S3 bucket ``{project}-{kind}-{env}-{account}-{region}``, e.g. ds-input-dev-111111111111-us-east-1."""
-        return check_bucket_name(f"{self.project}-{kind}-{self.env}-{self.account_id}-{self.region}")
+        name = f"{self.project}-{kind}-{self.env}-{self.account_id}-{self.region}"
+        if len(name) > 63:
+            # Name the config fields the bucket name is made of, so the user knows what to shorten.
+            raise NamingError("S3 bucket", name, f"is {len(name)} characters, over AWS's 63; it is made of "
+                              f"project.name {self.project!r} ({len(self.project)}), environment name {self.env!r} "
+                              f"({len(self.env)}), account_id and region {self.region!r}; shorten project.name or "
+                              f"the environment name by {len(name) - 63}")
+        return check_bucket_name(name)
 
     @property
     def input_bucket(self) -> str:

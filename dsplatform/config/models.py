@@ -12,17 +12,21 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from dsplatform.config.awsrules import check_region, check_schedule, check_tags
+from dsplatform.display import shown, shown_text
+
 ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
-REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 IMAGE_TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 S3_KEY_RE = re.compile(r"^[A-Za-z0-9!_.*'()/-][A-Za-z0-9!_.*'()/ -]{0,1023}$")
-SCHEDULE_RE = re.compile(r"^(cron\((\S+ ){5}\S+\)|rate\(([1-9]\d*) (minute|minutes|hour|hours|day|days)\))$")
 
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
                       2557, 2922, 3288, 3653)
+
+# S3 lifecycle days: no documented maximum, but a century is more than any retention rule means.
+MAX_LIFECYCLE_DAYS = 36500
 
 # Fargate's valid (cpu units -> memory MiB) combinations.
 FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
@@ -46,15 +50,15 @@ def _matches(pattern: re.Pattern[str], allowed: str):  # type: ignore[no-untyped
 
 
 AccountId = Annotated[str, AfterValidator(_matches(ACCOUNT_ID_RE, "a 12-digit AWS account id in quotes"))]
-Region = Annotated[str, AfterValidator(_matches(REGION_RE, "an AWS region such as us-east-1"))]
+Region = Annotated[str, AfterValidator(check_region)]
 Email = Annotated[str, AfterValidator(_matches(EMAIL_RE, "an e-mail address such as team@example.com"))]
 S3Key = Annotated[str, AfterValidator(_matches(S3_KEY_RE, "an S3 object key such as raw/monthly_data.csv"))]
 
 
 class Strict(BaseModel):
-    """Base of every config model: frozen, unknown keys rejected."""
+    """Base of every config model: frozen, unknown keys rejected, no type coercion (``true`` is not 1)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class NetworkSettings(Strict):
@@ -63,7 +67,8 @@ class NetworkSettings(Strict):
     mode: Literal["create", "existing"] = Field("create", description="create a VPC, or use an existing one")
     cidr: str = Field("10.40.0.0/16", description="CIDR of the created VPC (/16 to /24)")
     vpc_id: str | None = Field(None, description="existing VPC id (mode: existing)")
-    subnet_ids: tuple[str, ...] = Field((), description="existing private subnet ids, two or more (mode: existing)")
+    subnet_ids: tuple[str, ...] = Field(
+        (), strict=False, description="existing private subnet ids, two or more (mode: existing)")
     interface_endpoints: bool = Field(
         True, description="ECR, Logs and SSM interface endpoints so private tasks need no NAT (mode: create)")
 
@@ -72,16 +77,16 @@ class NetworkSettings(Strict):
         try:
             net = ipaddress.IPv4Network(self.cidr)
         except ValueError as exc:
-            raise ValueError(f"cidr {self.cidr!r} is not an IPv4 network such as 10.40.0.0/16") from exc
+            raise ValueError(f"cidr {shown(self.cidr)} is not an IPv4 network such as 10.40.0.0/16") from exc
         if not 16 <= net.prefixlen <= 24:
-            raise ValueError(f"cidr {self.cidr!r} must have a prefix between /16 and /24")
+            raise ValueError(f"cidr {shown(self.cidr)} must have a prefix between /16 and /24")
         if self.mode == "existing":
             if not self.vpc_id or not re.fullmatch(r"vpc-[0-9a-f]{8,17}", self.vpc_id):
-                raise ValueError(f"mode existing needs vpc_id like vpc-0abc12345678; got {self.vpc_id!r}")
+                raise ValueError(f"mode existing needs vpc_id like vpc-0abc12345678; got {shown(self.vpc_id)}")
             bad = [s for s in self.subnet_ids if not re.fullmatch(r"subnet-[0-9a-f]{8,17}", s)]
             if len(self.subnet_ids) < 2 or bad:
                 raise ValueError(f"mode existing needs two or more subnet_ids like subnet-0abc12345678; got "
-                                 f"{list(self.subnet_ids)!r}")
+                                 f"{shown(list(self.subnet_ids))}")
         elif self.vpc_id or self.subnet_ids:
             raise ValueError("vpc_id and subnet_ids are only allowed with mode: existing")
         return self
@@ -90,10 +95,14 @@ class NetworkSettings(Strict):
 class LifecycleSettings(Strict):
     """S3 lifecycle rules applied to the data buckets."""
 
-    input_expiration_days: int | None = Field(None, ge=1, description="expire input objects after N days")
-    output_expiration_days: int | None = Field(None, ge=1, description="expire output objects after N days")
-    noncurrent_expiration_days: int = Field(30, ge=1, description="expire non-current versions after N days")
-    abort_multipart_days: int = Field(7, ge=1, description="abort incomplete multipart uploads after N days")
+    input_expiration_days: int | None = Field(
+        None, ge=1, le=MAX_LIFECYCLE_DAYS, description="expire input objects after N days")
+    output_expiration_days: int | None = Field(
+        None, ge=1, le=MAX_LIFECYCLE_DAYS, description="expire output objects after N days")
+    noncurrent_expiration_days: int = Field(
+        30, ge=1, le=MAX_LIFECYCLE_DAYS, description="expire non-current versions after N days")
+    abort_multipart_days: int = Field(
+        7, ge=1, le=MAX_LIFECYCLE_DAYS, description="abort incomplete multipart uploads after N days")
 
 
 class StorageSettings(Strict):
@@ -103,7 +112,8 @@ class StorageSettings(Strict):
     versioning: bool = Field(True, description="versioning on the input and output buckets (always on artifacts)")
     lifecycle: LifecycleSettings = Field(default_factory=LifecycleSettings, description="lifecycle rules")  # type: ignore[arg-type]
     artifact_readers: tuple[AccountId, ...] = Field(
-        (), description="other accounts allowed to read the artifact bucket (environments that read it are added)")
+        (), strict=False,
+        description="other accounts allowed to read the artifact bucket (environments that read it are added)")
 
 
 class RegistrySettings(Strict):
@@ -142,7 +152,7 @@ class ComputeSettings(Strict):
     @classmethod
     def _tag(cls, tag: str) -> str:
         if not IMAGE_TAG_RE.fullmatch(tag):
-            raise ValueError(f"{tag!r} is not an ECR tag; use letters, digits, _ . - (up to 128)")
+            raise ValueError(f"{shown(tag)} is not an ECR tag; use letters, digits, _ . - (up to 128)")
         return tag
 
 
@@ -169,12 +179,7 @@ class ScheduleSettings(Strict):
     @field_validator("expression")
     @classmethod
     def _expression(cls, expression: str) -> str:
-        if not SCHEDULE_RE.fullmatch(expression):
-            raise ValueError(f"{expression!r} is not an EventBridge schedule; use cron(min hour day month weekday "
-                             f"year), e.g. cron(0 9 15 * ? *), or rate(N minutes|hours|days)")
-        if re.fullmatch(r"rate\(1 \w+s\)", expression):
-            raise ValueError(f"{expression!r}: EventBridge wants the singular unit for 1, e.g. rate(1 day)")
-        return expression
+        return check_schedule(expression)
 
 
 class OrchestrationSettings(Strict):
@@ -201,11 +206,19 @@ class AlarmSettings(Strict):
             raise ValueError(f"{period} is not a CloudWatch alarm period; use 10, 30 or a multiple of 60")
         return period
 
+    @model_validator(mode="after")
+    def _one_day(self) -> AlarmSettings:
+        # CloudWatch refuses an alarm whose evaluation window (period x periods) is longer than a day.
+        if self.period_seconds * self.evaluation_periods > 86400:
+            raise ValueError(f"period_seconds {self.period_seconds} x evaluation_periods {self.evaluation_periods} "
+                             f"is more than CloudWatch's one day (86400 s); lower either")
+        return self
+
 
 class AlertSettings(Strict):
     """The SNS topic that receives failures and alarms."""
 
-    emails: tuple[Email, ...] = Field((), description="e-mail addresses subscribed to the alert topic")
+    emails: tuple[Email, ...] = Field((), strict=False, description="e-mail addresses subscribed to the alert topic")
 
 
 class ParameterSettings(Strict):
@@ -266,11 +279,11 @@ class EnvironmentConfig(Strict):
         if self.deploy_role_arn is not None:
             match = ROLE_ARN_RE.fullmatch(self.deploy_role_arn)
             if not match:
-                raise ValueError(f"deploy_role_arn {self.deploy_role_arn!r} is not an IAM role ARN such as "
+                raise ValueError(f"deploy_role_arn {shown(self.deploy_role_arn)} is not an IAM role ARN such as "
                                  f"arn:aws:iam::123456789012:role/deploy")
             if match.group(1) != self.account_id:
-                raise ValueError(f"deploy_role_arn {self.deploy_role_arn!r} is in account {match.group(1)}, not in "
-                                 f"this environment's account {self.account_id}")
+                raise ValueError(f"deploy_role_arn {shown(self.deploy_role_arn)} is in account {match.group(1)}, not "
+                                 f"in this environment's account {self.account_id}")
         return self
 
     @property
@@ -283,7 +296,8 @@ class ProjectSettings(Strict):
     """Project-wide identity."""
 
     name: str = Field("ds", pattern=r"^[a-z][a-z0-9]{1,9}$", description="name prefix of every resource")
-    tags: dict[str, str] = Field(default_factory=dict, description="tags put on every stack")
+    tags: Annotated[dict[str, str], AfterValidator(check_tags)] = Field(
+        default_factory=dict, description="tags put on every stack")
 
 
 class LocalStackConfig(Strict):
@@ -317,11 +331,11 @@ class ProjectConfig(Strict):
         from dsplatform.errors import ConfigError
 
         if name not in self.environments:
-            raise ConfigError([f"{self.source}: environments.{name}: no such environment; "
+            raise ConfigError([f"{self.source}: environments.{shown_text(name)}: no such environment; "
                                f"use one of {', '.join(sorted(self.environments))}"])
         env = self.environments[name]
         if target is None or target == env.target:
             return env
         if target not in ("localstack", "aws"):
-            raise ConfigError([f"--target: {target!r} is not a target; use localstack or aws"])
+            raise ConfigError([f"--target: {shown(target)} is not a target; use localstack or aws"])
         return env.model_copy(update={"target": target})

@@ -39,6 +39,15 @@ environments:
       compute: {cpu: 1024, memory: 2048}
 ```
 
+What is checked, beyond each key's own rule below: types are strict (`true` is not `1`, `"30"` is not `30`;
+write numbers and booleans unquoted, account ids quoted); a repeated key or environment is an error naming
+both lines; aliases may not expand past 10,000 values; the file must be UTF-8 and under 1 MB; a region must
+be one botocore knows (every partition); a schedule is parsed as EventBridge does (`cron(min hour
+day-of-month month day-of-week year)` with ranges, lists, steps, `L`, `W`, `#` and `?` in exactly one day
+field; `rate(1 day)` singular, `rate(5 days)` plural); tags follow AWS's limits (keys 1-128 characters,
+values up to 256, no `aws:` or `dsplatform:` prefix, at most 47). Values shown in errors are cut at 80
+characters. The order of `environments` is the promotion chain: `invoke promote` goes one step forward.
+
 Any environment can be rehearsed on LocalStack with `--target localstack`: it keeps its own account id,
 which LocalStack simulates, so dev, stg and prod can run side by side on one LocalStack.
 

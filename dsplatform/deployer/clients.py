@@ -10,9 +10,14 @@ import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
-from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, NoCredentialsError
+from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, NoCredentialsError, ProfileNotFound
 
-from dsplatform.deployer.errors import AccountMismatchError, DeployerError, EndpointUnreachableError
+from dsplatform.deployer.errors import (
+    AccountMismatchError,
+    DeployerError,
+    EndpointUnreachableError,
+    NoCredentialsFoundError,
+)
 from dsplatform.stackspec import Target
 
 DEFAULT_LOCALSTACK_URL = "http://127.0.0.1:4566"
@@ -68,7 +73,13 @@ class ClientFactory:
             return boto3.Session(
                 aws_access_key_id=t.account_id, aws_secret_access_key=LOCALSTACK_SECRET, region_name=t.region
             )
-        base = boto3.Session(profile_name=t.profile, region_name=t.region)
+        try:
+            base = boto3.Session(profile_name=t.profile, region_name=t.region)
+        except ProfileNotFound:
+            raise NoCredentialsFoundError(t.env, t.profile, t.deploy_role_arn, profile_missing=True) from None
+        if base.get_credentials() is None:
+            # Without this check the role fetcher fails later with an AttributeError on None credentials.
+            raise NoCredentialsFoundError(t.env, t.profile, t.deploy_role_arn)
         if not t.deploy_role_arn:
             return base
         # Refreshable: a deploy (or a wait) longer than the role session's hour renews the credentials

@@ -42,6 +42,21 @@ class EndpointUnreachableError(DeployerError):
         super().__init__(f"environment {env!r}: cannot reach {endpoint} ({cause}); {hint}, then run the command again")
 
 
+class NoCredentialsFoundError(DeployerError):
+    """No base AWS credentials (or the named profile does not exist): nothing was contacted."""
+
+    exit_code = 2
+
+    def __init__(self, env: str, profile: str | None, role_arn: str | None, *, profile_missing: bool = False) -> None:
+        self.env, self.profile, self.role_arn = env, profile, role_arn
+        what = (f"AWS profile {profile!r} does not exist" if profile_missing
+                else f"no AWS credentials found{f' for profile {profile!r}' if profile else ''}")
+        role = f" (they are used to assume {role_arn})" if role_arn else ""
+        super().__init__(f"environment {env!r}: {what}{role}; run `aws configure` or `aws sso login`, or set "
+                         f"AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or rehearse with "
+                         f"--target localstack")
+
+
 class ParameterResolutionError(DeployerError):
     """A template parameter has no literal value and not exactly one dependency exports it."""
 

@@ -15,6 +15,9 @@ from dsplatform.tasks import (
     release_tasks,
     synth_tasks,
 )
+from dsplatform.tasks._cli import install_usage_exit_code
+
+install_usage_exit_code()
 
 ns = Collection()
 for _task in (

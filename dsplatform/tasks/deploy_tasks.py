@@ -8,7 +8,7 @@ from typing import Any
 
 from invoke import Collection, task
 
-from dsplatform.tasks._cli import number_flag, plan_and_clients, user_errors
+from dsplatform.tasks._cli import allow_replace_flag, number_flag, plan_and_clients, user_errors
 
 _ENV_HELP = "environment name from dsplatform.yml (dev, stg, prod)"
 _COMMON_HELP = {
@@ -49,9 +49,10 @@ def deploy(
     from dsplatform.deployer import deploy as run_deploy
 
     workers = int(number_flag("--concurrency", concurrency, minimum=1, maximum=32, example="4"))
+    replaceable = tuple(allow_replace_flag(item) for item in allow_replace or ())
     plan, clients = plan_and_clients(env, config, target, verify=False, stacks=stacks)
     opts = DeployOptions(
-        allow_replace=tuple(allow_replace or ()), concurrency=workers, json=json, break_lock=break_lock
+        allow_replace=replaceable, concurrency=workers, json=json, break_lock=break_lock
     )
     reporter = make_reporter(json)
     run_deploy(plan, clients, opts, reporter).raise_for_failure()

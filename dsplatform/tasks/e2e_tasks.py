@@ -5,7 +5,7 @@ from __future__ import annotations
 import invoke
 from invoke import task
 
-from dsplatform.tasks._cli import user_errors
+from dsplatform.tasks._cli import env_flag, user_errors
 
 
 @task(
@@ -26,7 +26,7 @@ def e2e(c, env="dev", target="localstack", keep=False, reuse=False, config=None,
     from dsplatform.tasks._cli import stack_list
     from dsplatform.workflows.e2e import run_e2e
 
-    result = run_e2e(env, target, keep, config, reuse=reuse, markers=markers, stacks=stack_list(stacks))
+    result = run_e2e(env_flag(env), target, keep, config, reuse=reuse, markers=markers, stacks=stack_list(stacks))
     print(result.summary())
     if not result.ok:
         raise invoke.Exit(f"e2e {env} failed; see {result.html_path}", code=result.exit_code)
@@ -47,7 +47,7 @@ def promote(c, from_="stg", to="prod", yes=False, target=None, config=None):  # 
     """Promote what passed e2e in --from to --to: refuse without evidence, confirm, deploy, smoke, record."""
     from dsplatform.workflows.promotion.promote import promote as run_promote
 
-    result = run_promote(from_, to, yes=yes, config_path=config, target=target)
+    result = run_promote(env_flag(from_, "--from"), env_flag(to, "--to"), yes=yes, config_path=config, target=target)
     images = ", ".join(f"{job} {digest}" for job, digest in result.image_digests.items()) or "no images"
     print(f"promoted {result.from_env} -> {result.to_env}: {images}")
     print(f"evidence: {result.evidence}\nrecord: {result.record_key}\nsmoke: {', '.join(result.smoke_passed)}")

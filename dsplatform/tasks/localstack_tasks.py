@@ -16,8 +16,9 @@ from urllib.parse import urlparse
 import invoke
 from invoke import Collection, task
 
+from dsplatform.display import shown
 from dsplatform.errors import UsageError
-from dsplatform.tasks._cli import env_names, number_flag, user_errors
+from dsplatform.tasks._cli import env_flag, env_names, number_flag, user_errors
 
 _PORT_HELP = {
     "config": "path of the config file (default: dsplatform.yml here or in a parent folder); its folder is the"
@@ -48,7 +49,8 @@ def localstack_settings(config: str | None = None, host: str | None = None, port
         url, root = load_config(path).localstack.endpoint_url, path.resolve().parent
     parsed = urlparse(os.environ.get(LOCALSTACK_URL_ENV) or url)
     chosen_port = (parsed.port or 4566) if port is None else _port(port)
-    return LocalStackSettings(host=host or parsed.hostname or "127.0.0.1", port=chosen_port, project_root=root,
+    chosen_host = _host(host) if host is not None else parsed.hostname or "127.0.0.1"
+    return LocalStackSettings(host=chosen_host, port=chosen_port, project_root=root,
                               **kwargs)
 
 
@@ -64,6 +66,19 @@ def env_image_sources(config: str | None, env: str) -> dict[str, Path]:
 
     project = load_config(config)
     return plan_image_sources(*(plan_from_config(project, name, "localstack") for name in env_names(env, project)))
+
+
+def _host(host: object) -> str:
+    import ipaddress
+
+    text = str(host)
+    if text == "localhost":
+        return text
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        raise UsageError(f"--host {shown(host)} is not an IP address; give one such as 127.0.0.1") from None
+    return text
 
 
 @task(help={**_PORT_HELP, "wait_images": "also wait until the registered images' venvs are built",
@@ -117,7 +132,7 @@ def logs(c, config=None, host=None, port=None, lines="50", follow=False):  # typ
     from dsplatform.localstack import log_tail
 
     settings = localstack_settings(config, host, port)
-    for line in log_tail(settings, int(number_flag("--lines", lines, minimum=1, example="50"))):
+    for line in log_tail(settings, int(number_flag("--lines", lines, minimum=1, maximum=100_000, example="50"))):
         print(line)
     if follow:
         with open(settings.log_path, errors="replace") as log:
@@ -144,10 +159,10 @@ def coverage(c, env, config=None, target=None, format="text"):  # type: ignore[n
     from dsplatform.localstack.coverage import fidelity_report
     from dsplatform.synth import templates_for
 
-    report = fidelity_report(templates_for(env, config, target))
+    if format not in ("text", "json", "html"):
+        raise UsageError(f"--format {shown(format)} is not a format; use text, json or html")
+    report = fidelity_report(templates_for(env_flag(env), config, target))
     renderers = {"text": report.to_text, "json": report.to_json, "html": report.to_html}
-    if format not in renderers:
-        raise UsageError(f"--format {format!r} is not a format; use text, json or html")
     print(renderers[format]())
     if report.not_emulated:
         raise invoke.Exit(f"not emulated on LocalStack: {', '.join(report.not_emulated)}", code=1)

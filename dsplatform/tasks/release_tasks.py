@@ -8,7 +8,8 @@ from typing import Any
 import invoke
 from invoke import Collection, task
 
-from dsplatform.tasks._cli import plan_and_clients, user_errors
+from dsplatform.errors import UsageError
+from dsplatform.tasks._cli import env_flag, plan_and_clients, user_errors
 
 _COMMON = {"env": "environment name from dsplatform.yml", "config": "path of the config file (default dsplatform.yml)",
            "target": "override the environment's target: localstack or aws"}
@@ -42,7 +43,10 @@ def rollback(c: Any, env: str, to: str | None = None, yes: bool = False, config:
     from dsplatform.workflows.rollback import DATA_NOTE
     from dsplatform.workflows.rollback import rollback as run_rollback
 
-    result = run_rollback(env, to, yes=yes, config_path=config, target=target)
+    if to is not None and not to.strip():
+        raise UsageError("--to '' names no release; give a release id (or a unique prefix) from `invoke releases`, "
+                         "or omit --to for the newest earlier release that passed smoke")
+    result = run_rollback(env_flag(env), to, yes=yes, config_path=config, target=target)
     print(f"rolled {env} back to {result.to} (recorded as release {result.release_id})")
     for line in result.retagged:
         print(f"  image {line}")
@@ -58,8 +62,9 @@ def rollback(c: Any, env: str, to: str | None = None, yes: bool = False, config:
 @user_errors
 def tag(c: Any, env: str, version: str, config: str | None = None, target: str | None = None) -> None:
     """Tag each job image the environment runs now with a version (the digest stays; tags are never moved)."""
-    from dsplatform.images import tag_images
+    from dsplatform.images import check_version, tag_images
 
+    check_version(version)  # before any AWS call
     plan, clients = plan_and_clients(env, config, target)
     for line in tag_images(plan, clients, version):
         print(line)

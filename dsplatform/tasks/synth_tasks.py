@@ -24,8 +24,9 @@ def synth(c, env="dev", config=None, target=None, quiet=False):
     from dsplatform.synth import plan_from_config, write_templates
 
     project = load_config(config)
-    for name in env_names(env, project):
-        plan = plan_from_config(project, name, target)
+    # Render every environment before writing any, so a bad one leaves build/ as it was.
+    plans = [plan_from_config(project, name, target) for name in env_names(env, project)]
+    for plan in plans:
         result = write_templates(plan, _build_dir(plan))
         if not quiet:
             from dsplatform.console import print_synth
@@ -45,8 +46,9 @@ def lint(c, env="dev", config=None, target=None):
 
     project = load_config(config)
     failed = []
-    for name in env_names(env, project):
-        plan = plan_from_config(project, name, target)
+    plans = [plan_from_config(project, name, target) for name in env_names(env, project)]
+    for plan in plans:
+        name = plan.target.env
         write_templates(plan, _build_dir(plan))
         report = lint_plan(plan, _build_dir(plan) / ".lint-cache")
         print_lint(report)

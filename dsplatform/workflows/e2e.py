@@ -103,7 +103,9 @@ def run_e2e(
     dsplatform.yml).
     """
     from dsplatform.synth import build_plan
+    from dsplatform.workflows.scenarios import check_markers
 
+    check_markers(markers)  # before LocalStack starts or anything deploys
     began = time.monotonic()
     plan = build_plan(env, config_path, target, stacks)
     reports_dir = reports_dir or plan.project_root / "build" / "reports"

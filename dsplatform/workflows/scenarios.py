@@ -63,6 +63,26 @@ def _importable(name: str) -> bool:
     return all(part.isidentifier() for part in name.split("."))
 
 
+def check_markers(markers: str | None) -> str | None:
+    """A ``pytest -m`` expression checked before anything starts; UsageError naming the flag and the fix."""
+    from _pytest.mark.expression import Expression
+
+    from dsplatform.display import shown
+    from dsplatform.errors import UsageError
+
+    if markers is None:
+        return None
+    if not markers.strip():
+        raise UsageError("--markers '' is empty; omit it to run every scenario, or give e.g. --markers smoke")
+    try:
+        Expression.compile(markers)
+    except Exception as err:  # SyntaxError on pytest >= 8.4, ParseError before: both mean a bad expression
+        why = str(err).split(" (<pytest match expression>")[0]
+        raise UsageError(f"--markers {shown(markers)} is not a pytest -m expression ({why}); e.g. --markers "
+                         f"'smoke and not ds_aws_only'") from None
+    return markers
+
+
 def run_scenarios(
     plan: Plan,
     config_path: str | None,
@@ -79,6 +99,7 @@ def run_scenarios(
     pytest runs in the project root with the jobs' source folders importable (the pipeline's scenarios make
     sample data and a model with the job's own code, as the job's image has it).
     """
+    check_markers(markers)
     reports_dir.mkdir(parents=True, exist_ok=True)
     junit, details = reports_dir / "junit.xml", reports_dir / "scenarios.json"
     details.unlink(missing_ok=True)

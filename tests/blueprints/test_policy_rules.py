@@ -25,6 +25,9 @@ def test_clean_templates_pass():
     (lambda t: t["Resources"]["InputBucket"]["Properties"].pop("BucketEncryption"), "DSP001"),
     (lambda t: t["Resources"]["InputBucket"]["Properties"]["PublicAccessBlockConfiguration"].update(
         BlockPublicPolicy=False), "DSP002"),
+    (lambda t: t["Resources"]["OutputBucket"]["Properties"]["PublicAccessBlockConfiguration"].pop(
+        "RestrictPublicBuckets"), "DSP002"),  # a missing key, not only a false one
+    (lambda t: t["Resources"]["ArtifactBucket"]["Properties"].pop("PublicAccessBlockConfiguration"), "DSP002"),
     (lambda t: t["Resources"].pop("InputBucketPolicy"), "DSP003"),
     (lambda t: t["Resources"]["InputBucket"].pop("DeletionPolicy"), "DSP004"),
 ])
@@ -41,6 +44,12 @@ def _task_statements(template):
 def test_wildcard_action_is_refused():
     template = copy.deepcopy(BASE_COMPUTE)
     _task_statements(template)[0]["Action"] = ["s3:Get*"]
+    assert rules(template) == ["DSP010"]
+
+
+def test_wildcard_action_in_a_later_statement_is_refused():
+    template = copy.deepcopy(BASE_COMPUTE)
+    _task_statements(template)[-1]["Action"] = ["ssm:*"]
     assert rules(template) == ["DSP010"]
 
 

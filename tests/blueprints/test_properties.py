@@ -11,6 +11,8 @@ from dsplatform.lint import check_policies
 from tests.blueprints.conftest import resources_of
 
 ENVS = ("dev", "stg", "prod")
+PUBLIC_ACCESS_BLOCKED = {"BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True,
+                         "RestrictPublicBuckets": True}
 
 
 def stack(plans, env, component):
@@ -41,13 +43,24 @@ def test_buckets_are_encrypted_blocked_retained_and_tls_only(plans, env):
         props = bucket["Properties"]
         sse = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
         assert sse["SSEAlgorithm"] == ("aws:kms" if env == "prod" else "AES256")
-        assert all(props["PublicAccessBlockConfiguration"].values())
+        assert props["PublicAccessBlockConfiguration"] == PUBLIC_ACCESS_BLOCKED  # all four keys, each true
         assert bucket["DeletionPolicy"] == bucket["UpdateReplacePolicy"] == "Retain"
         assert props["LifecycleConfiguration"]["Rules"]
     assert buckets["ArtifactBucket"]["Properties"]["VersioningConfiguration"]["Status"] == "Enabled"
-    for policy in resources_of(template, "AWS::S3::BucketPolicy").values():
-        deny = policy["Properties"]["PolicyDocument"]["Statement"][0]
-        assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    policies = resources_of(template, "AWS::S3::BucketPolicy")
+    assert {p["Properties"]["Bucket"]["Ref"] for p in policies.values()} == set(buckets)
+    for policy in policies.values():
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        bucket = policy["Properties"]["Bucket"]["Ref"]
+        tls = [st for st in statements if st.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}]
+        assert len(tls) == 1, statements
+        deny = tls[0]
+        assert (deny["Effect"], deny["Principal"], deny["Action"]) == ("Deny", "*", ["s3:*"])
+        assert {json.dumps(r, sort_keys=True) for r in deny["Resource"]} == {
+            json.dumps({"Fn::GetAtt": [bucket, "Arn"]}, sort_keys=True),
+            json.dumps({"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/*"]]}, sort_keys=True)}
+        for st in statements:  # every statement, not only the first: nothing public, nothing wildcard
+            assert st["Effect"] == "Deny" or (st["Principal"] != "*" and "*" not in json.dumps(st["Action"])), st
 
 
 def test_stg_artifacts_are_readable_by_prod_and_prod_reads_them(plans):
@@ -61,9 +74,17 @@ def test_stg_artifacts_are_readable_by_prod_and_prod_reads_them(plans):
     assert grants["ReadArtifactsList"] == ["arn:aws:s3:::ds-artifacts-stg-222222222222-us-east-1"]
 
 
+def role_statements(role):
+    """Every statement of every inline policy of a role (a second policy must not slip past a check)."""
+    assert "ManagedPolicyArns" not in role["Properties"], role["Properties"]["ManagedPolicyArns"]
+    return [st for pol in role["Properties"]["Policies"] for st in pol["PolicyDocument"]["Statement"]]
+
+
 def test_task_role_has_exactly_read_input_read_artifacts_write_output_read_parameters(plans):
     role = resources_of(stack(plans, "dev", "compute"), "AWS::IAM::Role")["TaskRole"]
-    statements = {st["Sid"]: st for st in role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]}
+    listed = role_statements(role)
+    statements = {st["Sid"]: st for st in listed}
+    assert len(statements) == len(listed)  # no two statements share a Sid (one would hide the other here)
     assert set(statements) == {"ReadInputObjects", "ReadInputList", "ReadArtifactsObjects", "ReadArtifactsList",
                                "WriteOutputObjects", "WriteOutputList", "ReadParameters"}
     assert statements["ReadInputObjects"]["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]
@@ -76,7 +97,7 @@ def test_task_role_has_exactly_read_input_read_artifacts_write_output_read_param
 
 def test_kms_environment_grants_the_data_key(plans):
     role = resources_of(stack(plans, "prod", "compute"), "AWS::IAM::Role")["TaskRole"]
-    sids = {st["Sid"] for st in role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]}
+    sids = {st["Sid"] for st in role_statements(role)}
     assert "UseDataKey" in sids
     assert "UseDataKey" not in json.dumps(stack(plans, "dev", "compute"))
 

@@ -91,23 +91,32 @@ def ds_platform(ds_plan, ds_deployed):  # the plugin's own, over the fake one of
 
 def test_run_factory_cleans_up_in_reverse_order_and_removes_data(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(CONFTEST)
+    # One inner test; the check runs in a fixture set up before ds_run, so it is torn down after ds_run's
+    # cleanup, whatever order or subset of tests pytest runs (-k, -p randomly, xdist).
     pytester.makepyfile(
         """
+        import pytest
+
         ORDER = []
 
-        def test_creates(ds_run, ds_platform):
-            run = ds_run()
-            run.put_input(b"id\\n1\\n")
-            run.add_cleanup("first", lambda: ORDER.append("first"))
-            run.add_cleanup("second", lambda: ORDER.append("second"))
-
-        def test_after(ds_clients, ds_platform):
+        @pytest.fixture
+        def after_cleanup(ds_clients, ds_platform):
+            yield
             assert ORDER == ["second", "first"]
             listed = ds_clients.client("s3").list_objects_v2(Bucket=ds_platform.input_bucket)
             assert listed.get("KeyCount", 0) == 0
+            ORDER.append("checked")
+
+        def test_creates(after_cleanup, ds_run, ds_platform, ds_clients):
+            run = ds_run()
+            key = run.put_input(b"id\\n1\\n")
+            assert ds_clients.client("s3").get_object(Bucket=ds_platform.input_bucket, Key=key)["Body"].read()
+            run.add_cleanup("first", lambda: ORDER.append("first"))
+            run.add_cleanup("second", lambda: ORDER.append("second"))
         """
     )
-    run(pytester).assert_outcomes(passed=2)
+    result = run(pytester)
+    result.assert_outcomes(passed=1)  # errors=0: the after-cleanup check passed
 
 
 def test_cleanup_failures_are_reported_as_errors_not_swallowed(pytester: pytest.Pytester) -> None:
@@ -131,22 +140,42 @@ def test_cleanup_failures_are_reported_as_errors_not_swallowed(pytester: pytest.
 
 
 def test_wait_helper_reports_the_last_state(pytester: pytest.Pytester) -> None:
+    # A fake clock instead of real sleeps: the number of probes is exact, not a matter of machine load.
     pytester.makepyfile(
         """
         import itertools
         import pytest
+        from harness import waiting
         from harness.waiting import WaitTimeout
 
-        def test_times_out(ds_wait):
+        class Clock:
+            now = 0.0
+            slept = []
+
+            def monotonic(self):
+                return self.now
+
+            def sleep(self, seconds):
+                self.slept.append(seconds)
+                self.now += seconds
+
+        def test_times_out(ds_wait, monkeypatch):
+            clock = Clock()
+            monkeypatch.setattr(waiting, "time", clock)
             states = itertools.count()
             with pytest.raises(WaitTimeout) as err:
                 ds_wait.until(lambda: next(states), lambda n: n < 0, what="a negative number",
-                              timeout=0.3, interval=0.1)
-            assert "waiting for a negative number" in str(err.value)
-            assert err.value.last_state >= 2
+                              timeout=3, interval=1)
+            assert "timed out after 3s waiting for a negative number; last state seen: 3" == str(err.value)
+            assert err.value.last_state == 3 and clock.slept == [1, 1, 1]
+
+        def test_returns_the_state_that_is_done(ds_wait, monkeypatch):
+            monkeypatch.setattr(waiting, "time", Clock())
+            states = itertools.count()
+            assert ds_wait.until(lambda: next(states), lambda n: n == 2, what="two", timeout=3, interval=1) == 2
         """
     )
-    run(pytester).assert_outcomes(passed=1)
+    run(pytester).assert_outcomes(passed=2)
 
 
 def _happy_path(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:

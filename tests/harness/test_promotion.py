@@ -101,48 +101,145 @@ def test_store_round_trip_newest_first(s3) -> None:
     assert list_records(s3, "ds-artifacts-stg", "promotion") == []
 
 
-def _aws_plan(env: str) -> Plan:
-    base = plan(env, f"ds-input-{env}")
-    return Plan(target=Target(env=env, account_id=base.target.account_id, region="us-east-1", kind="aws"),
-                stacks=base.stacks)
+# --- promote() with the real evidence check: stg "deployed" in moto (its storage stack and artifact bucket),
+# the repository's config, and the job's real source digest. Only the deploy itself is replaced, by a
+# function that fails the test if it is ever reached.
+
+ROLE = "arn:aws:iam::{account}:role/dsplatform-deploy"
+CONFIG = """
+environments:
+  dev: {{account_id: "111111111111", target: localstack}}
+  stg: {{account_id: "222222222222", target: aws, deploy_role_arn: "{stg_role}"}}
+  prod: {{account_id: "333333333333", target: aws, deploy_role_arn: "{prod_role}",
+          settings: {{alarms: {{failed_threshold: {threshold}}}}}}}
+"""
 
 
-def _patch_evidence(monkeypatch: pytest.MonkeyPatch, verdict) -> None:
+def write_config(path, threshold: int = 1) -> str:
+    path.write_text(CONFIG.format(stg_role=ROLE.format(account="222222222222"),
+                                  prod_role=ROLE.format(account="333333333333"), threshold=threshold))
+    return str(path)
+
+
+@pytest.fixture
+def stg_deployed(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    """stg's storage stack and artifact bucket in moto (account 222222222222); yields (config path, s3 client)."""
+    import json
+
     import dsplatform.lifecycle as lifecycle
-    import dsplatform.synth as synth
-    from dsplatform.workflows.promotion import promote as mod
+    from dsplatform.deployer import ClientFactory
+    from dsplatform.synth import build_plan
 
-    evidence = mod.Evidence(_aws_plan("stg"), _aws_plan("prod"), None, "ds-artifacts-stg", verdict)
-    monkeypatch.setattr(mod, "_evidence", lambda *a, **k: evidence)
-    monkeypatch.setattr(synth, "build_plan", lambda env, *a, **k: _aws_plan(env))
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, "x")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
 
     def no_deploy(*args, **kwargs):
         raise AssertionError("deploy must not run")
 
     monkeypatch.setattr(lifecycle, "deployment", no_deploy)
+    config = write_config(tmp_path / "dsplatform.yml")
+    with mock_aws():
+        plan = build_plan("stg", config)
+        clients = ClientFactory(plan.target)
+        storage = next(spec for spec in plan.stacks if spec.component == "storage")
+        bucket = "ds-artifacts-stg-222222222222-us-east-1"
+        # Every output the real storage stack has (read through StorageOutputs); the artifact bucket is real.
+        outputs = {key: {"Value": f"arn:aws:s3:::{key.lower()}"} for key in storage.template["Outputs"]}
+        outputs["ArtifactBucketName"] = {"Value": {"Ref": "B"}}
+        clients.client("cloudformation").create_stack(StackName=storage.name, TemplateBody=json.dumps({
+            "Resources": {"B": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": bucket}}},
+            "Outputs": outputs}))
+        yield config, clients.client("s3"), bucket
 
 
-def test_promote_refuses_without_evidence_and_names_changes(monkeypatch: pytest.MonkeyPatch) -> None:
-    from dsplatform.workflows.promotion.compare import Verdict
+def passing_record(config: str) -> Record:
+    """The record a passing `invoke e2e --env stg` writes for this checkout and ``config``."""
+    from dsplatform.images import source_digest
+    from dsplatform.synth import build_plan
+
+    digests = {image.job: source_digest(image.source) for image in build_plan("stg", config).images}
+    digest = digests["preprocessing"]  # the job record() names
+    renderings = {env: render(build_plan(env, config)) for env in ("stg", "prod")}
+    return record(renderings, source_digest=digest)
+
+
+def test_promote_refuses_without_any_record(stg_deployed) -> None:
     from dsplatform.workflows.promotion.promote import PromotionRefused, promote
 
-    _patch_evidence(monkeypatch, Verdict(None, None, ("promoted: ds-prod-compute template changed",)))
+    config, _, _ = stg_deployed
     with pytest.raises(PromotionRefused) as err:
-        promote("stg", "prod", yes=True)
-    assert "ds-prod-compute template changed" in str(err.value) and err.value.exit_code == 3
+        promote("stg", "prod", yes=True, config_path=config)
+    assert "no passing e2e record at all" in str(err.value) and err.value.exit_code == 3
     assert "\n" not in str(err.value)
 
 
-def test_promote_asks_and_stops_when_not_confirmed(monkeypatch: pytest.MonkeyPatch) -> None:
-    from dsplatform.workflows.promotion.compare import Verdict
+def test_promote_refuses_a_prod_change_made_after_the_pass(stg_deployed, tmp_path) -> None:
+    from dsplatform.workflows.promotion.promote import PromotionRefused, promote
+
+    config, s3, bucket = stg_deployed
+    put_record(s3, bucket, passing_record(config))
+    changed = write_config(tmp_path / "changed.yml", threshold=5)  # prod's alarm changed since the pass
+    with pytest.raises(PromotionRefused) as err:
+        promote("stg", "prod", yes=True, config_path=changed)
+    assert "ds-prod-monitoring template changed" in str(err.value)
+
+
+def test_promote_with_real_evidence_asks_and_stops_when_not_confirmed(stg_deployed) -> None:
     from dsplatform.workflows.promotion.promote import PromotionAborted, promote
 
-    rec = record({"stg": render(STG), "prod": render(PROD)})
-    _patch_evidence(monkeypatch, Verdict("k.json", rec))
+    config, s3, bucket = stg_deployed
+    key = put_record(s3, bucket, passing_record(config))
     asked: list[str] = []
     with pytest.raises(PromotionAborted):
-        promote("stg", "prod", confirm=lambda q: bool(asked.append(q)))
-    assert asked and "Promote stg -> prod" in asked[0] and "sha256:img" in asked[0]
+        promote("stg", "prod", config_path=config, confirm=lambda q: bool(asked.append(q)))
+    assert len(asked) == 1 and "Promote stg -> prod" in asked[0] and "sha256:img" in asked[0]
+    assert f"s3://{bucket}/{key}" in asked[0]  # the record that vouched is named
+
+
+@pytest.mark.parametrize(("from_env", "to_env", "allowed"), [
+    ("dev", "stg", True), ("stg", "prod", True),
+    ("prod", "dev", False), ("stg", "stg", False), ("prod", "stg", False), ("dev", "prod", False),
+    ("stg", "dev", False), ("prod", "prod", False),
+])
+def test_promotion_goes_one_step_forward_along_the_config_order(tmp_path, from_env, to_env, allowed) -> None:
+    from dsplatform.config import load_config
+    from dsplatform.errors import UsageError
+    from dsplatform.workflows.promotion.promote import check_direction
+
+    project = load_config(write_config(tmp_path / "dsplatform.yml"))
+    if allowed:
+        check_direction(project, from_env, to_env)
+    else:
+        with pytest.raises(UsageError, match=f"--from {from_env} --to {to_env}: "):
+            check_direction(project, from_env, to_env)
+
+
+def test_promotion_order_is_the_order_of_the_file_not_the_names(tmp_path) -> None:
+    from dsplatform.config import parse_config
+    from dsplatform.errors import UsageError
+    from dsplatform.workflows.promotion.promote import check_direction
+
+    project = parse_config('environments:\n  live: {account_id: "333333333333"}\n'
+                           '  alpha: {account_id: "111111111111"}\n')
+    check_direction(project, "live", "alpha")
+    with pytest.raises(UsageError, match="live -> alpha"):
+        check_direction(project, "alpha", "live")
+
+
+def test_backward_promotion_is_refused_before_any_aws_call(stg_deployed, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dsplatform.deployer import ClientFactory
+    from dsplatform.errors import UsageError
+    from dsplatform.workflows.promotion.promote import promote
+
+    config, _, _ = stg_deployed
+
+    def refuse(self, service):
+        raise AssertionError(f"a client for {service} was made")
+
+    monkeypatch.setattr(ClientFactory, "client", refuse)
+    with pytest.raises(UsageError, match="--from prod --to stg"):
+        promote("prod", "stg", yes=True, config_path=config)
 
 
 def test_no_terminal_answers_no(monkeypatch: pytest.MonkeyPatch) -> None:

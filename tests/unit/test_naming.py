@@ -79,3 +79,17 @@ def test_state_machine_limit_is_enforced():
     n = Names("d" * 10, "e" * 70, "111111111111", "us-east-1", True)
     with pytest.raises(NamingError, match="state machine"):
         _ = n.state_machine("preprocessing")
+
+
+def test_a_bucket_name_too_long_names_the_config_fields_that_made_it():
+
+    # The config's own bounds (project.name <= 10, environment <= 10) keep every bucket <= 60 characters;
+    # Names built directly by another repo can still go over.
+    names = Names(project="analyticsteamx", env="experiment", account_id="111111111111", region="us-isof-south-1",
+                  qualify=False)
+    with pytest.raises(NamingError) as err:
+        _ = names.artifact_bucket
+    message = str(err.value)
+    assert "is 64 characters, over AWS's 63" in message
+    assert "project.name 'analyticsteamx' (14)" in message and "environment name 'experiment' (10)" in message
+    assert "shorten project.name or the environment name by 1" in message and "\n" not in message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from dsplatform.config import load_config
 from dsplatform.lint import LintCache, cfn_lint
 from dsplatform.synth import build_plan, plan_from_config, write_templates
+from tests.unit.conftest import snapshot
 
 ROOT = Path(__file__).parents[2]
 PROJECT = load_config(ROOT / "dsplatform.yml")
@@ -81,8 +83,8 @@ def test_compose_example_runs_and_keeps_the_secure_buckets():
     assert '"TeamEventsQueue"' in out.stdout and '"aws:SecureTransport"' in out.stdout
 
 
-def run_invoke(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "invoke", *args], capture_output=True, text=True, cwd=ROOT)
+def run_invoke(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "invoke", *args], capture_output=True, text=True, cwd=cwd)
 
 
 def test_invoke_synth_with_a_bad_environment_exits_2_with_one_line():
@@ -109,9 +111,14 @@ def test_invoke_lint_passes_on_the_repository_config():
     (("synth", "--env", "dev", "--target", "docker"), "error: --target: 'docker' is not a target"),
     (("e2e", "--env", "prod"), "error: environment 'prod' is protected"),
 ])
-def test_bad_flags_exit_2_with_one_line_and_touch_nothing(args, message):
-    # None of these reach AWS or LocalStack: flags are checked before any client is made.
-    result = run_invoke(*args)
+def test_bad_flags_exit_2_with_one_line_and_touch_nothing(args, message, tmp_path):
+    # The real `invoke` command in a project folder of its own, so what it writes can be seen: nothing.
+    # (tests/unit/test_bad_flags.py runs ~120 more in-process, where clients and sockets also fail loudly.)
+    for name in ("dsplatform.yml", "tasks.py"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    before = snapshot(tmp_path)
+    result = run_invoke(*args, cwd=tmp_path)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(message), lines
+    assert snapshot(tmp_path) == before

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dsplatform.errors import DsPlatformError
+from dsplatform.errors import DsPlatformError, UsageError
 from dsplatform.workflows.confirm import ask
 from dsplatform.workflows.promotion.compare import Verdict, find_evidence
 from dsplatform.workflows.promotion.record import (
@@ -78,6 +78,26 @@ class Evidence:
     verdict: Verdict
 
 
+def check_direction(project: Any, from_env: str, to_env: str, target: str | None = None) -> None:
+    """Refuse a promotion that does not go one step forward along the environments' order in the config file.
+
+    The order of ``environments`` in dsplatform.yml (dev, stg, prod) is the promotion chain: what passed in
+    one environment may go to the next one only, never backwards, sideways or skipping a stage.
+    """
+    for env in (from_env, to_env):
+        project.environment(env, target)  # ConfigError naming an unknown environment or a bad --target
+    order = list(project.environments)
+    chain = " -> ".join(order)
+    position = order.index(from_env)
+    if position + 1 == len(order):
+        raise UsageError(f"--from {from_env} --to {to_env}: {from_env} is the last environment in {project.source} "
+                         f"({chain}); there is nothing to promote it to")
+    following = order[position + 1]
+    if to_env != following:
+        raise UsageError(f"--from {from_env} --to {to_env}: promotion goes one step forward along the order of "
+                         f"environments in {project.source} ({chain}); from {from_env} use --to {following}")
+
+
 def check_evidence(from_env: str, to_env: str, config_path: str | None = None,
                    target: str | None = None) -> Evidence:
     """Find the source's passing e2e record that vouches for the current checkout (no side effects)."""
@@ -115,12 +135,14 @@ def promote(
 ) -> PromotionResult:
     """Refuse without evidence; else confirm, deploy ``to_env``, push the images, smoke-test, record."""
     from blueprints.storage import StorageOutputs
+    from dsplatform.config import load_config
     from dsplatform.deployer import ClientFactory
     from dsplatform.lifecycle import deployment
     from dsplatform.synth import build_plan
     from dsplatform.workflows.e2e import ensure_localstack
     from dsplatform.workflows.scenarios import run_scenarios
 
+    check_direction(load_config(config_path), from_env, to_env, target)
     source_plan, plan = build_plan(from_env, config_path, target), build_plan(to_env, config_path, target)
     if plan.target.kind == "localstack":
         ensure_localstack(plan)
