@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from harness.runs import CleanupFailed, Run, new_run_id
-from harness.scenarios._schedule import RateRule, put_rate_rule
+from harness.scenarios._schedule import ProbeRule, put_probe_rule
 
 
 @pytest.fixture(scope="session")
@@ -25,20 +25,21 @@ def sample_input(ds_plan: Any) -> bytes:
     return bytes(job_module("sample", ds_plan).generate_csv(300, seed=5, dirty_fraction=0.1))
 
 
-RATE_TEST = "test_rate_rule_really_starts_an_execution"
+PROBE_TEST = "test_rule_target_really_starts_the_pipeline"
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _early_rate_rule(request: pytest.FixtureRequest) -> Iterator[RateRule | None]:
-    """Put the rate rule as soon as the session starts, but only when the rate scenario was selected."""
-    if not any(item.name == RATE_TEST for item in request.session.items):
+def _early_probe_rule(request: pytest.FixtureRequest) -> Iterator[ProbeRule | None]:
+    """Put and fire the schedule probe as soon as the session starts (only when its scenario was selected),
+    so its execution runs while the other scenarios do."""
+    if not any(item.name == PROBE_TEST for item in request.session.items):
         yield None
         return
     platform = request.getfixturevalue("ds_platform")
     clients = request.getfixturevalue("ds_clients")
     run = Run(id=new_run_id("sched"), platform=platform, clients=clients)
     try:
-        yield put_rate_rule(run, platform, clients, request.getfixturevalue("trained_model"),
+        yield put_probe_rule(run, platform, clients, request.getfixturevalue("trained_model"),
                              request.getfixturevalue("sample_input"))
     finally:
         failures = run.cleanup()
@@ -47,7 +48,7 @@ def _early_rate_rule(request: pytest.FixtureRequest) -> Iterator[RateRule | None
 
 
 @pytest.fixture
-def rate_rule(_early_rate_rule: RateRule | None) -> RateRule:
-    """The session's throwaway rate rule (put at session start)."""
-    assert _early_rate_rule is not None, f"the rate rule is only put when {RATE_TEST} is selected"
-    return _early_rate_rule
+def probe_rule(_early_probe_rule: ProbeRule | None) -> ProbeRule:
+    """The session's schedule probe (put and fired at session start)."""
+    assert _early_probe_rule is not None, f"the probe rule is only put when {PROBE_TEST} is selected"
+    return _early_probe_rule
