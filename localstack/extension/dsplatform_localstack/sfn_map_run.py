@@ -60,9 +60,13 @@ class MapRunState:
             return sum(1 for r in self.results.values() if r.status in ("FAILED", "TIMED_OUT"))
 
     def exceeded(self, record: Any) -> bool:
-        """True when the run's failures exceed the record's thresholds (UpdateMapRun may have changed them)."""
+        """True when the run's failures exceed the record's thresholds (UpdateMapRun may have changed them).
+
+        The runtime's own item counters are read too: the legacy ``Iterator`` worker records no outcomes here.
+        """
+        counted = record.item_counter.failed.get() + record.item_counter.timed_out.get()
         return exceeds(
-            self.failed(),
+            max(self.failed(), counted),
             self.total,
             record.tolerated_failure_count,
             record.tolerated_failure_percentage,
