@@ -208,9 +208,23 @@ def test_empty_prefix_gives_zero_items(env: dict[str, Any]) -> None:
     assert json.loads(execution["output"]) == []
 
 
-def test_item_batcher_is_still_rejected_by_the_parser(env: dict[str, Any]) -> None:
-    """A known gap (reported in the fidelity report): if this starts passing, update docs/localstack.md."""
-    definition = distributed_map(CHOICE_STATES, "Check", ItemBatcher={"MaxItemsPerBatch": 2})
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"ItemBatcher": {"MaxItemsPerBatch": 2}},
+        {
+            "ItemReader": {
+                "Resource": "arn:aws:states:::s3:getObject",
+                "ReaderConfig": {"InputType": "MANIFEST"},
+                "Parameters": {"Bucket": "b", "Key": "manifest.json"},
+            }
+        },
+    ],
+    ids=["ItemBatcher", "InputType-MANIFEST"],
+)
+def test_features_the_parser_still_rejects(env: dict[str, Any], fields: dict[str, Any]) -> None:
+    """Known gaps (the fidelity report lists them): if this starts failing, update coverage.py and the docs."""
+    definition = distributed_map(CHOICE_STATES, "Check", **fields)
     with pytest.raises(ClientError) as err:
         env["sfn"].create_state_machine(name=unique("dsmap"), definition=json.dumps(definition), roleArn=env["role"])
     assert err.value.response["Error"]["Code"] == "InvalidDefinition"
