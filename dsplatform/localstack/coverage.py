@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -56,6 +57,20 @@ NOT_APPLIED: Mapping[str, Mapping[str, str]] = {
     "AWS::ECS::Service": {"DesiredCount": "stored, but no tasks are scheduled for services"},
 }
 
+# Amazon States Language features of a state machine's definition that LocalStack (2026.3.0 + the extension)
+# rejects: the state machine is not created, so the stack fails. Pattern over the definition's JSON text.
+ASL_UNSUPPORTED: Mapping[str, tuple[re.Pattern[str], str]] = {
+    "ItemBatcher": (
+        re.compile(r'\\?"ItemBatcher\\?"'),
+        "Distributed Map ItemBatcher is refused by LocalStack's ASL parser (InvalidDefinition); run one item per child",
+    ),
+    "ItemReader InputType MANIFEST": (
+        re.compile(r'\\?"InputType\\?"\s*:\s*\\?"MANIFEST\\?"'),
+        "S3 inventory manifests as Distributed Map input are refused by LocalStack's ASL parser",
+    ),
+}
+STATE_MACHINE_TYPES = frozenset({"AWS::StepFunctions::StateMachine"})
+
 # Behaviour that differs from AWS whatever the properties (shown once per type present).
 TYPE_NOTES: Mapping[str, str] = {
     "AWS::IAM::Role": "IAM policies are stored but not enforced",
@@ -75,6 +90,7 @@ class ResourceFinding:
     emulation: str
     not_applied: dict[str, str] = field(default_factory=dict)
     applied_by_extension: tuple[str, ...] = ()
+    unsupported: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -108,9 +124,14 @@ class FidelityReport:
         }
 
     @property
+    def unsupported(self) -> list[ResourceFinding]:
+        """Resources using a feature LocalStack refuses (e.g. a state machine with ItemBatcher)."""
+        return [f for f in self.findings if f.unsupported]
+
+    @property
     def ok(self) -> bool:
-        """True when every type is emulated and no used property is dropped."""
-        return not self.not_emulated and not self.gaps
+        """True when every type is emulated, no used property is dropped and no used feature is refused."""
+        return not self.not_emulated and not self.gaps and not self.unsupported
 
     def to_json(self) -> str:
         """JSON with `types`, `not_emulated`, `resources` (each finding) and `notes`."""
@@ -148,6 +169,14 @@ class FidelityReport:
                 "applied by the dsplatform extension (dropped by the community provider): "
                 + ", ".join(f"{t}.{p}" for t, p in applied)
             )
+        if self.unsupported:
+            lines.append("")
+            lines.append("features LocalStack refuses (the deploy fails on these):")
+            lines += [
+                f"  {f.stack}/{f.logical_id} ({f.type}): {name}: {why}"
+                for f in self.unsupported
+                for name, why in sorted(f.unsupported.items())
+            ]
         if self.updates_not_applied:
             lines.append("")
             lines.append("in-place updates LocalStack does not apply (the old values stay until a replacement):")
@@ -171,10 +200,16 @@ class FidelityReport:
             for p, why in sorted(f.not_applied.items())
         )
         updates = "".join(f"<li>{esc(t)}: {esc(why)}</li>" for t, why in self.updates_not_applied.items())
+        refused = "".join(
+            f"<li>{esc(f.stack)}/{esc(f.logical_id)} ({esc(f.type)}): {esc(name)}: {esc(why)}</li>"
+            for f in self.unsupported
+            for name, why in sorted(f.unsupported.items())
+        )
         return (
             '<section class="fidelity"><h3>LocalStack fidelity</h3>'
             f"<table><tr><th>resource type</th><th>emulation</th><th>note</th></tr>{rows}</table>"
             + (f"<h4>Properties not applied</h4><ul>{gaps}</ul>" if gaps else "<p>No used property is dropped.</p>")
+            + (f"<h4>Features LocalStack refuses</h4><ul>{refused}</ul>" if refused else "")
             + (f"<h4>In-place updates not applied</h4><ul>{updates}</ul>" if updates else "")
             + "</section>"
         )
@@ -200,5 +235,12 @@ def fidelity_report(templates: Mapping[str, Mapping[str, Any]]) -> FidelityRepor
             used = set((resource.get("Properties") or {}).keys())
             dropped = {p: why for p, why in NOT_APPLIED.get(rtype, {}).items() if p in used}
             applied = tuple(sorted(p for p in EXTENSION_APPLIED.get(rtype, ()) if p in used))
-            findings.append(ResourceFinding(stack, logical_id, rtype, classify(rtype), dropped, applied))
+            refused = asl_unsupported(resource.get("Properties") or {}) if rtype in STATE_MACHINE_TYPES else {}
+            findings.append(ResourceFinding(stack, logical_id, rtype, classify(rtype), dropped, applied, refused))
     return FidelityReport(tuple(findings))
+
+
+def asl_unsupported(properties: Mapping[str, Any]) -> dict[str, str]:
+    """ASL features of a state machine's Definition/DefinitionString (dict, string or Fn::Sub) LocalStack refuses."""
+    text = json.dumps({k: properties[k] for k in ("Definition", "DefinitionString") if k in properties})
+    return {name: why for name, (pattern, why) in ASL_UNSUPPORTED.items() if pattern.search(text)}

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-BAD_INPUT = b"id,event_date,amount,quantity,region,description\n1,2026-01-02,10.5,3,north,no category column\n"
 
+def test_bad_input_fails_and_alerts(bad_input_run, ds_execution, ds_clients, ds_wait):
+    """A CSV without a required column (queue on the alert topic and a model in place, started at session
+    start): the job exits 3, the state fails with States.TaskFailed, SQS gets the alert."""
+    run, queue = bad_input_run.run, bad_input_run.extra["queue"]
 
-def test_bad_input_fails_and_alerts(ds_run, ds_execution, ds_clients, ds_platform, ds_wait, trained_model):
-    """A CSV without a required column: the job exits 3, the state fails with States.TaskFailed, SQS gets the alert."""
-    run = ds_run()
-    queue = run.subscribe_queue(ds_platform.topic_arn)
-    input_key = run.put_input(BAD_INPUT)
-    run.use_model(trained_model)  # a model present, so the input is what fails
-
-    execution = ds_execution(run, input_key=input_key)
+    execution = ds_execution(run, arn=bad_input_run.arn)
 
     assert execution.status == "FAILED", f"expected FAILED, got {execution.status}"
     assert "States.TaskFailed" in execution.failed_task_errors(), execution.event_types()

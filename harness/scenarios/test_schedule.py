@@ -1,6 +1,8 @@
-"""Schedule: the EventBridge rule targets the pipeline with the configured expression, and a rule really fires."""
+"""Schedule: the deployed rule's expression matches the configuration, and its target really starts the pipeline."""
 
 from __future__ import annotations
+
+import json
 
 from harness.scenarios._plan import resource_properties
 from harness.scenarios._schedule import deployed_target
@@ -16,22 +18,30 @@ def test_rule_targets_pipeline_with_configured_expression(ds_clients, ds_platfor
     assert deployed_target(ds_clients, ds_platform).get("RoleArn"), "the rule's target has no role"
 
 
-def test_rate_rule_really_starts_an_execution(rate_rule, ds_execution, ds_clients, ds_platform, ds_wait):
-    """A throwaway `rate(1 minute)` rule (put at session start, deployed target's role) starts the pipeline."""
+def test_rule_target_really_starts_the_pipeline(probe_rule, ds_execution, ds_clients, ds_platform, ds_wait):
+    """A temporary rule carrying the deployed rule's target (ARN, role, every other field; input plus this
+    run's id), matched by one PutEvents at session start, starts the pipeline through EventBridge; it succeeds."""
     sfn = ds_clients.client("stepfunctions")
+    deployed = deployed_target(ds_clients, ds_platform)
+    assert {k: v for k, v in probe_rule.target.items() if k not in ("Id", "Input")} == {
+        k: v for k, v in deployed.items() if k not in ("Id", "Input")
+    }, "the probe's target is not the deployed one"
 
     def started_by_rule() -> list[str]:
         arns = []
         for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=ds_platform.state_machine_arn):
             for ex in page["executions"]:
-                if ex["startDate"] >= rate_rule.since:
+                if ex["startDate"] >= probe_rule.since:
                     described = sfn.describe_execution(executionArn=ex["executionArn"])
-                    if rate_rule.run.id in described.get("input", ""):
+                    if probe_rule.run.id in described.get("input", ""):
                         arns.append(ex["executionArn"])
         return arns
 
-    arns = ds_wait.until(started_by_rule, bool, what=f"an execution started by rule {rate_rule.name}",
-                         timeout=150, interval=3)
-    rate_rule.remove()  # one firing is the evidence; a second would only add load
-    execution = ds_execution(rate_rule.run, arn=arns[0])
+    arns = ds_wait.until(started_by_rule, bool, what=f"an execution started by rule {probe_rule.name}",
+                         timeout=60, interval=0.5)
+    assert len(arns) == 1, f"one probe event should start one execution, saw {arns}"
+    described = sfn.describe_execution(executionArn=arns[0])
+    # EventBridge hands the target's constant Input to the state machine unchanged.
+    assert json.loads(described["input"]) == probe_rule.payload
+    execution = ds_execution(probe_rule.run, arn=arns[0])
     assert execution.status == "SUCCEEDED", f"{execution.status}: {execution.error} {execution.cause[:500]}"

@@ -158,3 +158,35 @@ def test_report_lists_exactly_the_properties_the_extension_applies() -> None:
     applied = next(ast.literal_eval(node.value) for node in tree.body
                    if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "APPLIED" for t in node.targets))
     assert applied == dict(EXTENSION_APPLIED)
+
+
+def test_state_machine_features_localstack_refuses_are_reported() -> None:
+    batched = {"StartAt": "M", "States": {"M": {"Type": "Map", "ItemBatcher": {"MaxItemsPerBatch": 2}, "End": True}}}
+    manifest = {"ItemReader": {"ReaderConfig": {"InputType": "MANIFEST"}}, "Type": "Map", "End": True}
+    report = fidelity_report(
+        {
+            "s": {
+                "Resources": {
+                    "Batched": {
+                        "Type": "AWS::StepFunctions::StateMachine",
+                        "Properties": {"DefinitionString": {"Fn::Sub": [json.dumps(batched), {}]}},
+                    },
+                    "Inventory": {
+                        "Type": "AWS::StepFunctions::StateMachine",
+                        "Properties": {"Definition": {"StartAt": "M", "States": {"M": manifest}}},
+                    },
+                    "Plain": {
+                        "Type": "AWS::StepFunctions::StateMachine",
+                        "Properties": {"Definition": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}},
+                    },
+                }
+            }
+        }
+    )
+    assert {f.logical_id: sorted(f.unsupported) for f in report.unsupported} == {
+        "Batched": ["ItemBatcher"],
+        "Inventory": ["ItemReader InputType MANIFEST"],
+    }
+    assert not report.ok
+    assert "s/Batched (AWS::StepFunctions::StateMachine): ItemBatcher" in report.to_text()
+    assert "Features LocalStack refuses" in report.to_html()

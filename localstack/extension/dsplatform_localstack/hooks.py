@@ -16,7 +16,7 @@ _WATCH_SECONDS = 0.5  # how often the warm-up looks for newly registered image s
 @hooks.on_infra_start()
 def apply_patches() -> None:
     """Bind the gateway to its host; fix the unsupported-type check, runTask.sync failures, dropped properties,
-    and outputs published after the stack's status."""
+    outputs published after the stack's status, and Distributed Map runs (thresholds, results, paging)."""
     from dsplatform_localstack import (
         cfn_fixes,
         cfn_outputs,
@@ -27,6 +27,9 @@ def apply_patches() -> None:
         gateway_bind,
         sfn_ecs,
         sfn_fail,
+        sfn_map_parse,
+        sfn_map_reader,
+        sfn_map_run,
     )
 
     gateway_bind.install()
@@ -34,6 +37,9 @@ def apply_patches() -> None:
     cfn_support.prefer_extension_providers()
     sfn_ecs.install()
     sfn_fail.install()
+    sfn_map_parse.install()
+    sfn_map_reader.install()
+    sfn_map_run.install()
     cfn_fixes.install()
     cfn_rollback.install()
     cfn_rollback.install_skip_never_created()
