@@ -1,0 +1,183 @@
+"""Helpers for the local ALB tests: a load balancer + target group + ECS service of the tiny HTTP service."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from botocore.waiter import WaiterModel, create_waiter_with_client
+
+from dsplatform.localstack.endpoints import listener_url
+from tests.localstack.support import unique
+
+SERVER = Path(__file__).resolve().parent / "httpsvc" / "server.py"
+STABLE = {"Delay": 1, "MaxAttempts": 120}  # services-stable: tasks are local processes, so poll often
+# services-stable counts RUNNING tasks; a new service's deployment completes once they also pass health checks.
+_ROLLED_OUT = WaiterModel(
+    {
+        "version": 2,
+        "waiters": {
+            "RolledOut": {
+                "operation": "DescribeServices",
+                "delay": 1,
+                "maxAttempts": 120,
+                "acceptors": [
+                    {
+                        "state": "success",
+                        "matcher": "path",
+                        "argument": "length(services[0].deployments) == `1` && "
+                        "services[0].deployments[0].rolloutState == 'COMPLETED'",
+                        "expected": True,
+                    }
+                ],
+            }
+        },
+    }
+)
+HEALTH_CHECK = {
+    "HealthCheckPath": "/ready",
+    "HealthCheckIntervalSeconds": 5,  # AWS's minimum (botocore refuses less)
+    "HealthCheckTimeoutSeconds": 2,
+    "HealthyThresholdCount": 2,
+    "UnhealthyThresholdCount": 2,
+}
+
+
+def task_definition(ecs: Any, version: str, ready: bool = True) -> str:
+    """Register a revision of the tiny service that reports ``version`` (and never gets ready if not ``ready``)."""
+    return ecs.register_task_definition(
+        family=unique("web"),
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[
+            {
+                "name": "web",
+                "image": "python:3.13",
+                "essential": True,
+                "command": ["python", str(SERVER), "--host", "0.0.0.0", "--port", "8080"],
+                "portMappings": [{"containerPort": 8080}],
+                "environment": [{"name": "VERSION", "value": version}, {"name": "READY", "value": "1" if ready else "0"}],
+            }
+        ],
+    )["taskDefinition"]["taskDefinitionArn"]
+
+
+@dataclass
+class Web:
+    """One load-balanced service: its names, its target group and the listener's local URL."""
+
+    ecs: Any
+    elbv2: Any
+    cluster: str
+    service: str
+    target_group: str
+    url: str
+
+    def describe(self) -> dict[str, Any]:
+        """DescribeServices of this service."""
+        return self.ecs.describe_services(cluster=self.cluster, services=[self.service])["services"][0]
+
+    def wait_stable(self) -> dict[str, Any]:
+        """`aws ecs wait services-stable`, then until the primary deployment's rollout completed; the service."""
+        self.ecs.get_waiter("services_stable").wait(cluster=self.cluster, services=[self.service], WaiterConfig=STABLE)
+        waiter = create_waiter_with_client("RolledOut", _ROLLED_OUT, self.ecs)
+        waiter.wait(cluster=self.cluster, services=[self.service], WaiterConfig=STABLE)
+        return self.describe()
+
+    def health(self) -> dict[str, str]:
+        """Target id -> state, from DescribeTargetHealth."""
+        found = self.elbv2.describe_target_health(TargetGroupArn=self.target_group)["TargetHealthDescriptions"]
+        return {t["Target"]["Id"]: t["TargetHealth"]["State"] for t in found}
+
+    def get(self, path: str = "/") -> tuple[int, dict[str, Any]]:
+        """One request through the local listener: (status, JSON body or {})."""
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=10) as response:
+                return response.status, json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as err:
+            return err.code, {}
+
+
+@dataclass
+class Load:
+    """Constant request rate against a URL in a background thread (bounded: at most ``limit`` requests)."""
+
+    web: Web
+    rate: float = 25.0
+    limit: int = 3000
+    results: list[tuple[int, str]] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set() and len(self.results) < self.limit:
+            began = time.monotonic()
+            try:
+                status, body = self.web.get()
+            except OSError as err:
+                status, body = 0, {"error": str(err)}
+            self.results.append((status, str(body.get("version") or body.get("error", ""))))
+            time.sleep(max(0.0, 1 / self.rate - (time.monotonic() - began)))
+
+    def stop(self) -> list[tuple[int, str]]:
+        """Stop and return (status, version) per request."""
+        self._stop.set()
+        self._thread.join(timeout=15)
+        return list(self.results)
+
+    def failures(self) -> list[tuple[int, str]]:
+        """Requests that did not answer 200."""
+        return [r for r in self.results if r[0] != 200]
+
+
+def create_web(localstack: Any, account: str, task_def: str, desired: int = 2) -> Iterator[Web]:
+    """A load balancer, target group, listener and service (circuit breaker with rollback); removed after."""
+    ec2, elbv2, ecs = (localstack.client(s, account) for s in ("ec2", "elbv2", "ecs"))
+    subnets = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
+    group = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["default"]}])["SecurityGroups"][0]
+    name = unique("web")
+    balancer = elbv2.create_load_balancer(
+        Name=name, Subnets=[s["SubnetId"] for s in subnets[:2]], SecurityGroups=[group["GroupId"]], Scheme="internal"
+    )["LoadBalancers"][0]["LoadBalancerArn"]
+    target_group = elbv2.create_target_group(
+        Name=name, Protocol="HTTP", Port=8080, VpcId=subnets[0]["VpcId"], TargetType="ip", **HEALTH_CHECK
+    )["TargetGroups"][0]["TargetGroupArn"]
+    elbv2.modify_target_group_attributes(
+        TargetGroupArn=target_group, Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "5"}]
+    )
+    elbv2.create_listener(
+        LoadBalancerArn=balancer, Protocol="HTTP", Port=80,
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": target_group}],
+    )
+    ecs.create_cluster(clusterName=name)
+    ecs.create_service(
+        cluster=name, serviceName=name, taskDefinition=task_def, desiredCount=desired, launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": [subnets[0]["SubnetId"]],
+                                                      "securityGroups": [group["GroupId"]]}},
+        loadBalancers=[{"targetGroupArn": target_group, "containerName": "web", "containerPort": 8080}],
+        deploymentConfiguration={"minimumHealthyPercent": 100, "maximumPercent": 200,
+                                 "deploymentCircuitBreaker": {"enable": True, "rollback": True}},
+        healthCheckGracePeriodSeconds=0,
+    )
+    web = Web(ecs, elbv2, name, name, target_group, listener_url(elbv2, balancer, 80))
+    try:
+        yield web
+    finally:
+        ecs.delete_service(cluster=name, service=name, force=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and ecs.list_tasks(cluster=name, desiredStatus="RUNNING")["taskArns"]:
+            time.sleep(0.5)
+        elbv2.delete_load_balancer(LoadBalancerArn=balancer)
+        elbv2.delete_target_group(TargetGroupArn=target_group)
