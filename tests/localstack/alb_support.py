@@ -65,7 +65,10 @@ def task_definition(ecs: Any, version: str, ready: bool = True) -> str:
                 "essential": True,
                 "command": ["python", str(SERVER), "--host", "0.0.0.0", "--port", "8080"],
                 "portMappings": [{"containerPort": 8080}],
-                "environment": [{"name": "VERSION", "value": version}, {"name": "READY", "value": "1" if ready else "0"}],
+                "environment": [
+                    {"name": "VERSION", "value": version},
+                    {"name": "READY", "value": "1" if ready else "0"},
+                ],
             }
         ],
     )["taskDefinition"]["taskDefinitionArn"]
@@ -158,17 +161,27 @@ def create_web(localstack: Any, account: str, task_def: str, desired: int = 2) -
         TargetGroupArn=target_group, Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "5"}]
     )
     elbv2.create_listener(
-        LoadBalancerArn=balancer, Protocol="HTTP", Port=80,
+        LoadBalancerArn=balancer,
+        Protocol="HTTP",
+        Port=80,
         DefaultActions=[{"Type": "forward", "TargetGroupArn": target_group}],
     )
     ecs.create_cluster(clusterName=name)
     ecs.create_service(
-        cluster=name, serviceName=name, taskDefinition=task_def, desiredCount=desired, launchType="FARGATE",
-        networkConfiguration={"awsvpcConfiguration": {"subnets": [subnets[0]["SubnetId"]],
-                                                      "securityGroups": [group["GroupId"]]}},
+        cluster=name,
+        serviceName=name,
+        taskDefinition=task_def,
+        desiredCount=desired,
+        launchType="FARGATE",
+        networkConfiguration={
+            "awsvpcConfiguration": {"subnets": [subnets[0]["SubnetId"]], "securityGroups": [group["GroupId"]]}
+        },
         loadBalancers=[{"targetGroupArn": target_group, "containerName": "web", "containerPort": 8080}],
-        deploymentConfiguration={"minimumHealthyPercent": 100, "maximumPercent": 200,
-                                 "deploymentCircuitBreaker": {"enable": True, "rollback": True}},
+        deploymentConfiguration={
+            "minimumHealthyPercent": 100,
+            "maximumPercent": 200,
+            "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+        },
         healthCheckGracePeriodSeconds=0,
     )
     web = Web(ecs, elbv2, name, name, target_group, listener_url(elbv2, balancer, 80))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import time
@@ -42,7 +43,7 @@ def test_requests_round_robin_over_the_healthy_tasks(web: Web) -> None:
     assert web.health() == {ip: "healthy" for ip in ips}
     answered = [web.get()[1]["address"] for _ in range(10)]
     assert {a.split(":")[0] for a in answered} == ips
-    assert all(a != b for a, b in zip(answered, answered[1:], strict=False))  # strictly alternating
+    assert all(a != b for a, b in itertools.pairwise(answered))  # strictly alternating
     assert any("has reached a steady state" in e["message"] for e in service["events"])
 
 

@@ -67,8 +67,17 @@ def test_health_check_matcher(matcher: str, status: int, expected: bool) -> None
 
 
 def test_thresholds_new_target_healthy_after_one_pass_unhealthy_after_the_unhealthy_threshold() -> None:
-    check = targets.Check("/", "traffic-port", 1, 1, healthy_threshold=3, unhealthy_threshold=2, matcher="200",
-                          enabled=True, deregistration_delay=5)
+    check = targets.Check(
+        "/",
+        "traffic-port",
+        1,
+        1,
+        healthy_threshold=3,
+        unhealthy_threshold=2,
+        matcher="200",
+        enabled=True,
+        deregistration_delay=5,
+    )
     target = targets.Target("arn:tg", "127.0.0.2", 8080)
     target.record(True, "", "", check)
     assert target.state == "healthy"
@@ -105,8 +114,12 @@ def test_rules_are_evaluated_by_priority_before_the_default_actions() -> None:
 
 
 def test_weighted_forward_never_picks_a_zero_weight_group() -> None:
-    action = {"Type": "forward", "ForwardConfig": {"TargetGroups": [
-        {"TargetGroupArn": "blue", "Weight": 0}, {"TargetGroupArn": "green", "Weight": 5}]}}
+    action = {
+        "Type": "forward",
+        "ForwardConfig": {
+            "TargetGroups": [{"TargetGroupArn": "blue", "Weight": 0}, {"TargetGroupArn": "green", "Weight": 5}]
+        },
+    }
     chooser = random.Random(1)
     assert {routing.forward_group(action, chooser) for _ in range(50)} == {"green"}
     assert routing.forward_group({"Type": "forward", "TargetGroupArn": "one"}) == "one"
@@ -140,8 +153,12 @@ def test_listen_everywhere_maps_to_the_task_address() -> None:
 
 
 def test_cloudformation_actions_and_attributes_become_api_shapes() -> None:
-    converted = actions([{"Type": "redirect", "Order": "1", "RedirectConfig": {"Port": 443, "Protocol": "HTTPS"}},
-                         {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": 404}}])
+    converted = actions(
+        [
+            {"Type": "redirect", "Order": "1", "RedirectConfig": {"Port": 443, "Protocol": "HTTPS"}},
+            {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": 404}},
+        ]
+    )
     assert converted[0]["Order"] == 1 and converted[0]["RedirectConfig"]["Port"] == "443"
     assert converted[1]["FixedResponseConfig"]["StatusCode"] == "404"
     assert attributes([{"Key": "deletion_protection.enabled", "Value": False}]) == [

@@ -34,7 +34,8 @@ def _template(name: str, message: str, retention: int, desired: int, net: dict[s
                             {
                                 "Name": "job",
                                 "Image": "python:3.11-slim",
-                                "Command": ["python", "-c", f"print({message!r})"],
+                                # A service's task keeps running (one that exits is replaced, never stable).
+                                "Command": ["python", "-c", _serve(message)],
                             }
                         ],
                     },
@@ -62,6 +63,10 @@ def _template(name: str, message: str, retention: int, desired: int, net: dict[s
     )
 
 
+def _serve(message: str) -> str:
+    return f"import time; print({message!r}); time.sleep(600)"
+
+
 def _outputs(cfn: Any, name: str) -> dict[str, str]:
     stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
@@ -84,10 +89,11 @@ def test_update_registers_a_new_revision_and_updates_service_and_retention(local
         after = _outputs(cfn, name)
         assert after["TaskDefinitionArn"].endswith(f":task-definition/{name}:2")
         revision = ecs.describe_task_definition(taskDefinition=after["TaskDefinitionArn"])["taskDefinition"]
-        assert revision["containerDefinitions"][0]["command"] == ["python", "-c", "print('v2')"]
+        assert revision["containerDefinitions"][0]["command"] == ["python", "-c", _serve("v2")]
         service = ecs.describe_services(cluster=name, services=[name])["services"][0]
         assert service["taskDefinition"] == after["TaskDefinitionArn"]
         assert service["desiredCount"] == 1
+        assert (service["runningCount"], service["deployments"][0]["rolloutState"]) == (1, "COMPLETED")
         group = logs.describe_log_groups(logGroupNamePrefix=f"/ecs/{name}")["logGroups"][0]
         assert group["retentionInDays"] == 30
     finally:

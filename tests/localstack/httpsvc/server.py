@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlparse
 class Handler(BaseHTTPRequestHandler):
     """The three routes."""
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         """Route GET requests."""
         url = urlparse(self.path)
         if url.path == "/ready":
@@ -35,8 +35,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def _identity(self) -> dict[str, str]:
         host, port = self.server.server_address[:2]
-        return {"version": os.environ.get("VERSION", "v1"), "task": os.environ.get("HOSTNAME", ""),
-                "address": f"{host}:{port}"}
+        return {
+            "version": os.environ.get("VERSION", "v1"),
+            "task": os.environ.get("HOSTNAME", ""),
+            "address": f"{host}:{port}",
+        }
 
     def _reply(self, status: int, body: dict[str, object]) -> None:
         data = json.dumps(body).encode()
@@ -46,7 +49,7 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         """Quiet: one line per request would flood the task's log."""
 
 

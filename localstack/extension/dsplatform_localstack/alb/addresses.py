@@ -52,9 +52,7 @@ def task_ip(task: Any) -> str | None:
     return None
 
 
-def map_any_address(
-    argv: list[str], env: dict[str, str], address: str
-) -> tuple[list[str], dict[str, str]]:
+def map_any_address(argv: list[str], env: dict[str, str], address: str) -> tuple[list[str], dict[str, str]]:
     """Replace "listen everywhere" (0.0.0.0) in argv and environment values with the task's address."""
     mapped_env = {key: value.replace(_ANY, address) for key, value in env.items()}
     mapped_env[TASK_IP_ENV] = address

@@ -107,8 +107,12 @@ class ListenerServer:
             if kind == "redirect":
                 config = action.data.get("RedirectConfig") or {}
                 location = routing.redirect_location(
-                    config, "https" if listener.protocol == "HTTPS" else "http", request.host,
-                    int(listener.port), request.path, request.query_string.decode(),
+                    config,
+                    "https" if listener.protocol == "HTTPS" else "http",
+                    request.host,
+                    int(listener.port),
+                    request.path,
+                    request.query_string.decode(),
                 )
                 response.status_code = 301 if config.get("StatusCode") == "HTTP_301" else 302
                 response.headers["Location"] = location
@@ -129,7 +133,10 @@ class ListenerServer:
         if target is None:
             response.status_code, response.data = 503, b"503 Service Temporarily Unavailable\n"
             return
-        headers = {"X-Forwarded-Port": str(listener.port), "X-Amzn-Trace-Id": f"Root=1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]}"}
+        headers = {
+            "X-Forwarded-Port": str(listener.port),
+            "X-Amzn-Trace-Id": f"Root=1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]}",
+        }
         try:
             proxied = self._proxy(target.address).forward(context.request, headers=headers)
             response.update_from(proxied)

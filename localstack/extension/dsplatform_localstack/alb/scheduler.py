@@ -160,11 +160,11 @@ class ServiceRuntime:
             self.event(f"rolling back to deployment {back['id']}.")
 
     def _launch(self, primary: dict[str, Any]) -> None:
-        limits = deployments.Limits.of(self.service.desired_count, getattr(self.service, "deployment_configuration", None))
-        live = [r for r in self.tasks.values() if not r.stopping]
-        count = deployments.to_launch(
-            limits, sum(1 for r in live if r.deployment_id == primary["id"]), len(self.tasks)
+        limits = deployments.Limits.of(
+            self.service.desired_count, getattr(self.service, "deployment_configuration", None)
         )
+        live = [r for r in self.tasks.values() if not r.stopping]
+        count = deployments.to_launch(limits, sum(1 for r in live if r.deployment_id == primary["id"]), len(self.tasks))
         for _ in range(count):
             task = self.backend.run_task(
                 self.service.cluster_name,
@@ -190,7 +190,9 @@ class ServiceRuntime:
         return True
 
     def _scale_in(self, primary: dict[str, Any]) -> None:
-        limits = deployments.Limits.of(self.service.desired_count, getattr(self.service, "deployment_configuration", None))
+        limits = deployments.Limits.of(
+            self.service.desired_count, getattr(self.service, "deployment_configuration", None)
+        )
         live = [r for r in self.tasks.values() if not r.stopping]
         old = [r for r in live if r.deployment_id != primary["id"]]
         extra = [r for r in live if r.deployment_id == primary["id"]][limits.desired :]

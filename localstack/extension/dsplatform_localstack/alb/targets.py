@@ -241,7 +241,11 @@ def install() -> None:
         if tracked is None:
             return original_health(self, target, ec2_backend)
         return FakeHealthStatus(
-            tracked.target_id, str(tracked.port), self.health_check_port, tracked.state, tracked.reason,
+            tracked.target_id,
+            str(tracked.port),
+            self.health_check_port,
+            tracked.state,
+            tracked.reason,
             tracked.description,
         )
 

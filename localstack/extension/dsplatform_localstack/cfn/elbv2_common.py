@@ -21,8 +21,10 @@ def tags(model: dict[str, Any]) -> list[dict[str, str]]:
 
 def attributes(items: list[dict[str, Any]] | None) -> list[dict[str, str]]:
     """LoadBalancerAttributes / TargetGroupAttributes as the API takes them (values are strings)."""
-    return [{"Key": a["Key"], "Value": str(a["Value"]).lower() if isinstance(a["Value"], bool) else str(a["Value"])}
-            for a in items or []]
+    return [
+        {"Key": a["Key"], "Value": str(a["Value"]).lower() if isinstance(a["Value"], bool) else str(a["Value"])}
+        for a in items or []
+    ]
 
 
 def actions(items: list[dict[str, Any]] | None) -> list[dict[str, Any]]:

@@ -48,8 +48,10 @@ class ListenerProvider(ResourceProvider[dict]):
         """ModifyListener (port, protocol, certificates, default actions)."""
         previous = request.previous_state or {}
         model = {**request.desired_state, "ListenerArn": previous["ListenerArn"]}
-        kwargs: dict[str, Any] = {"ListenerArn": model["ListenerArn"],
-                                  "DefaultActions": actions(model.get("DefaultActions"))}
+        kwargs: dict[str, Any] = {
+            "ListenerArn": model["ListenerArn"],
+            "DefaultActions": actions(model.get("DefaultActions")),
+        }
         if model.get("Port") is not None:
             kwargs["Port"] = int(model["Port"])
         for key in ("Protocol", "SslPolicy"):
@@ -97,11 +99,13 @@ class ListenerRuleProvider(ResourceProvider[dict]):
         previous = request.previous_state or {}
         model = {**request.desired_state, "RuleArn": previous["RuleArn"], "IsDefault": previous.get("IsDefault")}
         client = request.aws_client_factory.elbv2
-        client.modify_rule(RuleArn=model["RuleArn"], Conditions=model.get("Conditions") or [],
-                           Actions=actions(model.get("Actions")))
+        client.modify_rule(
+            RuleArn=model["RuleArn"], Conditions=model.get("Conditions") or [], Actions=actions(model.get("Actions"))
+        )
         if str(model.get("Priority")) != str(previous.get("Priority")):
-            client.set_rule_priorities(RulePriorities=[{"RuleArn": model["RuleArn"],
-                                                        "Priority": int(model["Priority"])}])
+            client.set_rule_priorities(
+                RulePriorities=[{"RuleArn": model["RuleArn"], "Priority": int(model["Priority"])}]
+            )
         return ok(request, model)
 
     def delete(self, request: Any) -> Any:

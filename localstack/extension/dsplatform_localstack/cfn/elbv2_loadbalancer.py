@@ -31,8 +31,13 @@ class LoadBalancerProvider(ResourceProvider[dict]):
         "primaryIdentifier": ["/properties/LoadBalancerArn"],
         "readOnlyProperties": [
             f"/properties/{name}"
-            for name in ("LoadBalancerArn", "DNSName", "CanonicalHostedZoneID", "LoadBalancerFullName",
-                         "LoadBalancerName")
+            for name in (
+                "LoadBalancerArn",
+                "DNSName",
+                "CanonicalHostedZoneID",
+                "LoadBalancerFullName",
+                "LoadBalancerName",
+            )
         ],
         "createOnlyProperties": [f"/properties/{name}" for name in _CREATE_ONLY],
     }
@@ -42,8 +47,11 @@ class LoadBalancerProvider(ResourceProvider[dict]):
         model = request.desired_state
         client = request.aws_client_factory.elbv2
         name = model.get("Name") or default_name(request.stack_name, request.logical_resource_id)
-        kwargs: dict[str, Any] = {"Name": name, "Scheme": model.get("Scheme", "internet-facing"),
-                                  "Type": model.get("Type", "application")}
+        kwargs: dict[str, Any] = {
+            "Name": name,
+            "Scheme": model.get("Scheme", "internet-facing"),
+            "Type": model.get("Type", "application"),
+        }
         for key in ("Subnets", "SubnetMappings", "SecurityGroups", "IpAddressType"):
             if model.get(key):
                 kwargs[key] = model[key]

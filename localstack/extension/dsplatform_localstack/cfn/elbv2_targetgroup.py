@@ -21,8 +21,13 @@ _HEALTH = (
     "UnhealthyThresholdCount",
     "Matcher",
 )
-_INTS = {"Port", "HealthCheckIntervalSeconds", "HealthCheckTimeoutSeconds", "HealthyThresholdCount",
-         "UnhealthyThresholdCount"}
+_INTS = {
+    "Port",
+    "HealthCheckIntervalSeconds",
+    "HealthCheckTimeoutSeconds",
+    "HealthyThresholdCount",
+    "UnhealthyThresholdCount",
+}
 
 
 def _value(key: str, value: Any) -> Any:
@@ -55,8 +60,8 @@ class TargetGroupProvider(ResourceProvider[dict]):
         "properties": {},
         "primaryIdentifier": ["/properties/TargetGroupArn"],
         "readOnlyProperties": [
-            f"/properties/{name}" for name in ("TargetGroupArn", "TargetGroupFullName", "TargetGroupName",
-                                               "LoadBalancerArns")
+            f"/properties/{name}"
+            for name in ("TargetGroupArn", "TargetGroupFullName", "TargetGroupName", "LoadBalancerArns")
         ],
         "createOnlyProperties": [f"/properties/{name}" for name in _CREATE_ONLY],
     }
@@ -65,8 +70,9 @@ class TargetGroupProvider(ResourceProvider[dict]):
         """CreateTargetGroup, then attributes and targets."""
         model = request.desired_state
         client = request.aws_client_factory.elbv2
-        kwargs: dict[str, Any] = {"Name": model.get("Name") or default_name(request.stack_name,
-                                                                              request.logical_resource_id)}
+        kwargs: dict[str, Any] = {
+            "Name": model.get("Name") or default_name(request.stack_name, request.logical_resource_id)
+        }
         for key in ("Port", "Protocol", "ProtocolVersion", "TargetType", "VpcId", "IpAddressType", *_HEALTH):
             if model.get(key) is not None:
                 kwargs[key] = _value(key, model[key])
@@ -93,8 +99,9 @@ class TargetGroupProvider(ResourceProvider[dict]):
         if health:
             client.modify_target_group(TargetGroupArn=arn, **health)
         if model.get("TargetGroupAttributes"):
-            client.modify_target_group_attributes(TargetGroupArn=arn,
-                                                  Attributes=attributes(model["TargetGroupAttributes"]))
+            client.modify_target_group_attributes(
+                TargetGroupArn=arn, Attributes=attributes(model["TargetGroupAttributes"])
+            )
         old, new = _targets(previous), _targets(model)
         gone = [t for t in old if t not in new]
         if gone:
