@@ -127,7 +127,8 @@ def test_a_stack_serves_through_its_load_balancer_and_a_broken_update_fails_with
     cfn.create_stack(StackName=name, TemplateBody=_template(name, "v1", True, *args))
     try:
         cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=WAITER)
-        outputs = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName=name)["Stacks"][0]["Outputs"]}
+        stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
         assert outputs["LoadBalancerFullName"].startswith("app/")
         assert outputs["TargetGroupFullName"].startswith("targetgroup/")
         health = elbv2.describe_target_health(TargetGroupArn=outputs["TargetGroupArn"])["TargetHealthDescriptions"]
