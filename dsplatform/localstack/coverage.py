@@ -24,6 +24,10 @@ EXTENSION_TYPES: frozenset[str] = frozenset(
         "AWS::ECS::Service",
         "AWS::ECR::Repository",
         "AWS::CloudWatch::Dashboard",
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        "AWS::ElasticLoadBalancingV2::TargetGroup",
+        "AWS::ElasticLoadBalancingV2::Listener",
+        "AWS::ElasticLoadBalancingV2::ListenerRule",
     }
 )
 
@@ -54,7 +58,28 @@ PARTIAL_UPDATES: Mapping[str, str] = {
 # Properties accepted but silently not applied, still (found by reading the pinned providers' create code).
 NOT_APPLIED: Mapping[str, Mapping[str, str]] = {
     "AWS::Logs::LogGroup": {"KmsKeyId": "not applied", "DataProtectionPolicy": "not applied"},
-    "AWS::ECS::Service": {"DesiredCount": "stored, but no tasks are scheduled for services"},
+    "AWS::ECS::Service": {
+        "PlacementConstraints": "stored; tasks run as local processes, never placed",
+        "PlacementStrategies": "stored; tasks run as local processes, never placed",
+        "CapacityProviderStrategy": "stored; every task runs as a local process (as FARGATE)",
+        "ServiceRegistries": "stored; no Cloud Map registration",
+        "ServiceConnectConfiguration": "not applied",
+        "DeploymentController": "only the ECS rolling deployment controller runs (CODE_DEPLOY/EXTERNAL are stored)",
+    },
+    "AWS::ElasticLoadBalancingV2::Listener": {
+        "Certificates": "TLS is not terminated: an HTTPS listener serves plain HTTP on its local port",
+        "SslPolicy": "TLS is not terminated locally",
+        "MutualAuthentication": "not applied",
+    },
+    "AWS::ElasticLoadBalancingV2::LoadBalancer": {
+        "SecurityGroups": "stored, not enforced: any local client reaches the listeners",
+        "LoadBalancerAttributes": "stored; access logs, idle timeout and WAF settings are not applied",
+    },
+    "AWS::ElasticLoadBalancingV2::TargetGroup": {
+        "TargetGroupAttributes": (
+            "only deregistration_delay.timeout_seconds is applied (stickiness, slow start are not)"
+        ),
+    },
 }
 
 # Amazon States Language features of a state machine's definition that LocalStack (2026.3.0 + the extension)
@@ -77,6 +102,29 @@ TYPE_NOTES: Mapping[str, str] = {
     "AWS::S3::BucketPolicy": "stored but not enforced",
     "AWS::ECS::TaskDefinition": "tasks run as local processes (image -> containers/<name>/ or python:X.Y)",
     "AWS::EC2::VPCEndpoint": "created in EC2's model only; traffic never leaves the machine",
+    "AWS::ECS::Service": (
+        "desired count kept as local processes (one loopback address each, 0.0.0.0 mapped to it), registered in "
+        "target groups, replaced when they die or fail health checks; rolling deployments by minimum/maximum "
+        "percent; circuit breaker with rollback; no auto scaling acts on it"
+    ),
+    "AWS::ElasticLoadBalancingV2::LoadBalancer": (
+        "each listener is a real HTTP server on 127.0.0.1 at a free port, found through the listener's tag "
+        "dsplatform:local-url (dsplatform.localstack.endpoints); the DNS name does not resolve"
+    ),
+    "AWS::ElasticLoadBalancingV2::TargetGroup": (
+        "real HTTP health checks (path, port, interval, timeout, thresholds, matcher) and connection draining; "
+        "intervals under AWS's minimum are accepted; fails open when every target is unhealthy, as ALB does"
+    ),
+    "AWS::ElasticLoadBalancingV2::Listener": (
+        "forward (weighted), redirect and fixed-response actions; round-robin over healthy targets; "
+        "authenticate-* actions are not run"
+    ),
+    "AWS::ElasticLoadBalancingV2::ListenerRule": (
+        "path-pattern, host-header, http-request-method, http-header and query-string conditions; "
+        "source-ip conditions never match"
+    ),
+    "AWS::ApplicationAutoScaling::ScalableTarget": "nothing scales locally: no metrics drive the policies",
+    "AWS::ApplicationAutoScaling::ScalingPolicy": "nothing scales locally: no metrics drive the policies",
 }
 
 

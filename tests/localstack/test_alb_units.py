@@ -60,7 +60,14 @@ def test_circuit_breaker_settings_accept_cloudformation_strings(config: object, 
 
 @pytest.mark.parametrize(
     ("matcher", "status", "expected"),
-    [("200", 200, True), ("200", 204, False), ("200-299", 204, True), ("200,302", 302, True), ("200,302", 301, False)],
+    [
+        ("200", 200, True),
+        ("200", 204, False),
+        ("200-299", 200, True),
+        ("200-299", 204, True),
+        ("200,302", 302, True),
+        ("200,302", 301, False),
+    ],
 )
 def test_health_check_matcher(matcher: str, status: int, expected: bool) -> None:
     assert targets.matches(matcher, status) is expected

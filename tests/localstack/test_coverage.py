@@ -16,7 +16,8 @@ TEMPLATES = {
         "Resources": {
             "Cluster": {"Type": "AWS::ECS::Cluster", "Properties": {"ClusterName": "c"}},
             "Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 30, "KmsKeyId": "k"}},
-            "Service": {"Type": "AWS::ECS::Service", "Properties": {"DesiredCount": 1}},
+            "Service": {"Type": "AWS::ECS::Service", "Properties": {"DesiredCount": 1, "ServiceRegistries": []}},
+            "Listener": {"Type": "AWS::ElasticLoadBalancingV2::Listener", "Properties": {"Certificates": []}},
         }
     },
     "ds-dev-storage": {
@@ -34,6 +35,7 @@ def test_types_are_classified() -> None:
         "AWS::CodePipeline::Pipeline": NOT_EMULATED,
         "AWS::ECS::Cluster": EXTENSION,
         "AWS::ECS::Service": EXTENSION,
+        "AWS::ElasticLoadBalancingV2::Listener": EXTENSION,
         "AWS::Logs::LogGroup": NATIVE,
         "AWS::S3::Bucket": NATIVE,
     }
@@ -44,7 +46,11 @@ def test_types_are_classified() -> None:
 def test_dropped_properties_are_listed_per_resource_and_fixed_ones_are_not() -> None:
     report = fidelity_report(TEMPLATES)
     gaps = {(f.stack, f.logical_id): sorted(f.not_applied) for f in report.gaps}
-    assert gaps == {("ds-dev-compute", "Logs"): ["KmsKeyId"], ("ds-dev-compute", "Service"): ["DesiredCount"]}
+    assert gaps == {
+        ("ds-dev-compute", "Logs"): ["KmsKeyId"],
+        ("ds-dev-compute", "Service"): ["ServiceRegistries"],  # DesiredCount is scheduled by the extension
+        ("ds-dev-compute", "Listener"): ["Certificates"],  # no TLS termination locally
+    }
     bucket = next(f for f in report.findings if f.logical_id == "Input")
     assert bucket.applied_by_extension == ("LifecycleConfiguration",)
     assert bucket.not_applied == {}
@@ -54,7 +60,14 @@ def test_renderings_carry_the_same_facts() -> None:
     report = fidelity_report(TEMPLATES)
     data = json.loads(report.to_json())
     assert data["not_emulated"] == ["AWS::CodePipeline::Pipeline"]
-    assert {r["logical_id"] for r in data["resources"]} == {"Cluster", "Logs", "Service", "Input", "Pipeline"}
+    assert {r["logical_id"] for r in data["resources"]} == {
+        "Cluster",
+        "Logs",
+        "Service",
+        "Listener",
+        "Input",
+        "Pipeline",
+    }
     text = report.to_text()
     assert "NOT EMULATED (a LocalStack deploy fails on these): AWS::CodePipeline::Pipeline" in text
     assert "ds-dev-compute/Logs (AWS::Logs::LogGroup): KmsKeyId" in text
@@ -155,8 +168,11 @@ def test_report_lists_exactly_the_properties_the_extension_applies() -> None:
 
     source = Path(__file__).parents[2] / "localstack/extension/dsplatform_localstack/cfn_fixes.py"
     tree = ast.parse(source.read_text(encoding="utf-8"))
-    applied = next(ast.literal_eval(node.value) for node in tree.body
-                   if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "APPLIED" for t in node.targets))
+    applied = next(
+        ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "APPLIED" for t in node.targets)
+    )
     assert applied == dict(EXTENSION_APPLIED)
 
 
