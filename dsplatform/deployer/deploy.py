@@ -67,7 +67,8 @@ def deploy(
         current = deployed_stacks(cfn, graph.nodes)
         triggers = rollback_configuration(clients.client("cloudwatch"), plan.target) if plan.target.rollback_alarms \
             else None
-        engine = StackDeployer(cfn, plan.target, options, polling_for(clients, options), reporter, triggers)
+        engine = StackDeployer(cfn, plan.target, options, polling_for(clients, options), reporter, triggers,
+                                ecs=clients.client("ecs"))
         outputs: dict[str, dict[str, str]] = {}
         guard = threading.Lock()
         reporter.started("deploy", env, list(graph.order()))

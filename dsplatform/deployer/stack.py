@@ -24,6 +24,7 @@ from dsplatform.deployer.params import (
     template_body,
 )
 from dsplatform.deployer.progress import Reporter
+from dsplatform.deployer.services import SERVICE_TYPE, ServiceUnstableError, failed_service_events, wait_stable
 from dsplatform.deployer.status import SUCCESS_STATUSES, StackState, classify
 from dsplatform.deployer.waiters import (
     Polling,
@@ -52,6 +53,7 @@ class StackDeployer:
     polling: Polling
     reporter: Reporter
     rollback: dict[str, Any] | None = None  # RollbackConfiguration for updates (dsplatform.deployer.triggers)
+    ecs: Any = None  # when given, changed ECS services are waited on and their events reported on failure
 
     def deploy(
         self, spec: StackSpec, current: dict[str, Any] | None, outputs: Mapping[str, Mapping[str, str]]
@@ -225,9 +227,20 @@ class StackDeployer:
         status = (current or {}).get("StackStatus", "DELETE_COMPLETE")
         if status not in SUCCESS_STATUSES or current is None:
             events = failure_events(self.cfn, stack_id, since)
+            if self.ecs is not None:  # a service's own events say which tasks failed and why
+                events = events + failed_service_events(self.cfn, self.ecs, stack_id, events, since)
             return StackResult(
                 name, Outcome.FAILED, status, stack_outputs(current), events=tuple(events), reason=first_reason(events)
             )
+        services = [c.logical_id for c in changes if c.resource_type == SERVICE_TYPE and c.action in ("Add", "Modify")]
+        if self.ecs is not None and services:
+            self.reporter.stack_phase(name, f"waiting for {len(services)} ECS service(s) to be stable")
+            try:
+                wait_stable(self.cfn, self.ecs, name, stack_id, services, self.polling, since)
+            except ServiceUnstableError as err:
+                return StackResult(
+                    name, Outcome.FAILED, status, stack_outputs(current), events=err.events, reason=err.reason
+                )
         declared = [o for o in (spec.template.get("Outputs") or {}).values() if "Condition" not in o]
         if len(stack_outputs(current)) < len(declared):
             current = wait_outputs(self.cfn, stack_id, len(declared), self.polling)
