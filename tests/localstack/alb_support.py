@@ -17,7 +17,8 @@ from botocore.waiter import WaiterModel, create_waiter_with_client
 from dsplatform.localstack.endpoints import listener_url
 from tests.localstack.support import unique
 
-SERVER = Path(__file__).resolve().parent / "httpsvc" / "server.py"
+IMAGE_FOLDER = Path(__file__).resolve().parent / "httpsvc"  # a Dockerfile folder, registered as an image
+IMAGE_REPOSITORY = "alb-test-web"
 STABLE = {"Delay": 1, "MaxAttempts": 120}  # services-stable: tasks are local processes, so poll often
 # services-stable counts RUNNING tasks; a new service's deployment completes once they also pass health checks.
 _ROLLED_OUT = WaiterModel(
@@ -50,7 +51,19 @@ HEALTH_CHECK = {
 }
 
 
-def task_definition(ecs: Any, version: str, ready: bool = True) -> str:
+def register_image(localstack: Any, account: str) -> str:
+    """Register the tiny service's folder as an image on the running LocalStack; return its image URI."""
+    from dsplatform.localstack import register_image_sources, wait_for_images
+    from tests.localstack.support import settings_for
+
+    settings = settings_for(localstack)
+    register_image_sources(settings, {IMAGE_REPOSITORY: IMAGE_FOLDER})
+    state = wait_for_images(settings)[IMAGE_REPOSITORY]
+    assert state.startswith("ready"), state
+    return f"{account}.dkr.ecr.us-east-1.amazonaws.com/{IMAGE_REPOSITORY}:latest"
+
+
+def task_definition(ecs: Any, image: str, version: str, ready: bool = True) -> str:
     """Register a revision of the tiny service that reports ``version`` (and never gets ready if not ``ready``)."""
     return ecs.register_task_definition(
         family=unique("web"),
@@ -61,9 +74,8 @@ def task_definition(ecs: Any, version: str, ready: bool = True) -> str:
         containerDefinitions=[
             {
                 "name": "web",
-                "image": "python:3.13",
+                "image": image,
                 "essential": True,
-                "command": ["python", str(SERVER), "--host", "0.0.0.0", "--port", "8080"],
                 "portMappings": [{"containerPort": 8080}],
                 "environment": [
                     {"name": "VERSION", "value": version},

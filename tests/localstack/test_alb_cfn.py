@@ -10,18 +10,17 @@ from typing import Any
 import pytest
 
 from dsplatform.localstack.endpoints import local_url
-from tests.localstack.alb_support import HEALTH_CHECK, SERVER
+from tests.localstack.alb_support import HEALTH_CHECK, register_image
 from tests.localstack.support import ACCOUNT, unique
 
 pytestmark = pytest.mark.localstack
 WAITER = {"Delay": 1, "MaxAttempts": 180}
 
 
-def _template(name: str, version: str, ready: bool, subnets: list[str], group: str, vpc: str) -> str:
+def _template(name: str, image: str, version: str, ready: bool, subnets: list[str], group: str, vpc: str) -> str:
     container = {
         "Name": "web",
-        "Image": "python:3.13",
-        "Command": ["python", str(SERVER), "--host", "0.0.0.0", "--port", "8080"],
+        "Image": image,
         "PortMappings": [{"ContainerPort": 8080}],
         "Environment": [{"Name": "VERSION", "Value": version}, {"Name": "READY", "Value": "1" if ready else "0"}],
     }
@@ -123,8 +122,9 @@ def test_a_stack_serves_through_its_load_balancer_and_a_broken_update_fails_with
     subnets = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
     group = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["default"]}])["SecurityGroups"][0]
     args = ([s["SubnetId"] for s in subnets[:2]], group["GroupId"], subnets[0]["VpcId"])
+    image = register_image(localstack, ACCOUNT)
     name = unique("lsalb")
-    cfn.create_stack(StackName=name, TemplateBody=_template(name, "v1", True, *args))
+    cfn.create_stack(StackName=name, TemplateBody=_template(name, image, "v1", True, *args))
     try:
         cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=WAITER)
         stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
@@ -137,7 +137,7 @@ def test_a_stack_serves_through_its_load_balancer_and_a_broken_update_fails_with
         assert json.loads(_get(url)[1])["version"] == "v1"
         assert _get(url + "teapot") == (418, b"tea")
 
-        cfn.update_stack(StackName=name, TemplateBody=_template(name, "v2", False, *args))
+        cfn.update_stack(StackName=name, TemplateBody=_template(name, image, "v2", False, *args))
         with pytest.raises(Exception, match="UPDATE_ROLLBACK_COMPLETE"):
             cfn.get_waiter("stack_update_complete").wait(StackName=name, WaiterConfig=WAITER)
         events = cfn.describe_stack_events(StackName=name)["StackEvents"]

@@ -12,16 +12,22 @@ from typing import Any
 
 import pytest
 
-from tests.localstack.alb_support import Load, Web, create_web, task_definition
+from tests.localstack.alb_support import Load, Web, create_web, register_image, task_definition
 from tests.localstack.support import ACCOUNT
 
 pytestmark = pytest.mark.localstack
 
 
+@pytest.fixture(scope="module")
+def image(localstack: Any) -> str:
+    """The tiny HTTP service's image (tests/localstack/httpsvc/), registered on the running LocalStack."""
+    return register_image(localstack, ACCOUNT)
+
+
 @pytest.fixture
-def web(localstack: Any) -> Iterator[Web]:
+def web(localstack: Any, image: str) -> Iterator[Web]:
     """Two tasks of version v1 behind their own load balancer."""
-    yield from create_web(localstack, ACCOUNT, task_definition(localstack.client("ecs", ACCOUNT), "v1"))
+    yield from create_web(localstack, ACCOUNT, task_definition(localstack.client("ecs", ACCOUNT), image, "v1"))
 
 
 def _running_tasks(web: Web) -> list[dict[str, Any]]:
@@ -69,9 +75,9 @@ def test_a_killed_task_is_routed_around_and_replaced(web: Web) -> None:
     assert stopped["lastStatus"] == "STOPPED" and stopped["containers"][0]["exitCode"] == 137
 
 
-def test_a_rolling_deploy_under_load_fails_no_request(web: Web) -> None:
+def test_a_rolling_deploy_under_load_fails_no_request(web: Web, image: str) -> None:
     web.wait_stable()
-    v2 = task_definition(web.ecs, "v2")
+    v2 = task_definition(web.ecs, image, "v2")
     load = Load(web, rate=25)
     time.sleep(1)
     web.ecs.update_service(cluster=web.cluster, service=web.service, taskDefinition=v2)
@@ -88,9 +94,9 @@ def test_a_rolling_deploy_under_load_fails_no_request(web: Web) -> None:
     assert any("has begun draining connections" in e["message"] for e in service["events"])
 
 
-def test_the_circuit_breaker_rolls_a_never_ready_version_back(web: Web) -> None:
+def test_the_circuit_breaker_rolls_a_never_ready_version_back(web: Web, image: str) -> None:
     v1 = web.wait_stable()["taskDefinition"]
-    broken = task_definition(web.ecs, "broken", ready=False)
+    broken = task_definition(web.ecs, image, "broken", ready=False)
     load = Load(web, rate=10)
     web.ecs.update_service(cluster=web.cluster, service=web.service, taskDefinition=broken)
     time.sleep(2)

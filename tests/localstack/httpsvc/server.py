@@ -1,6 +1,7 @@
 """A tiny HTTP service run as an ECS task in the local ALB tests (standard library only).
 
-`python server.py --host 0.0.0.0 --port 8080`; the local ECS maps 0.0.0.0 to the task's own loopback address.
+The Dockerfile runs `python server.py --host 0.0.0.0 --port 8080`; the local ECS maps 0.0.0.0 to the
+task's own loopback address.
 GET / answers {"version", "task", "address"}; GET /ready answers 200, or 503 when READY=0 (a version that never
 becomes ready); GET /slow?ms=N answers after N milliseconds. SIGTERM stops accepting and finishes in-flight
 requests before exiting, as a well-behaved web server does.
