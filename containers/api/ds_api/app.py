@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
+from ds_preprocessing.errors import JobError
+from ds_preprocessing.logs import JsonLogger
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -17,8 +19,6 @@ from ds_api.limits import BodyLimit
 from ds_api.logs import RequestLog
 from ds_api.service import ModelState
 from ds_api.settings import load_limits, load_model_location
-from ds_preprocessing.errors import JobError
-from ds_preprocessing.logs import JsonLogger
 
 
 def _error(status: int, field: str, value: Any, rule: str, message: str) -> JSONResponse:
@@ -28,7 +28,9 @@ def _error(status: int, field: str, value: Any, rule: str, message: str) -> JSON
 
 
 def create_app(
-    env: Mapping[str, str] | None = None, s3_client: Any = None, ssm_client: Any = None,
+    env: Mapping[str, str] | None = None,
+    s3_client: Any = None,
+    ssm_client: Any = None,
     logger: JsonLogger | None = None,
 ) -> Any:
     """Build the app; the model is loaded (and verified) when it starts. Clients default to boto3's."""
@@ -47,8 +49,11 @@ def create_app(
             s3 = s3_client or boto3.client("s3")
             location = await run_in_threadpool(load_model_location, ssm, env)
             await run_in_threadpool(state.load, s3, location)
-            log.info("model verified and loaded", sha256=state.loaded.sha256 if state.loaded else None,
-                     model_version=state.loaded.version if state.loaded else None)
+            log.info(
+                "model verified and loaded",
+                sha256=state.loaded.sha256 if state.loaded else None,
+                model_version=state.loaded.version if state.loaded else None,
+            )
         except JobError as exc:
             state.fail(exc.message)
             log.error(exc.message, error=type(exc).__name__)
@@ -93,8 +98,13 @@ def create_app(
         if not isinstance(items, list) or not items:
             return _error(422, "records", None, "records", "give one record object, or a non-empty list of them")
         if len(items) > limits.max_records:
-            return _error(422, "records", len(items), "max_records",
-                          f"at most {limits.max_records} records per request; split the batch")
+            return _error(
+                422,
+                "records",
+                len(items),
+                "max_records",
+                f"at most {limits.max_records} records per request; split the batch",
+            )
         valid, problems = await run_in_threadpool(records.check, items)
         if problems:
             return JSONResponse({"detail": [p.to_json() for p in problems]}, status_code=422)

@@ -49,9 +49,23 @@ class BodyLimit:
             await self._refuse(send, int(seen["bytes"]))
 
     async def _refuse(self, send: Any, size: int) -> None:
-        body = json.dumps({"detail": [{"field": "body", "value": f"{size} bytes", "rule": "max_body_bytes",
-                                       "message": f"request body over {self.max_bytes} bytes; send fewer records "
-                                                  "per request"}]}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        body = json.dumps(
+            {
+                "detail": [
+                    {
+                        "field": "body",
+                        "value": f"{size} bytes",
+                        "rule": "max_body_bytes",
+                        "message": f"request body over {self.max_bytes} bytes; send fewer records per request",
+                    }
+                ]
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": body})

@@ -51,6 +51,10 @@ class RequestLog:
             await self.app(scope, receive, _send)
         finally:
             self.logger.info(
-                "request", request_id=rid, method=scope.get("method"), path=scope.get("path"),
-                status=status["code"], duration_ms=round((time.perf_counter() - began) * 1000, 2),
+                "request",
+                request_id=rid,
+                method=scope.get("method"),
+                path=scope.get("path"),
+                status=status["code"],
+                duration_ms=round((time.perf_counter() - began) * 1000, 2),
             )

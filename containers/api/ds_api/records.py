@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
-
 from ds_preprocessing import schema, validate
 
 # Which field each of the job's reason codes is about.
@@ -37,8 +36,13 @@ class Problem:
 
     def to_json(self) -> dict[str, Any]:
         """The 422 detail entry."""
-        return {"record": self.record, "field": self.field, "value": self.value, "rule": self.rule,
-                "message": self.message}
+        return {
+            "record": self.record,
+            "field": self.field,
+            "value": self.value,
+            "rule": self.rule,
+            "message": self.message,
+        }
 
 
 def _raw(value: Any) -> str | None:
@@ -62,18 +66,34 @@ def to_rows(records: list[Any]) -> tuple[list[dict[str, str]], list[Problem]]:
     problems: list[Problem] = []
     for index, record in enumerate(records):
         if not isinstance(record, dict):
-            problems.append(Problem(index, "", record, NOT_AN_OBJECT, "each record is a JSON object of the input columns"))
+            problems.append(
+                Problem(index, "", record, NOT_AN_OBJECT, "each record is a JSON object of the input columns")
+            )
             rows.append(dict.fromkeys(schema.COLUMN_NAMES, ""))
             continue
         for name in sorted(set(record) - set(schema.COLUMN_NAMES)):
-            problems.append(Problem(index, name, record[name], UNKNOWN_FIELD,
-                                    f"not an input column; the columns are {', '.join(schema.COLUMN_NAMES)}"))
+            problems.append(
+                Problem(
+                    index,
+                    name,
+                    record[name],
+                    UNKNOWN_FIELD,
+                    f"not an input column; the columns are {', '.join(schema.COLUMN_NAMES)}",
+                )
+            )
         row: dict[str, str] = {}
         for name in schema.COLUMN_NAMES:
             raw = _raw(record.get(name))
             if raw is None:
-                problems.append(Problem(index, name, record.get(name), BAD_TYPE,
-                                        f"{_DESCRIPTIONS[name]}; give a string, a number or null"))
+                problems.append(
+                    Problem(
+                        index,
+                        name,
+                        record.get(name),
+                        BAD_TYPE,
+                        f"{_DESCRIPTIONS[name]}; give a string, a number or null",
+                    )
+                )
                 raw = ""
             row[name] = raw
         rows.append(row)

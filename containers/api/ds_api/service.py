@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
-
-from ds_api.settings import ModelLocation
 from ds_preprocessing import model as model_mod
 from ds_preprocessing import process
+
+from ds_api.settings import ModelLocation
 
 
 @dataclass

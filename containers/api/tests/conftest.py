@@ -33,9 +33,8 @@ def trained() -> Any:
 def aws(monkeypatch: pytest.MonkeyPatch, trained: Any) -> Iterator[dict[str, Any]]:
     """moto S3 + SSM with the job's parameters and the model uploaded with its SHA-256."""
     import boto3
-    from moto import mock_aws
-
     from ds_preprocessing.model import upload_model
+    from moto import mock_aws
 
     for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         monkeypatch.delenv(key, raising=False)
@@ -54,10 +53,9 @@ def aws(monkeypatch: pytest.MonkeyPatch, trained: Any) -> Iterator[dict[str, Any
 @pytest.fixture
 def client(aws: dict[str, Any]) -> Callable[..., Any]:
     """A TestClient factory: ``client(DS_MAX_BODY_BYTES="100")``; the app starts (loads the model) inside."""
-    from fastapi.testclient import TestClient
-
     from ds_api.app import create_app
     from ds_preprocessing.logs import JsonLogger
+    from fastapi.testclient import TestClient
 
     opened: list[Any] = []
 

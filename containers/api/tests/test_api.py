@@ -9,14 +9,20 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-
 from ds_preprocessing import process, reader, validate
 
-GOOD = {"id": 7, "event_date": "2026-01-15", "amount": 9.5, "quantity": 2, "category": "toys", "region": "west",
-        "description": "a, \"quoted\" text"}
+GOOD = {
+    "id": 7,
+    "event_date": "2026-01-15",
+    "amount": 9.5,
+    "quantity": 2,
+    "category": "toys",
+    "region": "west",
+    "description": 'a, "quoted" text',
+}
 CSV = (
     "id,event_date,amount,quantity,category,region,description\n"
-    "7,2026-01-15,9.5,2,toys,west,\"a, \"\"quoted\"\" text\"\n"
+    '7,2026-01-15,9.5,2,toys,west,"a, ""quoted"" text"\n'
     "8,2026-02-01,,,books,,\n"
 )
 
@@ -41,8 +47,15 @@ def test_health_ready_and_model_report_the_verified_model_and_the_ssm_version(cl
 
 def test_records_get_the_features_the_batch_job_computes(client: Any, trained: Any) -> None:
     expected = _batch_rows(trained)
-    second = {"id": 8, "event_date": "2026-02-01", "amount": None, "quantity": "", "category": "books",
-              "region": None, "description": ""}
+    second = {
+        "id": 8,
+        "event_date": "2026-02-01",
+        "amount": None,
+        "quantity": "",
+        "category": "books",
+        "region": None,
+        "description": "",
+    }
     answer = client().post("/v1/transform", json={"records": [GOOD, second]})
     assert answer.status_code == 200, answer.text
     got = answer.json()["records"]
@@ -138,5 +151,7 @@ def test_json_logs_carry_the_request_id_and_no_body(client: Any) -> None:
     assert generated != "bad id\nforged" and len(generated) == 32
     lines = [json.loads(line) for line in api.log.getvalue().splitlines()]
     requests = [e for e in lines if e["message"] == "request"]
-    assert {"request_id": "abc-1", "method": "POST", "path": "/v1/transform", "status": 200}.items() <= requests[0].items()
+    assert {"request_id": "abc-1", "method": "POST", "path": "/v1/transform", "status": 200}.items() <= requests[
+        0
+    ].items()
     assert "secret-text" not in api.log.getvalue()
