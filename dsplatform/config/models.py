@@ -71,6 +71,11 @@ class NetworkSettings(Strict):
         (), strict=False, description="existing private subnet ids, two or more (mode: existing)")
     interface_endpoints: bool = Field(
         True, description="ECR, Logs and SSM interface endpoints so private tasks need no NAT (mode: create)")
+    public_subnets: bool = Field(
+        False, description="two public subnets with an internet gateway, for an internet-facing API load balancer "
+                           "(mode: create); the batch tasks stay private")
+    public_subnet_ids: tuple[str, ...] = Field(
+        (), description="existing public subnet ids for an internet-facing API load balancer (mode: existing)")
 
     @model_validator(mode="after")
     def _consistent(self) -> NetworkSettings:
@@ -243,6 +248,56 @@ class RollbackSettings(Strict):
                                                                  "alarms after each stack update (0: during it)")
 
 
+class ApiSettings(Strict):
+    """The real-time API (component `api`): its service, load balancer, scaling and alarms."""
+
+    image_tag: str = Field("latest", description="tag of the API image in its ECR repository")
+    cpu: int = Field(512, description="task CPU units (a Fargate size)")
+    memory: int = Field(1024, description="task memory in MiB (must suit cpu)")
+    container_port: int = Field(8080, ge=1024, le=65535, description="port the container listens on")
+    desired_count: int = Field(2, ge=1, le=100, description="tasks running normally")
+    min_capacity: int = Field(2, ge=1, le=100, description="auto scaling minimum tasks")
+    max_capacity: int = Field(6, ge=1, le=100, description="auto scaling maximum tasks")
+    cpu_target_percent: int = Field(60, ge=10, le=90, description="target tracking: average CPU per task")
+    requests_per_target: int = Field(500, ge=1, description="target tracking: ALB requests per target per minute")
+    health_check_grace_seconds: int = Field(30, ge=0, le=600, description="ignore failed health checks this long "
+                                                                            "after a task starts")
+    internet_facing: bool = Field(False, description="internet-facing load balancer (needs network.public_subnets "
+                                                     "and explicit allowed_cidrs); internal otherwise")
+    allowed_cidrs: tuple[str, ...] = Field(("10.0.0.0/8",), description="CIDRs allowed to reach the load balancer")
+    certificate_arn: str | None = Field(None, description="ACM certificate ARN: HTTPS listener, HTTP redirected "
+                                                          "to it; without it the listener is plain HTTP")
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="request bodies over this many bytes get 413")
+    error_5xx_threshold: int = Field(5, ge=1, description="5xx answers per period that raise the alarm")
+    p99_latency_seconds: float = Field(1.0, gt=0, description="p99 target response time that raises the alarm")
+
+    @field_validator("cpu")
+    @classmethod
+    def _cpu(cls, cpu: int) -> int:
+        if cpu not in FARGATE_MEMORY:
+            raise ValueError(f"{cpu} is not a Fargate CPU size; use one of {', '.join(map(str, FARGATE_MEMORY))}")
+        return cpu
+
+    _memory = field_validator("memory")(ComputeSettings._memory.__func__)  # type: ignore[attr-defined]
+    _tag = field_validator("image_tag")(ComputeSettings._tag.__func__)  # type: ignore[attr-defined]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ApiSettings:
+        if not self.min_capacity <= self.desired_count <= self.max_capacity:
+            raise ValueError(f"desired_count {self.desired_count} must lie between min_capacity {self.min_capacity} "
+                             f"and max_capacity {self.max_capacity}")
+        for cidr in self.allowed_cidrs:
+            try:
+                ipaddress.IPv4Network(cidr)
+            except ValueError as exc:
+                raise ValueError(f"allowed_cidrs: {cidr!r} is not an IPv4 network such as 10.0.0.0/8") from exc
+        if self.certificate_arn and not re.fullmatch(r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[\w-]+",
+                                                     self.certificate_arn):
+            raise ValueError(f"certificate_arn {self.certificate_arn!r} is not an ACM certificate ARN such as "
+                             f"arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d")
+        return self
+
+
 class ComponentSettings(Strict):
     """All per-component settings of one environment (defaults merged with the environment's overrides)."""
 
@@ -257,6 +312,20 @@ class ComponentSettings(Strict):
     alerts: AlertSettings = Field(default_factory=AlertSettings)  # type: ignore[arg-type]
     parameters: ParameterSettings = Field(default_factory=ParameterSettings)  # type: ignore[arg-type]
     rollback: RollbackSettings = Field(default_factory=RollbackSettings)  # type: ignore[arg-type]
+
+
+    api: ApiSettings = Field(default_factory=ApiSettings)  # type: ignore[arg-type]
+
+    @model_validator(mode="after")
+    def _api_network(self) -> ComponentSettings:
+        if self.api.internet_facing:
+            if not (self.network.public_subnets or self.network.public_subnet_ids):
+                raise ValueError("api.internet_facing needs public subnets: set network.public_subnets: true "
+                                 "(or network.public_subnet_ids with mode: existing)")
+            if "allowed_cidrs" not in self.api.model_fields_set:
+                raise ValueError("api.internet_facing needs explicit api.allowed_cidrs (e.g. [203.0.113.0/24]); "
+                                 "the default only admits private addresses")
+        return self
 
 
 class EnvironmentConfig(Strict):

@@ -1,0 +1,174 @@
+"""The api component's blueprint: snapshots of two configurations and the properties that matter."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dsplatform.config.loader import parse_config
+from dsplatform.errors import ConfigError
+from dsplatform.synth import plan_from_config, template_json
+
+ROOT = Path(__file__).parents[2]
+SNAPSHOTS = Path(__file__).parent / "snapshots_api"  # apart: the stock suite owns snapshots/<env>/
+UPDATE = os.environ.get("DSPLATFORM_UPDATE_SNAPSHOTS") == "1"
+CERT = "arn:aws:acm:us-east-1:222222222222:certificate/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab"
+
+
+def _project() -> Any:
+    """The repository's dsplatform.yml with the api component."""
+    text = (ROOT / "dsplatform.yml").read_text() + "\ncomponents:\n  plugins: [api]\n"
+    return parse_config(text, str(ROOT / "dsplatform.yml"))
+
+
+def _api_template(project: Any, env: str) -> dict[str, Any]:
+    spec = next(s for s in plan_from_config(project, env).stacks if s.name.endswith("-api"))
+    return spec.template
+
+
+def _with_settings(env: str, settings: str) -> Any:
+    text = (ROOT / "dsplatform.yml").read_text() + "\ncomponents:\n  plugins: [api]\n"
+    marker = f"\n  {env}:\n"
+    head, _, tail = text.partition(marker)
+    body, sep, rest = tail.partition("    settings:\n")
+    text = head + marker + body + sep + settings + rest
+    return parse_config(text, str(ROOT / "dsplatform.yml"))
+
+
+def _resources(template: dict[str, Any], kind: str) -> dict[str, Any]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
+
+
+DEV = _project()
+STG = _with_settings(
+    "stg",
+    "      network: {public_subnets: true}\n"
+    "      api: {internet_facing: true, allowed_cidrs: [203.0.113.0/24], "
+    f'certificate_arn: "{CERT}", desired_count: 3, min_capacity: 3, max_capacity: 9}}\n',
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "project", "env"), [("dev-internal-http", DEV, "dev"), ("stg-public-https", STG, "stg")]
+)
+def test_api_template_matches_snapshot(name: str, project: Any, env: str) -> None:
+    path = SNAPSHOTS / f"{name}.json"
+    actual = template_json(_api_template(project, env))
+    if UPDATE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+    assert path.exists(), f"no snapshot {path}; run with DSPLATFORM_UPDATE_SNAPSHOTS=1 to create it"
+    expected = path.read_text(encoding="utf-8")
+    if actual != expected:
+        diff = "".join(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True), str(path), "rendered"))
+        pytest.fail(f"{name} differs from its snapshot (DSPLATFORM_UPDATE_SNAPSHOTS=1 to accept):\n{diff}")
+
+
+def test_internal_http_by_default_with_tasks_reachable_only_from_the_alb() -> None:
+    template = _api_template(DEV, "dev")
+    balancer = _resources(template, "AWS::ElasticLoadBalancingV2::LoadBalancer")["LoadBalancer"]["Properties"]
+    assert balancer["Scheme"] == "internal"
+    listeners = _resources(template, "AWS::ElasticLoadBalancingV2::Listener")
+    assert [(v["Properties"]["Protocol"], v["Properties"]["Port"]) for v in listeners.values()] == [("HTTP", 80)]
+    ingress = _resources(template, "AWS::EC2::SecurityGroupIngress")["ApiTaskIngressFromAlb"]["Properties"]
+    assert ingress["SourceSecurityGroupId"] == {"Ref": "AlbSecurityGroup"} and ingress["FromPort"] == 8080
+    task_sg = template["Resources"]["ApiTaskSecurityGroup"]["Properties"]
+    assert "SecurityGroupIngress" not in task_sg  # nothing else gets in
+    alb_sg = template["Resources"]["AlbSecurityGroup"]["Properties"]
+    assert {r["CidrIp"] for r in alb_sg["SecurityGroupIngress"]} == {"10.0.0.0/8"}
+    group = template["Resources"]["TargetGroup"]["Properties"]
+    assert (group["TargetType"], group["HealthCheckPath"]) == ("ip", "/ready")
+    assert template["Outputs"]["Url"]["Value"]["Fn::Join"][1][0] == "http://"
+
+
+def test_public_https_redirects_http_and_admits_only_the_configured_cidrs() -> None:
+    template = _api_template(STG, "stg")
+    balancer = template["Resources"]["LoadBalancer"]["Properties"]
+    assert balancer["Scheme"] == "internet-facing"
+    assert balancer["Subnets"] == {"Fn::Split": [",", {"Ref": "PublicSubnetIds"}]}
+    https = template["Resources"]["HttpsListener"]["Properties"]
+    assert https["Certificates"] == [{"CertificateArn": CERT}] and https["SslPolicy"].startswith(
+        "ELBSecurityPolicy-TLS13"
+    )
+    redirect = template["Resources"]["HttpListener"]["Properties"]["DefaultActions"][0]
+    assert redirect["Type"] == "redirect" and redirect["RedirectConfig"]["Protocol"] == "HTTPS"
+    rules = template["Resources"]["AlbSecurityGroup"]["Properties"]["SecurityGroupIngress"]
+    assert {(r["CidrIp"], r["FromPort"]) for r in rules} == {("203.0.113.0/24", 80), ("203.0.113.0/24", 443)}
+    service = template["Resources"]["ApiService"]["Properties"]
+    assert service["NetworkConfiguration"]["AwsvpcConfiguration"]["Subnets"] == {
+        "Fn::Split": [",", {"Ref": "SubnetIds"}]
+    }  # the tasks stay private
+    network = next(s for s in plan_from_config(STG, "stg").stacks if s.name.endswith("-network")).template
+    assert "PublicSubnetIds" in network["Outputs"] and "InternetGateway" in network["Resources"]
+
+
+def test_rolling_deploys_circuit_breaker_and_scaling_between_min_and_max() -> None:
+    template = _api_template(STG, "stg")
+    service = template["Resources"]["ApiService"]["Properties"]
+    assert service["DeploymentConfiguration"] == {
+        "DeploymentCircuitBreaker": {"Enable": True, "Rollback": True},
+        "MaximumPercent": 200,
+        "MinimumHealthyPercent": 100,
+    }
+    assert service["DesiredCount"] == 3 and service["HealthCheckGracePeriodSeconds"] == 30
+    target = template["Resources"]["ScalableTarget"]["Properties"]
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (3, 9)
+    metrics = {
+        p["Properties"]["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"][
+            "PredefinedMetricType"
+        ]
+        for p in _resources(template, "AWS::ApplicationAutoScaling::ScalingPolicy").values()
+    }
+    assert metrics == {"ECSServiceAverageCPUUtilization", "ALBRequestCountPerTarget"}
+
+
+def test_alarms_notify_the_platform_topic() -> None:
+    alarms = _resources(_api_template(DEV, "dev"), "AWS::CloudWatch::Alarm")
+    assert {a["Properties"]["MetricName"] for a in alarms.values()} == {
+        "HTTPCode_Target_5XX_Count",
+        "TargetResponseTime",
+        "UnHealthyHostCount",
+    }
+    assert all(a["Properties"]["AlarmActions"] == [{"Ref": "AlertTopicArn"}] for a in alarms.values())
+    assert (
+        next(a for a in alarms.values() if a["Properties"]["MetricName"] == "TargetResponseTime")["Properties"][
+            "ExtendedStatistic"
+        ]
+        == "p99"
+    )
+
+
+def test_the_task_role_reads_only_the_model_key_and_the_jobs_parameters() -> None:
+    template = _api_template(DEV, "dev")
+    document = template["Resources"]["ApiTaskRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    statements = {s["Sid"]: s for s in document["Statement"]}
+    assert set(statements) == {"ReadModel", "ReadParameters"}
+    assert statements["ReadModel"]["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]
+    assert statements["ReadModel"]["Resource"] == [
+        {"Fn::Join": ["", [{"Ref": "ArtifactBucketArn"}, "/models/preprocessing_model.pkl"]]}
+    ]
+    text = json.dumps(template)
+    assert '"s3:*"' not in text and '"*:*"' not in text
+    container = template["Resources"]["ApiTaskDefinition"]["Properties"]["ContainerDefinitions"][0]
+    assert container["ReadonlyRootFilesystem"] is True
+    assert {"Name": "DS_SSM_PREFIX", "Value": "/ds/preprocessing/"} in container["Environment"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ("      api: {internet_facing: true, allowed_cidrs: [203.0.113.0/24]}\n", "needs public subnets"),
+        ("      network: {public_subnets: true}\n      api: {internet_facing: true}\n", "explicit api.allowed_cidrs"),
+        ("      api: {certificate_arn: not-an-arn}\n", "is not an ACM certificate ARN"),
+        ("      api: {desired_count: 9, max_capacity: 6}\n", "must lie between min_capacity"),
+        ("      api: {allowed_cidrs: [10.0.0.300/8]}\n", "is not an IPv4 network"),
+    ],
+)
+def test_bad_api_settings_are_one_line_naming_the_value(settings: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        _with_settings("dev", settings)
