@@ -157,7 +157,7 @@ class Load:
         return [r for r in self.results if r[0] != 200]
 
 
-def create_web(localstack: Any, account: str, task_def: str, desired: int = 2) -> Iterator[Web]:
+def create_web(localstack: Any, account: str, task_def: str, desired: int = 2, grace: int = 0) -> Iterator[Web]:
     """A load balancer, target group, listener and service (circuit breaker with rollback); removed after."""
     ec2, elbv2, ecs = (localstack.client(s, account) for s in ("ec2", "elbv2", "ecs"))
     subnets = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
@@ -194,7 +194,7 @@ def create_web(localstack: Any, account: str, task_def: str, desired: int = 2) -
             "maximumPercent": 200,
             "deploymentCircuitBreaker": {"enable": True, "rollback": True},
         },
-        healthCheckGracePeriodSeconds=0,
+        healthCheckGracePeriodSeconds=grace,
     )
     web = Web(ecs, elbv2, name, name, target_group, listener_url(elbv2, balancer, 80))
     try:
