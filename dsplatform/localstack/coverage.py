@@ -28,6 +28,10 @@ EXTENSION_TYPES: frozenset[str] = frozenset(
         "AWS::ElasticLoadBalancingV2::TargetGroup",
         "AWS::ElasticLoadBalancingV2::Listener",
         "AWS::ElasticLoadBalancingV2::ListenerRule",
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        "AWS::ApplicationAutoScaling::ScalingPolicy",
+        "AWS::EC2::SecurityGroupIngress",
+        "AWS::EC2::SecurityGroupEgress",
     }
 )
 
@@ -123,8 +127,10 @@ TYPE_NOTES: Mapping[str, str] = {
         "path-pattern, host-header, http-request-method, http-header and query-string conditions; "
         "source-ip conditions never match"
     ),
-    "AWS::ApplicationAutoScaling::ScalableTarget": "nothing scales locally: no metrics drive the policies",
-    "AWS::ApplicationAutoScaling::ScalingPolicy": "nothing scales locally: no metrics drive the policies",
+    "AWS::ApplicationAutoScaling::ScalableTarget": "stored (moto); nothing scales locally: no metrics drive policies",
+    "AWS::ApplicationAutoScaling::ScalingPolicy": "stored (moto); nothing scales locally: no metrics drive policies",
+    "AWS::EC2::SecurityGroupIngress": "the rule is stored in EC2, never enforced",
+    "AWS::EC2::SecurityGroupEgress": "the rule is stored in EC2, never enforced",
 }
 
 

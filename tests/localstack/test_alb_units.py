@@ -173,3 +173,48 @@ def test_cloudformation_actions_and_attributes_become_api_shapes() -> None:
     ]
     name = default_name("ds-dev-api-with-a-long-name", "LoadBalancer")
     assert len(name) <= 32 and not name.endswith("-")
+
+
+def test_stand_alone_security_group_rules_become_ip_permissions() -> None:
+    from dsplatform_localstack.cfn.shapes import permission
+
+    peer = permission(
+        {
+            "IpProtocol": "tcp",
+            "FromPort": "8080",
+            "ToPort": 8080,
+            "SourceSecurityGroupId": "sg-1",
+            "Description": "alb",
+        },
+        "SourceSecurityGroupId",
+        "CidrIp",
+    )
+    assert peer == {
+        "IpProtocol": "tcp",
+        "FromPort": 8080,
+        "ToPort": 8080,
+        "UserIdGroupPairs": [{"GroupId": "sg-1", "Description": "alb"}],
+    }
+    cidr = permission(
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "10.0.0.0/8"},
+        "DestinationSecurityGroupId",
+        "CidrIp",
+    )
+    assert cidr["IpRanges"] == [{"CidrIp": "10.0.0.0/8"}]
+
+
+def test_scaling_policy_numbers_come_back_from_cloudformation_strings() -> None:
+    from dsplatform_localstack.cfn.shapes import cast_numbers as _cast
+    from dsplatform_localstack.cfn.shapes import target_id
+
+    assert target_id("service/c/s", "ecs:service:DesiredCount", "ecs") == "service/c/s|ecs:service:DesiredCount|ecs"
+    config = {
+        "TargetValue": "60.0",
+        "ScaleInCooldown": "120",
+        "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"},
+    }
+    assert _cast(config) == {
+        "TargetValue": 60.0,
+        "ScaleInCooldown": 120,
+        "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"},
+    }
