@@ -124,7 +124,8 @@ def _task_definition(template: Template, props: ApiProps) -> ecs.TaskDefinition:
         Image=Join("", [GetAtt(repository, "RepositoryUri"), f":{props.image_tag}"]),
         PortMappings=[ecs.PortMapping(ContainerPort=props.container_port, Protocol="tcp")],
         Environment=[ecs.Environment(Name="DS_SSM_PREFIX", Value=props.ssm_prefix),
-                     ecs.Environment(Name="DS_MAX_BODY_BYTES", Value=str(props.max_body_bytes))],
+                     ecs.Environment(Name="DS_MAX_BODY_BYTES", Value=str(props.max_body_bytes)),
+                     ecs.Environment(Name="DS_API_RELEASE", Value=props.image_tag)],
         LogConfiguration=ecs.LogConfiguration(LogDriver="awslogs", Options={
             "awslogs-group": Ref(log_group), "awslogs-region": Ref("AWS::Region"),
             "awslogs-stream-prefix": props.container_name}))

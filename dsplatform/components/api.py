@@ -38,4 +38,5 @@ def image_tag(ctx: Context) -> str:
 
 
 COMPONENT = Component(NAME, api.build, props, api.ApiOutputs, ("network", "storage", "compute", "parameters", "alerts"),
-                      images=(Image(NAME, tag=image_tag),), source="dsplatform.components.api:COMPONENT")
+                      images=(Image(NAME, tag=image_tag),), scenarios="harness.scenarios_api",
+                      source="dsplatform.components.api:COMPONENT")

@@ -65,10 +65,12 @@ def create_app(
 
     app = FastAPI(title="ds-api", lifespan=lifespan, docs_url=None, redoc_url=None)
 
+    release = env.get("DS_API_RELEASE", "")
+
     @app.get("/health")
     async def health() -> dict[str, str]:
-        """Liveness: the process answers."""
-        return {"status": "ok"}
+        """Liveness: the process answers (with the deployment's DS_API_RELEASE, to tell versions apart)."""
+        return {"status": "ok", "release": release}
 
     @app.get("/ready")
     async def ready() -> JSONResponse:

@@ -35,8 +35,8 @@ def _batch_rows(trained: Any) -> list[dict[str, Any]]:
 
 
 def test_health_ready_and_model_report_the_verified_model_and_the_ssm_version(client: Any, aws: Any) -> None:
-    api = client()
-    assert api.get("/health").json() == {"status": "ok"}
+    api = client(DS_API_RELEASE="r7")
+    assert api.get("/health").json() == {"status": "ok", "release": "r7"}
     ready = api.get("/ready")
     assert ready.status_code == 200 and ready.json()["ready"] is True
     model = api.get("/v1/model").json()

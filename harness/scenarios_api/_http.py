@@ -1,0 +1,54 @@
+"""Small HTTP helpers for the api scenarios: JSON calls and a bounded constant-rate load."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def call(url: str, body: Any = None, timeout: float = 30) -> tuple[int, Any]:
+    """GET (or POST ``body`` as JSON): (status, parsed JSON or {}); connection errors are status 0."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        url, data=data, headers={"Content-Type": "application/json"}, method="POST" if data is not None else "GET"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"{}")
+    except OSError as err:
+        return 0, {"error": str(err)}
+
+
+@dataclass
+class Load:
+    """GET ``url`` at ``rate`` requests/s in a thread until stopped (at most ``limit`` requests)."""
+
+    url: str
+    rate: float = 25.0
+    limit: int = 20_000
+    results: list[tuple[int, str]] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set() and len(self.results) < self.limit:
+            began = time.monotonic()
+            status, body = call(self.url, timeout=10)
+            self.results.append((status, str(body.get("release", body.get("error", "")))))
+            time.sleep(max(0.0, 1 / self.rate - (time.monotonic() - began)))
+
+    def stop(self) -> list[tuple[int, str]]:
+        """Stop; (status, release) per request."""
+        self._stop.set()
+        self._thread.join(timeout=15)
+        return list(self.results)
