@@ -153,10 +153,17 @@ def test_each_instance_gets_its_own_loopback_block_and_addresses_are_reused_afte
 
 def test_listen_everywhere_maps_to_the_task_address() -> None:
     argv, env = addresses.map_any_address(
-        ["uvicorn", "app:app", "--host", "0.0.0.0", "--port", "8080"], {"BIND": "0.0.0.0:9000"}, "127.18.52.2"
+        ["uvicorn", "app:app", "--host", "0.0.0.0", "--port", "8080", "--bind=0.0.0.0:9000"],
+        {"BIND": "0.0.0.0:9000", "ALLOWED": "0.0.0.0/0", "NOTE": "listen on 0.0.0.0 please"},
+        "127.18.52.2",
     )
-    assert argv[3] == "127.18.52.2"
-    assert env == {"BIND": "127.18.52.2:9000", "DSPLATFORM_TASK_IP": "127.18.52.2"}
+    assert argv[3] == "127.18.52.2" and argv[6] == "--bind=127.18.52.2:9000"
+    assert env == {
+        "BIND": "127.18.52.2:9000",
+        "ALLOWED": "0.0.0.0/0",
+        "NOTE": "listen on 0.0.0.0 please",
+        "DSPLATFORM_TASK_IP": "127.18.52.2",
+    }  # a CIDR or a sentence is not an address to bind
 
 
 def test_cloudformation_actions_and_attributes_become_api_shapes() -> None:

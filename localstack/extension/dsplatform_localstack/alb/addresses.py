@@ -9,11 +9,14 @@ is passed as DSPLATFORM_TASK_IP for programs that bind otherwise.
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
 TASK_IP_ENV = "DSPLATFORM_TASK_IP"
-_ANY = "0.0.0.0"
+# "Every interface" as a whole value, or after "=" (--host=0.0.0.0), optionally with a port; a CIDR such as
+# 0.0.0.0/0 or a longer text that merely contains it is left alone.
+_ANY = re.compile(r"(^|=)0\.0\.0\.0(:\d+)?$")
 _LOCK = threading.Lock()
 _IN_USE: set[str] = set()
 _INSTALLED = False
@@ -54,9 +57,13 @@ def task_ip(task: Any) -> str | None:
 
 def map_any_address(argv: list[str], env: dict[str, str], address: str) -> tuple[list[str], dict[str, str]]:
     """Replace "listen everywhere" (0.0.0.0) in argv and environment values with the task's address."""
-    mapped_env = {key: value.replace(_ANY, address) for key, value in env.items()}
+
+    def _map(value: str) -> str:
+        return _ANY.sub(lambda m: f"{m.group(1)}{address}{m.group(2) or ''}", value)
+
+    mapped_env = {key: _map(value) for key, value in env.items()}
     mapped_env[TASK_IP_ENV] = address
-    return [arg.replace(_ANY, address) for arg in argv], mapped_env
+    return [_map(arg) for arg in argv], mapped_env
 
 
 def install() -> None:
