@@ -21,9 +21,34 @@ KMS_ENCRYPT = (kms.Encrypt, kms.GenerateDataKey, kms.Decrypt, kms.DescribeKey)
 ECR_PULL = (ecr.BatchCheckLayerAvailability, ecr.GetDownloadUrlForLayer, ecr.BatchGetImage)
 LOGS_WRITE = (logs.CreateLogStream, logs.PutLogEvents)
 STATES_START = (states.StartExecution,)
+# What a publisher needs on the KMS key of an encrypted SNS topic (SNS encrypts with a data key on its behalf).
+KMS_PUBLISH = (kms.GenerateDataKey, kms.Decrypt)
+# Explicit key-policy actions for the account's administrators (no kms:* wildcard).
+KMS_KEY_ADMIN = (
+    kms.DescribeKey, kms.GetKeyPolicy, kms.PutKeyPolicy, kms.GetKeyRotationStatus, kms.EnableKeyRotation,
+    kms.EnableKey, kms.DisableKey, kms.ListResourceTags, kms.TagResource, kms.UntagResource,
+    kms.UpdateKeyDescription, kms.ScheduleKeyDeletion, kms.CancelKeyDeletion, kms.CreateGrant, kms.ListGrants,
+    kms.RevokeGrant, kms.Encrypt, kms.Decrypt, kms.ReEncryptFrom, kms.ReEncryptTo, kms.GenerateDataKey,
+    kms.GenerateDataKeyWithoutPlaintext,
+)
+# Step Functions delivers execution logs through CloudWatch Logs' vended-log delivery (AWS docs,
+# "Logging using CloudWatch Logs"); the role that owns the state machine needs these.
+LOGS_DELIVERY = (
+    logs.CreateLogDelivery, logs.GetLogDelivery, logs.UpdateLogDelivery, logs.DeleteLogDelivery,
+    logs.ListLogDeliveries, logs.PutResourcePolicy, logs.DescribeResourcePolicies, logs.DescribeLogGroups,
+)
 
+_VENDED = "CloudWatch Logs vended-log delivery (state machine logging) has no resource-level permission for it"
 UNSCOPED_ACTIONS: dict[str, str] = {
     "ecr:GetAuthorizationToken": "the registry token is account-wide; ECR has no resource-level permission for it",
+    "logs:CreateLogDelivery": _VENDED,
+    "logs:GetLogDelivery": _VENDED,
+    "logs:UpdateLogDelivery": _VENDED,
+    "logs:DeleteLogDelivery": _VENDED,
+    "logs:ListLogDeliveries": _VENDED,
+    "logs:PutResourcePolicy": "the log resource policy that lets delivery write is account-wide, not per group",
+    "logs:DescribeResourcePolicies": "lists the account's log resource policies; no resource-level permission",
+    "logs:DescribeLogGroups": "a list call over the account's log groups; delivery set-up calls it unscoped",
 }
 
 

@@ -15,12 +15,12 @@ from awacs import ecs as ecs_actions
 from awacs import events as events_actions
 from awacs import sns as sns_actions
 from awacs.aws import Condition, StringEquals
-from troposphere import GetAtt, Join, Ref, Split, Sub, Template, iam, stepfunctions
+from troposphere import GetAtt, Join, Ref, Split, Sub, Template, iam, logs, stepfunctions
 
 from blueprints.alerts import AlertsOutputs
 from blueprints.common import new_template
 from blueprints.compute import ComputeOutputs
-from blueprints.grants import assume_role_policy, grant_pass_role, policy, statement
+from blueprints.grants import KMS_PUBLISH, LOGS_DELIVERY, assume_role_policy, grant_pass_role, policy, statement
 from blueprints.network import NetworkOutputs
 from blueprints.outputs import Key, Outputs
 
@@ -34,6 +34,7 @@ class OrchestrationOutputs(Outputs):
 
     state_machine_arn = Key("state machine ARN")
     state_machine_name = Key("state machine name")
+    state_machine_log_group_name = Key("log group of the state machine's executions")
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,9 @@ class OrchestrationProps:
     timeout_seconds: int = 3600
     retry_attempts: int = 2
     retry_interval_seconds: int = 30
+    log_group_name: str = "/aws/vendedlogs/states/dsplatform"
+    log_retention_days: int = 30
+    log_level: str = "ERROR"  # ERROR or ALL; execution data (inputs, outputs) is never logged
 
 
 def definition(props: OrchestrationProps) -> dict[str, object]:
@@ -106,7 +110,7 @@ def definition(props: OrchestrationProps) -> dict[str, object]:
 def build(props: OrchestrationProps) -> Template:
     """Render the orchestration template."""
     template = new_template("orchestration (Step Functions state machine running the Fargate job)")
-    cluster_arn, cluster_name, task_definition, task_role, execution_role, subnets, task_sg, topic = (
+    cluster_arn, cluster_name, task_definition, task_role, execution_role, subnets, task_sg, topic, topic_key = (
         Ref(key.parameter(template, desc)) for key, desc in (
         (ComputeOutputs.cluster_arn, "ECS cluster ARN (compute stack)"),
         (ComputeOutputs.cluster_name, "ECS cluster name (compute stack)"),
@@ -118,6 +122,7 @@ def build(props: OrchestrationProps) -> Template:
         (NetworkOutputs.subnet_ids, "private subnets, comma-separated (network stack)"),
         (NetworkOutputs.task_security_group_id, "task security group (network stack)"),
         (AlertsOutputs.alert_topic_arn, "alert topic ARN (alerts stack)"),
+        (AlertsOutputs.alert_key_arn, "KMS key of the alert topic (alerts stack)"),
     ))
     tasks_in_cluster = Sub("arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/${Name}/*",
                            Name=cluster_name)
@@ -134,14 +139,26 @@ def build(props: OrchestrationProps) -> Template:
             # runTask.sync listens for task state changes through this managed rule (AWS docs, ECS integration).
             statement("SyncRule", (events_actions.PutTargets, events_actions.PutRule, events_actions.DescribeRule),
                       [sync_rule]),
-            statement("PublishFailures", (sns_actions.Publish,), [topic])))]))
+            statement("PublishFailures", (sns_actions.Publish,), [topic]),
+            # The topic is KMS-encrypted: SNS encrypts with this key on the publisher's behalf, and only then.
+            statement("EncryptFailures", KMS_PUBLISH, [topic_key], Condition=Condition(StringEquals(
+                {"kms:ViaService": Sub("sns.${AWS::Region}.amazonaws.com")}))),
+            # Vended-log delivery actions have no resource-level permissions (grants.UNSCOPED_ACTIONS).
+            statement("DeliverLogs", LOGS_DELIVERY, ["*"])))]))
+    log_group = template.add_resource(logs.LogGroup(
+        "StateMachineLogGroup", LogGroupName=props.log_group_name, RetentionInDays=props.log_retention_days))
+    logging = stepfunctions.LoggingConfiguration(
+        Level=props.log_level, IncludeExecutionData=False,
+        Destinations=[stepfunctions.LogDestination(CloudWatchLogsLogGroup=stepfunctions.CloudWatchLogsLogGroup(
+            LogGroupArn=GetAtt(log_group, "Arn")))])
     body = json.dumps(definition(props), indent=2, sort_keys=True)
     machine = template.add_resource(stepfunctions.StateMachine(
         "StateMachine", StateMachineName=props.state_machine_name, StateMachineType="STANDARD",
-        RoleArn=GetAtt(role, "Arn"),
+        RoleArn=GetAtt(role, "Arn"), LoggingConfiguration=logging,
         DefinitionString=Sub(body, SubnetList=Join('","', Split(",", subnets)), ClusterArn=cluster_arn,
                              TaskDefinitionArn=task_definition,
                              TaskSecurityGroupId=task_sg, AlertTopicArn=topic)))
     OrchestrationOutputs.state_machine_arn.emit(template, Ref(machine))
     OrchestrationOutputs.state_machine_name.emit(template, GetAtt(machine, "Name"))
+    OrchestrationOutputs.state_machine_log_group_name.emit(template, Ref(log_group))
     return template

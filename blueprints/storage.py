@@ -15,19 +15,11 @@ from awacs.aws import Allow, Bool, Condition, Deny, PolicyDocument, Principal, S
 from troposphere import GetAtt, Ref, Sub, Template, kms, s3
 
 from blueprints.common import new_template, retain
-from blueprints.grants import S3_LIST, S3_READ, objects_of
+from blueprints.grants import KMS_KEY_ADMIN, S3_LIST, S3_READ, objects_of
 from blueprints.outputs import Key, Outputs
 
 # Explicit key-policy actions for the account's administrators (no kms:* wildcard).
-KEY_ADMIN_ACTIONS = (
-    kms_actions.DescribeKey, kms_actions.GetKeyPolicy, kms_actions.PutKeyPolicy, kms_actions.GetKeyRotationStatus,
-    kms_actions.EnableKeyRotation, kms_actions.EnableKey, kms_actions.DisableKey, kms_actions.ListResourceTags,
-    kms_actions.TagResource, kms_actions.UntagResource, kms_actions.UpdateKeyDescription,
-    kms_actions.ScheduleKeyDeletion, kms_actions.CancelKeyDeletion, kms_actions.CreateGrant,
-    kms_actions.ListGrants, kms_actions.RevokeGrant, kms_actions.Encrypt, kms_actions.Decrypt,
-    kms_actions.ReEncryptFrom, kms_actions.ReEncryptTo, kms_actions.GenerateDataKey,
-    kms_actions.GenerateDataKeyWithoutPlaintext,
-)
+KEY_ADMIN_ACTIONS = KMS_KEY_ADMIN
 
 
 class StorageOutputs(Outputs):

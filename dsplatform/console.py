@@ -29,6 +29,8 @@ def print_lint(report: Any) -> None:
         console.print(f"[{style}]{finding.level}[/{style}] {finding}", highlight=False, soft_wrap=True)
     for finding in report.accepted:
         console.print(f"[dim]accepted[/dim] {finding}", highlight=False, soft_wrap=True)
+    for check, reason in sorted(getattr(report, "suppressed", {}).items()):
+        console.print(f"[dim]suppressed[/dim] checkov {check}: {reason}", highlight=False, soft_wrap=True)
     verdict = "[green]ok[/green]" if report.ok else "[red]failed[/red]"
     console.print(f"lint {report.env}: {verdict} ({report.linted} linted, {report.cached} from cache, "
                   f"{len(report.findings)} findings)", highlight=False)

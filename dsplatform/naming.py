@@ -137,6 +137,11 @@ class Names:
         return _check("log group", self._scoped(f"/ecs/{self.project}-{job}"), _LOG_GROUP_RE, 512,
                       "use letters, digits and . - _ / #")
 
+    def state_machine_log_group(self, job: str) -> str:
+        """CloudWatch log group of a job's state machine executions (the /aws/vendedlogs/ prefix AWS advises)."""
+        return _check("log group", f"/aws/vendedlogs/states/{self.state_machine(job)}", _LOG_GROUP_RE, 512,
+                      "use letters, digits and . - _ / #")
+
     def ssm_prefix(self, job: str) -> str:
         """SSM Parameter Store prefix of a job's configuration, with leading and trailing '/'."""
         prefix = f"/{self.project}/{self.env}/{job}/" if self.qualify else f"/{self.project}/{job}/"

@@ -1,27 +1,20 @@
-"""Read a role's deployed IAM policy documents and evaluate them (for targets without a policy simulator)."""
+"""Read a role's deployed IAM policy documents and evaluate them (for targets without a policy simulator).
+
+The documents are read back from the deployed role (never from local config); ``harness.policy_eval``
+evaluates them with AWS's rules, conditions included.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from fnmatch import fnmatchcase
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
+from harness.policy_eval import ContextValue, Decision, Statement, evaluate, parse_document
 from harness.runs import Clients
 
-
-@dataclass(frozen=True)
-class Statement:
-    """One policy statement, normalised to lists."""
-
-    effect: str
-    actions: tuple[str, ...]
-    not_actions: tuple[str, ...]
-    resources: tuple[str, ...]
-    not_resources: tuple[str, ...]
-    conditional: bool
-    source: str
+__all__ = ["Decision", "Statement", "allows", "evaluate", "role_statements", "wildcard_actions"]
 
 
 def role_statements(clients: Clients, role_arn: str) -> list[Statement]:
@@ -42,56 +35,22 @@ def role_statements(clients: Clients, role_arn: str) -> list[Statement]:
     for source, doc in docs:
         if isinstance(doc, str):  # IAM returns URL-encoded JSON text from some endpoints
             doc = json.loads(unquote(doc))
-        raw = doc.get("Statement", [])
-        for st in raw if isinstance(raw, list) else [raw]:
-            statements.append(
-                Statement(
-                    effect=str(st.get("Effect", "")),
-                    actions=_tuple(st.get("Action")),
-                    not_actions=_tuple(st.get("NotAction")),
-                    resources=_tuple(st.get("Resource")),
-                    not_resources=_tuple(st.get("NotResource")),
-                    conditional=bool(st.get("Condition")),
-                    source=source,
-                )
-            )
+        statements += parse_document(doc, source)
     return statements
 
 
-def _tuple(value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    return tuple(str(v) for v in value) if isinstance(value, list) else (str(value),)
-
-
-def _matches(statement: Statement, action: str, resource: str) -> bool:
-    if statement.actions:
-        action_ok = any(fnmatchcase(action.lower(), a.lower()) for a in statement.actions)
-    else:
-        action_ok = not any(fnmatchcase(action.lower(), a.lower()) for a in statement.not_actions)
-    if statement.resources:
-        resource_ok = any(fnmatchcase(resource, r) for r in statement.resources)
-    else:
-        resource_ok = not any(fnmatchcase(resource, r) for r in statement.not_resources)
-    return action_ok and resource_ok
-
-
-def allows(statements: list[Statement], action: str, resource: str) -> bool:
-    """Whether the statements allow ``action`` on ``resource`` (an unconditional Deny wins).
-
-    Conditional Allows count as allowing: for the "cannot" checks that is the cautious reading.
-    """
-    if any(s.effect == "Deny" and not s.conditional and _matches(s, action, resource) for s in statements):
-        return False
-    return any(s.effect == "Allow" and _matches(s, action, resource) for s in statements)
+def allows(statements: list[Statement], action: str, resource: str,
+           context: Mapping[str, ContextValue] | None = None) -> bool:
+    """Whether the statements allow ``action`` on ``resource`` in this request context (explicit Deny wins)."""
+    return evaluate(statements, action, resource, context) is Decision.ALLOWED
 
 
 def wildcard_actions(statements: list[Statement]) -> list[str]:
-    """Allowed actions that are wildcards (``*`` or ``service:*``), with the policy they come from."""
+    """Allowed actions with a wildcard (``*``, ``s3:*``, ``s3:Get*``) or a NotAction, with their policy."""
     return [
         f"{s.source}: {a}"
         for s in statements
         if s.effect == "Allow"
         for a in s.actions
-        if a == "*" or a.endswith(":*")
-    ]
+        if "*" in a or "?" in a
+    ] + [f"{s.source}: NotAction {list(s.not_actions)}" for s in statements if s.effect == "Allow" and s.not_actions]

@@ -193,6 +193,8 @@ class OrchestrationSettings(Strict):
     timeout_seconds: int = Field(3600, ge=60, le=86400, description="execution timeout in seconds")
     retry_attempts: int = Field(2, ge=0, le=10, description="retries of the task on transient ECS errors")
     retry_interval_seconds: int = Field(30, ge=1, le=3600, description="first retry interval in seconds")
+    log_level: Literal["ERROR", "ALL"] = Field(
+        "ERROR", description="execution log level of the state machine (execution data is never logged)")
 
 
 class AlarmSettings(Strict):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 import time
 from typing import Any
@@ -123,6 +124,15 @@ def _destroy_stack(
         for bucket in buckets:
             reporter.stack_phase(name, f"emptying bucket {bucket}")
             empty_bucket(clients.client("s3"), bucket)
+    elif buckets:
+        holding = [b for b in deleted_buckets(cfn, stack_id) if _has_objects(clients.client("s3"), b)]
+        if holding:
+            # AWS refuses to delete a non-empty bucket (DELETE_FAILED, BucketNotEmpty) but LocalStack deletes
+            # it with its objects: refuse before the stack is touched, on every target, so no data is lost.
+            return StackResult(
+                name, Outcome.FAILED, desc["StackStatus"],
+                reason=f"not deleted: bucket(s) {', '.join(holding)} would be deleted with the stack (no Retain "
+                       f"policy) and still hold objects; copy what you need, then run again with --purge-data")
     reporter.stack_phase(name, "deleting")
     since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=2)
     cfn.delete_stack(StackName=stack_id)
@@ -136,6 +146,30 @@ def _destroy_stack(
         for bucket in buckets:  # retained by DeletionPolicy: now empty, delete them ourselves
             _delete_bucket(clients.client("s3"), bucket)
     return StackResult(name, Outcome.DELETED, "DELETE_COMPLETE")
+
+
+def deleted_buckets(cfn: Any, stack_id: str) -> list[str]:
+    """Physical names of the deployed stack's buckets whose DeletionPolicy deletes them (read from the stack)."""
+    body = cfn.get_template(StackName=stack_id, TemplateStage="Original")["TemplateBody"]
+    template = json.loads(body) if isinstance(body, str) else body
+    doomed = {logical for logical, res in (template.get("Resources") or {}).items()
+              if res.get("Type") == "AWS::S3::Bucket" and res.get("DeletionPolicy", "Delete") == "Delete"}
+    if not doomed:
+        return []
+    names = []
+    for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack_id):
+        for r in page.get("StackResourceSummaries", []):
+            if r["LogicalResourceId"] in doomed and r.get("PhysicalResourceId"):
+                names.append(r["PhysicalResourceId"])
+    return names
+
+
+def _has_objects(s3: Any, bucket: str) -> bool:
+    try:
+        page = s3.list_object_versions(Bucket=bucket, MaxKeys=1)
+    except s3.exceptions.NoSuchBucket:
+        return False
+    return bool(page.get("Versions") or page.get("DeleteMarkers"))
 
 
 def retained_bucket_names(template: dict[str, Any]) -> list[str]:

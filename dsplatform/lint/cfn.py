@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from dsplatform.lint.findings import Finding
+from dsplatform.lint.suppressions import CFN_LINT_IGNORED
 
-# Rules switched off for every template, each with the reason. Keep this the only list.
-IGNORED_RULES: dict[str, str] = {}
+# Rules switched off for every template, each with its reason: listed in dsplatform.lint.suppressions only.
+IGNORED_RULES: dict[str, str] = CFN_LINT_IGNORED
 
 
 class LintCache:

@@ -5,7 +5,9 @@
 - no Allow statement with a wildcard action (``*``, ``s3:*``, ``s3:Get*``) in any IAM, bucket or key policy;
 - ``Resource: "*"`` only for actions without resource-level permissions (``blueprints.grants.UNSCOPED_ACTIONS``)
   or in a KMS key policy (where ``*`` means the key itself); ``allowed_unscoped`` lists each such case;
-- every log group has a retention.
+- every log group has a retention;
+- every SNS topic is encrypted with a KMS key (``KmsMasterKeyId``);
+- every state machine logs to a log group at level ERROR or ALL, without execution data.
 """
 
 from __future__ import annotations
@@ -93,6 +95,30 @@ def _statement_checks(stack: str, name: str, resource: dict[str, Any]) -> list[F
     return out
 
 
+def _topic_checks(stack: str, name: str, topic: dict[str, Any]) -> list[Finding]:
+    if topic.get("Properties", {}).get("KmsMasterKeyId"):
+        return []
+    return [Finding(stack, name, "DSP030", "SNS topic is not encrypted; set KmsMasterKeyId to a KMS key")]
+
+
+def _state_machine_checks(stack: str, name: str, machine: dict[str, Any]) -> list[Finding]:
+    logging = machine.get("Properties", {}).get("LoggingConfiguration")
+    if not isinstance(logging, dict):
+        return [Finding(stack, name, "DSP031", "state machine has no LoggingConfiguration; log level ERROR or ALL "
+                                               "to a log group with retention")]
+    problems = []
+    if logging.get("Level") not in ("ERROR", "ALL"):
+        problems.append(f"Level {logging.get('Level')!r} (use ERROR or ALL)")
+    groups = [d.get("CloudWatchLogsLogGroup", {}).get("LogGroupArn") for d in _as_list(logging.get("Destinations", []))]
+    if not any(groups):
+        problems.append("no CloudWatchLogsLogGroup destination")
+    if logging.get("IncludeExecutionData") not in (False, "false", None):
+        problems.append("IncludeExecutionData is true (inputs and outputs would be logged; set false)")
+    if not problems:
+        return []
+    return [Finding(stack, name, "DSP031", f"state machine logging: {'; '.join(problems)}")]
+
+
 def check_policies(stack: str, template: dict[str, Any]) -> list[Finding]:
     """Every policy-rule violation in one template."""
     resources: dict[str, Any] = template.get("Resources", {})
@@ -103,6 +129,10 @@ def check_policies(stack: str, template: dict[str, Any]) -> list[Finding]:
             findings += _bucket_checks(stack, name, resource, resources)
         if kind == "AWS::Logs::LogGroup" and "RetentionInDays" not in resource.get("Properties", {}):
             findings.append(Finding(stack, name, "DSP020", "log group has no RetentionInDays"))
+        if kind == "AWS::SNS::Topic":
+            findings += _topic_checks(stack, name, resource)
+        if kind == "AWS::StepFunctions::StateMachine":
+            findings += _state_machine_checks(stack, name, resource)
         findings += _statement_checks(stack, name, resource)
     return findings
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from botocore.stub import ANY, Stubber
 
@@ -43,6 +44,9 @@ def test_absent_stack_is_absent(factory: ClientFactory) -> None:
 
 def test_stack_is_deleted_and_data_buckets_are_left_alone(factory: ClientFactory, cfn_stub: Stubber) -> None:
     _resources(cfn_stub, ("Data", "AWS::S3::Bucket", "ds-input-dev"), ("Q", "AWS::SQS::Queue", "q"))
+    retained = {"Resources": {"Data": {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain"}}}
+    cfn_stub.add_response("get_template", {"TemplateBody": json.dumps(retained)},
+                          {"StackName": SID, "TemplateStage": "Original"})
     cfn_stub.add_response("delete_stack", {}, {"StackName": SID})
     _describe(cfn_stub, "DELETE_IN_PROGRESS")
     _describe(cfn_stub, "DELETE_COMPLETE")

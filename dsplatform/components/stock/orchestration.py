@@ -14,7 +14,8 @@ def props(ctx: Context) -> orchestration.OrchestrationProps:
     return orchestration.OrchestrationProps(
         state_machine_name=ctx.names.state_machine(JOB), container_name=ctx.names.container(JOB),
         timeout_seconds=s.timeout_seconds, retry_attempts=s.retry_attempts,
-        retry_interval_seconds=s.retry_interval_seconds)
+        retry_interval_seconds=s.retry_interval_seconds, log_group_name=ctx.names.state_machine_log_group(JOB),
+        log_retention_days=ctx.env.settings.logs.retention_days, log_level=s.log_level)
 
 
 COMPONENT = Component("orchestration", orchestration.build, props, orchestration.OrchestrationOutputs,

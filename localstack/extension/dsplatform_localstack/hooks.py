@@ -16,8 +16,10 @@ _WATCH_SECONDS = 0.5  # how often the warm-up looks for newly registered image s
 @hooks.on_infra_start()
 def apply_patches() -> None:
     """Bind the gateway to its host; fix the unsupported-type check, runTask.sync failures, dropped properties,
-    outputs published after the stack's status, and Distributed Map runs (thresholds, results, paging)."""
+    outputs published after the stack's status, Distributed Map runs (thresholds, results, paging) and the
+    missing ContinueUpdateRollback."""
     from dsplatform_localstack import (
+        cfn_continue,
         cfn_fixes,
         cfn_outputs,
         cfn_rollback,
@@ -45,6 +47,7 @@ def apply_patches() -> None:
     cfn_rollback.install_skip_never_created()
     cfn_updates.install()
     cfn_outputs.install()
+    cfn_continue.install()
     ecs_runner.install()
     LOG.info("dsplatform extension: patches applied")
 
