@@ -142,8 +142,9 @@ def test_two_racing_deploys_one_wins_the_other_is_refused_by_the_lock(platform_c
 
     plan = build_plan(env, config)
     clients = clients_for(plan)
+    assert plan.target.lock_name in loser["message"]
     with pytest.raises(Exception, match="ParameterNotFound"):
-        clients.client("ssm").get_parameter(Name=f"/dsplatform/locks/{env}")  # the winner released it
+        clients.client("ssm").get_parameter(Name=plan.target.lock_name)  # the winner released it
     after = run_deploy(plan, clients)  # nothing half-done: every stack is exactly as planned
     assert {r.outcome for r in after.stacks.values()} == {Outcome.UNCHANGED}
 
