@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from awacs import ecr
 from awacs.aws import Statement
-from troposphere import GetAtt, Ref, Sub, Template, ecs, iam, logs
+from troposphere import Equals, GetAtt, If, Not, Parameter, Ref, Sub, Template, ecs, iam, logs
 
 from blueprints.common import new_template
 from blueprints.grants import (
@@ -28,6 +28,20 @@ from blueprints.grants import (
 from blueprints.outputs import Key, Outputs
 from blueprints.registry import RegistryOutputs
 from blueprints.storage import StorageOutputs
+
+# Filled by the deployer with the digest ECR holds under ``image_tag`` (dsplatform.deployer.images); empty until
+# an image is pushed, when the task definition names the tag so a first deploy still works.
+IMAGE_DIGEST_PARAMETER = "ImageDigest"
+
+
+def _image(template: Template, props: ComputeProps, repository_uri: object) -> object:
+    digest = template.add_parameter(Parameter(
+        IMAGE_DIGEST_PARAMETER, Type="String", Default="", AllowedPattern="^(sha256:[0-9a-f]{64})?$",
+        Description="digest of the job image to run (set by the deployer from the pushed image)"))
+    template.add_condition("HasImageDigest", Not(Equals(Ref(digest), "")))
+    # By digest: what runs cannot change without a deploy, whatever is pushed under the tag later.
+    return If("HasImageDigest", Sub("${Uri}@${Digest}", Uri=repository_uri, Digest=Ref(digest)),
+              Sub("${Uri}:" + props.image_tag, Uri=repository_uri))
 
 
 class ComputeOutputs(Outputs):
@@ -53,10 +67,11 @@ class ComputeProps:
     ssm_prefix: str
     cpu: int = 2048
     memory: int = 4096
-    image_tag: str = "latest"
+    image_tag: str = "latest"  # named only until an image is pushed: then the deployer pins its digest
     log_retention_days: int = 30
     kms: bool = False  # buckets encrypted with the storage stack's DataKey
     artifact_bucket_arn: str | None = None  # another environment's artifact bucket (cross-account)
+    task_role_name: str | None = None  # a fixed name lets the artifact account's bucket policy name this role
 
 
 def _task_role(template: Template, props: ComputeProps, key_arn: object | None) -> iam.Role:
@@ -69,8 +84,9 @@ def _task_role(template: Template, props: ComputeProps, key_arn: object | None) 
         grant_write("WriteOutput", output_arn), grant_parameters("ReadParameters", props.ssm_prefix)]
     if key_arn is not None:
         statements += [statement("UseDataKey", KMS_ENCRYPT, [key_arn])]
+    named = {"RoleName": props.task_role_name} if props.task_role_name else {}
     return template.add_resource(iam.Role(
-        "TaskRole", Description="dsplatform job: read input and artifacts, write output, read its parameters",
+        "TaskRole", Description="dsplatform job: read input and artifacts, write output, read its parameters", **named,
         AssumeRolePolicyDocument=assume_role_policy("ecs-tasks.amazonaws.com", Ref("AWS::AccountId")),
         Policies=[iam.Policy(PolicyName="job-data-access", PolicyDocument=policy(*statements))]))
 
@@ -101,7 +117,7 @@ def build(props: ComputeProps) -> Template:
         ClusterSettings=[ecs.ClusterSetting(Name="containerInsights", Value="enabled")]))
     container = ecs.ContainerDefinition(
         Name=props.container_name, Essential=True,
-        Image=Sub("${Uri}:" + props.image_tag, Uri=repository_uri),
+        Image=_image(template, props, repository_uri),
         Environment=[ecs.Environment(Name="DS_SSM_PREFIX", Value=props.ssm_prefix)],
         LogConfiguration=ecs.LogConfiguration(LogDriver="awslogs", Options={
             "awslogs-group": Ref(log_group), "awslogs-region": Ref("AWS::Region"),

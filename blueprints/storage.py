@@ -2,7 +2,9 @@
 
 Every bucket: encryption (S3-managed, or a KMS key with rotation), public access blocked, bucket-owner
 object ownership, a TLS-only bucket policy, lifecycle rules, and ``Retain`` on deletion and replacement.
-The artifact bucket is always versioned and readable by the accounts in ``artifact_readers``.
+The artifact bucket is always versioned and readable by the task roles in ``artifact_reader_roles`` (the jobs
+of environments promoted from this one), each by ARN and account, and by whole accounts only where config
+lists them in ``artifact_readers``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 
 from awacs import kms as kms_actions
 from awacs import s3 as s3_actions
-from awacs.aws import Allow, Bool, Condition, Deny, PolicyDocument, Principal, Statement
+from awacs.aws import Allow, ArnEquals, Bool, Condition, Deny, PolicyDocument, Principal, Statement, StringEquals
 from troposphere import GetAtt, Ref, Sub, Template, kms, s3
 
 from blueprints.common import new_template, retain
@@ -54,7 +56,8 @@ class StorageProps:
     output_expiration_days: int | None = None
     noncurrent_expiration_days: int = 30
     abort_multipart_days: int = 7
-    artifact_readers: tuple[str, ...] = ()
+    artifact_readers: tuple[str, ...] = ()  # whole accounts, only where config says so
+    artifact_reader_roles: tuple[str, ...] = ()  # role ARNs (another account's job task roles)
 
 
 def _encryption(props: StorageProps, key: kms.Key | None) -> s3.BucketEncryption:
@@ -102,24 +105,49 @@ def _tls_only(bucket: s3.Bucket) -> Statement:
                      Condition=Condition(Bool({"aws:SecureTransport": "false"})))
 
 
-def _readers_statement(bucket: s3.Bucket, readers: tuple[str, ...]) -> list[Statement]:
-    principals = [f"arn:aws:iam::{account}:root" for account in readers]
+def _account_of(role_arn: str) -> str:
+    return role_arn.split(":")[4]
+
+
+def _role_condition(roles: tuple[str, ...]) -> Condition:
+    # Principal is the roles' account root, narrowed to the roles by ARN: a bucket or key policy naming a role
+    # directly is refused until that role exists, and the reader environment deploys after this one.
+    return Condition([ArnEquals({"aws:PrincipalArn": list(roles)}),
+                      StringEquals({"aws:PrincipalAccount": sorted({_account_of(r) for r in roles})})])
+
+
+def _reader_principals(props: StorageProps) -> list[tuple[str, list[str], Condition | None]]:
+    """(Sid prefix, principals, condition) of each kind of artifact reader."""
+    out: list[tuple[str, list[str], Condition | None]] = []
+    if props.artifact_reader_roles:
+        accounts = sorted({_account_of(r) for r in props.artifact_reader_roles})
+        out.append(("ReaderRoles", [f"arn:aws:iam::{a}:root" for a in accounts],
+                    _role_condition(props.artifact_reader_roles)))
+    if props.artifact_readers:
+        out.append(("ReaderAccounts", [f"arn:aws:iam::{a}:root" for a in props.artifact_readers], None))
+    return out
+
+
+def _readers_statement(bucket: s3.Bucket, props: StorageProps) -> list[Statement]:
     arn = GetAtt(bucket, "Arn")
-    return [Statement(Sid="CrossAccountReadObjects", Effect=Allow, Principal=Principal("AWS", principals),
-                      Action=list(S3_READ), Resource=[objects_of(arn)]),
-            Statement(Sid="CrossAccountList", Effect=Allow, Principal=Principal("AWS", principals),
-                      Action=list(S3_LIST), Resource=[arn])]
+    out = []
+    for sid, principals, condition in _reader_principals(props):
+        extra = {"Condition": condition} if condition else {}
+        out += [Statement(Sid=f"{sid}ReadObjects", Effect=Allow, Principal=Principal("AWS", principals),
+                          Action=list(S3_READ), Resource=[objects_of(arn)], **extra),
+                Statement(Sid=f"{sid}List", Effect=Allow, Principal=Principal("AWS", principals),
+                          Action=list(S3_LIST), Resource=[arn], **extra)]
+    return out
 
 
 def _key(template: Template, props: StorageProps) -> kms.Key:
     statements = [Statement(Sid="AccountAdministers", Effect=Allow,
                             Principal=Principal("AWS", [Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")]),
                             Action=list(KEY_ADMIN_ACTIONS), Resource=["*"])]
-    if props.artifact_readers:
-        statements.append(Statement(
-            Sid="CrossAccountDecrypt", Effect=Allow,
-            Principal=Principal("AWS", [f"arn:aws:iam::{a}:root" for a in props.artifact_readers]),
-            Action=[kms_actions.Decrypt, kms_actions.DescribeKey], Resource=["*"]))
+    for sid, principals, condition in _reader_principals(props):
+        extra = {"Condition": condition} if condition else {}
+        statements.append(Statement(Sid=f"{sid}Decrypt", Effect=Allow, Principal=Principal("AWS", principals),
+                                    Action=[kms_actions.Decrypt, kms_actions.DescribeKey], Resource=["*"], **extra))
     key = kms.Key("DataKey", Description="dsplatform data buckets", EnableKeyRotation=True,
                   KeyPolicy=PolicyDocument(Version="2012-10-17", Statement=statements))
     return template.add_resource(retain(key))
@@ -138,8 +166,8 @@ def build(props: StorageProps) -> Template:
     }
     for label, bucket in buckets.items():
         statements = [_tls_only(bucket)]
-        if label == "Artifact" and props.artifact_readers:
-            statements += _readers_statement(bucket, props.artifact_readers)
+        if label == "Artifact":
+            statements += _readers_statement(bucket, props)
         template.add_resource(s3.BucketPolicy(
             f"{label}BucketPolicy", Bucket=Ref(bucket),
             PolicyDocument=PolicyDocument(Version="2012-10-17", Statement=statements)))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dsplatform.deployer import Deployed, DeployOptions, deploy, destroy, read_deployed
+from dsplatform.deployer.images import image_stacks_first
 from dsplatform.deployer.inventory import deployed_stacks
 from dsplatform.errors import DsPlatformError
 from dsplatform.images import PushedImage, push_images
@@ -79,6 +80,7 @@ def deployment(plan: Plan, clients: Any, *, reuse: bool = False, keep: bool = Fa
                options: DeployOptions | None = None) -> Iterator[Deployment]:
     """Deploy (or reuse) the plan, push its images, yield it; tear down on exit what was created here."""
     created: frozenset[str] = frozenset()
+    pushed: dict[str, PushedImage] = {}
     if reuse:
         missing = sorted({s.name for s in plan.stacks} - usable_stacks(plan, clients))
         if missing:
@@ -86,6 +88,11 @@ def deployment(plan: Plan, clients: Any, *, reuse: bool = False, keep: bool = Fa
     else:
         before = usable_stacks(plan, clients)
         try:
+            first = image_stacks_first(plan) if images else None
+            if first is not None:
+                # Registry before the push, the push before the stacks that run the image: they pin its digest.
+                deploy(first, clients, options or DeployOptions()).raise_for_failure()
+                pushed = push_images(plan, clients)
             deploy(plan, clients, options or DeployOptions()).raise_for_failure()
         except BaseException as err:
             # Whatever came up before the failure is ours to remove, as after a run.
@@ -95,7 +102,7 @@ def deployment(plan: Plan, clients: Any, *, reuse: bool = False, keep: bool = Fa
     dep = Deployment(plan=plan, clients=clients, created=created, deployed=read_deployed(plan, clients))
     try:
         if images:
-            dep.images = push_images(plan, clients)
+            dep.images = pushed or push_images(plan, clients)
         if not reuse and "storage" in dep.deployed:
             dep.release_bucket = dep.deployed["storage"].artifact_bucket_name
             dep.release = record_release(plan, clients, "deployed", images=dep.images if images else None,

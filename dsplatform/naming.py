@@ -137,6 +137,11 @@ class Names:
         return _check("log group", self._scoped(f"/ecs/{self.project}-{job}"), _LOG_GROUP_RE, 512,
                       "use letters, digits and . - _ / #")
 
+    def task_role(self, job: str) -> str:
+        """IAM role a job's tasks run as; named, so another account's bucket policy can name it before it exists."""
+        return _check("IAM role", self._scoped(f"{self.project}-{job}-task"), _SIMPLE_RE, 64,
+                      "use letters, digits, '-' and '_' (up to 64)")
+
     def state_machine_log_group(self, job: str) -> str:
         """CloudWatch log group of a job's state machine executions (the /aws/vendedlogs/ prefix AWS advises)."""
         return _check("log group", f"/aws/vendedlogs/states/{self.state_machine(job)}", _LOG_GROUP_RE, 512,

@@ -124,7 +124,9 @@ class StorageSettings(Strict):
 class RegistrySettings(Strict):
     """The ECR repository of the job image."""
 
-    tag_mutability: Literal["MUTABLE", "IMMUTABLE"] = Field("MUTABLE", description="ECR image tag mutability")
+    tag_mutability: Literal["MUTABLE", "IMMUTABLE"] | None = Field(
+        None, description="ECR image tag mutability; default IMMUTABLE in protected environments, else MUTABLE "
+                          "(tasks always run an image by digest)")
     scan_on_push: bool = Field(True, description="scan images for vulnerabilities on push")
     max_images: int = Field(30, ge=1, le=1000, description="lifecycle rule: keep the newest N images")
 

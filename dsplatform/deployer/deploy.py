@@ -9,6 +9,7 @@ from typing import Any
 
 from dsplatform.deployer.clients import ClientFactory
 from dsplatform.deployer.graph import Graph, run_graph
+from dsplatform.deployer.images import with_image_digests
 from dsplatform.deployer.inventory import deployed_stacks, stack_outputs, stack_tag
 from dsplatform.deployer.lock import env_lock
 from dsplatform.deployer.models import DeployOptions, DeployResult, Outcome, StackResult
@@ -48,6 +49,8 @@ def deploy(
     reporter = reporter or NullReporter()
     graph = Graph.for_deploy(plan)
     clients.verify_account()
+    if plan.images:
+        plan = with_image_digests(plan, clients.client("ecr"))
     cfn = clients.client("cloudformation")
     env = plan.target.env
     result = DeployResult(env)

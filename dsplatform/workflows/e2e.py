@@ -170,6 +170,7 @@ def _write_record(dep: Any, run: ScenarioRun, caller: str, config_path: str | No
     from blueprints.storage import StorageOutputs
     from dsplatform.config import load_config
     from dsplatform.workflows.promotion import record as rec
+    from dsplatform.workflows.promotion.artifacts import model_evidence
     from dsplatform.workflows.promotion.store import put_record
 
     plan = dep.plan
@@ -181,6 +182,7 @@ def _write_record(dep: Any, run: ScenarioRun, caller: str, config_path: str | No
         who=rec.who(caller), images=rec.image_evidence(dep.images),
         scenarios=tuple(run.passed), renderings=renderings,
         deployed_hashes=rec.deployed_hashes(dep.clients.client("cloudformation"), plan), passed=True,
+        artifacts=model_evidence(plan, dep.clients),
     )
     bucket = dep.deployed.get(StorageOutputs).artifact_bucket_name
     key = put_record(dep.clients.client("s3"), bucket, record)

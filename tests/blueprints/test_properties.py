@@ -8,6 +8,7 @@ import pytest
 
 from blueprints import compute, network, orchestration, storage
 from dsplatform.lint import check_policies
+from harness.policy_eval import Decision, evaluate, parse_document
 from tests.blueprints.conftest import resources_of
 
 ENVS = ("dev", "stg", "prod")
@@ -68,6 +69,20 @@ def test_stg_artifacts_are_readable_by_prod_and_prod_reads_them(plans):
     readers = [st for st in policy["Properties"]["PolicyDocument"]["Statement"] if st["Effect"] == "Allow"]
     assert {tuple(st["Principal"]["AWS"]) for st in readers} == {("arn:aws:iam::333333333333:root",)}
     assert {a for st in readers for a in st["Action"]} == {"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket"}
+    # Only prod's task role, by ARN and account: evaluated as AWS would, per calling principal.
+    statements = parse_document({"Statement": [{**st, "Resource": ["arn:aws:s3:::stg-art/*"]} for st in readers]})
+    task_role = "arn:aws:iam::333333333333:role/ds-preprocessing-task"
+    assert next(s for s in plans["prod"].stacks if s.component == "compute").template["Resources"]["TaskRole"][
+        "Properties"]["RoleName"] == "ds-preprocessing-task"
+
+    def decision(principal, account="333333333333"):
+        context = {"aws:PrincipalArn": principal, "aws:PrincipalAccount": account}
+        return evaluate(statements, "s3:GetObject", "arn:aws:s3:::stg-art/models/m.pkl", context)
+
+    assert decision(task_role) is Decision.ALLOWED
+    assert decision("arn:aws:iam::333333333333:role/someone-else") is Decision.IMPLICIT_DENY
+    assert decision("arn:aws:iam::333333333333:user/admin") is Decision.IMPLICIT_DENY
+    assert decision(task_role, account="444444444444") is Decision.IMPLICIT_DENY
     params = resources_of(stack(plans, "prod", "parameters"), "AWS::SSM::Parameter")
     assert params["ArtifactBucketParameter"]["Properties"]["Value"] == "ds-artifacts-stg-222222222222-us-east-1"
     grants = {sid: res for sid, _, res in actions_of(stack(plans, "prod", "compute"))}
@@ -186,3 +201,23 @@ def test_logical_ids_are_stable_constants():
     props = compute.ComputeProps("c", "f", "n", "/l", "/p/")
     assert sorted(compute.build(props).to_dict()["Resources"]) == [
         "Cluster", "ExecutionRole", "LogGroup", "TaskDefinition", "TaskRole"]
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_task_definition_runs_the_image_by_digest_once_one_is_known(plans, env):
+    template = stack(plans, env, "compute")
+    param = template["Parameters"][compute.IMAGE_DIGEST_PARAMETER]
+    assert param["Default"] == "" and param["AllowedPattern"] == "^(sha256:[0-9a-f]{64})?$"
+    [task] = resources_of(template, "AWS::ECS::TaskDefinition").values()
+    condition, by_digest, by_tag = task["Properties"]["ContainerDefinitions"][0]["Image"]["Fn::If"]
+    assert template["Conditions"][condition] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "ImageDigest"}, ""]}]}
+    assert by_digest["Fn::Sub"][0] == "${Uri}@${Digest}" and by_digest["Fn::Sub"][1]["Digest"] == {"Ref": "ImageDigest"}
+    assert by_tag["Fn::Sub"][0].startswith("${Uri}:")  # only before the first push (docs/deployer.md)
+
+
+def test_protected_environments_get_immutable_tags_by_default(plans, project):
+    mutability = {env: resources_of(stack(plans, env, "registry"), "AWS::ECR::Repository")["Repository"][
+        "Properties"]["ImageTagMutability"] for env in ENVS}
+    protected = {env: project.environments[env].protected for env in ENVS}
+    assert mutability == {env: "IMMUTABLE" if protected[env] else "MUTABLE" for env in ENVS}
+    assert protected["prod"] and not protected["dev"]

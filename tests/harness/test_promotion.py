@@ -252,3 +252,41 @@ def test_no_terminal_answers_no(monkeypatch: pytest.MonkeyPatch) -> None:
     assert ask("go?") is False
     monkeypatch.setattr("builtins.input", lambda prompt: "yes")
     assert ask("go?") is True
+
+
+def _with_model(s3, bucket: str, rec: Record, body: bytes) -> Record:
+    """``rec`` with the evidence of a model object just put in ``bucket`` (as a passing e2e records it)."""
+    import dataclasses
+
+    from dsplatform.workflows.promotion.artifacts import ArtifactEvidence, object_sha256
+
+    s3.put_object(Bucket=bucket, Key="models/m.pkl", Body=body)
+    sha, version = object_sha256(s3, bucket, "models/m.pkl")
+    return dataclasses.replace(rec, artifacts=(ArtifactEvidence("model-key", bucket, "models/m.pkl", sha, version),))
+
+
+def test_the_models_sha256_survives_the_record_round_trip(s3) -> None:
+    import hashlib
+
+    rec = _with_model(s3, "ds-artifacts-stg", record({"stg": render(STG)}), b"model bytes")
+    assert rec.artifacts[0].sha256 == hashlib.sha256(b"model bytes").hexdigest()
+    key = put_record(s3, "ds-artifacts-stg", rec)
+    assert dict(list_records(s3, "ds-artifacts-stg", "e2e"))[key].artifacts == rec.artifacts
+
+
+def test_promote_refuses_a_model_replaced_after_e2e_passed(stg_deployed) -> None:
+    from dsplatform.workflows.promotion.promote import PromotionAborted, PromotionRefused, promote
+
+    config, s3, bucket = stg_deployed
+    put_record(s3, bucket, _with_model(s3, bucket, passing_record(config), b"the model that passed"))
+    # Unchanged: the gate lets it through to the confirmation (declined here, so nothing is deployed).
+    with pytest.raises(PromotionAborted):
+        promote("stg", "prod", config_path=config, confirm=lambda q: False)
+    # Someone with write access to stg's bucket replaces the model (and could rewrite its sidecar checksum).
+    s3.put_object(Bucket=bucket, Key="models/m.pkl", Body=b"something else")
+    with pytest.raises(PromotionRefused) as err:
+        promote("stg", "prod", yes=True, config_path=config)
+    assert "changed since e2e passed" in str(err.value) and f"s3://{bucket}/models/m.pkl" in str(err.value)
+    s3.delete_object(Bucket=bucket, Key="models/m.pkl")
+    with pytest.raises(PromotionRefused, match="that passed e2e is gone"):
+        promote("stg", "prod", yes=True, config_path=config)

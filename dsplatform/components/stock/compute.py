@@ -15,7 +15,8 @@ def props(ctx: Context) -> compute.ComputeProps:
         cluster_name=ctx.names.cluster, task_family=ctx.names.task_family(JOB), container_name=ctx.names.container(JOB),
         log_group_name=ctx.names.log_group(JOB), ssm_prefix=ctx.names.ssm_prefix(JOB), cpu=s.compute.cpu,
         memory=s.compute.memory, image_tag=s.compute.image_tag, log_retention_days=s.logs.retention_days,
-        kms=s.storage.encryption == "kms", artifact_bucket_arn=f"arn:aws:s3:::{foreign}" if foreign else None)
+        kms=s.storage.encryption == "kms", artifact_bucket_arn=f"arn:aws:s3:::{foreign}" if foreign else None,
+        task_role_name=ctx.names.task_role(JOB))
 
 
 def image_tag(ctx: Context) -> str:

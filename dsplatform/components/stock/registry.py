@@ -8,9 +8,11 @@ from dsplatform.components.stock._pipeline import JOB
 
 
 def props(ctx: Context) -> registry.RegistryProps:
-    """Registry props from ``settings.registry``."""
+    """Registry props from ``settings.registry`` (tags IMMUTABLE by default where the environment is protected)."""
     s = ctx.env.settings.registry
-    return registry.RegistryProps(repository_name=ctx.names.repository(JOB), tag_mutability=s.tag_mutability,
+    # A protected environment's tags cannot be moved unless its config says so (prod runs what was promoted).
+    mutability = s.tag_mutability or ("IMMUTABLE" if ctx.env.protected else "MUTABLE")
+    return registry.RegistryProps(repository_name=ctx.names.repository(JOB), tag_mutability=mutability,
                                   scan_on_push=s.scan_on_push, max_images=s.max_images)
 
 

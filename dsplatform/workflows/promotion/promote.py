@@ -9,6 +9,7 @@ from typing import Any
 
 from dsplatform.errors import DsPlatformError, UsageError
 from dsplatform.workflows.confirm import ask
+from dsplatform.workflows.promotion.artifacts import artifact_problems
 from dsplatform.workflows.promotion.compare import Verdict, find_evidence
 from dsplatform.workflows.promotion.record import (
     Record,
@@ -150,6 +151,10 @@ def promote(
     if not evidence.verdict.ok or evidence.verdict.record is None:
         raise PromotionRefused(from_env, to_env, list(evidence.verdict.problems))
     record: Record = evidence.verdict.record
+    # The model that passed is pinned by its bytes: write access to the source's bucket is not enough.
+    changed = artifact_problems(evidence.source_clients.client("s3"), record.artifacts) if record.artifacts else []
+    if changed:
+        raise PromotionRefused(from_env, to_env, changed)
     evidence_uri = f"s3://{evidence.bucket}/{evidence.verdict.key}"
     result = PromotionResult(from_env, to_env, evidence=evidence_uri)
     tested = ", ".join(f"{i.job} {i.digest[:19]}..." for i in record.images) or "no images"
@@ -183,7 +188,7 @@ def promote(
             images=image_evidence(dep.images), scenarios=tuple(smoke.passed),
             renderings={to_env: render(plan), from_env: render(evidence.source_plan)},
             deployed_hashes=deployed_hashes(clients.client("cloudformation"), plan),
-            source={"from_env": from_env, "evidence": evidence_uri}, passed=True,
+            source={"from_env": from_env, "evidence": evidence_uri}, passed=True, artifacts=record.artifacts,
         )
         bucket = dep.deployed.get(StorageOutputs).artifact_bucket_name
         key = put_record(clients.client("s3"), bucket, promotion)

@@ -11,8 +11,9 @@ from typing import Any
 
 from dsplatform.hashing import sha256_json
 from dsplatform.stackspec import Plan
+from dsplatform.workflows.promotion.artifacts import ArtifactEvidence
 
-SCHEMA_VERSION = 2  # 2: one ImageEvidence per job (1 had a single `image`)
+SCHEMA_VERSION = 3  # 3: artifacts (the model's SHA-256); 2: one ImageEvidence per job (1 had a single `image`)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class Record:
     source: dict[str, str] = field(default_factory=dict)  # promotion: from env, record key
     passed: bool = True
     version: int = SCHEMA_VERSION
+    artifacts: tuple[ArtifactEvidence, ...] = ()  # the model as it passed (promotion verifies its bytes)
 
     @property
     def id(self) -> str:
@@ -111,6 +113,7 @@ class Record:
             source=dict(data.get("source", {})),
             passed=bool(data.get("passed", False)),
             version=int(data.get("version", 0)),
+            artifacts=tuple(ArtifactEvidence(**a) for a in data.get("artifacts", ())),
         )
 
 
