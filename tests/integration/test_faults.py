@@ -132,8 +132,8 @@ def test_two_racing_deploys_one_wins_the_other_is_refused_by_the_lock(platform_c
         time.sleep(0.05)
     go.touch()  # both are past their imports: they reach the lock within milliseconds of each other
     outs = [p.communicate(timeout=120) for p in procs]
-    answers = sorted(
-        (p.returncode, json.loads(o.strip().splitlines()[-1])) for p, (o, _) in zip(procs, outs, strict=True))
+    answers = sorted(((p.returncode, json.loads(o.strip().splitlines()[-1])) for p, (o, _) in
+                      zip(procs, outs, strict=True)), key=lambda answer: answer[0])
     assert [code for code, _ in answers] == [0, LockHeldError.exit_code], outs
     winner, loser = answers[0][1], answers[1][1]
     assert winner["ok"] and winner["outcomes"] == ["created"], winner
