@@ -78,3 +78,17 @@ def test_task_role_scope_with_policy_simulator(ds_clients, ds_platform):
         if (result["EvaluationResults"][0]["EvalDecision"] == "allowed") is not expected:
             wrong.append((action, resource, expected))
     assert wrong == [], f"simulator decisions that differ from the expected scope: {wrong}"
+
+
+def test_alert_topic_is_kms_encrypted_and_state_machine_logs_errors_without_data(ds_clients, ds_platform):
+    """The deployed topic names a KMS key; the state machine logs (ERROR or ALL, no execution data) to a log
+    group that has a retention."""
+    attributes = ds_clients.client("sns").get_topic_attributes(TopicArn=ds_platform.topic_arn)["Attributes"]
+    assert attributes.get("KmsMasterKeyId", "").startswith("arn:"), attributes.get("KmsMasterKeyId")
+    machine = ds_clients.client("stepfunctions").describe_state_machine(stateMachineArn=ds_platform.state_machine_arn)
+    logging = machine.get("loggingConfiguration") or {}
+    assert logging.get("level") in ("ERROR", "ALL") and logging.get("includeExecutionData") is False, logging
+    [destination] = logging.get("destinations", [])
+    group = destination["cloudWatchLogsLogGroup"]["logGroupArn"].split(":log-group:", 1)[1].removesuffix(":*")
+    found = ds_clients.client("logs").describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+    assert any(g["logGroupName"] == group and g.get("retentionInDays") for g in found), found
