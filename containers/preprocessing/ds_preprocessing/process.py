@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from ds_preprocessing import extensions, reader, validate
+from ds_preprocessing import csvsafe, extensions, reader, schema, validate
 from ds_preprocessing import model as model_mod
 from ds_preprocessing.errors import ExtensionError, JobError
 from ds_preprocessing.logs import JsonLogger
@@ -109,7 +109,7 @@ class _TableSink:
             self.open(table.schema)
         assert self._parquet is not None and self._csv is not None
         self._parquet.write_table(table)
-        self._csv.write_table(table)
+        self._csv.write_table(csvsafe.neutralise_table(table))
 
     def close(self, empty_schema: pa.Schema) -> None:
         if self._parquet is None:
@@ -175,13 +175,16 @@ def run_stream(
     try:
         for chunk in reader.iter_chunks(body, where, block_size=block_size):
             result.chunks += 1
-            result.rows_read += chunk.batch.num_rows + len(chunk.malformed)
+            result.rows_read += chunk.records
             parts = validate.split(chunk.batch)
             rejected = parts.rejected
-            if chunk.malformed:
-                rejected = pa.concat_tables([rejected, validate.malformed_rows(chunk.malformed)])
+            if chunk.malformed or chunk.oversized:
+                rejected = pa.concat_tables([
+                    rejected, validate.malformed_rows(chunk.malformed),
+                    validate.malformed_rows(chunk.oversized, schema.OVERSIZED_ROW),
+                ])
             if rejected.num_rows:
-                rejected_writer.write_table(rejected)
+                rejected_writer.write_table(csvsafe.neutralise_table(rejected))
                 for reasons in rejected.column(validate.REASON_COLUMN).to_pylist():
                     result.reasons.update(reasons.split(";"))
                 result.rows_rejected += rejected.num_rows

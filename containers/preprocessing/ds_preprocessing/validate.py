@@ -56,11 +56,11 @@ def split(data: pa.Table | pa.RecordBatch | pd.DataFrame) -> Split:
     return Split(valid=valid, rejected=rejected)
 
 
-def malformed_rows(lines: list[str]) -> pa.Table:
-    """Return rejected rows for raw CSV lines that did not have the header's number of fields."""
+def malformed_rows(lines: list[str], reason: str = schema.MALFORMED_ROW) -> pa.Table:
+    """Return rejected rows for raw records that could not be rows (wrong field count, or too long)."""
     empty = pa.array([""] * len(lines), pa.string())
     columns = [empty] * len(schema.COLUMN_NAMES)
-    columns += [pa.array([schema.MALFORMED_ROW] * len(lines), pa.string()), pa.array(lines, pa.string())]
+    columns += [pa.array([reason] * len(lines), pa.string()), pa.array(lines, pa.string())]
     return pa.table(columns, schema=REJECTED_SCHEMA)
 
 
@@ -92,7 +92,8 @@ def _check(table: pa.Table) -> tuple[dict[str, np.ndarray], dict[str, pa.Chunked
     # strptime rolls 2026-02-30 over to March 2; a rolled-over date no longer has the day-of-month it was given
     # (comparing the day is ~20x cheaper than formatting the date back with strftime).
     given_day = pc.cast(pc.utf8_slice_codeunits(shaped, 8, 10), pa.int64())
-    date_ok = pc.equal(pc.day(parsed), given_day)
+    # Year 0 parses (proleptic ISO) but Python's date, hence validate_row and any reader of the date32, has none.
+    date_ok = pc.and_(pc.equal(pc.day(parsed), given_day), pc.not_equal(pc.utf8_slice_codeunits(shaped, 0, 4), "0000"))
 
     raw_amount = table["amount"]
     amount_shaped = pc.if_else(_full(raw_amount, schema.DECIMAL_RE.pattern), raw_amount, None)
