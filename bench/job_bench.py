@@ -35,12 +35,13 @@ REGION = "us-east-1"
 
 @dataclass
 class Measurement:
-    """One subprocess run: wall seconds, peak RSS in MiB, exit code, and whether the RSS cap stopped it."""
+    """One subprocess run: wall seconds, peak RSS in MiB, exit code, whether the RSS cap stopped it, CPU seconds."""
 
     seconds: float
     peak_rss_mib: float
     code: int
     capped: bool = False
+    cpu_seconds: float = 0.0  # user + system of the child alone: less sensitive to a loaded machine than wall time
 
 
 def _aws_env(endpoint: str) -> dict[str, str]:
@@ -81,7 +82,8 @@ def _measure(command: list[str], env: dict[str, str], log_path: Path, cap_mib: f
             time.sleep(0.1)
         elapsed = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
-    return Measurement(seconds=elapsed, peak_rss_mib=usage.ru_maxrss / 1024, code=process.returncode, capped=capped)
+    return Measurement(seconds=elapsed, peak_rss_mib=usage.ru_maxrss / 1024, code=process.returncode, capped=capped,
+                       cpu_seconds=usage.ru_utime + usage.ru_stime)
 
 
 def _input_file(size_mb: int, cache: Path) -> Path:
@@ -224,12 +226,12 @@ def main() -> int:
                 m = _measure([args.python, "-m", "ds_preprocessing"], job_env, cache / f"job-{size}-{attempt}.log")
                 results[size]["job"].append(m)
                 print(f"{size} MB job      run {attempt + 1}: {m.seconds:7.1f} s  {mb / m.seconds:6.1f} MB/s  "
-                      f"peak RSS {m.peak_rss_mib:7.0f} MiB  exit {m.code}", flush=True)
+                      f"peak RSS {m.peak_rss_mib:7.0f} MiB  CPU {m.cpu_seconds:6.1f} s  exit {m.code}", flush=True)
                 command = [args.python, str(Path(__file__).resolve()), "--floor-worker", buckets["input"], key]
                 m = _measure(command, env, cache / f"floor-{size}-{attempt}.log")
                 results[size]["floor"].append(m)
                 print(f"{size} MB floor    run {attempt + 1}: {m.seconds:7.1f} s  {mb / m.seconds:6.1f} MB/s  "
-                      f"peak RSS {m.peak_rss_mib:7.0f} MiB  exit {m.code}", flush=True)
+                      f"peak RSS {m.peak_rss_mib:7.0f} MiB  CPU {m.cpu_seconds:6.1f} s  exit {m.code}", flush=True)
                 if args.no_baseline:
                     continue
                 run_id = f"baseline-{size}"
@@ -240,7 +242,8 @@ def main() -> int:
                 results[size]["baseline"].append(m)
                 note = "  KILLED at the RSS cap (needs more; throughput is an upper bound)" if m.capped else ""
                 print(f"{size} MB baseline run {attempt + 1}: {m.seconds:7.1f} s  {mb / m.seconds:6.1f} MB/s  "
-                      f"peak RSS {m.peak_rss_mib:7.0f} MiB  exit {m.code}{note}", flush=True)
+                      f"peak RSS {m.peak_rss_mib:7.0f} MiB  CPU {m.cpu_seconds:6.1f} s  exit {m.code}{note}",
+                      flush=True)
             _clear(s3, buckets["output"], [f"processed/job-{size}/", f"rejected/job-{size}/",
                                            f"processed/baseline-{size}/", f"rejected/baseline-{size}/"])
             s3.delete_object(Bucket=buckets["input"], Key=key)
@@ -256,8 +259,9 @@ def main() -> int:
 
 
 def _summary(results: dict[int, dict[str, list[Measurement]]], cache: Path) -> None:
-    print("\nsize_MB  contender  median_s  MB/s    peak_RSS_MiB  (median of runs)")
+    print("\nsize_MB  contender  median_s  MB/s    peak_RSS_MiB  CPU_s  (median of runs)")
     medians: dict[int, dict[str, tuple[float, float]]] = {}
+    cpu: dict[int, dict[str, float]] = {}
     for size, runs in results.items():
         mb = (cache / f"input-{size}mb.csv").stat().st_size / 1e6
         for name, ms in runs.items():
@@ -266,14 +270,17 @@ def _summary(results: dict[int, dict[str, list[Measurement]]], cache: Path) -> N
             seconds = statistics.median(m.seconds for m in ms)
             rss = statistics.median(m.peak_rss_mib for m in ms)
             medians.setdefault(size, {})[name] = (mb / seconds, rss)
+            cpu.setdefault(size, {})[name] = statistics.median(m.cpu_seconds for m in ms)
             capped = ""
             if any(m.capped for m in ms):
                 capped = " (killed at the RSS cap: RSS is a lower bound, MB/s an upper bound)"
-            print(f"{size:7d}  {name:9s}  {seconds:8.1f}  {mb / seconds:6.1f}  {rss:12.0f}{capped}")
+            line = f"{size:7d}  {name:9s}  {seconds:8.1f}  {mb / seconds:6.1f}  {rss:12.0f}  {cpu[size][name]:5.1f}"
+            print(line + capped)
     print()
     for size, m in medians.items():
         if "job" in m and "floor" in m:
             print(f"{size} MB: job/floor time = {m['floor'][0] / m['job'][0]:.2f}x (target <= 2), "
+                  f"job/floor CPU = {cpu[size]['job'] / max(cpu[size]['floor'], 1e-9):.2f}x, "
                   f"job peak RSS {m['job'][1]:.0f} MiB (target < 600)")
         if "job" in m and "baseline" in m:
             rss_ratio = m["baseline"][1] / m["job"][1]
