@@ -1,8 +1,11 @@
-"""Benchmark the preprocessing job against a naive whole-file pandas baseline, S3 (LocalStack) to S3.
+"""Benchmark the preprocessing job against the machine's floor and a naive pandas baseline, S3 (LocalStack) to S3.
 
-For each input size it uploads a generated CSV, then runs the streaming job (``python -m ds_preprocessing``)
-and the baseline in subprocesses, measuring wall time and the child's own peak RSS (``os.wait4``), and prints
-medians, throughput and ratios. Example (quick): ``python bench/job_bench.py --sizes-mb 20,100 --repeat 1``.
+For each input size it uploads a generated CSV, then runs, in subprocesses and interleaved run by run:
+the job (``python -m ds_preprocessing``); the floor (one GET of the same object from the same S3, parsed by
+pyarrow's streaming CSV reader into string columns, doing nothing else); and the naive whole-file pandas
+baseline. It measures wall time and each child's own peak RSS (``os.wait4``) and prints medians, throughput,
+the job/floor time ratio and the memory ratios. Example (quick): ``python bench/job_bench.py --sizes-mb 20,100
+--repeat 1``; the issue's run: ``--sizes-mb 1000,5000 --repeats 3,1``.
 """
 
 from __future__ import annotations
@@ -32,12 +35,13 @@ REGION = "us-east-1"
 
 @dataclass
 class Measurement:
-    """One subprocess run: wall seconds, peak RSS in MiB, exit code, and whether the RSS cap stopped it."""
+    """One subprocess run: wall seconds, peak RSS in MiB, exit code, whether the RSS cap stopped it, CPU seconds."""
 
     seconds: float
     peak_rss_mib: float
     code: int
     capped: bool = False
+    cpu_seconds: float = 0.0  # user + system of the child alone: less sensitive to a loaded machine than wall time
 
 
 def _aws_env(endpoint: str) -> dict[str, str]:
@@ -78,12 +82,28 @@ def _measure(command: list[str], env: dict[str, str], log_path: Path, cap_mib: f
             time.sleep(0.1)
         elapsed = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
-    return Measurement(seconds=elapsed, peak_rss_mib=usage.ru_maxrss / 1024, code=process.returncode, capped=capped)
+    return Measurement(seconds=elapsed, peak_rss_mib=usage.ru_maxrss / 1024, code=process.returncode, capped=capped,
+                       cpu_seconds=usage.ru_utime + usage.ru_stime)
 
 
 def _input_file(size_mb: int, cache: Path) -> Path:
-    """Generate (once, cached on disk) a CSV of about ``size_mb`` MB."""
+    """Generate (once, cached on disk) a CSV of about ``size_mb`` MB.
+
+    Above 1 GB, a whole number of GB is the 1 GB input's rows repeated (ids repeat; the job does not mind):
+    generating 5 GB row by row takes the better part of an hour on a shared two-core machine.
+    """
     path = cache / f"input-{size_mb}mb.csv"
+    if not path.exists() and size_mb > 1000 and size_mb % 1000 == 0:
+        base = _input_file(1000, cache)
+        partial = path.with_suffix(".part")
+        with base.open("rb") as source, partial.open("wb") as handle:
+            header = source.readline()
+            handle.write(header)
+            for _ in range(size_mb // 1000):
+                source.seek(len(header))
+                while piece := source.read(16 << 20):
+                    handle.write(piece)
+        partial.rename(path)
     if not path.exists():
         rows = int(size_mb * 1_000_000 / BYTES_PER_ROW)
         partial = path.with_suffix(".part")
@@ -117,6 +137,40 @@ def baseline_main(argv: list[str]) -> int:
     return 0
 
 
+class _Body(io.RawIOBase):
+    """A botocore StreamingBody as the file object pyarrow reads from."""
+
+    def __init__(self, body: Any) -> None:
+        super().__init__()
+        self._body = body
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        return self._body.read() if size is None or size < 0 else self._body.read(size)
+
+
+def floor_main(argv: list[str]) -> int:
+    """The floor: read the object from S3 and parse it with pyarrow's CSV reader, nothing else."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    from ds_preprocessing import schema
+
+    bucket, key = argv
+    body = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"]
+    reader = pacsv.open_csv(
+        _Body(body),
+        read_options=pacsv.ReadOptions(block_size=2 << 20),
+        # Strings, as the job reads them (no type inference to pay for); a row with a stray field is skipped.
+        parse_options=pacsv.ParseOptions(invalid_row_handler=lambda row: "skip"),
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in schema.COLUMN_NAMES}),
+    )
+    rows = sum(batch.num_rows for batch in reader)
+    print(f"floor rows={rows}")
+    return 0
+
+
 def _clear(s3: Any, bucket: str, prefixes: list[str]) -> None:
     paginator = s3.get_paginator("list_objects_v2")
     for prefix in prefixes:
@@ -132,6 +186,7 @@ def main() -> int:
     parser.add_argument("--endpoint-url", default=os.environ.get("DSPLATFORM_LOCALSTACK_URL", "http://127.0.0.1:4566"))
     parser.add_argument("--sizes-mb", default="100,1000", help="comma-separated input sizes in MB")
     parser.add_argument("--repeat", type=int, default=3, help="runs per contender and size (median is reported)")
+    parser.add_argument("--repeats", default="", help="runs per size, comma-separated, overriding --repeat")
     parser.add_argument("--cache-dir", default="/tmp/ds-job-bench", help="where generated inputs are kept")
     parser.add_argument("--python", default=sys.executable, help="interpreter with the job's requirements")
     parser.add_argument("--no-baseline", action="store_true", help="measure the job only")
@@ -139,6 +194,9 @@ def main() -> int:
                         help="kill the baseline when its RSS passes this (0: no cap); reported as over the cap")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes_mb.split(",") if s.strip()]
+    repeats = [int(r) for r in args.repeats.split(",") if r.strip()] or [args.repeat] * len(sizes)
+    if len(repeats) != len(sizes):
+        parser.error(f"--repeats has {len(repeats)} values for {len(sizes)} sizes; give one per size")
     cache = Path(args.cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **_aws_env(args.endpoint_url)}
@@ -157,18 +215,23 @@ def main() -> int:
         ssm.put_parameter(Name=prefix + name, Value=value, Type="String", Overwrite=True)
     results: dict[int, dict[str, list[Measurement]]] = {}
     try:
-        for size in sizes:
+        for size, repeat in zip(sizes, repeats, strict=True):
             path = _input_file(size, cache)
             key = f"raw/bench-{size}mb.csv"
             s3.upload_file(str(path), buckets["input"], key)
             mb = path.stat().st_size / 1e6
-            results[size] = {"job": [], "baseline": []}
-            for attempt in range(args.repeat):
+            results[size] = {"job": [], "floor": [], "baseline": []}
+            for attempt in range(repeat):
                 job_env = {**env, "DS_SSM_PREFIX": prefix, "DS_RUN_ID": f"job-{size}", "DS_INPUT_KEY": key}
                 m = _measure([args.python, "-m", "ds_preprocessing"], job_env, cache / f"job-{size}-{attempt}.log")
                 results[size]["job"].append(m)
                 print(f"{size} MB job      run {attempt + 1}: {m.seconds:7.1f} s  {mb / m.seconds:6.1f} MB/s  "
-                      f"peak RSS {m.peak_rss_mib:7.0f} MiB  exit {m.code}", flush=True)
+                      f"peak RSS {m.peak_rss_mib:7.0f} MiB  CPU {m.cpu_seconds:6.1f} s  exit {m.code}", flush=True)
+                command = [args.python, str(Path(__file__).resolve()), "--floor-worker", buckets["input"], key]
+                m = _measure(command, env, cache / f"floor-{size}-{attempt}.log")
+                results[size]["floor"].append(m)
+                print(f"{size} MB floor    run {attempt + 1}: {m.seconds:7.1f} s  {mb / m.seconds:6.1f} MB/s  "
+                      f"peak RSS {m.peak_rss_mib:7.0f} MiB  CPU {m.cpu_seconds:6.1f} s  exit {m.code}", flush=True)
                 if args.no_baseline:
                     continue
                 run_id = f"baseline-{size}"
@@ -179,7 +242,8 @@ def main() -> int:
                 results[size]["baseline"].append(m)
                 note = "  KILLED at the RSS cap (needs more; throughput is an upper bound)" if m.capped else ""
                 print(f"{size} MB baseline run {attempt + 1}: {m.seconds:7.1f} s  {mb / m.seconds:6.1f} MB/s  "
-                      f"peak RSS {m.peak_rss_mib:7.0f} MiB  exit {m.code}{note}", flush=True)
+                      f"peak RSS {m.peak_rss_mib:7.0f} MiB  CPU {m.cpu_seconds:6.1f} s  exit {m.code}{note}",
+                      flush=True)
             _clear(s3, buckets["output"], [f"processed/job-{size}/", f"rejected/job-{size}/",
                                            f"processed/baseline-{size}/", f"rejected/baseline-{size}/"])
             s3.delete_object(Bucket=buckets["input"], Key=key)
@@ -195,8 +259,9 @@ def main() -> int:
 
 
 def _summary(results: dict[int, dict[str, list[Measurement]]], cache: Path) -> None:
-    print("\nsize_MB  contender  median_s  MB/s    peak_RSS_MiB  (median of runs)")
+    print("\nsize_MB  contender  median_s  MB/s    peak_RSS_MiB  CPU_s  (median of runs)")
     medians: dict[int, dict[str, tuple[float, float]]] = {}
+    cpu: dict[int, dict[str, float]] = {}
     for size, runs in results.items():
         mb = (cache / f"input-{size}mb.csv").stat().st_size / 1e6
         for name, ms in runs.items():
@@ -205,12 +270,18 @@ def _summary(results: dict[int, dict[str, list[Measurement]]], cache: Path) -> N
             seconds = statistics.median(m.seconds for m in ms)
             rss = statistics.median(m.peak_rss_mib for m in ms)
             medians.setdefault(size, {})[name] = (mb / seconds, rss)
+            cpu.setdefault(size, {})[name] = statistics.median(m.cpu_seconds for m in ms)
             capped = ""
             if any(m.capped for m in ms):
                 capped = " (killed at the RSS cap: RSS is a lower bound, MB/s an upper bound)"
-            print(f"{size:7d}  {name:9s}  {seconds:8.1f}  {mb / seconds:6.1f}  {rss:12.0f}{capped}")
+            line = f"{size:7d}  {name:9s}  {seconds:8.1f}  {mb / seconds:6.1f}  {rss:12.0f}  {cpu[size][name]:5.1f}"
+            print(line + capped)
     print()
     for size, m in medians.items():
+        if "job" in m and "floor" in m:
+            print(f"{size} MB: job/floor time = {m['floor'][0] / m['job'][0]:.2f}x (target <= 2), "
+                  f"job/floor CPU = {cpu[size]['job'] / max(cpu[size]['floor'], 1e-9):.2f}x, "
+                  f"job peak RSS {m['job'][1]:.0f} MiB (target < 600)")
         if "job" in m and "baseline" in m:
             rss_ratio = m["baseline"][1] / m["job"][1]
             if any(r.capped for r in results[size]["baseline"]):
@@ -229,4 +300,6 @@ def _summary(results: dict[int, dict[str, list[Measurement]]], cache: Path) -> N
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--baseline-worker":
         sys.exit(baseline_main(sys.argv[2:]))
+    if len(sys.argv) > 1 and sys.argv[1] == "--floor-worker":
+        sys.exit(floor_main(sys.argv[2:]))
     sys.exit(main())

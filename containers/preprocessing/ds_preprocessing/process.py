@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 from collections import Counter
 from collections.abc import Callable
@@ -12,10 +13,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from ds_preprocessing import extensions, reader, validate
+from ds_preprocessing import csvsafe, extensions, fastmodel, reader, schema, stages, validate
 from ds_preprocessing import model as model_mod
 from ds_preprocessing.errors import ExtensionError, JobError
 from ds_preprocessing.logs import JsonLogger
@@ -60,12 +62,39 @@ def base_schema(pipeline: Any) -> pa.Schema:
     return pa.schema(fields)
 
 
+_COMPILED: dict[int, tuple[Any, fastmodel.FastTransform | None]] = {}
+
+
+def compiled(pipeline: Any) -> fastmodel.FastTransform | None:
+    """The pipeline's fast transform (None: use scikit-learn), compiled once per pipeline object."""
+    cached = _COMPILED.get(id(pipeline))
+    if cached is None or cached[0] is not pipeline:
+        cached = (pipeline, fastmodel.compile_pipeline(pipeline))
+        _COMPILED.clear()  # one model per run: keep only the current one alive
+        _COMPILED[id(pipeline)] = cached
+    return cached[1]
+
+
 def to_output(valid: pa.Table, pipeline: Any) -> pa.Table:
     """Return the output rows for typed valid rows: the passthrough columns plus the model's features."""
-    # Transposed to contiguous rows so each feature column becomes an Arrow array without another copy.
-    features = np.ascontiguousarray(model_mod.transform_matrix(pipeline, valid).T)
-    columns = [*valid.columns, *(pa.array(row) for row in features)]
-    return pa.Table.from_arrays(columns, schema=base_schema(pipeline))
+    fast = compiled(pipeline)
+    if fast is not None:
+        features = fast.columns(valid)
+    else:
+        # Transposed to contiguous rows so each feature column becomes an Arrow array without another copy.
+        matrix = np.ascontiguousarray(model_mod.transform_matrix(pipeline, valid).T)
+        features = [pa.array(row) for row in matrix]
+    return pa.Table.from_arrays([*valid.columns, *features], schema=base_schema(pipeline))
+
+
+def csv_integer_columns(pipeline: Any) -> frozenset[str]:
+    """Output columns holding only 0.0/1.0 (one-hot), which CSV writes as "0"/"1" either way, faster from int8."""
+    fast = compiled(pipeline)
+    if fast is None:
+        return frozenset()
+    offset = len(validate.VALID_SCHEMA)
+    names = base_schema(pipeline).names
+    return frozenset(names[offset + index] for index in fast.onehot_columns)
 
 
 def _to_table(data: pd.DataFrame | pa.Table, target: pa.Schema | None, script_key: str | None) -> pa.Table:
@@ -89,8 +118,10 @@ def _to_table(data: pd.DataFrame | pa.Table, target: pa.Schema | None, script_ke
 class _TableSink:
     """A Parquet + CSV pair opened lazily on the first table, because the schema comes from that table."""
 
-    def __init__(self, open_sink: Callable[[str, str], MultipartWriter], keys: OutputKeys) -> None:
+    def __init__(self, open_sink: Callable[[str, str], MultipartWriter], keys: OutputKeys,
+                 csv_integers: frozenset[str] = frozenset()) -> None:
         self._open_sink, self._keys = open_sink, keys
+        self._csv_integers = csv_integers
         self.schema: pa.Schema | None = None
         self._sinks: list[MultipartWriter] = []
         self._parquet: pq.ParquetWriter | None = None
@@ -102,14 +133,24 @@ class _TableSink:
         csv_sink = self._open_sink(self._keys.csv, "text/csv; charset=utf-8")
         self._sinks = [parquet_sink, csv_sink]
         self._parquet = pq.ParquetWriter(parquet_sink, schema_, compression="snappy")
-        self._csv = pacsv.CSVWriter(csv_sink, schema_)
+        self._csv_schema = pa.schema([
+            pa.field(f.name, pa.int8()) if f.name in self._csv_integers and pa.types.is_float64(f.type) else f
+            for f in schema_
+        ])
+        self._csv = pacsv.CSVWriter(csv_sink, self._csv_schema)
 
-    def write(self, table: pa.Table) -> None:
-        if self._parquet is None:
-            self.open(table.schema)
-        assert self._parquet is not None and self._csv is not None
+    def write_parquet(self, table: pa.Table) -> None:
+        """Append rows to the Parquet file (``open`` first)."""
+        assert self._parquet is not None
         self._parquet.write_table(table)
-        self._csv.write_table(table)
+
+    def write_csv(self, table: pa.Table) -> None:
+        """Append rows to the CSV file, formula-like text neutralised (``open`` first)."""
+        assert self._csv is not None
+        as_csv = csvsafe.neutralise_table(table)
+        if self._csv_integers:
+            as_csv = as_csv.cast(self._csv_schema)
+        self._csv.write_table(as_csv)
 
     def close(self, empty_schema: pa.Schema) -> None:
         if self._parquet is None:
@@ -165,48 +206,80 @@ def run_stream(
     script: tuple[Callable[[pd.DataFrame], Any], str] | None = None,
     block_size: int = reader.DEFAULT_BLOCK_SIZE,
 ) -> Result:
-    """Process the whole input stream chunk by chunk; outputs are committed only if every chunk succeeds."""
+    """Process the whole input stream chunk by chunk; outputs are committed only if every chunk succeeds.
+
+    Reading and parsing run a chunk or two ahead on a thread, writing and uploading a chunk behind on another
+    (``stages``); validation, the model and the script run here, in input order.
+    """
     result = Result()
-    tables = _TableSink(open_sink, keys)
-    rejected_sink = open_sink(keys.rejected, "text/csv; charset=utf-8")
-    rejected_writer = pacsv.CSVWriter(rejected_sink, validate.REJECTED_SCHEMA)
     # Without a script the schema is known up front; a script's output schema is whatever its first chunk has.
     fixed = None if script is not None else base_schema(pipeline)
+    tables = _TableSink(open_sink, keys, csv_integer_columns(pipeline) if script is None else frozenset())
+    rejected_sink = open_sink(keys.rejected, "text/csv; charset=utf-8")
+    rejected_writer = pacsv.CSVWriter(rejected_sink, validate.REJECTED_SCHEMA)
+    # Parquet and CSV are encoded and uploaded on two threads of their own, each a chunk behind.
+    parquet_behind, csv_behind = stages.Behind(depth=1), stages.Behind(depth=1)
     try:
-        for chunk in reader.iter_chunks(body, where, block_size=block_size):
+        for chunk in stages.prefetch(reader.iter_chunks(body, where, block_size=block_size)):
             result.chunks += 1
-            result.rows_read += chunk.batch.num_rows + len(chunk.malformed)
+            result.rows_read += chunk.records
             parts = validate.split(chunk.batch)
             rejected = parts.rejected
-            if chunk.malformed:
-                rejected = pa.concat_tables([rejected, validate.malformed_rows(chunk.malformed)])
+            if chunk.malformed or chunk.oversized:
+                rejected = pa.concat_tables([
+                    rejected, validate.malformed_rows(chunk.malformed),
+                    validate.malformed_rows(chunk.oversized, schema.OVERSIZED_ROW),
+                ])
+            table = None
             if rejected.num_rows:
-                rejected_writer.write_table(rejected)
-                for reasons in rejected.column(validate.REASON_COLUMN).to_pylist():
-                    result.reasons.update(reasons.split(";"))
+                result.reasons.update(_reason_counts(rejected))
                 result.rows_rejected += rejected.num_rows
             if parts.valid.num_rows:
                 output: pa.Table | pd.DataFrame = to_output(parts.valid, pipeline)
                 if script is not None:
                     output = extensions.apply_script(script[0], output.to_pandas(), script[1])
                 table = _to_table(output, tables.schema or fixed, script[1] if script else None)
-                tables.write(table)
+                if tables.schema is None:
+                    tables.open(table.schema)  # later chunks are cast to the first one's schema
                 result.rows_valid += parts.valid.num_rows
                 result.rows_written += table.num_rows  # a script may filter rows; rows_valid keeps the input side
-            release_free_memory()
+                parquet_behind.submit(functools.partial(tables.write_parquet, table))
+            csv_behind.submit(functools.partial(_write_csv, rejected, table, rejected_writer, tables))
             logger.info(
                 "chunk processed", chunk=result.chunks, rows_read=result.rows_read,
                 rows_written=result.rows_written, rows_rejected=result.rows_rejected, rss_mib=current_rss_mib(),
             )
+        parquet_behind.finish()
+        csv_behind.finish()
         rejected_writer.close()
         rejected_sink.close()
         tables.close(base_schema(pipeline))
     except BaseException:
+        parquet_behind.cancel()
+        csv_behind.cancel()
         rejected_sink.abort()
         tables.abort()
         raise
     result.output_schema = tables.schema
     return result
+
+
+def _reason_counts(rejected: pa.Table) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    reasons = rejected.column(validate.REASON_COLUMN)
+    for item in pc.value_counts(reasons).to_pylist():
+        for code in str(item["values"]).split(";"):
+            counts[code] += item["counts"]
+    return counts
+
+
+def _write_csv(rejected: pa.Table, table: pa.Table | None, rejected_writer: pacsv.CSVWriter,
+               tables: _TableSink) -> None:
+    if rejected.num_rows:
+        rejected_writer.write_table(csvsafe.neutralise_table(rejected))
+    if table is not None:
+        tables.write_csv(table)
+    release_free_memory()
 
 
 def schema_fields(schema_: pa.Schema | None) -> list[dict[str, str]]:

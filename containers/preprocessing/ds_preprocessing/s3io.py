@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from botocore.exceptions import BotoCoreError
@@ -12,6 +13,8 @@ from urllib3.exceptions import ProtocolError
 # S3 parts must be >= 5 MiB except the last; the minimum keeps memory spikes small, and 10,000 parts of 5 MiB
 # allow outputs up to ~50 GB (a ~20 GB input: the CSV output is about 2.2x the input).
 DEFAULT_PART_SIZE = 5 << 20
+# Parts uploading at once per object: the caller encodes the next part while S3 takes the previous ones.
+DEFAULT_PARTS_IN_FLIGHT = 2
 
 
 class MultipartWriter(io.RawIOBase):
@@ -22,13 +25,17 @@ class MultipartWriter(io.RawIOBase):
     """
 
     def __init__(
-        self, s3_client: Any, bucket: str, key: str, content_type: str, part_size: int = DEFAULT_PART_SIZE
+        self, s3_client: Any, bucket: str, key: str, content_type: str, part_size: int = DEFAULT_PART_SIZE,
+        parts_in_flight: int = DEFAULT_PARTS_IN_FLIGHT,
     ) -> None:
         super().__init__()
         self.s3, self.bucket, self.key, self.part_size = s3_client, bucket, key, part_size
         self.content_type = content_type
         self._buffer = bytearray()
         self._parts: list[dict[str, Any]] = []
+        self._pending: list[Future[dict[str, Any]]] = []
+        self._in_flight = max(1, parts_in_flight)
+        self._pool: ThreadPoolExecutor | None = None
         self._position = 0
         self._upload_id: str | None = None
         self._finished = False
@@ -68,6 +75,7 @@ class MultipartWriter(io.RawIOBase):
 
     def abort(self) -> None:
         """Abandon the upload; S3 discards every part uploaded so far."""
+        self._drain(raise_errors=False)  # a part still uploading would otherwise outlive the abort
         if self._upload_id is not None and not self._finished:
             self.s3.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self._upload_id)
         self._finished = True
@@ -91,11 +99,32 @@ class MultipartWriter(io.RawIOBase):
         if self._upload_id is None:
             created = self.s3.create_multipart_upload(Bucket=self.bucket, Key=self.key, ContentType=self.content_type)
             self._upload_id = created["UploadId"]
-        number = len(self._parts) + 1
+            self._pool = ThreadPoolExecutor(max_workers=self._in_flight, thread_name_prefix="ds-upload")
+        assert self._pool is not None
+        while len(self._pending) >= self._in_flight:  # bounded: at most this many parts held in memory
+            self._parts.append(self._pending.pop(0).result())
+        number = len(self._parts) + len(self._pending) + 1
+        self._pending.append(self._pool.submit(self._send_part, number, data))
+
+    def _send_part(self, number: int, data: bytes) -> dict[str, Any]:
         response = self.s3.upload_part(
             Bucket=self.bucket, Key=self.key, UploadId=self._upload_id, PartNumber=number, Body=data
         )
-        self._parts.append({"PartNumber": number, "ETag": response["ETag"]})
+        return {"PartNumber": number, "ETag": response["ETag"]}
+
+    def _drain(self, raise_errors: bool = True) -> None:
+        """Wait for every part under way; with ``raise_errors`` the first failure is raised."""
+        pending, self._pending = self._pending, []
+        for future in pending:
+            try:
+                self._parts.append(future.result())
+            except Exception:
+                if raise_errors:
+                    self._drain(raise_errors=False)
+                    raise
+        if self._pool is not None and not raise_errors:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     def _complete(self) -> None:
         self._finished = True
@@ -107,14 +136,22 @@ class MultipartWriter(io.RawIOBase):
         try:
             if self._buffer:
                 self._upload_part(bytes(self._buffer))
+            self._drain()
+            self._pool_shutdown()
             self.s3.complete_multipart_upload(
                 Bucket=self.bucket, Key=self.key, UploadId=self._upload_id, MultipartUpload={"Parts": self._parts}
             )
         except Exception:
+            self._drain(raise_errors=False)
             self.s3.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self._upload_id)
             raise
         finally:
             self._buffer = bytearray()
+
+    def _pool_shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
 
 # Errors of a single ranged GET that are worth repeating: connection resets and truncated bodies.

@@ -52,8 +52,10 @@ BAD_AMOUNT = "bad_amount"
 BAD_QUANTITY = "bad_quantity"
 MISSING_CATEGORY = "missing_category"
 MALFORMED_ROW = "malformed_row"
+OVERSIZED_ROW = "oversized_row"
 REASONS: tuple[str, ...] = (
     MISSING_ID, BAD_ID, MISSING_EVENT_DATE, BAD_EVENT_DATE, BAD_AMOUNT, BAD_QUANTITY, MISSING_CATEGORY, MALFORMED_ROW,
+    OVERSIZED_ROW,
 )
 
 

@@ -6,6 +6,7 @@ rather than pandas keeps each chunk in one columnar copy, which is most of the j
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,16 +39,16 @@ def split(data: pa.Table | pa.RecordBatch | pd.DataFrame) -> Split:
     """Validate raw string rows of the schema's columns and split them into typed valid rows and rejects."""
     table = _as_string_table(data)
     masks, typed = _check(table)
-    bad = np.zeros(table.num_rows, dtype=bool)
-    for mask in masks.values():
-        bad |= mask
-    keep = pa.array(~bad)
-    reasons = np.full(int(bad.sum()), "", dtype=object)
-    for code in schema.REASONS:
-        if code in masks:
-            hit = masks[code][bad]
-            reasons = np.where(hit, np.where(reasons == "", code, reasons + ";" + code), reasons)
-    rejected_raw = table.filter(pa.array(bad))
+    bad = functools.reduce(pc.or_, masks.values())
+    # Reasons are built for the (few) rejected rows only: each mask is filtered down to them first.
+    reasons = np.full(pc.sum(bad).as_py() or 0, "", dtype=object)
+    if len(reasons):
+        for code in schema.REASONS:
+            if code in masks:
+                hit = masks[code].filter(bad).to_numpy(zero_copy_only=False)
+                reasons = np.where(hit, np.where(reasons == "", code, reasons + ";" + code), reasons)
+    keep = pc.invert(bad)
+    rejected_raw = table.filter(bad)
     rejected = pa.table(
         [*rejected_raw.columns, pa.array(reasons.tolist(), pa.string()), pa.array([""] * len(reasons), pa.string())],
         schema=REJECTED_SCHEMA,
@@ -56,11 +57,11 @@ def split(data: pa.Table | pa.RecordBatch | pd.DataFrame) -> Split:
     return Split(valid=valid, rejected=rejected)
 
 
-def malformed_rows(lines: list[str]) -> pa.Table:
-    """Return rejected rows for raw CSV lines that did not have the header's number of fields."""
+def malformed_rows(lines: list[str], reason: str = schema.MALFORMED_ROW) -> pa.Table:
+    """Return rejected rows for raw records that could not be rows (wrong field count, or too long)."""
     empty = pa.array([""] * len(lines), pa.string())
     columns = [empty] * len(schema.COLUMN_NAMES)
-    columns += [pa.array([schema.MALFORMED_ROW] * len(lines), pa.string()), pa.array(lines, pa.string())]
+    columns += [pa.array([reason] * len(lines), pa.string()), pa.array(lines, pa.string())]
     return pa.table(columns, schema=REJECTED_SCHEMA)
 
 
@@ -76,14 +77,21 @@ def _full(values: pa.ChunkedArray, regex: str) -> pa.ChunkedArray:
     return pc.match_substring_regex(values, f"^(?:{regex})$")
 
 
-def _np(mask: pa.ChunkedArray) -> np.ndarray:
-    return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
+def _mask(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    return pc.fill_null(values, False)
 
 
-def _check(table: pa.Table) -> tuple[dict[str, np.ndarray], dict[str, pa.ChunkedArray]]:
+def _digits(values: pa.ChunkedArray, most: int) -> pa.ChunkedArray:
+    """1 to ``most`` ASCII digits (the INTEGER_RE/COUNT_RE grammar) without a regex: ~10x cheaper per chunk."""
+    return pc.and_(pc.ascii_is_decimal(values), pc.less_equal(pc.binary_length(values), most))
+
+
+def _check(table: pa.Table) -> tuple[dict[str, pa.ChunkedArray], dict[str, pa.ChunkedArray]]:
     ids = table["id"]
     missing_id = pc.equal(ids, "")
-    id_ok = pc.and_(_full(ids, schema.INTEGER_RE.pattern), pc.invert(_full(ids, "0+")))
+    id_shaped = _digits(ids, 18)
+    id_value = pc.cast(pc.if_else(id_shaped, ids, None), pa.int64())
+    id_ok = _mask(pc.and_(id_shaped, pc.not_equal(id_value, 0)))
 
     raw_dates = table["event_date"]
     missing_date = pc.equal(raw_dates, "")
@@ -92,7 +100,8 @@ def _check(table: pa.Table) -> tuple[dict[str, np.ndarray], dict[str, pa.Chunked
     # strptime rolls 2026-02-30 over to March 2; a rolled-over date no longer has the day-of-month it was given
     # (comparing the day is ~20x cheaper than formatting the date back with strftime).
     given_day = pc.cast(pc.utf8_slice_codeunits(shaped, 8, 10), pa.int64())
-    date_ok = pc.equal(pc.day(parsed), given_day)
+    # Year 0 parses (proleptic ISO) but Python's date, hence validate_row and any reader of the date32, has none.
+    date_ok = pc.and_(pc.equal(pc.day(parsed), given_day), pc.not_equal(pc.utf8_slice_codeunits(shaped, 0, 4), "0000"))
 
     raw_amount = table["amount"]
     amount_shaped = pc.if_else(_full(raw_amount, schema.DECIMAL_RE.pattern), raw_amount, None)
@@ -100,21 +109,21 @@ def _check(table: pa.Table) -> tuple[dict[str, np.ndarray], dict[str, pa.Chunked
     amount_ok = pc.is_finite(amount)
 
     raw_quantity = table["quantity"]
-    quantity_ok = _full(raw_quantity, schema.COUNT_RE.pattern)
+    quantity_ok = _digits(raw_quantity, 9)
     quantity = pc.cast(pc.if_else(quantity_ok, raw_quantity, None), pa.int64())
 
     masks = {
-        schema.MISSING_ID: _np(missing_id),
-        schema.BAD_ID: _np(pc.and_(pc.invert(missing_id), pc.invert(id_ok))),
-        schema.MISSING_EVENT_DATE: _np(missing_date),
-        schema.BAD_EVENT_DATE: ~_np(missing_date) & ~_np(date_ok),
-        schema.BAD_AMOUNT: ~_np(pc.equal(raw_amount, "")) & ~_np(amount_ok),
-        schema.BAD_QUANTITY: ~_np(pc.equal(raw_quantity, "")) & ~_np(quantity_ok),
-        schema.MISSING_CATEGORY: _np(pc.equal(table["category"], "")),
+        schema.MISSING_ID: missing_id,
+        schema.BAD_ID: pc.and_(pc.invert(missing_id), pc.invert(id_ok)),
+        schema.MISSING_EVENT_DATE: missing_date,
+        schema.BAD_EVENT_DATE: pc.and_(pc.invert(missing_date), pc.invert(_mask(date_ok))),
+        schema.BAD_AMOUNT: pc.and_(pc.not_equal(raw_amount, ""), pc.invert(_mask(amount_ok))),
+        schema.BAD_QUANTITY: pc.and_(pc.not_equal(raw_quantity, ""), pc.invert(_mask(quantity_ok))),
+        schema.MISSING_CATEGORY: pc.equal(table["category"], ""),
     }
     region = table["region"]
     typed = {
-        "id": pc.cast(pc.if_else(id_ok, ids, None), pa.int64()),
+        "id": id_value,
         "event_date": pc.cast(parsed, pa.date32()),
         "amount": amount,
         "quantity": quantity,

@@ -51,6 +51,15 @@ class Platform:
         return sorted(o["Key"] for o in self.s3.list_objects_v2(Bucket=bucket).get("Contents", []))
 
 
+def assert_nothing_committed(platform: Platform, run_id: str) -> None:
+    """A failed run left no manifest, no data object under its prefixes and no open multipart upload."""
+    assert run_id, "the run id is needed to know where its outputs would be"
+    keys = platform.list_keys(OUTPUT_BUCKET)
+    assert f"processed/{run_id}/_manifest.json" not in keys
+    assert [k for k in keys if k.startswith((f"processed/{run_id}/", f"rejected/{run_id}/"))] == []
+    assert platform.s3.list_multipart_uploads(Bucket=OUTPUT_BUCKET).get("Uploads", []) == []
+
+
 @pytest.fixture(scope="session")
 def trained() -> Any:
     """A pipeline fitted once per session on clean sample data."""
@@ -93,6 +102,7 @@ class JobRun:
 
     code: int
     events: list[dict[str, Any]]
+    run_id: str = ""
 
     @property
     def last(self) -> dict[str, Any]:
@@ -111,6 +121,6 @@ def run_job(platform: Platform) -> Any:
         env = {"DS_SSM_PREFIX": PREFIX, "DS_RUN_ID": run_id, "DS_INPUT_KEY": input_key}
         code = job.run(env, logger=JsonLogger(stream=stream), **kwargs)
         events = [json.loads(line) for line in stream.getvalue().splitlines()]
-        return JobRun(code=code, events=events)
+        return JobRun(code=code, events=events, run_id=run_id)
 
     return _run

@@ -10,7 +10,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 from ds_preprocessing import artifacts
-from ppjob_support import ARTIFACT_BUCKET, Platform
+from ppjob_support import ARTIFACT_BUCKET, Platform, assert_nothing_committed
 
 SCRIPT = b'''
 import numpy as np
@@ -44,8 +44,9 @@ def _wheel(name: str, module_source: str) -> bytes:
     return buffer.getvalue()
 
 
-def _failed(result: Any, code: int, fragment: str) -> None:
+def _failed(platform: Platform, result: Any, code: int, fragment: str) -> None:
     assert result.code == code and result.last["exit_code"] == code and fragment in result.last["message"]
+    assert_nothing_committed(platform, result.run_id)
 
 
 def test_script_transform_is_applied_after_the_model(platform: Platform, run_job: Any) -> None:
@@ -71,39 +72,38 @@ def test_tampered_script_exits_5(platform: Platform, run_job: Any) -> None:
     tampered = SCRIPT + b"\nimport os\n"
     platform.s3.put_object(Bucket=ARTIFACT_BUCKET, Key="scripts/custom.py", Body=tampered, Metadata=meta)
     platform.put_param("script-key", "scripts/custom.py")
-    _failed(run_job(), 5, "failed its checksum")
+    _failed(platform, run_job(), 5, "failed its checksum")
 
 
 def test_script_with_syntax_error_exits_5(platform: Platform, run_job: Any) -> None:
     artifacts.upload_artifact(platform.s3, ARTIFACT_BUCKET, "scripts/bad.py", b"def transform(frame)\n  return frame\n")
     platform.put_param("script-key", "scripts/bad.py")
-    _failed(run_job(), 5, "failed to import: SyntaxError")
+    _failed(platform, run_job(), 5, "failed to import: SyntaxError")
 
 
 def test_script_without_transform_exits_5(platform: Platform, run_job: Any) -> None:
     artifacts.upload_artifact(platform.s3, ARTIFACT_BUCKET, "scripts/none.py", b"x = 1\n")
     platform.put_param("script-key", "scripts/none.py")
-    _failed(run_job(), 5, "defines no transform(frame)")
+    _failed(platform, run_job(), 5, "defines no transform(frame)")
 
 
 def test_script_raising_exits_5_and_commits_nothing(platform: Platform, run_job: Any) -> None:
     artifacts.upload_artifact(platform.s3, ARTIFACT_BUCKET, "scripts/raise.py",
                               b"def transform(frame):\n    raise ValueError('column missing')\n")
     platform.put_param("script-key", "scripts/raise.py")
-    _failed(run_job("raise"), 5, "transform() raised ValueError: column missing")
-    assert [k for k in platform.list_keys() if "/raise/" in k] == []
+    _failed(platform, run_job("raise"), 5, "transform() raised ValueError: column missing")
 
 
 def test_script_returning_non_frame_exits_5(platform: Platform, run_job: Any) -> None:
     source = b"def transform(frame):\n    return []\n"
     artifacts.upload_artifact(platform.s3, ARTIFACT_BUCKET, "scripts/list.py", source)
     platform.put_param("script-key", "scripts/list.py")
-    _failed(run_job(), 5, "returned list")
+    _failed(platform, run_job(), 5, "returned list")
 
 
 def test_missing_script_exits_5(platform: Platform, run_job: Any) -> None:
     platform.put_param("script-key", "scripts/absent.py")
-    _failed(run_job(), 5, "does not exist")
+    _failed(platform, run_job(), 5, "does not exist")
 
 
 def test_package_is_installed_before_the_script_imports_it(platform: Platform, run_job: Any) -> None:
@@ -125,4 +125,4 @@ def test_package_is_installed_before_the_script_imports_it(platform: Platform, r
 def test_package_that_pip_rejects_exits_5(platform: Platform, run_job: Any) -> None:
     artifacts.upload_artifact(platform.s3, ARTIFACT_BUCKET, "packages/broken-1.0-py3-none-any.whl", b"not a zip")
     platform.put_param("package-key", "packages/broken-1.0-py3-none-any.whl")
-    _failed(run_job(), 5, "failed to install")
+    _failed(platform, run_job(), 5, "failed to install")

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from ppjob_support import ARTIFACT_BUCKET, MODEL_KEY, OUTPUT_BUCKET, PREFIX, Platform
+from ppjob_support import ARTIFACT_BUCKET, MODEL_KEY, PREFIX, Platform, assert_nothing_committed
 
 
-def _assert_failed(result: Any, code: int, *fragments: str) -> None:
+def _assert_failed(result: Any, code: int, *fragments: str, platform: Platform | None = None) -> None:
+    """Exit code, a one-line reason naming the fragments, and (given the platform) nothing committed."""
+    if platform is not None:
+        assert_nothing_committed(platform, result.run_id)
     assert result.code == code
     last = result.last
     assert last["level"] == "error" and last["exit_code"] == code
@@ -20,30 +23,30 @@ def _assert_failed(result: Any, code: int, *fragments: str) -> None:
 @pytest.mark.parametrize("name", ["input-bucket", "model-key"])
 def test_missing_required_parameter_exits_2_naming_it(platform: Platform, run_job: Any, name: str) -> None:
     platform.ssm.delete_parameter(Name=PREFIX + name)
-    _assert_failed(run_job(), 2, PREFIX + name)
+    _assert_failed(run_job(), 2, PREFIX + name, platform=platform)
 
 
-def test_invalid_run_id_exits_2(run_job: Any) -> None:
-    _assert_failed(run_job("bad/run id"), 2, "DS_RUN_ID", "bad/run id")
+def test_invalid_run_id_exits_2(platform: Platform, run_job: Any) -> None:
+    _assert_failed(run_job("bad/run id"), 2, "DS_RUN_ID", "bad/run id", platform=platform)
 
 
 def test_missing_output_bucket_exits_2(platform: Platform, run_job: Any) -> None:
     platform.put_param("output-bucket", "ds-output-does-not-exist")
-    _assert_failed(run_job(), 2, "ds-output-does-not-exist")
+    _assert_failed(run_job(), 2, "ds-output-does-not-exist", platform=platform)
 
 
 def test_missing_input_exits_3(platform: Platform, run_job: Any) -> None:
-    _assert_failed(run_job(input_key="raw/nope.csv"), 3, "raw/nope.csv", "does not exist")
+    _assert_failed(run_job(input_key="raw/nope.csv"), 3, "raw/nope.csv", "does not exist", platform=platform)
 
 
 def test_input_without_required_columns_exits_3(platform: Platform, run_job: Any) -> None:
     platform.put_input(b"id,value,category\n1,100,A\n2,200,B\n")
-    _assert_failed(run_job(), 3, "lacks required column(s) event_date, amount")
+    _assert_failed(run_job(), 3, "lacks required column(s) event_date, amount", platform=platform)
 
 
 def test_empty_input_exits_3(platform: Platform, run_job: Any) -> None:
     platform.put_input(b"")
-    _assert_failed(run_job(), 3, "is empty")
+    _assert_failed(run_job(), 3, "is empty", platform=platform)
 
 
 def test_tampered_model_exits_4_and_writes_nothing(platform: Platform, run_job: Any) -> None:
@@ -52,20 +55,19 @@ def test_tampered_model_exits_4_and_writes_nothing(platform: Platform, run_job: 
     tampered = data.replace(b"StandardScaler", b"StandardScalar", 1)
     assert tampered != data
     platform.s3.put_object(Bucket=ARTIFACT_BUCKET, Key=MODEL_KEY, Body=tampered, Metadata=meta)
-    _assert_failed(run_job(), 4, "failed its checksum", MODEL_KEY)
-    assert platform.list_keys(OUTPUT_BUCKET) == []
+    _assert_failed(run_job(), 4, "failed its checksum", MODEL_KEY, platform=platform)
 
 
 def test_missing_model_exits_4(platform: Platform, run_job: Any) -> None:
     platform.s3.delete_object(Bucket=ARTIFACT_BUCKET, Key=MODEL_KEY)
-    _assert_failed(run_job(), 4, "does not exist", "invoke model.train")
+    _assert_failed(run_job(), 4, "does not exist", "invoke model.train", platform=platform)
 
 
 def test_checksummed_non_pipeline_model_exits_4(platform: Platform, run_job: Any) -> None:
     from ds_preprocessing import artifacts
 
     artifacts.upload_artifact(platform.s3, ARTIFACT_BUCKET, MODEL_KEY, b"dummy model content")
-    _assert_failed(run_job(), 4, "could not be loaded")
+    _assert_failed(run_job(), 4, "could not be loaded", platform=platform)
 
 
 def test_bad_input_on_rerun_keeps_the_previous_run_committed(platform: Platform, run_job: Any) -> None:
@@ -130,5 +132,4 @@ def test_input_replaced_during_the_run_exits_3(platform: Platform, run_job: Any,
 
     monkeypatch.setattr(process, "to_output", replace_input_then_continue)
     result = run_job("moved", block_size=16 << 10)
-    _assert_failed(result, 3, "changed or vanished during the run")
-    assert [k for k in platform.list_keys() if "/moved/" in k] == []
+    _assert_failed(result, 3, "changed or vanished during the run", platform=platform)

@@ -88,3 +88,24 @@ def test_ranged_reader_refuses_an_object_replaced_mid_read(platform: Platform) -
     platform.s3.put_object(Bucket=OUTPUT_BUCKET, Key="in.bin", Body=os.urandom(30_000))
     with pytest.raises(ClientError, match=r"PreconditionFailed|412"):
         reader.read(10_000)
+
+
+def test_a_part_failing_in_the_background_fails_the_writer_and_leaves_nothing(platform: Platform) -> None:
+    original = platform.s3.upload_part
+    calls = {"n": 0}
+
+    def flaky(**kwargs: Any) -> Any:
+        calls["n"] += 1
+        if kwargs["PartNumber"] == 2:
+            raise ClientError({"Error": {"Code": "InternalError", "Message": "boom"}}, "UploadPart")
+        return original(**kwargs)
+
+    platform.s3.upload_part = flaky  # type: ignore[method-assign]
+    writer = MultipartWriter(platform.s3, OUTPUT_BUCKET, "flaky.bin", "application/octet-stream", part_size=5 * MIB)
+    with pytest.raises(ClientError, match="boom"):
+        for _ in range(6):  # parts go out in the background; the failure surfaces on a later write or close
+            writer.write(os.urandom(5 * MIB))
+        writer.close()
+    writer.abort()
+    assert "flaky.bin" not in platform.list_keys()
+    assert platform.s3.list_multipart_uploads(Bucket=OUTPUT_BUCKET).get("Uploads", []) == []

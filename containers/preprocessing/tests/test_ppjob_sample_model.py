@@ -15,9 +15,9 @@ from ppjob_support import ARTIFACT_BUCKET, MODEL_KEY, Platform
 def test_generate_csv_is_deterministic_with_header_and_row_count() -> None:
     data = sample.generate_csv(1000, seed=3, dirty_fraction=0.1)
     assert data == sample.generate_csv(1000, seed=3, dirty_fraction=0.1)
-    lines = data.decode("utf-8").splitlines()
-    assert lines[0] == ",".join(schema.COLUMN_NAMES)
-    assert len(lines) == 1001
+    records = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    assert records[0] == list(schema.COLUMN_NAMES)
+    assert len(records) == 1001
 
 
 def test_generate_csv_dirty_fraction_controls_rejections() -> None:

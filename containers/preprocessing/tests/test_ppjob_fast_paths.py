@@ -1,0 +1,99 @@
+"""The fast paths agree with their references: the model's transform with scikit-learn, the CSV rule with Python."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from ds_preprocessing import csvsafe, fastmodel, model, process, reader, sample, validate
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder
+
+EDGE = pd.DataFrame({
+    "id": ["1", "2", "3", "4", "5", "6", "7"],
+    "event_date": ["2026-01-01"] * 7,
+    "amount": ["", "0", "-1e300", "1e-300", "12.5", "", "3"],
+    "quantity": ["", "0", "999999999", "3", "", "1", "2"],
+    "category": ["home", "garden", "bücher", "missing", " home", "toys", "東京"],
+    "region": ["", "north", "missing", "zz", "", "west", "é"],
+    "description": ["x"] * 7,
+})
+
+
+def _valid(frame: pd.DataFrame) -> pa.Table:
+    parts = validate.split(frame)
+    assert parts.rejected.num_rows == 0
+    return parts.valid
+
+
+def _trained_with_missing_regions() -> Pipeline:
+    rows = validate.split(pd.DataFrame([
+        {**EDGE.iloc[0].to_dict(), "id": str(i), "amount": str(i % 7), "quantity": str(i % 3),
+         "category": ["home", "toys"][i % 2], "region": ["", "north", "missing"][i % 3]}
+        for i in range(1, 60)
+    ])).valid
+    return model.train(rows)
+
+
+@pytest.mark.parametrize("make", [lambda: model.train_on_sample(rows=500, seed=1), _trained_with_missing_regions])
+def test_fast_transform_equals_scikit_learn_exactly(make: object) -> None:
+    pipeline = make()  # type: ignore[operator]
+    fast = fastmodel.compile_pipeline(pipeline)
+    assert fast is not None
+    valid = _valid(EDGE)
+    ours = np.column_stack([column.to_numpy() for column in fast.columns(valid)])
+    theirs = model.transform_matrix(pipeline, valid)
+    assert ours.shape == theirs.shape and ours.dtype == theirs.dtype == np.float64
+    assert np.array_equal(ours, theirs)  # bit for bit: the same operations in the same order
+
+
+def test_fast_transform_equals_scikit_learn_on_a_dirty_sample() -> None:
+    pipeline = model.train_on_sample(rows=300, seed=2)
+    fast = fastmodel.compile_pipeline(pipeline)
+    assert fast is not None
+    data = sample.generate_csv(3000, seed=4, dirty_fraction=0.5)
+    for chunk in reader.iter_chunks(io.BytesIO(data), "t", block_size=16 << 10):
+        valid = validate.split(chunk.batch).valid
+        ours = np.column_stack([column.to_numpy() for column in fast.columns(valid)])
+        assert np.array_equal(ours, model.transform_matrix(pipeline, valid))
+
+
+def test_other_pipeline_shapes_fall_back_to_scikit_learn() -> None:
+    pipeline = model.build_pipeline()
+    pipeline.named_steps["features"].transformers[1][1].steps[1] = ("onehot", OneHotEncoder(
+        drop="first", handle_unknown="ignore", sparse_output=False))
+    pipeline.fit(model._model_input(_valid(EDGE.assign(amount=["1", "2", "3", "", "5", "6", "7"]))))
+    assert fastmodel.compile_pipeline(pipeline) is None
+    assert fastmodel.compile_pipeline(Pipeline([*model.train_on_sample(200).steps, ("again", "passthrough")])) is None
+    valid = _valid(EDGE)
+    table = process.to_output(valid, pipeline)
+    features = np.column_stack([table.column(i).to_numpy() for i in range(len(validate.VALID_SCHEMA),
+                                                                           table.num_columns)])
+    assert np.array_equal(features, model.transform_matrix(pipeline, valid))
+
+
+VALUES = ["=1+1", "+1", "+1+1", "-2.5", "-", "-x", "@a", "\tx", "\rx", "x=1", "", "1e5", "-1e5", "+.5", "-.",
+          " =1", "'=1", "\uff1d1", None]
+
+
+def test_vectorised_formula_rule_equals_the_python_rule() -> None:
+    got = csvsafe.neutralise_array(pa.array(VALUES, pa.string())).to_pylist()
+    assert got == [None if v is None else csvsafe.neutralise_value(v) for v in VALUES]
+    assert got[:6] == ["'=1+1", "+1", "'+1+1", "-2.5", "'-", "'-x"]
+
+
+def test_csv_integer_columns_write_the_same_text_as_floats() -> None:
+    pipeline = model.train_on_sample(rows=300, seed=3)
+    table = process.to_output(_valid(EDGE), pipeline)
+    names = process.csv_integer_columns(pipeline)
+    assert names and all(n.startswith(("category_", "region_")) for n in names)
+    import pyarrow.csv as pacsv
+
+    as_floats, as_ints = io.BytesIO(), io.BytesIO()
+    pacsv.write_csv(table, as_floats)
+    pacsv.write_csv(table.cast(pa.schema([pa.field(f.name, pa.int8()) if f.name in names else f
+                                          for f in table.schema])), as_ints)
+    assert as_ints.getvalue() == as_floats.getvalue()
