@@ -302,6 +302,23 @@ class ApiSettings(Strict):
         return self
 
 
+class ModelRegistrySettings(Strict):
+    """The MLflow model registry the serving side reads (on LocalStack: the local server of `invoke registry.start`)."""
+
+    uri: str | None = Field(
+        None, description="tracking URI on AWS: an https:// MLflow server or a SageMaker MLflow tracking server ARN")
+
+    @field_validator("uri")
+    @classmethod
+    def _uri(cls, uri: str | None) -> str | None:
+        if uri is not None and not re.fullmatch(
+                r"https://[^/\s]+(/\S*)?|arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:mlflow-tracking-server/[\w-]+",
+                uri):
+            raise ValueError(f"{uri!r} is not a registry URI; use https://mlflow.example.com or "
+                             f"arn:aws:sagemaker:us-east-1:123456789012:mlflow-tracking-server/NAME")
+        return uri
+
+
 class ComponentSettings(Strict):
     """All per-component settings of one environment (defaults merged with the environment's overrides)."""
 
@@ -316,8 +333,7 @@ class ComponentSettings(Strict):
     alerts: AlertSettings = Field(default_factory=AlertSettings)  # type: ignore[arg-type]
     parameters: ParameterSettings = Field(default_factory=ParameterSettings)  # type: ignore[arg-type]
     rollback: RollbackSettings = Field(default_factory=RollbackSettings)  # type: ignore[arg-type]
-
-
+    model_registry: ModelRegistrySettings = Field(default_factory=ModelRegistrySettings)  # type: ignore[arg-type]
     api: ApiSettings = Field(default_factory=ApiSettings)  # type: ignore[arg-type]
 
     @model_validator(mode="after")

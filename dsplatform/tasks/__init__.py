@@ -13,6 +13,8 @@ from dsplatform.tasks import (
     job_tasks,
     localstack_tasks,
     release_tasks,
+    model_tasks,
+    registry_tasks,
     synth_tasks,
 )
 from dsplatform.tasks._cli import install_usage_exit_code
@@ -34,7 +36,10 @@ for _task in (
     release_tasks.rollback,
 ):
     ns.add_task(_task)
+for _task in (model_tasks.fit, model_tasks.register, model_tasks.stage):
+    job_tasks.model.add_task(_task)
 ns.add_collection(job_tasks.model)
 ns.add_collection(job_tasks.data)
 ns.add_collection(localstack_tasks.ns)
 ns.add_collection(release_tasks.image)
+ns.add_collection(registry_tasks.ns)

@@ -1,0 +1,211 @@
+"""MLflow operations run inside the registry's own venv (mlflow, scikit-learn): ``python mlflow_ops.py CMD ARGS``.
+
+Standalone on purpose: the project's venv has no mlflow, and this file imports nothing from dsplatform. Each
+command prints one JSON object on stdout; a user error prints ``{"error": ...}`` and exits 2.
+Commands: fit, register, stage, export, tag, predict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import Any
+
+FEATURES_NUMERIC = ("amount", "quantity")
+FEATURES_CATEGORICAL = ("category", "region")
+TARGET = "high_value"
+HIGH_VALUE_AT = 100.0  # an order is high-value when amount * quantity reaches this
+ALIAS = "staging"
+
+
+class UserError(Exception):
+    """Bad input (data, names, versions): reported as one line, exit 2."""
+
+
+def _frame(path: str) -> Any:
+    import pandas as pd
+
+    source = Path(path)
+    frame = pd.read_parquet(source) if source.suffix == ".parquet" else pd.read_csv(source)
+    missing = [c for c in (*FEATURES_NUMERIC, *FEATURES_CATEGORICAL) if c not in frame.columns]
+    if missing:
+        raise UserError(f"training data {path} lacks columns {missing}; give the preprocessing job's output "
+                        f"(output.csv or output.parquet)")
+    return frame
+
+
+def features_and_target(frame: Any) -> tuple[Any, Any]:
+    """Model input (typed columns) and the label, for rows whose amount and quantity are known."""
+    import numpy as np
+
+    data = frame.copy()
+    for name in FEATURES_NUMERIC:
+        data[name] = data[name].astype("float64")
+    for name in FEATURES_CATEGORICAL:
+        data[name] = data[name].astype(object).where(data[name].notna(), np.nan).astype(str)
+    known = data["amount"].notna() & data["quantity"].notna()
+    data = data[known]
+    target = ((data["amount"] * data["quantity"]) >= HIGH_VALUE_AT).astype("int64")
+    return data[[*FEATURES_NUMERIC, *FEATURES_CATEGORICAL]].reset_index(drop=True), target.reset_index(drop=True)
+
+
+def _pipeline(seed: int) -> Any:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    columns = ColumnTransformer([
+        ("num", SimpleImputer(strategy="median"), list(FEATURES_NUMERIC)),
+        ("cat", OneHotEncoder(handle_unknown="ignore"), list(FEATURES_CATEGORICAL)),
+    ])
+    return Pipeline([("features", columns),
+                     ("model", RandomForestClassifier(n_estimators=40, max_depth=8, random_state=seed))])
+
+
+def fit(args: argparse.Namespace) -> dict[str, Any]:
+    """Train on the job's output, score a holdout, log a pyfunc with signature and input example; return the run."""
+    import mlflow
+    from mlflow.models import infer_signature
+    from sklearn.model_selection import train_test_split
+
+    features, target = features_and_target(_frame(args.data))
+    if len(features) < 20 or target.nunique() < 2:
+        raise UserError(f"training data {args.data} has {len(features)} usable rows and {target.nunique()} class(es);"
+                        f" give at least 20 rows with both high- and low-value orders")
+    train_x, test_x, train_y, test_y = train_test_split(features, target, test_size=0.25, random_state=args.seed,
+                                                        stratify=target)
+    pipeline = _pipeline(args.seed).fit(train_x, train_y)
+    accuracy = float((pipeline.predict(test_x) == test_y).mean())
+    mlflow.set_tracking_uri(args.uri)
+    mlflow.set_experiment(args.experiment)
+    with mlflow.start_run() as run:
+        mlflow.log_params({"rows": len(features), "seed": args.seed, "high_value_at": HIGH_VALUE_AT})
+        mlflow.log_metric("accuracy", accuracy)
+        example = train_x.head(3)
+        info = mlflow.sklearn.log_model(pipeline, name="model", input_example=example,
+                                        signature=infer_signature(example, pipeline.predict(example)))
+    return {"run_id": run.info.run_id, "model_uri": info.model_uri, "accuracy": accuracy, "rows": len(features)}
+
+
+def register(args: argparse.Namespace) -> dict[str, Any]:
+    """Register the run's logged model as a new version of ``name``."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    mlflow.set_tracking_uri(args.uri)
+    try:
+        run = mlflow.get_run(args.run)
+    except MlflowException as err:
+        raise UserError(f"run {args.run!r} is not in the registry at {args.uri}: {err.message}") from None
+    version = mlflow.register_model(f"runs:/{run.info.run_id}/model", args.name)
+    return {"name": version.name, "version": str(version.version), "run_id": run.info.run_id,
+            "accuracy": run.data.metrics.get("accuracy")}
+
+
+def _version(client: Any, name: str, version: str) -> Any:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_model_version(name, version)
+    except MlflowException as err:
+        raise UserError(f"model {name!r} has no version {version!r}: {err.message}") from None
+
+
+def stage(args: argparse.Namespace) -> dict[str, Any]:
+    """Point the alias (``staging``) at the version; MLflow 3 uses aliases where stages were."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(args.uri)
+    found = _version(client, args.name, args.version)
+    client.set_registered_model_alias(args.name, args.alias, found.version)
+    return {"name": args.name, "version": str(found.version), "alias": args.alias}
+
+
+def export(args: argparse.Namespace) -> dict[str, Any]:
+    """Write the version's model folder as model.tar.gz (MLmodel at the root, as SageMaker unpacks it)."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    mlflow.set_tracking_uri(args.uri)
+    _version(MlflowClient(args.uri), args.name, args.version)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(mlflow.artifacts.download_artifacts(f"models:/{args.name}/{args.version}", dst_path=tmp))
+        out = Path(args.out)
+        with tarfile.open(out, "w:gz", format=tarfile.PAX_FORMAT) as tar:
+            for path in sorted(folder.rglob("*")):
+                info = tar.gettarinfo(str(path), arcname=str(path.relative_to(folder)))
+                info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""  # reproducible bytes
+                if path.is_file():
+                    with open(path, "rb") as handle:
+                        tar.addfile(info, handle)
+                else:
+                    tar.addfile(info)
+    return {"path": str(out), "sha256": hashlib.sha256(out.read_bytes()).hexdigest()}
+
+
+def tag(args: argparse.Namespace) -> dict[str, Any]:
+    """Set tags on a model version (the exported artifact's location and SHA-256)."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(args.uri)
+    _version(client, args.name, args.version)
+    for item in args.tags:
+        key, _, value = item.partition("=")
+        client.set_model_version_tag(args.name, args.version, key, value)
+    return {"name": args.name, "version": args.version, "tags": dict(t.partition("=")[::2] for t in args.tags)}
+
+
+def predict(args: argparse.Namespace) -> dict[str, Any]:
+    """Predictions of a registered version for a CSV, computed locally (what the endpoint must return)."""
+    import mlflow
+
+    mlflow.set_tracking_uri(args.uri)
+    model = mlflow.pyfunc.load_model(f"models:/{args.name}/{args.version}")
+    features, _ = features_and_target(_frame(args.data))
+    return {"predictions": [int(p) for p in model.predict(features)]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command, run it, print its JSON result."""
+    parser = argparse.ArgumentParser(prog="mlflow_ops")
+    parser.add_argument("--uri", required=True)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("fit")
+    p.add_argument("--data", required=True)
+    p.add_argument("--experiment", required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p = sub.add_parser("register")
+    p.add_argument("--run", required=True)
+    p.add_argument("--name", required=True)
+    for command in ("stage", "export", "tag", "predict"):
+        p = sub.add_parser(command)
+        p.add_argument("--name", required=True)
+        p.add_argument("--version", required=True)
+        if command == "stage":
+            p.add_argument("--alias", default=ALIAS)
+        if command == "export":
+            p.add_argument("--out", required=True)
+        if command == "tag":
+            p.add_argument("tags", nargs="+")
+        if command == "predict":
+            p.add_argument("--data", required=True)
+    args = parser.parse_args(argv)
+    handlers = {"fit": fit, "register": register, "stage": stage, "export": export, "tag": tag, "predict": predict}
+    try:
+        result = handlers[args.command](args)
+    except UserError as err:
+        print(json.dumps({"error": str(err)}))
+        return 2
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
