@@ -1,0 +1,1 @@
+"""The dsplatform serving container: an MLflow pyfunc model behind SageMaker's /ping and /invocations."""

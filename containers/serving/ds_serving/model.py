@@ -1,0 +1,67 @@
+"""Load the MLflow pyfunc model SageMaker unpacked, and score a DataFrame with it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ds_serving.payload import PayloadError
+
+
+class ModelLoadError(Exception):
+    """The model folder holds no loadable MLflow model; the message says what was found and what is expected."""
+
+
+def find_model_dir(root: Path) -> Path:
+    """The folder with the MLmodel file: ``root`` itself, or its single subfolder that has one."""
+    if (root / "MLmodel").is_file():
+        return root
+    if not root.is_dir():
+        raise ModelLoadError(f"model folder {root} does not exist; unpack model.tar.gz there or set "
+                             f"DS_SERVING_MODEL_DIR")
+    found = sorted(p.parent for p in root.glob("*/MLmodel"))
+    if len(found) == 1:
+        return found[0]
+    listing = ", ".join(sorted(p.name for p in root.iterdir())[:10]) or "nothing"
+    raise ModelLoadError(f"no MLflow model (an MLmodel file) in {root} or one subfolder; found {listing}")
+
+
+@dataclass
+class Predictor:
+    """A loaded model: ``predict(frame)`` maps schema violations to a 400 PayloadError."""
+
+    model: Any
+    input_columns: list[str] | None
+
+    def predict(self, frame: pd.DataFrame) -> Any:
+        """Score the rows; a frame the model's signature rejects is the caller's error."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return self.model.predict(frame)
+        except MlflowException as err:
+            if err.get_http_status_code() < 500:
+                raise PayloadError(400, _one_line(err.message)) from None
+            raise
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+def load(root: Path) -> Predictor:
+    """Load the pyfunc model under ``root``; ModelLoadError with the reason if it cannot be loaded."""
+    import mlflow.pyfunc
+
+    folder = find_model_dir(root)
+    try:
+        model = mlflow.pyfunc.load_model(str(folder))
+    except Exception as err:  # a corrupt pickle, a missing flavour dependency: the endpoint fails with why
+        raise ModelLoadError(f"cannot load the MLflow model in {folder}: {type(err).__name__}: "
+                             f"{_one_line(str(err))[:500]}") from err
+    schema = model.metadata.get_input_schema()
+    columns = schema.input_names() if schema is not None and schema.has_input_names() else None
+    return Predictor(model, [str(c) for c in columns] if columns else None)
