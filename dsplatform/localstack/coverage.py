@@ -32,6 +32,9 @@ EXTENSION_TYPES: frozenset[str] = frozenset(
         "AWS::ApplicationAutoScaling::ScalingPolicy",
         "AWS::EC2::SecurityGroupIngress",
         "AWS::EC2::SecurityGroupEgress",
+        "AWS::SageMaker::Model",
+        "AWS::SageMaker::EndpointConfig",
+        "AWS::SageMaker::Endpoint",
     }
 )
 
@@ -84,6 +87,16 @@ NOT_APPLIED: Mapping[str, Mapping[str, str]] = {
             "only deregistration_delay.timeout_seconds is applied (stickiness, slow start are not)"
         ),
     },
+    "AWS::SageMaker::EndpointConfig": {
+        "DataCaptureConfig": "stored; no request or response is captured to S3",
+        "KmsKeyId": "stored; the local replica has no volume to encrypt",
+        "AsyncInferenceConfig": "stored; InvokeEndpointAsync is not emulated",
+        "ShadowProductionVariants": "stored; no shadow traffic is sent",
+    },
+    "AWS::SageMaker::Model": {
+        "VpcConfig": "stored; the replica listens on loopback",
+        "EnableNetworkIsolation": "stored; the replica can reach the network",
+    },
 }
 
 # Amazon States Language features of a state machine's definition that LocalStack (2026.3.0 + the extension)
@@ -131,6 +144,13 @@ TYPE_NOTES: Mapping[str, str] = {
     "AWS::ApplicationAutoScaling::ScalingPolicy": "stored (moto); nothing scales locally: no metrics drive policies",
     "AWS::EC2::SecurityGroupIngress": "the rule is stored in EC2, never enforced",
     "AWS::EC2::SecurityGroupEgress": "the rule is stored in EC2, never enforced",
+    "AWS::SageMaker::Model": "the image maps to containers/<name>/ and runs `serve` as a local process",
+    "AWS::SageMaker::EndpointConfig": (
+        "only the first production variant is served, by one local process: InstanceType, InitialInstanceCount "
+        "and variant weights are recorded, not provisioned"),
+    "AWS::SageMaker::Endpoint": (
+        "one local replica; updates are blue/green with rollback (no canary or linear traffic shifting); no "
+        "CloudWatch metrics (latency, 5xx alarms never fire), no container logs in CloudWatch, no auto scaling"),
 }
 
 

@@ -2,12 +2,13 @@
 
 Standalone on purpose: the project's venv has no mlflow, and this file imports nothing from dsplatform. Each
 command prints one JSON object on stdout; a user error prints ``{"error": ...}`` and exits 2.
-Commands: fit, register, stage, export, tag, predict.
+Commands: fit, save, predict, register, stage, export, tag.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import hashlib
 import json
 import sys
@@ -21,6 +22,7 @@ FEATURES_CATEGORICAL = ("category", "region")
 TARGET = "high_value"
 HIGH_VALUE_AT = 100.0  # an order is high-value when amount * quantity reaches this
 ALIAS = "staging"
+SKOPS_TRUSTED = ["numpy.dtype"]  # reviewed: a dtype object (the encoder's output type), no code
 
 
 class UserError(Exception):
@@ -55,18 +57,26 @@ def features_and_target(frame: Any) -> tuple[Any, Any]:
 
 
 def _pipeline(seed: int) -> Any:
-    from sklearn.compose import ColumnTransformer
-    from sklearn.ensemble import RandomForestClassifier
-    from sklearn.impute import SimpleImputer
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OneHotEncoder
+    """Impute, log-scale the numbers (amount x quantity >= 100 is linear in log space), one-hot, logistic regression.
 
+    A linear model on purpose: MLflow saves scikit-learn models with skops, which refuses tree internals unless
+    trusted explicitly; this pipeline needs only ``numpy.dtype`` trusted.
+    """
+    import numpy as np
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+
+    numeric = Pipeline([("impute", SimpleImputer(strategy="median")), ("log", FunctionTransformer(np.log1p)),
+                        ("scale", StandardScaler())])
     columns = ColumnTransformer([
-        ("num", SimpleImputer(strategy="median"), list(FEATURES_NUMERIC)),
+        ("num", numeric, list(FEATURES_NUMERIC)),
         ("cat", OneHotEncoder(handle_unknown="ignore"), list(FEATURES_CATEGORICAL)),
     ])
     return Pipeline([("features", columns),
-                     ("model", RandomForestClassifier(n_estimators=40, max_depth=8, random_state=seed))])
+                     ("model", LogisticRegression(C=100.0, max_iter=2000, random_state=seed))])
 
 
 def fit(args: argparse.Namespace) -> dict[str, Any]:
@@ -90,8 +100,40 @@ def fit(args: argparse.Namespace) -> dict[str, Any]:
         mlflow.log_metric("accuracy", accuracy)
         example = train_x.head(3)
         info = mlflow.sklearn.log_model(pipeline, name="model", input_example=example,
-                                        signature=infer_signature(example, pipeline.predict(example)))
+                                        signature=infer_signature(example, pipeline.predict(example)),
+                                        skops_trusted_types=SKOPS_TRUSTED)
     return {"run_id": run.info.run_id, "model_uri": info.model_uri, "accuracy": accuracy, "rows": len(features)}
+
+
+def save(args: argparse.Namespace) -> dict[str, Any]:
+    """Train as ``fit`` does but write the pyfunc as model.tar.gz without a registry (tests, offline use)."""
+    import mlflow
+    from mlflow.models import infer_signature
+
+    features, target = features_and_target(_frame(args.data))
+    pipeline = _pipeline(args.seed).fit(features, target)
+    example = features.head(3)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "model"
+        mlflow.sklearn.save_model(pipeline, str(folder), input_example=example,
+                                  signature=infer_signature(example, pipeline.predict(example)),
+                                  skops_trusted_types=SKOPS_TRUSTED)
+        return _tar(folder, Path(args.out))
+
+
+def _tar(folder: Path, out: Path) -> dict[str, Any]:
+    # gzip's header carries a time and a file name: both fixed, so one version always exports the same bytes.
+    with open(out, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as zipped, \
+            tarfile.open(fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for path in sorted(folder.rglob("*")):
+            info = tar.gettarinfo(str(path), arcname=str(path.relative_to(folder)))
+            info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""  # reproducible bytes
+            if path.is_file():
+                with open(path, "rb") as handle:
+                    tar.addfile(info, handle)
+            else:
+                tar.addfile(info)
+    return {"path": str(out), "sha256": hashlib.sha256(out.read_bytes()).hexdigest()}
 
 
 def register(args: argparse.Namespace) -> dict[str, Any]:
@@ -137,17 +179,7 @@ def export(args: argparse.Namespace) -> dict[str, Any]:
     _version(MlflowClient(args.uri), args.name, args.version)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(mlflow.artifacts.download_artifacts(f"models:/{args.name}/{args.version}", dst_path=tmp))
-        out = Path(args.out)
-        with tarfile.open(out, "w:gz", format=tarfile.PAX_FORMAT) as tar:
-            for path in sorted(folder.rglob("*")):
-                info = tar.gettarinfo(str(path), arcname=str(path.relative_to(folder)))
-                info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""  # reproducible bytes
-                if path.is_file():
-                    with open(path, "rb") as handle:
-                        tar.addfile(info, handle)
-                else:
-                    tar.addfile(info)
-    return {"path": str(out), "sha256": hashlib.sha256(out.read_bytes()).hexdigest()}
+        return _tar(folder, Path(args.out))
 
 
 def tag(args: argparse.Namespace) -> dict[str, Any]:
@@ -163,11 +195,17 @@ def tag(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def predict(args: argparse.Namespace) -> dict[str, Any]:
-    """Predictions of a registered version for a CSV, computed locally (what the endpoint must return)."""
+    """Predictions of a model (models:/NAME/VERSION, or a model.tar.gz) for a CSV, computed locally."""
     import mlflow
 
     mlflow.set_tracking_uri(args.uri)
-    model = mlflow.pyfunc.load_model(f"models:/{args.name}/{args.version}")
+    if args.model.endswith(".tar.gz"):
+        folder = tempfile.mkdtemp()
+        with tarfile.open(args.model) as tar:
+            tar.extractall(folder, filter="data")
+        model = mlflow.pyfunc.load_model(folder)
+    else:
+        model = mlflow.pyfunc.load_model(args.model)
     features, _ = features_and_target(_frame(args.data))
     return {"predictions": [int(p) for p in model.predict(features)]}
 
@@ -181,10 +219,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", required=True)
     p.add_argument("--experiment", required=True)
     p.add_argument("--seed", type=int, default=0)
+    p = sub.add_parser("save")
+    p.add_argument("--data", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p = sub.add_parser("predict")
+    p.add_argument("--model", required=True)
+    p.add_argument("--data", required=True)
     p = sub.add_parser("register")
     p.add_argument("--run", required=True)
     p.add_argument("--name", required=True)
-    for command in ("stage", "export", "tag", "predict"):
+    for command in ("stage", "export", "tag"):
         p = sub.add_parser(command)
         p.add_argument("--name", required=True)
         p.add_argument("--version", required=True)
@@ -194,10 +239,9 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--out", required=True)
         if command == "tag":
             p.add_argument("tags", nargs="+")
-        if command == "predict":
-            p.add_argument("--data", required=True)
     args = parser.parse_args(argv)
-    handlers = {"fit": fit, "register": register, "stage": stage, "export": export, "tag": tag, "predict": predict}
+    handlers = {"fit": fit, "save": save, "predict": predict, "register": register, "stage": stage, "export": export,
+                "tag": tag}
     try:
         result = handlers[args.command](args)
     except UserError as err:

@@ -72,3 +72,21 @@ def test_config_from_sagemaker_variables() -> None:
 def test_bad_port_names_the_variable(value: str) -> None:
     with pytest.raises(ConfigError, match=f"PORT={value!r}"):
         from_env({"PORT": value})
+
+
+def test_integer_columns_the_signature_wants_as_floats_are_widened() -> None:
+    from ds_serving.model import widen_integers
+
+    frame = parse("text/csv", b"amount,quantity,category\n3,1,toys\n")
+    widened = widen_integers(frame, ("amount", "quantity", "absent"))
+    assert [str(t) for t in widened.dtypes][:2] == ["float64", "float64"]
+    assert widened["category"].tolist() == ["toys"]
+    assert widen_integers(frame, ()) is frame
+
+
+def test_schema_failures_keep_only_mlflows_reason() -> None:
+    from ds_serving.model import schema_reason
+
+    message = "Failed to enforce schema of data '   a  b\n 0 1 2' with schema '[...]'. Error: Incompatible input x."
+    assert schema_reason(message) == "the input does not match the model's signature: Incompatible input x."
+    assert schema_reason("other\nproblem") == "other problem"

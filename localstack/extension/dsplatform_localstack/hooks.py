@@ -74,3 +74,11 @@ def stop_tasks() -> None:
     from dsplatform_localstack import ecs_runner
 
     ecs_runner.stop_all("LocalStack is shutting down")
+
+
+@hooks.on_infra_shutdown()
+def stop_endpoints() -> None:
+    """Stop every SageMaker endpoint's serving replicas, so none outlives LocalStack."""
+    from dsplatform_localstack import sagemaker_endpoints
+
+    sagemaker_endpoints.stop_all()
