@@ -147,7 +147,9 @@ TYPE_NOTES: Mapping[str, str] = {
     "AWS::SageMaker::Model": "the image maps to containers/<name>/ and runs `serve` as a local process",
     "AWS::SageMaker::EndpointConfig": (
         "only the first production variant is served, by one local process: InstanceType, InitialInstanceCount "
-        "and variant weights are recorded, not provisioned"),
+        "and variant weights are recorded, not provisioned; a change that reaches it only through Fn::GetAtt of a "
+        "replaced Model is not propagated (the change-set engine decides replacements statically): put the "
+        "version in ModelName and EndpointConfigName"),
     "AWS::SageMaker::Endpoint": (
         "one local replica; updates are blue/green with rollback (no canary or linear traffic shifting); no "
         "CloudWatch metrics (latency, 5xx alarms never fire), no container logs in CloudWatch, no auto scaling"),
