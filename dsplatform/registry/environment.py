@@ -24,14 +24,15 @@ def registry_uri(env: EnvironmentConfig) -> str:
 
 def local_settings(plan: Any, clients: Any, artifacts: str | None = None, url: str | None = None) -> RegistrySettings:
     """Settings of the local server for a LocalStack environment: artifacts in its deployed artifact bucket."""
-    from dsplatform.deployer.outputs import environment_outputs
+    from blueprints.storage import StorageOutputs
+    from dsplatform.deployer.outputs import read_deployed
 
     if not clients.is_localstack:
         raise RegistryUsageError(
             f"--env {plan.target.env} targets AWS; a local registry serves LocalStack environments only (on AWS the "
             f"registry is settings.model_registry.uri)")
     if artifacts is None:
-        bucket = environment_outputs(plan, clients)["storage"]["ArtifactBucketName"]
+        bucket = read_deployed(plan, clients).get(StorageOutputs).artifact_bucket_name
         artifacts = f"s3://{bucket}/{ARTIFACT_PREFIX}"
     host, port = host_port(url or local_url())
     return RegistrySettings(artifacts_destination=artifacts, host=host, port=port,

@@ -124,9 +124,10 @@ def stage(plan: Any, clients: Any, uri: str, name: str, version: str) -> StagedM
 
 
 def _parameter_name(plan: Any, clients: Any) -> str:
-    from dsplatform.deployer.outputs import environment_outputs
+    from blueprints.parameters import ParametersOutputs
+    from dsplatform.deployer.outputs import read_deployed
 
-    return str(environment_outputs(plan, clients)["parameters"]["ParameterPrefix"]) + MODEL_VERSION_PARAMETER
+    return str(read_deployed(plan, clients).get(ParametersOutputs).parameter_prefix) + MODEL_VERSION_PARAMETER
 
 
 def check_name(name: str) -> str:
