@@ -20,6 +20,7 @@ _SIMPLE_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 _RULE_RE = re.compile(r"^[.\-_A-Za-z0-9]{1,64}$")
 _LOG_GROUP_RE = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
 _SSM_RE = re.compile(r"^/[A-Za-z0-9_.\-/]+/$")
+_ENDPOINT_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")  # SageMaker endpoint, model and config names
 
 
 def check_bucket_name(name: str) -> str:
@@ -175,6 +176,18 @@ class Names:
         """CloudWatch dashboard of a job."""
         return _check("dashboard", self._scoped(f"{self.project}-{job}"), _SIMPLE_RE, 255,
                       "use letters, digits, '-' and '_'")
+
+    @property
+    def endpoint(self) -> str:
+        """SageMaker endpoint: ``{project}-staging`` in stg, ``{project}-prod`` in prod, ``{project}-{env}`` else."""
+        stage = {"stg": "staging", "prod": "prod"}.get(self.env, self.env)
+        return _check("SageMaker endpoint", f"{self.project}-{stage}", _ENDPOINT_RE, 63,
+                      "use letters, digits and '-' (up to 63)")
+
+    def endpoint_version(self, kind: str, version: str) -> str:
+        """Versioned model or endpoint-config name, e.g. ds-staging-model-3 (a new version replaces it)."""
+        return _check("SageMaker model", f"{self.endpoint}-{kind}-{version}", _ENDPOINT_RE, 63,
+                      "use letters, digits and '-' (up to 63)")
 
     @property
     def lock_parameter(self) -> str:

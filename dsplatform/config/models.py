@@ -319,6 +319,35 @@ class ModelRegistrySettings(Strict):
         return uri
 
 
+class ServingSettings(Strict):
+    """The SageMaker endpoint of the serving component (opt-in: components.plugins)."""
+
+    model_name: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$",
+                                   description="registered model name (default <project>-model)")
+    model_version: str | None = Field(None, pattern=r"^[1-9][0-9]{0,8}$",
+                                      description="registry version to serve (staged with `invoke model.stage`)")
+    model_sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$",
+                                     description="SHA-256 of that version's model.tar.gz (printed by model.stage)")
+    image_tag: str = Field("latest", description="tag of the serving image (or sha256:<digest> to pin it)")
+    instance_type: str = Field("ml.m5.large", pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$",
+                               description="SageMaker instance type, e.g. ml.m5.large")
+    instance_count: int = Field(1, ge=1, le=100, description="initial instances (the scaling minimum)")
+    max_instances: int = Field(1, ge=1, le=100,
+                               description="auto scaling maximum; above instance_count adds target tracking")
+    invocations_per_instance: int = Field(100, ge=1, description="scaling target: invocations per instance/minute")
+    data_capture: bool = Field(False, description="capture requests and responses to the output bucket")
+    capture_percent: int = Field(10, ge=1, le=100, description="percentage of requests captured")
+    latency_threshold_ms: int = Field(1000, ge=1, description="ModelLatency alarm threshold (average, ms)")
+    errors_threshold: int = Field(1, ge=1, description="Invocation5XXErrors alarm threshold per period")
+
+    @model_validator(mode="after")
+    def _scaling(self) -> ServingSettings:
+        if self.max_instances < self.instance_count:
+            raise ValueError(f"max_instances {self.max_instances} is below instance_count {self.instance_count}; "
+                             f"set max_instances >= instance_count")
+        return self
+
+
 class ComponentSettings(Strict):
     """All per-component settings of one environment (defaults merged with the environment's overrides)."""
 
@@ -335,6 +364,7 @@ class ComponentSettings(Strict):
     rollback: RollbackSettings = Field(default_factory=RollbackSettings)  # type: ignore[arg-type]
     model_registry: ModelRegistrySettings = Field(default_factory=ModelRegistrySettings)  # type: ignore[arg-type]
     api: ApiSettings = Field(default_factory=ApiSettings)  # type: ignore[arg-type]
+    serving: ServingSettings = Field(default_factory=ServingSettings)  # type: ignore[arg-type]
 
     @model_validator(mode="after")
     def _api_network(self) -> ComponentSettings:

@@ -94,8 +94,10 @@ def register(uri: str, run_id: str, name: str) -> str:
 
 
 def model_key(name: str, version: str) -> str:
-    """Artifact-bucket key of an exported version."""
-    return f"models/{name}/{version}/model.tar.gz"
+    """Artifact-bucket key of an exported version (the serving component reads the same key)."""
+    from dsplatform.components.serving import model_key as serving_key
+
+    return serving_key(name, version)
 
 
 def stage(plan: Any, clients: Any, uri: str, name: str, version: str) -> StagedModel:

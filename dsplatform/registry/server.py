@@ -123,7 +123,8 @@ def _start_locked(settings: RegistrySettings) -> Server:
         if recorded != settings.artifacts_destination:
             raise RegistryError(
                 f"the registry on port {settings.port} (PID {pid}) stores artifacts in {recorded!r}, not "
-                f"{settings.artifacts_destination!r}; stop it first (`invoke registry.stop --port {settings.port}`)")
+                f"{settings.artifacts_destination!r}; stop it first (`invoke registry.stop` with "
+                f"DSPLATFORM_REGISTRY_URL={settings.url})")
         return _wait_healthy(settings, pid, reused=True)
     if healthy(settings.url):
         raise RegistryError(f"{settings.url} answers as an MLflow server that dsplatform did not start (no live PID "
@@ -160,7 +161,7 @@ def _wait_healthy(settings: RegistrySettings, pid: int, reused: bool,
         time.sleep(_POLL_SECONDS)
     raise RegistryError(f"the registry on port {settings.port} (PID {pid}) is not healthy after "
                         f"{settings.startup_timeout:.0f}s; last log lines: {' | '.join(log_tail(settings))}; "
-                        f"stop it with `invoke registry.stop --port {settings.port}`")
+                        f"stop it with `invoke registry.stop` (DSPLATFORM_REGISTRY_URL={settings.url})")
 
 
 def stop(settings: RegistrySettings) -> bool:

@@ -1,0 +1,143 @@
+"""The serving blueprint and component: snapshot, scoped role, scaling, alarms, capture, names and config errors."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from dsplatform.components.model import Context
+from dsplatform.components.serving import COMPONENT, model_key
+from dsplatform.config import load_config
+from dsplatform.errors import ConfigError
+from dsplatform.lint.policy import check_policies
+from dsplatform.naming import Names
+from dsplatform.synth import template_json
+
+ROOT = Path(__file__).parents[2]
+SNAPSHOTS = Path(__file__).parent / "snapshots" / "serving"
+UPDATE = os.environ.get("DSPLATFORM_UPDATE_SNAPSHOTS") == "1"
+SHA = "a" * 64
+
+
+def _project(tmp_path: Path, serving: dict[str, dict[str, Any]]) -> Any:
+    data = yaml.safe_load((ROOT / "dsplatform.yml").read_text())
+    for env, settings in serving.items():
+        data["environments"][env].setdefault("settings", {})["serving"] = settings
+    path = tmp_path / "dsplatform.yml"
+    path.write_text(yaml.safe_dump(data))
+    return load_config(path)
+
+
+def _render(project: Any, env: str) -> dict[str, Any]:
+    names = Names.for_environment(project.environments[env], project.project.name)
+    return COMPONENT.render(Context(project, project.environments[env], names))
+
+
+@pytest.fixture
+def templates(tmp_path: Path) -> dict[str, dict[str, Any]]:
+    project = _project(tmp_path, {
+        "stg": {"model_version": "3", "model_sha256": SHA},
+        "prod": {"model_version": "3", "model_sha256": SHA, "image_tag": "sha256:" + "b" * 64,
+                 "instance_type": "ml.c5.xlarge", "instance_count": 2, "max_instances": 6, "data_capture": True}})
+    return {env: _render(project, env) for env in ("stg", "prod")}
+
+
+@pytest.mark.parametrize("env", ["stg", "prod"])
+def test_serving_template_matches_snapshot(templates: dict[str, dict[str, Any]], env: str) -> None:
+    path = SNAPSHOTS / f"{env}.json"
+    actual = template_json(templates[env])
+    if UPDATE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+    assert path.exists(), f"no snapshot {path}; run with DSPLATFORM_UPDATE_SNAPSHOTS=1 to create it"
+    expected = path.read_text(encoding="utf-8")
+    if actual != expected:
+        diff = "".join(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True), str(path), "rendered"))
+        pytest.fail(f"serving {env} differs from its snapshot (DSPLATFORM_UPDATE_SNAPSHOTS=1 to accept):\n{diff}")
+
+
+def _of(template: dict[str, Any], kind: str) -> dict[str, Any]:
+    return {k: v["Properties"] for k, v in template["Resources"].items() if v["Type"] == kind}
+
+
+def test_endpoints_are_named_staging_and_prod_and_versions_are_in_model_and_config_names(templates) -> None:  # type: ignore[no-untyped-def]
+    for env, endpoint in (("stg", "ds-staging"), ("prod", "ds-prod")):
+        template = templates[env]
+        assert _of(template, "AWS::SageMaker::Endpoint")["Endpoint"] == {
+            "EndpointName": endpoint, "EndpointConfigName": f"{endpoint}-config-3"}
+        model = _of(template, "AWS::SageMaker::Model")["Model"]
+        assert model["ModelName"] == f"{endpoint}-model-3"
+        assert model["PrimaryContainer"]["ModelDataUrl"] == (
+            f"s3://{Names.for_environment(_env(env), 'ds').artifact_bucket}/{model_key('ds-model', '3')}")
+        assert model["PrimaryContainer"]["Environment"] == {"DS_SERVING_MODEL_SHA256": SHA}
+    prod_image = _of(templates["prod"], "AWS::SageMaker::Model")["Model"]["PrimaryContainer"]["Image"]
+    assert prod_image == "333333333333.dkr.ecr.us-east-1.amazonaws.com/ds-serving@sha256:" + "b" * 64
+
+
+def _env(name: str) -> Any:
+    return load_config(ROOT / "dsplatform.yml").environments[name]
+
+
+def test_execution_role_reads_only_its_model_and_pulls_only_its_repository(templates) -> None:  # type: ignore[no-untyped-def]
+    role = _of(templates["stg"], "AWS::IAM::Role")["ExecutionRole"]
+    trust = role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+    assert trust == {"Service": ["sagemaker.amazonaws.com"]}
+    statements = {s["Sid"]: s for s in role["Policies"][0]["PolicyDocument"]["Statement"]}
+    bucket = Names.for_environment(_env("stg"), "ds").artifact_bucket
+    assert statements["ReadModel"]["Action"] == ["s3:GetObject"]
+    assert statements["ReadModel"]["Resource"] == [f"arn:aws:s3:::{bucket}/models/ds-model/3/model.tar.gz"]
+    assert statements["PullImage"]["Resource"] == ["arn:aws:ecr:us-east-1:222222222222:repository/ds-serving"]
+    assert "DataCapture" not in statements
+    assert check_policies("ds-stg-serving", templates["stg"]) == []  # no wildcard actions, unscoped only if listed
+
+
+def test_prod_scales_on_invocations_per_instance_and_captures_to_the_output_bucket(templates) -> None:  # type: ignore[no-untyped-def]
+    prod, stg = templates["prod"], templates["stg"]
+    assert not _of(stg, "AWS::ApplicationAutoScaling::ScalableTarget")  # max_instances == instance_count
+    target = _of(prod, "AWS::ApplicationAutoScaling::ScalableTarget")["ScalableTarget"]
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (2, 6)
+    assert target["ResourceId"] == "endpoint/ds-prod/variant/AllTraffic"
+    scaling = _of(prod, "AWS::ApplicationAutoScaling::ScalingPolicy")["ScalingPolicy"]
+    tracking = scaling["TargetTrackingScalingPolicyConfiguration"]
+    assert tracking["PredefinedMetricSpecification"]["PredefinedMetricType"] == "SageMakerVariantInvocationsPerInstance"
+    config = _of(prod, "AWS::SageMaker::EndpointConfig")["EndpointConfig"]
+    output_bucket = Names.for_environment(_env("prod"), "ds").output_bucket
+    assert config["DataCaptureConfig"]["DestinationS3Uri"] == f"s3://{output_bucket}/data-capture/ds-prod"
+    assert config["ProductionVariants"][0]["InstanceType"] == "ml.c5.xlarge"
+    role = _of(prod, "AWS::IAM::Role")["ExecutionRole"]
+    capture = next(s for s in role["Policies"][0]["PolicyDocument"]["Statement"] if s["Sid"] == "DataCapture")
+    assert capture["Resource"] == [f"arn:aws:s3:::{output_bucket}/data-capture/ds-prod/*"]
+
+
+def test_latency_and_5xx_alarms_notify_the_alert_topic(templates) -> None:  # type: ignore[no-untyped-def]
+    alarms = _of(templates["stg"], "AWS::CloudWatch::Alarm")
+    assert {a["MetricName"] for a in alarms.values()} == {"ModelLatency", "Invocation5XXErrors"}
+    for alarm in alarms.values():
+        assert alarm["AlarmActions"] == [{"Ref": "AlertTopicArn"}]
+        assert {"Name": "EndpointName", "Value": "ds-staging"} in alarm["Dimensions"]
+    assert alarms["LatencyAlarm"]["Threshold"] == 1_000_000  # 1000 ms in ModelLatency's microseconds
+
+
+def test_an_environment_without_a_model_version_is_one_config_error(tmp_path: Path) -> None:
+    project = _project(tmp_path, {"stg": {"model_version": "3"}})
+    with pytest.raises(ConfigError, match=r"environments\.prod\.settings\.serving\.model_version is unset"):
+        _render(project, "prod")
+
+
+@pytest.mark.parametrize(("settings", "words"), [({"max_instances": 1, "instance_count": 2}, "below instance_count"),
+                                                 ({"instance_type": "m5.large"}, "instance_type"),
+                                                 ({"model_version": "v3"}, "model_version")])
+def test_bad_serving_settings_name_the_field(tmp_path: Path, settings: dict[str, Any], words: str) -> None:
+    with pytest.raises(ConfigError, match=words):
+        _project(tmp_path, {"stg": settings})
+
+
+def test_snapshot_files_are_json() -> None:
+    for path in SNAPSHOTS.glob("*.json"):
+        json.loads(path.read_text())
