@@ -101,3 +101,24 @@ def test_stack_creates_a_serving_endpoint_then_updates_blue_green_and_rolls_back
     assert described["EndpointStatus"] == "InService"
     assert described["EndpointConfigName"] == updated["ConfigName"]
     assert json.loads(_invoke(stack))["predictions"] == [0, 1]
+
+
+def test_a_stack_whose_endpoint_never_serves_rolls_back_and_can_be_created_again(stack: dict[str, Any]) -> None:
+    cfn, sagemaker = stack["cfn"], stack["sagemaker"]
+    name = unique("cfn-bad")
+    cfn.create_stack(StackName=name, TemplateBody=_template(name, stack["broken"], 1))
+    with pytest.raises(Exception, match=r"ROLLBACK_COMPLETE|failure state"):
+        cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=STACK_WAITER)
+    events = cfn.describe_stack_events(StackName=name)["StackEvents"]
+    reasons = [e.get("ResourceStatusReason", "") for e in events if e["LogicalResourceId"] == "Endpoint"]
+    assert any("is Failed" in r and "cannot load the MLflow model" in r for r in reasons), reasons
+    assert not sagemaker.list_endpoints(NameContains=name)["Endpoints"]  # the name is free for the next try
+    cfn.delete_stack(StackName=name)
+    cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=STACK_WAITER)
+    cfn.create_stack(StackName=name, TemplateBody=_template(name, stack["urls"][0], 1))
+    try:
+        cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=STACK_WAITER)
+        assert sagemaker.describe_endpoint(EndpointName=name)["EndpointStatus"] == "InService"
+    finally:
+        cfn.delete_stack(StackName=name)
+        cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=STACK_WAITER)

@@ -56,6 +56,9 @@ class SageMakerEndpointProvider(ResourceProvider[dict]):
         model["Id"] = client.create_endpoint(**kwargs)["EndpointArn"]
         described = _wait(client, model["EndpointName"], "Creating")
         if described["EndpointStatus"] != "InService":
+            # The rollback skips resources whose create failed, so remove the Failed endpoint here (as the AWS
+            # handler's rollback does); otherwise the next deploy finds the name taken.
+            client.delete_endpoint(EndpointName=model["EndpointName"])
             return _failed(request, model, f"Endpoint {model['EndpointName']} is {described['EndpointStatus']}: "
                                            f"{described.get('FailureReason', 'no reason given')}")
         return ok(request, model)
