@@ -20,7 +20,7 @@ from dsplatform.naming import Names
 from dsplatform.synth import template_json
 
 ROOT = Path(__file__).parents[2]
-SNAPSHOTS = Path(__file__).parent / "snapshots" / "serving"
+SNAPSHOTS = Path(__file__).parent / "serving_snapshots"  # apart from snapshots/, whose files are the plan's stacks
 UPDATE = os.environ.get("DSPLATFORM_UPDATE_SNAPSHOTS") == "1"
 SHA = "a" * 64
 
