@@ -12,9 +12,9 @@ from dsplatform.tasks import (
     e2e_tasks,
     job_tasks,
     localstack_tasks,
-    release_tasks,
     model_tasks,
     registry_tasks,
+    release_tasks,
     synth_tasks,
 )
 from dsplatform.tasks._cli import install_usage_exit_code
