@@ -71,6 +71,12 @@ def main() -> None:
     parser.add_argument("--python", help="interpreter with the serving requirements (default: the registry venv's)")
     args = parser.parse_args()
     url = os.environ.get("DSPLATFORM_LOCALSTACK_URL", "http://127.0.0.1:4566")
+    from urllib.parse import urlparse
+
+    from dsplatform.localstack import LocalStackSettings, register_image_sources
+
+    register_image_sources(LocalStackSettings(port=urlparse(url).port or 4566, project_root=ROOT),
+                           {"ds-serving": ROOT / "containers" / "serving"})
     s3, sagemaker, runtime = _client("s3", url), _client("sagemaker", url), _client("sagemaker-runtime", url)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

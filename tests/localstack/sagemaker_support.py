@@ -9,9 +9,18 @@ from typing import Any
 
 from dsplatform.registry.models import run_ops, sample_training_csv
 
+SERVING_SOURCE = Path(__file__).resolve().parents[2] / "containers" / "serving"
 IMAGE = "000000000000.dkr.ecr.us-east-1.localhost.localstack.cloud:4566/ds-serving:latest"  # -> containers/serving
 ROLE = "arn:aws:iam::123456789012:role/sagemaker-execution"
 WAITER = {"Delay": 1, "MaxAttempts": 900}  # the first endpoint waits for the serving image's venv (pip)
+
+
+def register_serving_image(localstack: Any) -> None:
+    """Map repository ds-serving to containers/serving on the session's instance (not a stock component's image)."""
+    from dsplatform.localstack import register_image_sources
+    from tests.localstack.support import settings_for
+
+    register_image_sources(settings_for(localstack), {"ds-serving": SERVING_SOURCE})
 
 
 def train_archive(folder: Path, seed: int = 0) -> tuple[Path, Path]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.localstack.sagemaker_support import IMAGE, ROLE, broken_archive, train_archive
+from tests.localstack.sagemaker_support import IMAGE, ROLE, broken_archive, register_serving_image, train_archive
 from tests.localstack.support import ACCOUNT, unique
 
 pytestmark = pytest.mark.localstack
@@ -45,6 +45,7 @@ def _template(endpoint: str, model_data_url: str, version: int) -> str:
 def stack(localstack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Two trained models and a broken one in a bucket; the stack deleted at the end."""
     s3, cfn = localstack.client("s3", ACCOUNT), localstack.client("cloudformation", ACCOUNT)
+    register_serving_image(localstack)
     folder, bucket = tmp_path_factory.mktemp("cfn-models"), unique("sm-cfn")
     s3.create_bucket(Bucket=bucket)
     urls, data = [], None

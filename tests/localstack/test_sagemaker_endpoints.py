@@ -10,7 +10,14 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, WaiterError
 
-from tests.localstack.sagemaker_support import WAITER, broken_archive, create_model, local_predictions, train_archive
+from tests.localstack.sagemaker_support import (
+    WAITER,
+    broken_archive,
+    create_model,
+    local_predictions,
+    register_serving_image,
+    train_archive,
+)
 from tests.localstack.support import ACCOUNT, unique
 
 pytestmark = pytest.mark.localstack
@@ -20,6 +27,7 @@ pytestmark = pytest.mark.localstack
 def world(localstack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A bucket with two trained models and a broken one; the clients; endpoints deleted at the end."""
     s3, sagemaker = localstack.client("s3", ACCOUNT), localstack.client("sagemaker", ACCOUNT)
+    register_serving_image(localstack)
     folder = tmp_path_factory.mktemp("models")
     bucket = unique("sm-models")
     s3.create_bucket(Bucket=bucket)
