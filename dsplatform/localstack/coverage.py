@@ -51,15 +51,25 @@ EXTENSION_APPLIED: Mapping[str, tuple[str, ...]] = {
     "AWS::EC2::SecurityGroup": ("SecurityGroupIngress", "SecurityGroupEgress"),
     "AWS::EC2::VPC": ("EnableDnsHostnames", "EnableDnsSupport"),
     "AWS::IAM::Role": ("Description",),
+    "AWS::DynamoDB::Table": ("PointInTimeRecoverySpecification", "TimeToLiveSpecification"),
 }
 
 # Community types whose in-place update the extension implements (or re-applies its own properties for).
-EXTENSION_UPDATES: frozenset[str] = frozenset({"AWS::Events::Rule", "AWS::CloudWatch::Alarm", "AWS::S3::BucketPolicy"})
+EXTENSION_UPDATES: frozenset[str] = frozenset(
+    {
+        "AWS::Events::Rule",
+        "AWS::CloudWatch::Alarm",
+        "AWS::S3::BucketPolicy",
+        "AWS::Lambda::Alias",  # FunctionVersion, Description, provisioned concurrency (cfn_lambda.py)
+        "AWS::Lambda::EventInvokeConfig",  # destinations, retries, event age
+    }
+)
 PARTIAL_UPDATES: Mapping[str, str] = {
     "AWS::S3::Bucket": "only the properties the extension applies are updated",
     "AWS::Logs::LogGroup": "only RetentionInDays is updated",
     "AWS::EC2::VPC": "only the DNS attributes are updated",
     "AWS::EC2::SecurityGroup": "inline rules are not updated",
+    "AWS::DynamoDB::Table": "only PointInTimeRecoverySpecification and TimeToLiveSpecification are updated",
 }
 
 # Properties accepted but silently not applied, still (found by reading the pinned providers' create code).
@@ -96,6 +106,21 @@ NOT_APPLIED: Mapping[str, Mapping[str, str]] = {
     "AWS::SageMaker::Model": {
         "VpcConfig": "stored; the replica listens on loopback",
         "EnableNetworkIsolation": "stored; the replica can reach the network",
+    },
+    "AWS::Lambda::Function": {
+        "MemorySize": "reported to the handler, not enforced (a local process has no memory limit)",
+        "Architectures": "ignored: the handler runs on this machine's architecture",
+        "Layers": "not made available to the local process",
+        "VpcConfig": "stored; the process uses this machine's network",
+        "ReservedConcurrentExecutions": "stored; local environments are not capped by it",
+    },
+    "AWS::Lambda::Alias": {
+        "RoutingConfig": "weighted routing is not emulated: a weighted update fails the resource (LocalStack's"
+        " UpdateAlias raises on AdditionalVersionWeights)",
+    },
+    "AWS::DynamoDB::Table": {
+        "ContributorInsightsSpecification": "not applied",
+        "KinesisStreamSpecification": "not applied (no Kinesis streaming from moto's tables)",
     },
 }
 
@@ -153,6 +178,12 @@ TYPE_NOTES: Mapping[str, str] = {
     "AWS::SageMaker::Endpoint": (
         "one local replica; updates are blue/green with rollback (no canary or linear traffic shifting); no "
         "CloudWatch metrics (latency, 5xx alarms never fire), no container logs in CloudWatch, no auto scaling"),
+    "AWS::Lambda::Function": "invoked as a local process (pythonX.Y runtimes only; venv from the code's"
+    " requirements.txt + boto3); timeout, logs, warm reuse, async retries and destinations as on AWS",
+    "AWS::Lambda::Version": "published from $LATEST; a Version whose logical id changes is a new version",
+    "AWS::Lambda::Permission": "stored but not enforced (any caller may invoke)",
+    "AWS::DynamoDB::Table": "served by moto (PROVIDER_OVERRIDE_DYNAMODB=moto): point-in-time recovery and SSE are"
+    " reported as on AWS but nothing is backed up or encrypted; no capacity limits",
 }
 
 

@@ -118,6 +118,8 @@ def _environment(settings: LocalStackSettings) -> dict[str, str]:
             "SKIP_SSL_CERT_DOWNLOAD": "1",
             "DISABLE_EVENTS": "1",
             "CFN_IGNORE_UNSUPPORTED_RESOURCE_TYPES": "0",  # unsupported types fail the stack instead of becoming mocks
+            "LAMBDA_RUNTIME_EXECUTOR": "dsplatform",  # the extension's executor: functions run as local processes
+            "PROVIDER_OVERRIDE_DYNAMODB": "moto",  # LocalStack's own DynamoDB downloads Java and fails offline
             "DSPLATFORM_CACHE_DIR": str(settings.cache_root),
             "DSPLATFORM_STATE_DIR": str(settings.state_dir),  # the extension reports image warm-up there
             # Read at each image resolution, so registrations after start-up count (register_image_sources).

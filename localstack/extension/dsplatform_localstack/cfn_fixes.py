@@ -4,7 +4,8 @@ Covered: AWS::S3::Bucket LifecycleConfiguration, BucketEncryption, PublicAccessB
 OwnershipControls and the default private ACL (the community provider makes buckets without AccessControl
 public-read), and AWS::Logs::LogGroup RetentionInDays; on create and on update (LocalStack's update of these
 types is a no-op that keeps the previous state); AWS::EC2::SecurityGroup inline ingress/egress rules (create),
-AWS::EC2::VPC DNS attributes and AWS::IAM::Role Description.
+AWS::EC2::VPC DNS attributes and AWS::IAM::Role Description; AWS::DynamoDB::Table
+PointInTimeRecoverySpecification (never applied) and TimeToLiveSpecification (applied on create only).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ APPLIED = {
     "AWS::EC2::SecurityGroup": ("SecurityGroupIngress", "SecurityGroupEgress"),
     "AWS::EC2::VPC": ("EnableDnsHostnames", "EnableDnsSupport"),
     "AWS::IAM::Role": ("Description",),
+    "AWS::DynamoDB::Table": ("PointInTimeRecoverySpecification", "TimeToLiveSpecification"),
 }
 
 
@@ -181,6 +183,35 @@ def _apply_role(request: Any, model: dict[str, Any], desired: dict[str, Any], cr
         request.aws_client_factory.iam.update_role(RoleName=model["RoleName"], Description=desired["Description"])
 
 
+def _enabled(spec: Any, flag: str) -> bool:
+    return bool(spec) and str(spec.get(flag, False)).lower() == "true"
+
+
+def _apply_table(request: Any, model: dict[str, Any], desired: dict[str, Any], creating: bool) -> None:
+    ddb, table = request.aws_client_factory.dynamodb, model.get("TableName")
+    previous = request.previous_state or {}
+    if not table:
+        return
+    pitr = desired.get("PointInTimeRecoverySpecification")
+    if pitr or previous.get("PointInTimeRecoverySpecification"):
+        enabled = _enabled(pitr, "PointInTimeRecoveryEnabled")
+        ddb.update_continuous_backups(
+            TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": enabled}
+        )
+    # The provider sets TTL on create; on update it kept the old one. TTL can only be toggled, one attribute at a time.
+    new_ttl, old_ttl = desired.get("TimeToLiveSpecification"), previous.get("TimeToLiveSpecification")
+    if creating or new_ttl == old_ttl:
+        return
+    if _enabled(old_ttl, "Enabled"):
+        ddb.update_time_to_live(
+            TableName=table, TimeToLiveSpecification={"AttributeName": old_ttl["AttributeName"], "Enabled": False}
+        )
+    if _enabled(new_ttl, "Enabled"):
+        ddb.update_time_to_live(
+            TableName=table, TimeToLiveSpecification={"AttributeName": new_ttl["AttributeName"], "Enabled": True}
+        )
+
+
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
@@ -237,6 +268,7 @@ def _wrap(cls: type, properties: tuple[str, ...], apply: Any, validate: Any = No
 
 def install() -> None:
     """Wrap the create/update of the providers listed in APPLIED."""
+    from localstack.services.dynamodb.resource_providers.aws_dynamodb_table import DynamoDBTableProvider
     from localstack.services.ec2.resource_providers.aws_ec2_securitygroup import EC2SecurityGroupProvider
     from localstack.services.ec2.resource_providers.aws_ec2_vpc import EC2VPCProvider
     from localstack.services.iam.resource_providers.aws_iam_role import IAMRoleProvider
@@ -249,5 +281,6 @@ def install() -> None:
         (EC2SecurityGroupProvider, _apply_security_group),
         (EC2VPCProvider, _apply_vpc),
         (IAMRoleProvider, _apply_role),
+        (DynamoDBTableProvider, _apply_table),
     ):
         _wrap(provider, APPLIED[provider.TYPE], apply)

@@ -16,11 +16,12 @@ _WATCH_SECONDS = 0.5  # how often the warm-up looks for newly registered image s
 @hooks.on_infra_start()
 def apply_patches() -> None:
     """Bind the gateway to its host; fix the unsupported-type check, runTask.sync failures, dropped properties,
-    outputs published after the stack's status, Distributed Map runs (thresholds, results, paging) and the
-    missing ContinueUpdateRollback."""
+    outputs published after the stack's status, Distributed Map runs (thresholds, results, paging), the
+    missing ContinueUpdateRollback, and Lambda alias / event invoke config updates."""
     from dsplatform_localstack import (
         cfn_continue,
         cfn_fixes,
+        cfn_lambda,
         cfn_outputs,
         cfn_rollback,
         cfn_support,
@@ -48,6 +49,7 @@ def apply_patches() -> None:
     cfn_updates.install()
     cfn_outputs.install()
     cfn_continue.install()
+    cfn_lambda.install()
     ecs_runner.install()
     LOG.info("dsplatform extension: patches applied")
 

@@ -1,4 +1,4 @@
-"""ECS and ECR as LocalStack services, every operation served in-process by moto's backends."""
+"""ECS, ECR (and DynamoDB, as an override) as LocalStack services, every operation served in-process by moto."""
 
 from __future__ import annotations
 
@@ -33,3 +33,10 @@ def ecs() -> Service:
 def ecr() -> Service:
     """ECR via moto, so repositories and pushed image manifests are real."""
     return _moto_service("ecr")
+
+
+@aws_provider(api="dynamodb", name="moto")
+def dynamodb_moto() -> Service:
+    """DynamoDB via moto, selected by PROVIDER_OVERRIDE_DYNAMODB=moto: LocalStack's own provider downloads Java
+    and DynamoDB Local on first use, which fails offline (every call then answers InternalError)."""
+    return _moto_service("dynamodb")
