@@ -8,6 +8,21 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class CodeAsset:
+    """A folder of function code the deployer zips and uploads; the stack's template takes it via parameters.
+
+    The deployer fills ``bucket_parameter`` (its assets bucket), ``key_parameter`` (``assets/<sha256>.zip``)
+    and ``sha256_parameter`` (base64 SHA-256 of the zip: Lambda's ``CodeSha256``).
+    """
+
+    name: str
+    source: Path
+    bucket_parameter: str
+    key_parameter: str
+    sha256_parameter: str
+
+
+@dataclass(frozen=True)
 class StackSpec:
     """One CloudFormation stack ready to deploy.
 
@@ -26,6 +41,7 @@ class StackSpec:
     tags: dict[str, str] = field(default_factory=dict)
     termination_protection: bool = False
     outputs: Any = None  # the component's blueprints.outputs.Outputs class: how readers type its outputs
+    assets: tuple[CodeAsset, ...] = ()  # function code the deployer builds and uploads (deployer.assets)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import time
 import uuid
 from typing import Any
 
+from dsplatform.deployer import assets
 from dsplatform.deployer.clients import ClientFactory
 from dsplatform.deployer.graph import Graph, run_graph
 from dsplatform.deployer.images import with_image_digests
@@ -55,6 +56,8 @@ def deploy(
     env = plan.target.env
     result = DeployResult(env)
     t0 = time.monotonic()
+    # Function code is zipped (or reused) and uploaded before anything is compared: its hash is a parameter.
+    plan, _ = assets.with_assets(plan, clients.client("s3") if _uses_bucket(plan) else None, upload=True)
     unchanged = _unchanged_results(plan, graph, deployed_stacks(cfn, graph.nodes))
     if unchanged is not None:
         # Nothing to write, so no lock to take: a no-op deploy stays a handful of read calls.
@@ -65,13 +68,18 @@ def deploy(
         result.elapsed = time.monotonic() - t0
         reporter.finished(result)
         return result
-    with env_lock(clients.client("ssm"), env, options.lock_ttl_seconds, force=options.break_lock,
-                  name=plan.target.lock_name or None):
+    with env_lock(
+        clients.client("ssm"),
+        env,
+        options.lock_ttl_seconds,
+        force=options.break_lock,
+        name=plan.target.lock_name or None,
+    ):
         current = deployed_stacks(cfn, graph.nodes)
         triggers = rollback_configuration(clients.client("cloudwatch"), plan.target) if plan.target.rollback_alarms \
             else None
         engine = StackDeployer(cfn, plan.target, options, polling_for(clients, options), reporter, triggers,
-                                ecs=clients.client("ecs"))
+                               ecs=clients.client("ecs"), templates=_template_store(plan, clients))
         outputs: dict[str, dict[str, str]] = {}
         guard = threading.Lock()
         reporter.started("deploy", env, list(graph.order()))
@@ -104,6 +112,19 @@ def deploy(
             result.elapsed = time.monotonic() - t0
             reporter.finished(result)
     return result
+
+
+def _uses_bucket(plan: Plan) -> bool:
+    return any(spec.assets or assets.too_large(spec) for spec in plan.stacks)
+
+
+def _template_store(plan: Plan, clients: ClientFactory) -> assets.TemplateStore | None:
+    """The assets bucket as the home of templates over the inline limit (created only when one is)."""
+    if not any(assets.too_large(spec) for spec in plan.stacks):
+        return None
+    s3 = clients.client("s3")
+    bucket = assets.ensure_bucket(s3, plan.target.account_id, plan.target.region)
+    return assets.TemplateStore(s3, bucket, plan.target.region, clients.endpoint_url)
 
 
 def _unchanged_results(plan: Plan, graph: Graph, current: dict[str, dict[str, Any]]) -> list[StackResult] | None:

@@ -8,9 +8,10 @@ from typing import Any
 
 from rich.markup import escape
 
+from dsplatform.deployer import assets
 from dsplatform.deployer.changes import Change, changes_for_new_stack, changes_from_change_set
 from dsplatform.deployer.clients import ClientFactory
-from dsplatform.deployer.deploy import polling_for
+from dsplatform.deployer.deploy import _template_store, polling_for
 from dsplatform.deployer.errors import ParameterResolutionError
 from dsplatform.deployer.graph import Graph
 from dsplatform.deployer.inventory import deployed_stacks, stack_outputs, stack_tag
@@ -21,7 +22,6 @@ from dsplatform.deployer.params import (
     content_hash,
     resolve_parameters,
     stack_tags,
-    template_body,
 )
 from dsplatform.deployer.stack import CAPABILITIES, CHANGE_SET_PREFIX
 from dsplatform.deployer.status import StackState, classify
@@ -58,17 +58,27 @@ def diff(plan: Plan, clients: ClientFactory, options: DeployOptions | None = Non
     options = options or DeployOptions()
     graph = Graph.for_deploy(plan)
     clients.verify_account()
+    # Code assets are zipped (or reused) but not uploaded: a code change shows as a change of its parameters.
+    plan, _ = assets.with_assets(plan, None, upload=False)
+    store = _template_store(plan, clients)
     cfn = clients.client("cloudformation")
     polling = polling_for(clients, options)
     current = deployed_stacks(cfn, graph.nodes)
     outputs = {name: stack_outputs(desc) for name, desc in current.items()}
     return {
-        name: _stack_diff(cfn, plan, plan.stack(name), current.get(name), outputs, polling) for name in graph.order()
+        name: _stack_diff(cfn, plan, plan.stack(name), current.get(name), outputs, polling, store)
+        for name in graph.order()
     }
 
 
 def _stack_diff(
-    cfn: Any, plan: Plan, spec: StackSpec, desc: dict[str, Any] | None, outputs: Any, polling: Any
+    cfn: Any,
+    plan: Plan,
+    spec: StackSpec,
+    desc: dict[str, Any] | None,
+    outputs: Any,
+    polling: Any,
+    store: assets.TemplateStore | None = None,
 ) -> StackDiff:
     state = classify(desc["StackStatus"] if desc else None)
     if state in (StackState.ABSENT, StackState.FAILED_CREATE, StackState.REVIEW):
@@ -89,7 +99,7 @@ def _stack_diff(
         StackName=spec.name,
         ChangeSetName=f"{CHANGE_SET_PREFIX}diff-{int(time.time() * 1000)}",
         ChangeSetType="UPDATE",
-        TemplateBody=template_body(spec),
+        **assets.template_argument(spec, store),
         Parameters=cfn_parameters(params),
         Capabilities=CAPABILITIES,
         Tags=stack_tags(spec, plan.target.env, digest),

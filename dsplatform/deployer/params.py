@@ -15,9 +15,14 @@ HASH_TAG = "dsplatform:content-hash"
 TEMPLATE_BODY_LIMIT = 51_200
 
 
+def template_json(spec: StackSpec) -> str:
+    """The template as compact, canonical JSON (sorted keys)."""
+    return json.dumps(spec.template, sort_keys=True, separators=(",", ":"), default=str)
+
+
 def template_body(spec: StackSpec) -> str:
     """The template as compact, canonical JSON (sorted keys), refusing bodies over the inline limit."""
-    body = json.dumps(spec.template, sort_keys=True, separators=(",", ":"), default=str)
+    body = template_json(spec)
     if len(body.encode()) > TEMPLATE_BODY_LIMIT:
         raise TemplateTooLargeError(spec.name, len(body.encode()), TEMPLATE_BODY_LIMIT)
     return body

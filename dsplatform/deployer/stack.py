@@ -10,6 +10,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from dsplatform.deployer.assets import TemplateStore, template_argument
 from dsplatform.deployer.changes import Change, changes_from_change_set, refused_changes
 from dsplatform.deployer.errors import StackOperationError
 from dsplatform.deployer.events import failure_events, first_reason, stack_events
@@ -21,7 +22,6 @@ from dsplatform.deployer.params import (
     content_hash,
     resolve_parameters,
     stack_tags,
-    template_body,
 )
 from dsplatform.deployer.progress import Reporter
 from dsplatform.deployer.services import SERVICE_TYPE, ServiceUnstableError, failed_service_events, wait_stable
@@ -54,6 +54,7 @@ class StackDeployer:
     reporter: Reporter
     rollback: dict[str, Any] | None = None  # RollbackConfiguration for updates (dsplatform.deployer.triggers)
     ecs: Any = None  # when given, changed ECS services are waited on and their events reported on failure
+    templates: TemplateStore | None = None  # where templates over the inline limit go (the assets bucket)
 
     def deploy(
         self, spec: StackSpec, current: dict[str, Any] | None, outputs: Mapping[str, Mapping[str, str]]
@@ -182,7 +183,7 @@ class StackDeployer:
             StackName=name,
             ChangeSetName=cs_name,
             ChangeSetType=change_type,
-            TemplateBody=template_body(spec),
+            **template_argument(spec, self.templates),
             Parameters=cfn_parameters(params),
             Capabilities=CAPABILITIES,
             Tags=stack_tags(spec, self.target.env, digest),
