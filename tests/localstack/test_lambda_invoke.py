@@ -129,3 +129,27 @@ def test_missing_interpreter_fails_the_invocation_naming_it(localstack: Any, fn:
     assert error == "Unhandled"
     assert body["errorType"] == "Runtime.InterpreterNotFound"
     assert "python3.14" in body["errorMessage"] and "pyenv install 3.14" in body["errorMessage"]
+
+
+def test_event_invoke_config_of_an_alias_applies_to_events_sent_to_the_alias(
+    localstack: Any, fn: dict[str, Any]
+) -> None:
+    lam, sqs = localstack.client("lambda", ACCOUNT), localstack.client("sqs", ACCOUNT)
+    queue_url = sqs.create_queue(QueueName=unique("lsalq"))["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    name = unique("lsalias")
+    create_function(lam, name, fn["role"], timeout=3)
+    version = lam.publish_version(FunctionName=name)["Version"]
+    alias_arn = lam.create_alias(FunctionName=name, Name="live", FunctionVersion=version)["AliasArn"]
+    lam.put_function_event_invoke_config(
+        FunctionName=name,
+        Qualifier="live",
+        MaximumRetryAttempts=0,
+        DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+    )
+    marker = unique("alias")
+    lam.invoke(FunctionName=alias_arn, InvocationType="Event", Payload=json.dumps({"fail": marker}).encode())
+    # With the alias's config ignored, LocalStack retried after 60 s and 120 s before any destination.
+    record = receive_one(sqs, queue_url, timeout=30)
+    assert record["requestPayload"] == {"fail": marker}
+    assert record["requestContext"]["condition"] == "RetriesExhausted"

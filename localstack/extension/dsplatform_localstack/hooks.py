@@ -28,6 +28,7 @@ def apply_patches() -> None:
         cfn_updates,
         ecs_runner,
         gateway_bind,
+        lambda_async,
         sfn_ecs,
         sfn_fail,
         sfn_map_parse,
@@ -50,6 +51,7 @@ def apply_patches() -> None:
     cfn_outputs.install()
     cfn_continue.install()
     cfn_lambda.install()
+    lambda_async.install()
     ecs_runner.install()
     LOG.info("dsplatform extension: patches applied")
 
