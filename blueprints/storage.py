@@ -86,14 +86,20 @@ def _lifecycle(props: StorageProps, expiration_days: int | None) -> s3.Lifecycle
 
 
 def _bucket(template: Template, logical: str, name: str, props: StorageProps, key: kms.Key | None,
-            versioned: bool, expiration_days: int | None) -> s3.Bucket:
+            versioned: bool, expiration_days: int | None, events: bool = False) -> s3.Bucket:
+    extra = {}
+    if events:
+        # Object events go to EventBridge, where any component (the ingest function) subscribes with a rule:
+        # a direct notification would make this stack depend on its consumers.
+        extra["NotificationConfiguration"] = s3.NotificationConfiguration(
+            EventBridgeConfiguration=s3.EventBridgeConfiguration(EventBridgeEnabled=True))
     bucket = s3.Bucket(
         logical, BucketName=name, BucketEncryption=_encryption(props, key),
         PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
             BlockPublicAcls=True, BlockPublicPolicy=True, IgnorePublicAcls=True, RestrictPublicBuckets=True),
         OwnershipControls=s3.OwnershipControls(Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]),
         VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled" if versioned else "Suspended"),
-        LifecycleConfiguration=_lifecycle(props, expiration_days))
+        LifecycleConfiguration=_lifecycle(props, expiration_days), **extra)
     return template.add_resource(retain(bucket))
 
 
@@ -159,7 +165,7 @@ def build(props: StorageProps) -> Template:
     key = _key(template, props) if props.encryption == "kms" else None
     buckets = {
         "Input": _bucket(template, "InputBucket", props.input_bucket, props, key, props.versioning,
-                         props.input_expiration_days),
+                         props.input_expiration_days, events=True),
         "Output": _bucket(template, "OutputBucket", props.output_bucket, props, key, props.versioning,
                           props.output_expiration_days),
         "Artifact": _bucket(template, "ArtifactBucket", props.artifact_bucket, props, key, True, None),

@@ -177,6 +177,22 @@ class Names:
         return _check("dashboard", self._scoped(f"{self.project}-{job}"), _SIMPLE_RE, 255,
                       "use letters, digits, '-' and '_'")
 
+    # Function-scoped names: each Lambda function of a component, from its function name.
+    def function(self, name: str) -> str:
+        """Lambda function: ``{project}-{name}``, e.g. ds-ingest (its log group is /aws/lambda/<this>)."""
+        return _check("Lambda function", self._scoped(f"{self.project}-{name}"), _SIMPLE_RE, 64,
+                      "use letters, digits, '-' and '_' (up to 64)")
+
+    def queue(self, name: str) -> str:
+        """SQS queue: ``{project}-{name}``, e.g. ds-ingest-failures."""
+        return _check("SQS queue", self._scoped(f"{self.project}-{name}"), _SIMPLE_RE, 80,
+                      "use letters, digits, '-' and '_' (up to 80)")
+
+    def rule(self, name: str) -> str:
+        """EventBridge rule: ``{project}-{name}``."""
+        return _check("EventBridge rule", self._scoped(f"{self.project}-{name}"), _RULE_RE, 64,
+                      "use letters, digits and . - _ (up to 64)")
+
     @property
     def endpoint(self) -> str:
         """SageMaker endpoint: ``{project}-staging`` in stg, ``{project}-prod`` in prod, ``{project}-{env}`` else."""

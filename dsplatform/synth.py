@@ -14,7 +14,7 @@ from typing import Any
 from dsplatform.components import Context, project_root, select
 from dsplatform.config import ProjectConfig, load_config
 from dsplatform.naming import Names
-from dsplatform.stackspec import JobImage, Plan, StackSpec, Target
+from dsplatform.stackspec import CodeAsset, JobImage, Plan, StackSpec, Target
 
 LOCALSTACK_URL_ENV = "DSPLATFORM_LOCALSTACK_URL"
 
@@ -63,7 +63,8 @@ def plan_from_config(project: ProjectConfig, env_name: str, target: str | None =
         specs.append(StackSpec(
             name=names.stack(comp.name), component=comp.name, template=comp.render(ctx),
             depends_on=tuple(names.stack(dep) for dep in comp.depends_on), tags=tags,
-            termination_protection=env.is_protected, outputs=comp.outputs))
+            termination_protection=env.is_protected, outputs=comp.outputs,
+            assets=tuple(CodeAsset(fn.name, fn.source_dir(root), *fn.parameters) for fn in comp.functions)))
         images += [JobImage(job=image.job, component=comp.name, repository=names.repository(image.job),
                             tag=image.tag(ctx) if image.tag else "latest", source=image.source_dir(root))
                    for image in comp.images]

@@ -2,7 +2,8 @@
 
 A component declares its name, its blueprint (``build(props) -> Template``), how its props are made from
 config, its dependencies, its typed outputs (a ``blueprints.outputs.Outputs`` class), the container images
-it owns (zero or more jobs, each with a source folder) and where its end-to-end scenarios live. Stock
+it owns (zero or more jobs, each with a source folder), the Lambda functions' code it owns (``Function``)
+and where its end-to-end scenarios live. Stock
 components live in ``dsplatform/components/stock/``; a consumer's are listed in its ``dsplatform.yml``.
 """
 
@@ -61,6 +62,24 @@ class Image:
 
 
 @dataclass(frozen=True)
+class Function:
+    """Lambda function code a component owns: the deployer zips the folder and uploads it as a code asset.
+
+    ``source`` is relative to the project root (default ``functions/<name>``). The component's template takes
+    the code through three parameters (``parameters``) that the deployer fills: the assets bucket, the zip's
+    key and its base64 SHA-256 (``dsplatform.deployer.assets``).
+    """
+
+    name: str
+    source: str | None = None
+    parameters: tuple[str, str, str] = ("CodeBucket", "CodeKey", "CodeSha256")
+
+    def source_dir(self, project_root: Path) -> Path:
+        """The function's source folder under ``project_root``."""
+        return (project_root / (self.source or f"functions/{self.name}")).resolve()
+
+
+@dataclass(frozen=True)
 class Component:
     """One stack of the platform and everything about it.
 
@@ -76,6 +95,7 @@ class Component:
     images: tuple[Image, ...] = ()
     scenarios: str | None = None
     source: str = "stock"  # where it came from: stock, an entry point or an import path (for messages)
+    functions: tuple[Function, ...] = ()  # Lambda code the deployer zips and uploads (code assets)
 
     def render(self, ctx: Context) -> dict[str, Any]:
         """The component's template for ``ctx`` as a dict, its outputs checked against its Outputs class."""

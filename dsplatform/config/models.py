@@ -182,6 +182,9 @@ class ScheduleSettings(Strict):
 
     expression: str = Field("cron(0 9 15 * ? *)", description="EventBridge schedule: cron(6 fields) or rate(N unit)")
     enabled: bool = Field(True, description="whether the rule is enabled in this environment")
+    trigger: Literal["schedule", "on_arrival"] = Field(
+        "schedule", description="what starts the pipeline: the schedule rule, or each accepted file arriving under "
+                                "the input bucket's raw/ prefix (the ingest function starts it; the rule is disabled)")
 
     @field_validator("expression")
     @classmethod
@@ -197,6 +200,18 @@ class OrchestrationSettings(Strict):
     retry_interval_seconds: int = Field(30, ge=1, le=3600, description="first retry interval in seconds")
     log_level: Literal["ERROR", "ALL"] = Field(
         "ERROR", description="execution log level of the state machine (execution data is never logged)")
+
+
+class IngestSettings(Strict):
+    """The ingest function that catalogues every file arriving under raw/ in a DynamoDB table."""
+
+    memory_mb: int = Field(256, ge=128, le=10240, description="the function's memory in MB")
+    timeout_seconds: int = Field(60, ge=1, le=900, description="the function's timeout in seconds")
+    retry_attempts: int = Field(2, ge=0, le=2, description="retries of a failed asynchronous invocation (0-2)")
+    ttl_attribute: str | None = Field(
+        None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,254}$",
+        description="optional TTL attribute of the catalogue table (items expire at its epoch-seconds value)")
+    errors_threshold: int = Field(1, ge=1, description="function Errors per period that raise the alarm")
 
 
 class AlarmSettings(Strict):
@@ -359,6 +374,7 @@ class ComponentSettings(Strict):
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)  # type: ignore[arg-type]
     orchestration: OrchestrationSettings = Field(default_factory=OrchestrationSettings)  # type: ignore[arg-type]
     alarms: AlarmSettings = Field(default_factory=AlarmSettings)  # type: ignore[arg-type]
+    ingest: IngestSettings = Field(default_factory=IngestSettings)  # type: ignore[arg-type]
     alerts: AlertSettings = Field(default_factory=AlertSettings)  # type: ignore[arg-type]
     parameters: ParameterSettings = Field(default_factory=ParameterSettings)  # type: ignore[arg-type]
     rollback: RollbackSettings = Field(default_factory=RollbackSettings)  # type: ignore[arg-type]

@@ -1,7 +1,8 @@
-"""destroy(): delete the plan's stacks in reverse dependency order; data buckets stay unless purged."""
+"""destroy(): delete the plan's stacks in reverse dependency order; data buckets and tables stay unless purged."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import threading
@@ -145,6 +146,8 @@ def _destroy_stack(
     if purge_data:
         for bucket in buckets:  # retained by DeletionPolicy: now empty, delete them ourselves
             _delete_bucket(clients.client("s3"), bucket)
+        for table in resources.get("AWS::DynamoDB::Table", []):  # retained too (the ingest catalogue)
+            _delete_table(clients.client("dynamodb"), table)
     return StackResult(name, Outcome.DELETED, "DELETE_COMPLETE")
 
 
@@ -170,6 +173,11 @@ def _has_objects(s3: Any, bucket: str) -> bool:
     except s3.exceptions.NoSuchBucket:
         return False
     return bool(page.get("Versions") or page.get("DeleteMarkers"))
+
+
+def _delete_table(ddb: Any, table: str) -> None:
+    with contextlib.suppress(ddb.exceptions.ResourceNotFoundException):
+        ddb.delete_table(TableName=table)
 
 
 def retained_bucket_names(template: dict[str, Any]) -> list[str]:

@@ -235,3 +235,27 @@ def test_entry_points_read_their_environment(aws: dict[str, Any], monkeypatch: p
 def test_bad_configuration_names_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         Settings.from_env(env)
+
+
+def test_eventbridge_object_created_events_are_catalogued(aws: dict[str, Any]) -> None:
+    put = aws["s3"].put_object(Bucket=BUCKET, Key="raw/from bridge.csv", Body=GOOD.encode())
+    event = {
+        "source": "aws.s3",
+        "detail-type": "Object Created",
+        "time": "2026-11-30T11:00:00Z",
+        "detail": {
+            "bucket": {"name": BUCKET},
+            "object": {
+                "key": "raw/from bridge.csv",
+                "size": len(GOOD),
+                "etag": put["ETag"].strip('"'),
+                "version-id": put["VersionId"],
+            },
+        },
+    }
+    (arrival,) = handler.arrivals(event)
+    assert arrival.key == "raw/from bridge.csv"  # not URL-decoded twice
+    outcome = handler.process_arrival(arrival, _settings(aws, "schedule"), aws["s3"], aws["table"], aws["sfn"])
+    assert outcome["outcome"] == "accepted"
+    item = aws["table"].get_item(Key={"object_key": "raw/from bridge.csv"})["Item"]
+    assert (item["records"], item["received_at"], item["version_id"]) == (3, "2026-11-30T11:00:00Z", put["VersionId"])

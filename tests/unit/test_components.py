@@ -16,7 +16,7 @@ from dsplatform.errors import ComponentError, ConfigError, UsageError
 from dsplatform.synth import plan_from_config
 
 STOCK = ("network", "storage", "registry", "alerts", "parameters", "compute", "orchestration", "schedule",
-         "monitoring")
+         "monitoring", "ingest")
 
 
 class QueueOutputs(Outputs):

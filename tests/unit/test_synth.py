@@ -30,7 +30,7 @@ def test_synth_removes_templates_of_stacks_that_no_longer_exist(tmp_path):
     stale.parent.mkdir(parents=True)
     stale.write_text("{}")
     result = write_templates(plan_from_config(PROJECT, "dev"), tmp_path)
-    assert not stale.exists() and len(result.files) == 9
+    assert not stale.exists() and len(result.files) == 10
 
 
 @pytest.mark.parametrize("env", ["dev", "stg", "prod"])
@@ -39,7 +39,11 @@ def test_every_parameter_is_the_output_of_exactly_one_dependency(env):
 
     plan = plan_from_config(PROJECT, env)
     for spec in plan.stacks:
+        # Code asset parameters are the deployer's to fill (deployer.assets), not a dependency's.
+        from_assets = {p for a in spec.assets for p in (a.bucket_parameter, a.key_parameter, a.sha256_parameter)}
         for parameter, declared in spec.template.get("Parameters", {}).items():
+            if parameter in from_assets:
+                continue
             if parameter == IMAGE_DIGEST_PARAMETER and "Default" in declared:
                 continue  # filled by the deployer from the pushed image, not from a dependency
             sources = [dep for dep in spec.depends_on if parameter in plan.stack(dep).template.get("Outputs", {})]

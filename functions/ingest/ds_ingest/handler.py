@@ -108,21 +108,54 @@ def catalogue_object(
     )
 
 
-def process_s3_record(record: dict[str, Any], settings: Settings, s3: Any, table: Any, sfn: Any) -> dict[str, Any]:
-    """Catalogue one S3 event record; start the pipeline for a new accepted file when on_arrival."""
-    s3_part = record["s3"]
-    bucket = s3_part["bucket"]["name"]
-    key = unquote_plus(s3_part["object"]["key"])  # S3 URL-encodes keys in notifications
+@dataclass(frozen=True)
+class Arrival:
+    """One created object, from an S3 notification record or an EventBridge "Object Created" event."""
+
+    bucket: str
+    key: str
+    etag: str
+    version_id: str | None
+    time: str
+
+
+def arrivals(event: dict[str, Any]) -> list[Arrival]:
+    """The created objects an event announces (S3 notification ``Records`` or one EventBridge event)."""
+    if event.get("source") == "aws.s3" and event.get("detail-type") == "Object Created":
+        detail = event.get("detail") or {}
+        obj = detail.get("object") or {}
+        return [
+            Arrival(
+                detail["bucket"]["name"],
+                obj["key"],
+                str(obj.get("etag", "")).strip('"'),
+                obj.get("version-id"),
+                event.get("time") or datetime.now(UTC).isoformat(),
+            )
+        ]
+    found = []
+    for record in event.get("Records", []):
+        if record.get("eventSource") != "aws:s3" or not str(record.get("eventName", "")).startswith("ObjectCreated"):
+            continue
+        obj = record["s3"]["object"]
+        found.append(
+            Arrival(
+                record["s3"]["bucket"]["name"],
+                unquote_plus(obj["key"]),  # S3 URL-encodes keys in notifications (EventBridge does not)
+                str(obj.get("eTag", "")).strip('"'),
+                obj.get("versionId"),
+                record.get("eventTime") or datetime.now(UTC).isoformat(),
+            )
+        )
+    return found
+
+
+def process_arrival(arrival: Arrival, settings: Settings, s3: Any, table: Any, sfn: Any) -> dict[str, Any]:
+    """Catalogue one created object; start the pipeline for a new accepted file when on_arrival."""
+    key = arrival.key
     if not key.startswith(settings.input_prefix) or key.endswith("/"):
         return {"key": key, "outcome": "ignored"}
-    entry = catalogue_object(
-        s3,
-        bucket,
-        key,
-        s3_part["object"].get("eTag", "").strip('"'),
-        s3_part["object"].get("versionId"),
-        record.get("eventTime") or datetime.now(UTC).isoformat(),
-    )
+    entry = catalogue_object(s3, arrival.bucket, key, arrival.etag, arrival.version_id, arrival.time)
     if entry is None:
         return {"key": key, "outcome": "stale"}
     new = catalogue.record(table, entry)
@@ -143,15 +176,16 @@ def process_s3_record(record: dict[str, Any], settings: Settings, s3: Any, table
     return outcome
 
 
+def process_s3_record(record: dict[str, Any], settings: Settings, s3: Any, table: Any, sfn: Any) -> dict[str, Any]:
+    """Catalogue the object of one S3 notification record (see ``process_arrival``)."""
+    (arrival,) = arrivals({"Records": [record]})
+    return process_arrival(arrival, settings, s3, table, sfn)
+
+
 def on_object_created(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """S3 ObjectCreated notification: catalogue every record of the event."""
+    """S3 ObjectCreated notification or EventBridge "Object Created" event: catalogue every object in it."""
     settings, s3, table, sfn = _aws()
-    results = [
-        process_s3_record(record, settings, s3, table, sfn)
-        for record in event.get("Records", [])
-        if record.get("eventSource") == "aws:s3" and str(record.get("eventName", "")).startswith("ObjectCreated")
-    ]
-    return {"results": results}
+    return {"results": [process_arrival(a, settings, s3, table, sfn) for a in arrivals(event)]}
 
 
 def process_status_event(event: dict[str, Any], settings: Settings, table: Any) -> dict[str, Any]:
