@@ -70,6 +70,7 @@ PARTIAL_UPDATES: Mapping[str, str] = {
     "AWS::EC2::VPC": "only the DNS attributes are updated",
     "AWS::EC2::SecurityGroup": "inline rules are not updated",
     "AWS::DynamoDB::Table": "only PointInTimeRecoverySpecification and TimeToLiveSpecification are updated",
+    "AWS::Lambda::Version": "none needed: its properties are create-only on AWS too (a change publishes a version)",
 }
 
 # Properties accepted but silently not applied, still (found by reading the pinned providers' create code).
@@ -182,6 +183,10 @@ TYPE_NOTES: Mapping[str, str] = {
     " requirements.txt + boto3); timeout, logs, warm reuse, async retries and destinations as on AWS",
     "AWS::Lambda::Version": "published from $LATEST; a Version whose logical id changes is a new version",
     "AWS::Lambda::Permission": "stored but not enforced (any caller may invoke)",
+    "AWS::Lambda::Alias": "FunctionVersion updated in place by the extension; weighted routing is not emulated",
+    "AWS::Lambda::EventInvokeConfig": "retries and destinations applied, an alias's to events sent to the alias"
+    " (the extension's fix)",
+    "AWS::Events::Rule": "event patterns and targets work (S3 object events via EventBridge, Step Functions status)",
     "AWS::DynamoDB::Table": "served by moto (PROVIDER_OVERRIDE_DYNAMODB=moto): point-in-time recovery and SSE are"
     " reported as on AWS but nothing is backed up or encrypted; no capacity limits",
 }
