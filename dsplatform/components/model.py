@@ -20,6 +20,7 @@ from dsplatform.config.models import EnvironmentConfig, ProjectConfig
 from dsplatform.naming import Names
 
 BUNDLED_CONTAINERS = "dsplatform._bundled_containers"  # pyproject maps it onto the repository's containers/
+BUNDLED_FUNCTIONS = "dsplatform._bundled_functions"  # and this one onto functions/
 
 
 @dataclass(frozen=True)
@@ -67,16 +68,24 @@ class Function:
 
     ``source`` is relative to the project root (default ``functions/<name>``). The component's template takes
     the code through three parameters (``parameters``) that the deployer fills: the assets bucket, the zip's
-    key and its base64 SHA-256 (``dsplatform.deployer.assets``).
+    key and its base64 SHA-256 (``dsplatform.deployer.assets``). A ``bundled`` (stock) function falls back to
+    the code shipped in the dsplatform distribution when the project has no ``functions/<name>`` of its own.
     """
 
     name: str
     source: str | None = None
     parameters: tuple[str, str, str] = ("CodeBucket", "CodeKey", "CodeSha256")
+    bundled: bool = False  # a stock function: dsplatform ships its code
 
     def source_dir(self, project_root: Path) -> Path:
-        """The function's source folder under ``project_root``."""
-        return (project_root / (self.source or f"functions/{self.name}")).resolve()
+        """The function's source folder: under ``project_root``, else (stock functions) the copy dsplatform ships."""
+        own = (project_root / (self.source or f"functions/{self.name}")).resolve()
+        if self.source or not self.bundled or own.is_dir():
+            return own
+        shipped = bundled_folder(BUNDLED_FUNCTIONS, "functions")
+        if shipped is not None and (shipped / self.name).is_dir():
+            return Path(str(shipped / self.name)).resolve()
+        return own
 
 
 @dataclass(frozen=True)

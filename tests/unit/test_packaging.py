@@ -80,13 +80,19 @@ def test_wheel_ships_the_extension_pins_and_py_typed_but_no_tests(wheel: Path) -
     assert {f"{bundled}constraints.txt", f"{bundled}extension/pyproject.toml", "dsplatform/py.typed"} <= names
     assert f"{bundled}extension/dsplatform_localstack/cfn/plugins.py" in names
     assert extension_sources <= names, sorted(extension_sources - names)
-    assert not [n for n in names if n.startswith(("tests/", "containers/", "localstack/", "docs/", "bench/"))]
+    assert not [n for n in names
+                if n.startswith(("tests/", "containers/", "functions/", "localstack/", "docs/", "bench/"))]
     # The stock job's image source ships (a consumer keeping the stock pipeline needs no copy), its tests do not.
     job = ROOT / "containers" / "preprocessing"
     shipped = {f"dsplatform/_bundled_containers/preprocessing/{p.relative_to(job).as_posix()}"
                for p in source_files(job) if "tests" not in p.relative_to(job).parts}
     assert shipped <= names, sorted(shipped - names)
     assert not [n for n in names if n.startswith("dsplatform/_bundled_containers/preprocessing/tests/")]
+    # The stock ingest function's code ships too (the deployer zips it when a project has no functions/ingest).
+    function = ROOT / "functions" / "ingest"
+    code = {f"dsplatform/_bundled_functions/ingest/{p.relative_to(function).as_posix()}"
+            for p in source_files(function)}
+    assert code <= names, sorted(code - names)
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     assert f"dsplatform-{dsplatform.__version__}.dist-info/METADATA" in names
 

@@ -24,4 +24,4 @@ def props(ctx: Context) -> ingest.IngestProps:
 
 
 COMPONENT = Component("ingest", ingest.build, props, ingest.IngestOutputs, ("storage", "orchestration", "alerts"),
-                      scenarios="harness.scenarios.ingest", functions=(Function(FUNCTION),))
+                      scenarios="harness.scenarios.ingest", functions=(Function(FUNCTION, bundled=True),))
