@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from dsplatform.hashing import sha256_json
+from dsplatform.hashing import folder_sha256, sha256_json
 from dsplatform.stackspec import Plan
 from dsplatform.workflows.promotion.artifacts import ArtifactEvidence
 
@@ -130,6 +130,14 @@ def image_evidence(pushed: Any) -> tuple[ImageEvidence, ...]:
                  for _, p in sorted(pushed.items()))
 
 
+def _parameters_with_code(spec: Any) -> dict[str, str]:
+    """The literal parameters, plus each code asset's source digest: the deployer fills the asset parameters
+    at deploy time, so without it a function's code change would not change the evidence."""
+    if not spec.assets:
+        return dict(spec.parameters)
+    return {**spec.parameters, **{f"asset:{a.name}": folder_sha256(a.source) for a in spec.assets}}
+
+
 def render(plan: Plan) -> Rendering:
     """Hash every stack of a plan (component-keyed, so environments can be compared)."""
     stacks = {
@@ -137,7 +145,7 @@ def render(plan: Plan) -> Rendering:
             stack=spec.name,
             component=spec.component,
             template_sha256=sha256_json(spec.template),
-            parameters_sha256=sha256_json(spec.parameters),
+            parameters_sha256=sha256_json(_parameters_with_code(spec)),
         )
         for spec in plan.stacks
     }
