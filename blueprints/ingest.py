@@ -147,7 +147,8 @@ def build(props: IngestProps) -> Template:
 
     table = _table(template, props)
     queue = template.add_resource(sqs.Queue(
-        "FailureQueue", QueueName=props.queue_name, SqsManagedSseEnabled=True, MessageRetentionPeriod=1209600))
+        # KMS with the account's AWS-managed SQS key: failed events carry object keys, encrypted at rest.
+        "FailureQueue", QueueName=props.queue_name, KmsMasterKeyId="alias/aws/sqs", MessageRetentionPeriod=1209600))
     log_group = _log_group(template, "FunctionLogGroup", props.function_name, props.log_retention_days)
     status_log_group = _log_group(template, "StatusLogGroup", props.status_function_name, props.log_retention_days)
 

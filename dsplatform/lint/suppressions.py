@@ -21,4 +21,14 @@ CHECKOV_SKIPS: dict[str, str] = {
     "CKV_AWS_51": "tag mutability is a per-environment setting (registry.tag_mutability): dev and stg re-push a "
                   "tag while iterating; protected environments are IMMUTABLE by default, and tasks run an image "
                   "by digest, which no re-push can change",
+    "CKV_AWS_116": "Lambda failures go to an on-failure destination (EventInvokeConfig: the event with the error "
+                   "and context), which a dead-letter queue would duplicate with less",
+    "CKV_AWS_117": "the ingest functions reach S3, DynamoDB and Step Functions through IAM-authorised AWS endpoints; "
+                   "a VPC would add endpoints or a NAT for no isolation gained (they expose nothing)",
+    "CKV_AWS_115": "arrivals bound the ingest functions' concurrency; reserving some would take it from the "
+                   "account's shared pool, and the Errors alarm reports failures",
+    "CKV_AWS_173": "the functions' environment holds resource names and ARNs, no secret; Lambda encrypts it at rest "
+                   "with its service key",
+    "CKV_AWS_119": "the catalogue table is encrypted at rest (SSE with the AWS-managed key); it holds object keys, "
+                   "counts and header names, never data rows, so a customer key would add key policies for nothing",
 }

@@ -129,7 +129,7 @@ def test_arrivals_under_the_prefix_invoke_the_alias_and_failures_reach_the_queue
     invoke = template["Resources"]["FunctionInvokeConfig"]["Properties"]
     assert invoke["Qualifier"] == "live"
     assert invoke["DestinationConfig"] == {"OnFailure": {"Destination": {"Fn::GetAtt": ["FailureQueue", "Arn"]}}}
-    assert _one(template, "AWS::SQS::Queue")["Properties"]["SqsManagedSseEnabled"] is True
+    assert _one(template, "AWS::SQS::Queue")["Properties"]["KmsMasterKeyId"] == "alias/aws/sqs"
 
 
 def test_outcomes_rule_listens_to_the_pipelines_terminal_statuses() -> None:
