@@ -21,6 +21,7 @@ _RULE_RE = re.compile(r"^[.\-_A-Za-z0-9]{1,64}$")
 _LOG_GROUP_RE = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
 _SSM_RE = re.compile(r"^/[A-Za-z0-9_.\-/]+/$")
 _ENDPOINT_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")  # SageMaker endpoint, model and config names
+_ROLE_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
 
 
 def check_bucket_name(name: str) -> str:
@@ -209,3 +210,44 @@ class Names:
     def lock_parameter(self) -> str:
         """SSM parameter that holds the deploy lock of this project's environment (two projects never share one)."""
         return f"/dsplatform/locks/{self.project}-{self.env}"
+
+    # Bootstrap (one stack per account and region, shared by the environments in it): `invoke bootstrap`.
+    @property
+    def bootstrap_stack(self) -> str:
+        """CloudFormation stack of the account's bootstrap: ``{project}-bootstrap`` (per account and region)."""
+        return _check("stack", f"{self.project}-bootstrap", _STACK_RE, 128,
+                      "use letters, digits and '-', starting with a letter")
+
+    def _role(self, purpose: str) -> str:
+        # IAM role names are account-global, so the region keeps two regions' bootstraps apart.
+        return _check("IAM role", f"{self.project}-{purpose}-{self.region}", _ROLE_RE, 64,
+                      "use letters, digits and + = , . @ _ - (up to 64)")
+
+    @property
+    def deploy_role(self) -> str:
+        """Role CI and the tooling account assume to deploy: ``{project}-deploy-{region}``."""
+        return self._role("deploy")
+
+    @property
+    def execution_role(self) -> str:
+        """Role CloudFormation uses to create the stacks' resources: ``{project}-cfn-exec-{region}``."""
+        return self._role("cfn-exec")
+
+    @property
+    def github_role(self) -> str:
+        """Role the GitHub OIDC provider's tokens assume: ``{project}-github-{region}``."""
+        return self._role("github")
+
+    def role_arn(self, role: str) -> str:
+        """ARN of a role of this account."""
+        return f"arn:aws:iam::{self.account_id}:role/{role}"
+
+    @property
+    def assets_bucket(self) -> str:
+        """Bucket of deploy assets (Lambda code, templates): ``{project}-assets-{account}-{region}``."""
+        return check_bucket_name(f"{self.project}-assets-{self.account_id}-{self.region}")
+
+    @property
+    def bootstrap_version_parameter(self) -> str:
+        """SSM parameter holding the account's bootstrap version, read by `invoke deploy`."""
+        return f"/dsplatform/bootstrap/{self.project}/version"

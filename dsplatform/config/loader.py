@@ -21,7 +21,7 @@ from dsplatform.errors import ConfigError
 DEFAULT_FILE = "dsplatform.yml"
 ENV_NAME_RE = re.compile(r"[a-z0-9]{1,10}")
 REGION = "us-east-1"  # EnvironmentConfig.region's default
-TOP_LEVEL_KEYS = ("project", "localstack", "components", "defaults", "environments")
+TOP_LEVEL_KEYS = ("project", "localstack", "components", "delivery", "defaults", "environments")
 
 
 def find_config(path: str | Path | None = None, start: Path | None = None) -> Path:
@@ -94,7 +94,7 @@ def parse_config(text: str, source: str = "<memory>") -> ProjectConfig:
         settings = override if default_problems or not isinstance(override, dict) else _deep_merge(defaults, override)
         merged[name] = {**env, "name": name, "settings": settings}
         problems += _validate(EnvironmentConfig, merged[name], source, path)
-    body = {k: raw[k] for k in ("project", "localstack", "components") if k in raw}
+    body = {k: raw[k] for k in ("project", "localstack", "components", "delivery") if k in raw}
     problems += _validate(ProjectConfig, {**body, "environments": {}}, source, "")
     problems += _cross_checks({n: e for n, e in environments.items() if isinstance(e, dict)}, source)
     problems += _shared_accounts({n: e for n, e in environments.items() if isinstance(e, dict)}, source)

@@ -13,10 +13,14 @@ from pydantic_core import PydanticUndefined
 from dsplatform.config.models import (
     ComponentsConfig,
     ComponentSettings,
+    CostAssumptions,
+    DeliveryConfig,
     EnvironmentConfig,
+    GitHubSettings,
     LifecycleSettings,
     LocalStackConfig,
     ProjectSettings,
+    PromotionRoute,
 )
 
 HEADER = """# Configuration reference
@@ -73,7 +77,7 @@ def _table(model: type[BaseModel], path: str) -> list[str]:
     for name, field in model.model_fields.items():
         if name in ("name", "source", "settings"):
             continue
-        lines.append(f"| `{name}` | {_default(field)} | {field.description or ''} |")
+        lines.append(f"| `{field.alias or name}` | {_default(field)} | {field.description or ''} |")
     return [*lines, ""]
 
 
@@ -83,6 +87,10 @@ def render() -> str:
     out += _table(ProjectSettings, "project")
     out += _table(LocalStackConfig, "localstack")
     out += _table(ComponentsConfig, "components")
+    out += _table(DeliveryConfig, "delivery")
+    out += _table(PromotionRoute, "delivery.promote")
+    out += _table(GitHubSettings, "delivery.github")
+    out += _table(CostAssumptions, "delivery.cost")
     out += _table(EnvironmentConfig, "environments.<name>")
     out += ["## Component settings", "",
             "Each section may appear under `defaults` and under `environments.<name>.settings`.", ""]

@@ -8,6 +8,7 @@ from invoke import Collection
 
 from dsplatform.tasks import (
     check_tasks,
+    delivery_tasks,
     deploy_tasks,
     e2e_tasks,
     job_tasks,
@@ -43,3 +44,5 @@ ns.add_collection(job_tasks.data)
 ns.add_collection(localstack_tasks.ns)
 ns.add_collection(release_tasks.image)
 ns.add_collection(registry_tasks.ns)
+ns.add_collection(delivery_tasks.ci)
+ns.add_collection(delivery_tasks.images)

@@ -1,0 +1,47 @@
+"""Tasks of delivery: ``ci.github``, ``images.push`` (thin wrappers over dsplatform.delivery)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from invoke import Collection, task
+
+from dsplatform.tasks._cli import plan_and_clients, user_errors
+
+
+@task(name="github", help={"out": "folder to write the workflows to (default .github/workflows under the project "
+                                  "root)", "config": "path of the config file (default dsplatform.yml)"})
+@user_errors
+def github(c: Any, out: str | None = None, config: str | None = None) -> None:
+    """Write the GitHub Actions workflows (tests, delivery per mapped branch, promotion) generated from config."""
+    from dsplatform.config import load_config
+    from dsplatform.delivery.github import write_workflows
+
+    project = load_config(config)
+    folder = Path(out) if out else Path(project.source).resolve().parent / ".github" / "workflows"
+    for path in write_workflows(project, folder):
+        print(f"wrote {path}")
+
+
+@task(name="push", help={"env": "environment whose repositories receive the images", "tag": "extra tag (e.g. the "
+                         "commit SHA) beside the configured one", "record": "write the pushed digests to this JSON "
+                         "file", "config": "path of the config file (default dsplatform.yml)",
+                         "target": "override the environment's target: localstack or aws"})
+@user_errors
+def push(c: Any, env: str, tag: str | None = None, record: str | None = None, config: str | None = None,
+         target: str | None = None) -> None:
+    """"Build" and push every job image of the plan, tagged with --tag too, and record the digests."""
+    from dsplatform.delivery.publish import push_tagged
+    from dsplatform.delivery.publish import record as write_record
+
+    plan, clients = plan_and_clients(env, config, target)
+    pushed = push_tagged(plan, clients, tag)
+    for image in pushed.values():
+        print(f"{image.job}: {image.repository}:{image.tag} {image.digest}")
+    if record:
+        print(f"recorded {write_record(pushed, Path(record), env)}")
+
+
+ci = Collection("ci", github)
+images = Collection("images", push)
