@@ -238,6 +238,16 @@ class Names:
         """Role the GitHub OIDC provider's tokens assume: ``{project}-github-{region}``."""
         return self._role("github")
 
+    @property
+    def artifact_read_role(self) -> str:
+        """Role other accounts assume to read this account's artifacts: ``{project}-artifact-read-{region}``."""
+        return self._role("artifact-read")
+
+    @property
+    def bootstrap_lock_parameter(self) -> str:
+        """SSM parameter of the bootstrap stack's deploy lock (one per project, account and region)."""
+        return f"/dsplatform/locks/{self.project}-bootstrap"
+
     def role_arn(self, role: str) -> str:
         """ARN of a role of this account."""
         return f"arn:aws:iam::{self.account_id}:role/{role}"

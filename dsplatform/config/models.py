@@ -465,6 +465,9 @@ class GitHubSettings(Strict):
     install: str = Field('pip install -e ".[dev]"',
                          description="shell command installing the project and its tasks in a workflow")
     test: str = Field("python -m pytest", description="shell command running the project's tests in a workflow")
+    oidc_provider: Literal["create", "existing"] = Field(
+        "create", description="bootstrap creates GitHub's OIDC provider, or uses the one the account already has "
+                              "(an account holds one per issuer; the second region's bootstrap says existing)")
 
     @field_validator("repository")
     @classmethod

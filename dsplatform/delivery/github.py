@@ -55,14 +55,20 @@ def _setup(project: ProjectConfig) -> list[dict[str, Any]]:
     ]
 
 
-def _credentials(project: ProjectConfig, env_name: str, purpose: str) -> dict[str, Any]:
+def _credentials(project: ProjectConfig, env_name: str, purpose: str) -> list[dict[str, Any]]:
     env = project.environments[env_name]
     names = names_of(project, env)
-    return _uses(f"credentials for {env_name} (OIDC, no keys)", "aws-actions/configure-aws-credentials", {
+    steps = [_uses(f"credentials for {env_name} (OIDC, no keys)", "aws-actions/configure-aws-credentials", {
         "role-to-assume": names.role_arn(names.github_role),
         "aws-region": env.region,
         "role-session-name": f"{project.project.name}-{purpose}-{env_name}-${{{{ github.run_id }}}}",
-    })
+    })]
+    if env.deploy_role_arn is None:
+        # Without deploy_role_arn in config the deployer uses the session as it is: chain to the deploy role here.
+        steps.append(_uses(f"deploy role of {env_name}", "aws-actions/configure-aws-credentials", {
+            "role-to-assume": names.role_arn(names.deploy_role), "role-chaining": True, "aws-region": env.region,
+            "role-session-name": f"{project.project.name}-{purpose}-{env_name}-${{{{ github.run_id }}}}"}))
+    return steps
 
 
 def _notify(project: ProjectConfig, env_name: str, what: str) -> dict[str, Any]:
@@ -113,7 +119,7 @@ def deliver_workflow(project: ProjectConfig, branch: str, env_name: str) -> dict
         "permissions": OIDC,
         "steps": [
             *_setup(project),
-            _credentials(project, env_name, "deliver"),
+            *_credentials(project, env_name, "deliver"),
             _step(f"build and push the job images ({jobs_text}), tagged with the commit, recorded by digest",
                   f'invoke images.push --env {env_name} --target aws --tag "$GITHUB_SHA" '
                   f"--record build/images/{env_name}.json"),
@@ -138,7 +144,7 @@ def promote_workflow(project: ProjectConfig, frm: str, to: str) -> dict[str, Any
         "runs-on": gh.runner, "timeout-minutes": 90, "environment": to, "permissions": OIDC,
         "steps": [
             *_setup(project),
-            _credentials(project, to, "promote"),
+            *_credentials(project, to, "promote"),
             _step(f"promote what passed e2e in {frm} to {to}",
                   f"invoke promote --from {frm} --to {to} --yes --target aws"),
             _evidence(to),

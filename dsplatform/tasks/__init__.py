@@ -35,6 +35,7 @@ for _task in (
     e2e_tasks.promote,
     release_tasks.releases,
     release_tasks.rollback,
+    delivery_tasks.bootstrap,
 ):
     ns.add_task(_task)
 for _task in (model_tasks.fit, model_tasks.register, model_tasks.stage):

@@ -43,5 +43,23 @@ def push(c: Any, env: str, tag: str | None = None, record: str | None = None, co
         print(f"recorded {write_record(pushed, Path(record), env)}")
 
 
+@task(help={"env": "environment whose account and region to bootstrap (once per account and region)",
+            "config": "path of the config file (default dsplatform.yml)",
+            "target": "override the environment's target: localstack or aws", "json": "JSON lines progress"})
+@user_errors
+def bootstrap(c: Any, env: str, config: str | None = None, target: str | None = None, json: bool = False) -> None:
+    """Deploy the account's bootstrap stack (deploy, execution and GitHub roles, assets bucket, version)."""
+    from dsplatform.config import load_config
+    from dsplatform.delivery.bootstrap import bootstrap_plan
+    from dsplatform.deployer import ClientFactory, DeployOptions, make_reporter, read_outputs
+    from dsplatform.deployer import deploy as run_deploy
+
+    plan = bootstrap_plan(load_config(config), env, target)
+    clients = ClientFactory(plan.target)
+    run_deploy(plan, clients, DeployOptions(json=json), make_reporter(json)).raise_for_failure()
+    for stack, values in read_outputs(plan, clients).items():
+        print(f"{stack}: " + ", ".join(f"{k}={v}" for k, v in sorted(values.items())))
+
+
 ci = Collection("ci", github)
 images = Collection("images", push)

@@ -51,12 +51,23 @@ def deploy(
     workers = int(number_flag("--concurrency", concurrency, minimum=1, maximum=32, example="4"))
     replaceable = tuple(allow_replace_flag(item) for item in allow_replace or ())
     plan, clients = plan_and_clients(env, config, target, verify=False, stacks=stacks)
+    _check_bootstrap(config, plan, clients)
     opts = DeployOptions(
         allow_replace=replaceable, concurrency=workers, json=json, break_lock=break_lock
     )
     reporter = make_reporter(json)
     run_deploy(plan, clients, opts, reporter).raise_for_failure()
     _orphans(plan, clients, prune, reporter)
+
+
+def _check_bootstrap(config: str | None, plan: Any, clients: Any) -> None:
+    """Refuse to deploy into an account that is not bootstrapped (on LocalStack only when the config opts in)."""
+    from dsplatform.config import load_config
+    from dsplatform.delivery.bootstrap import check_bootstrapped
+
+    version = check_bootstrapped(load_config(config), plan, clients)
+    if version is not None:
+        print(f"bootstrap version {version} found in {plan.target.account_id}/{plan.target.region}")
 
 
 def _orphans(plan: Any, clients: Any, prune: bool, reporter: Any) -> None:

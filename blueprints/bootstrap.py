@@ -1,0 +1,193 @@
+"""The account bootstrap (as `cdk bootstrap`): deploy role, CloudFormation execution role, assets bucket,
+GitHub OIDC provider and role, the cross-account artifact read, and the bootstrap version.
+
+One stack per account and region, deployed once by an administrator before any environment stack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from troposphere import GetAtt, Ref, Sub, Template, iam, s3, ssm
+
+from blueprints.bootstrap_scope import EXECUTION_SCOPE
+from blueprints.common import new_template, retain
+from blueprints.outputs import Key, Outputs
+
+GITHUB_ISSUER = "token.actions.githubusercontent.com"
+
+# What a deploy needs beyond handing CloudFormation its execution role: change sets on the project's stacks,
+# the deploy lock and bootstrap version in SSM, the job images in ECR, the assets bucket, and reading what
+# it deployed (outputs, stack events) for the e2e checks.
+DEPLOY_ACTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "Stacks": (("cloudformation:CreateChangeSet", "cloudformation:DescribeChangeSet",
+                "cloudformation:ExecuteChangeSet", "cloudformation:DeleteChangeSet", "cloudformation:DescribeStacks",
+                "cloudformation:DescribeStackEvents", "cloudformation:ListStackResources",
+                "cloudformation:GetTemplate", "cloudformation:DeleteStack",
+                "cloudformation:UpdateTerminationProtection"),
+               ("arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/{project}-*/*",)),
+    "ListStacks": (("cloudformation:ListStacks", "cloudformation:ValidateTemplate"), ("*",)),
+    "LockAndVersion": (("ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"),
+                       ("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/dsplatform/*",)),
+    "PushImages": (("ecr:BatchCheckLayerAvailability", "ecr:PutImage", "ecr:InitiateLayerUpload",
+                    "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:BatchGetImage", "ecr:DescribeImages",
+                    "ecr:ListImages", "ecr:BatchDeleteImage"),
+                   ("arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/{project}-*",)),
+    "RegistryToken": (("ecr:GetAuthorizationToken",), ("*",)),
+    "Notify": (("sns:Publish",), ("arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:{project}-*",)),
+    "Assets": (("s3:GetObject", "s3:PutObject", "s3:ListBucket"),
+               ("arn:${AWS::Partition}:s3:::{assets}", "arn:${AWS::Partition}:s3:::{assets}/*")),
+}
+
+
+class BootstrapOutputs(Outputs):
+    """What `invoke deploy` and CI read from the bootstrap stack."""
+
+    bootstrap_version = Key("version of the bootstrap template deployed in this account and region")
+    deploy_role_arn = Key("role CI and the tooling account assume to deploy")
+    execution_role_arn = Key("role CloudFormation uses to create the stacks' resources")
+    assets_bucket_name = Key("bucket of deploy assets (Lambda code, templates)")
+    github_role_arn = Key("role GitHub Actions assume with their OIDC token", required=False)
+
+
+@dataclass(frozen=True)
+class BootstrapProps:
+    """Names, trusted principals and scope of one account's bootstrap (all from config and the naming module)."""
+
+    project: str
+    version: int
+    deploy_role: str
+    execution_role: str
+    assets_bucket: str
+    version_parameter: str
+    resource_types: tuple[str, ...]  # the environments' resource types: the execution role's scope
+    trusted_principals: tuple[str, ...] = ()  # ARNs (account roots, CI roles) trusted by the deploy role
+    github_role: str | None = None
+    github_subjects: tuple[str, ...] = ()  # OIDC `sub` values admitted, e.g. repo:acme/ds:ref:refs/heads/main
+    create_oidc_provider: bool = True
+    artifact_read_role: str | None = None
+    artifact_buckets: tuple[str, ...] = ()
+    artifact_readers: tuple[str, ...] = ()  # account ids that read this account's artifacts (artifacts_from)
+    noncurrent_days: int = 30
+
+
+def _doc(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def _fill(text: str, props: BootstrapProps) -> Any:
+    value = text.replace("{project}", props.project).replace("{assets}", props.assets_bucket)
+    return Sub(value) if "${" in value else value
+
+
+def execution_statements(props: BootstrapProps) -> list[dict[str, Any]]:
+    """One statement per resource type of the plan (scope table in ``bootstrap_scope``); unknown types refused."""
+    unknown = sorted(set(props.resource_types) - set(EXECUTION_SCOPE))
+    if unknown:
+        raise ValueError(f"resource type(s) {', '.join(unknown)} have no execution scope; add them to "
+                         f"blueprints/bootstrap_scope.py with their actions and reason")
+    return [{"Sid": rtype.replace("AWS::", "").replace("::", ""), "Effect": "Allow",
+             "Action": list(EXECUTION_SCOPE[rtype].actions),
+             "Resource": [_fill(r, props) for r in EXECUTION_SCOPE[rtype].resources]}
+            for rtype in sorted(set(props.resource_types))]
+
+
+def _execution_role(t: Template, props: BootstrapProps) -> iam.Role:
+    trust = _doc({"Effect": "Allow", "Principal": {"Service": "cloudformation.amazonaws.com"},
+                  "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:SourceAccount":
+                                                                               Ref("AWS::AccountId")}}})
+    return t.add_resource(iam.Role(
+        "ExecutionRole", RoleName=props.execution_role, AssumeRolePolicyDocument=trust,
+        Policies=[iam.Policy(PolicyName="execution", PolicyDocument=_doc(*execution_statements(props)))]))
+
+
+def _assets_bucket(t: Template, props: BootstrapProps) -> s3.Bucket:
+    bucket = t.add_resource(retain(s3.Bucket(
+        "AssetsBucket", BucketName=props.assets_bucket,
+        BucketEncryption=s3.BucketEncryption(ServerSideEncryptionConfiguration=[
+            s3.ServerSideEncryptionRule(ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(
+                SSEAlgorithm="AES256"))]),
+        PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
+            BlockPublicAcls=True, BlockPublicPolicy=True, IgnorePublicAcls=True, RestrictPublicBuckets=True),
+        OwnershipControls=s3.OwnershipControls(Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]),
+        VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled"),
+        LifecycleConfiguration=s3.LifecycleConfiguration(Rules=[s3.LifecycleRule(
+            Id="ExpireOldVersions", Status="Enabled",
+            NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(NoncurrentDays=props.noncurrent_days),
+            AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(DaysAfterInitiation=7))]))))
+    arn = GetAtt(bucket, "Arn")
+    t.add_resource(s3.BucketPolicy("AssetsBucketPolicy", Bucket=Ref(bucket), PolicyDocument=_doc(
+        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": [arn, Sub("${B}/*", B=arn)], "Condition": {"Bool": {"aws:SecureTransport": "false"}}})))
+    return bucket
+
+
+def _github(t: Template, props: BootstrapProps, deploy_arn: Any) -> iam.Role | None:
+    if not props.github_role or not props.github_subjects:
+        return None
+    if props.create_oidc_provider:
+        provider = t.add_resource(iam.OIDCProvider(
+            "GitHubOidcProvider", Url=f"https://{GITHUB_ISSUER}", ClientIdList=["sts.amazonaws.com"]))
+        provider_arn: Any = Ref(provider)
+    else:
+        provider_arn = Sub(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:oidc-provider/{GITHUB_ISSUER}")
+    # Exact subjects (StringEquals, no wildcards): only these branches and GitHub environments of one repository.
+    trust = _doc({"Effect": "Allow", "Principal": {"Federated": provider_arn},
+                  "Action": "sts:AssumeRoleWithWebIdentity",
+                  "Condition": {"StringEquals": {f"{GITHUB_ISSUER}:aud": "sts.amazonaws.com",
+                                                 f"{GITHUB_ISSUER}:sub": list(props.github_subjects)}}})
+    # The OIDC role only hands over to the deploy role (whose session the deployer uses) and notifies.
+    handover = _doc({"Sid": "AssumeDeployRole", "Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"],
+                     "Resource": [deploy_arn]},
+                    {"Sid": "Notify", "Effect": "Allow", "Action": ["sns:Publish"],
+                     "Resource": [Sub(f"arn:${{AWS::Partition}}:sns:${{AWS::Region}}:${{AWS::AccountId}}:"
+                                      f"{props.project}-*")]})
+    return t.add_resource(iam.Role("GitHubRole", RoleName=props.github_role, AssumeRolePolicyDocument=trust,
+                                   MaxSessionDuration=3600,
+                                   Policies=[iam.Policy(PolicyName="handover", PolicyDocument=handover)]))
+
+
+def _artifact_read(t: Template, props: BootstrapProps) -> None:
+    """A role reader accounts assume to read this account's artifact buckets (``artifacts_from``, promotion)."""
+    if not props.artifact_read_role or not props.artifact_readers or not props.artifact_buckets:
+        return
+    trust = _doc({"Effect": "Allow", "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in props.artifact_readers]},
+                  "Action": "sts:AssumeRole"})
+    arns = [f"arn:aws:s3:::{b}" for b in props.artifact_buckets]
+    t.add_resource(iam.Role("ArtifactReadRole", RoleName=props.artifact_read_role, AssumeRolePolicyDocument=trust,
+                            Policies=[iam.Policy(PolicyName="artifact-read", PolicyDocument=_doc(
+                                {"Sid": "Objects", "Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+                                 "Resource": [f"{a}/*" for a in arns]},
+                                {"Sid": "List", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": arns}))]))
+
+
+def build(props: BootstrapProps) -> Template:
+    """The bootstrap template of one account and region."""
+    t = new_template(f"dsplatform bootstrap of project {props.project}, version {props.version}")
+    execution = _execution_role(t, props)
+    bucket = _assets_bucket(t, props)
+    deploy_arn = Sub(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{props.deploy_role}")
+    github = _github(t, props, deploy_arn)
+    trusted: list[Any] = list(props.trusted_principals) + ([GetAtt(github, "Arn")] if github else [])
+    deploy_statements: list[dict[str, Any]] = [{"Sid": sid, "Effect": "Allow", "Action": list(actions),
+                          "Resource": [_fill(r, props) for r in resources]}
+                         for sid, (actions, resources) in DEPLOY_ACTIONS.items()]
+    deploy_statements.append({"Sid": "PassExecutionRole", "Effect": "Allow", "Action": ["iam:PassRole"],
+                              "Resource": [GetAtt(execution, "Arn")],
+                              "Condition": {"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}}})
+    deploy = t.add_resource(iam.Role(
+        "DeployRole", RoleName=props.deploy_role,
+        AssumeRolePolicyDocument=_doc({"Effect": "Allow", "Principal": {"AWS": trusted or [Sub(
+            "arn:${AWS::Partition}:iam::${AWS::AccountId}:root")]}, "Action": ["sts:AssumeRole", "sts:TagSession"]}),
+        Policies=[iam.Policy(PolicyName="deploy", PolicyDocument=_doc(*deploy_statements))]))
+    _artifact_read(t, props)
+    t.add_resource(ssm.Parameter("BootstrapVersion", Name=props.version_parameter, Type="String",
+                                 Value=str(props.version), Description="dsplatform bootstrap version"))
+    BootstrapOutputs.bootstrap_version.emit(t, str(props.version))
+    BootstrapOutputs.deploy_role_arn.emit(t, GetAtt(deploy, "Arn"))
+    BootstrapOutputs.execution_role_arn.emit(t, GetAtt(execution, "Arn"))
+    BootstrapOutputs.assets_bucket_name.emit(t, Ref(bucket))
+    if github:
+        BootstrapOutputs.github_role_arn.emit(t, GetAtt(github, "Arn"))
+    return t
