@@ -36,6 +36,7 @@ for _task in (
     release_tasks.releases,
     release_tasks.rollback,
     delivery_tasks.bootstrap,
+    delivery_tasks.pipeline,
 ):
     ns.add_task(_task)
 for _task in (model_tasks.fit, model_tasks.register, model_tasks.stage):

@@ -61,5 +61,26 @@ def bootstrap(c: Any, env: str, config: str | None = None, target: str | None = 
         print(f"{stack}: " + ", ".join(f"{k}={v}" for k, v in sorted(values.items())))
 
 
+@task(help={"env": "environment to deliver to", "skip_tests": "skip the test stage",
+            "deploy_only": "deploy (and record evidence) only: no tests, image pushes or e2e",
+            "stacks": "only these stacks or components (comma-separated), with their dependencies",
+            "config": "path of the config file (default dsplatform.yml)",
+            "target": "override the environment's target: localstack or aws"})
+@user_errors
+def pipeline(c: Any, env: str = "dev", skip_tests: bool = False, deploy_only: bool = False,
+             stacks: str | None = None, config: str | None = None, target: str | None = None) -> None:
+    """Run locally, in order, the stages the delivery workflow runs: tests, images, deploy, e2e, evidence."""
+    import invoke
+
+    from dsplatform.tasks._cli import stack_list
+    from dsplatform.workflows.pipeline import run_pipeline
+
+    result = run_pipeline(env, config, target, skip_tests=skip_tests, deploy_only=deploy_only,
+                          stacks=stack_list(stacks))
+    print(result.summary())
+    if not result.ok:
+        raise invoke.Exit(f"pipeline {env} failed", code=1)
+
+
 ci = Collection("ci", github)
 images = Collection("images", push)
