@@ -13,6 +13,22 @@ from dsplatform.images import PushedImage, push_images
 from dsplatform.stackspec import Plan
 
 
+def registry_stacks(plan: Plan) -> list[str]:
+    """The plan's stacks that hold ECR repositories (images are pushed once these exist)."""
+    return [spec.name for spec in plan.stacks
+            if any(r.get("Type") == "AWS::ECR::Repository" for r in spec.template.get("Resources", {}).values())]
+
+
+def ensure_repositories(plan: Plan, clients: Any) -> list[str]:
+    """Deploy the stacks holding the repositories (and their dependencies) so a first delivery can push."""
+    from dsplatform.deployer import deploy
+
+    names = registry_stacks(plan)
+    if names:
+        deploy(plan.select(names), clients).raise_for_failure()
+    return names
+
+
 def push_tagged(plan: Plan, clients: Any, tag: str | None) -> dict[str, PushedImage]:
     """Push every job image under ``tag`` (e.g. the commit) and under the tag the templates deploy.
 

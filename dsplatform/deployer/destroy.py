@@ -34,9 +34,11 @@ def destroy(
     purge_data: bool = False,
     options: DeployOptions | None = None,
     reporter: Reporter | None = None,
+    keep_images: bool = False,
 ) -> DeployResult:
     """Delete every stack of ``plan`` in reverse order; ECR images are purged first (a repository with
-    images cannot be deleted); with ``purge_data`` buckets are emptied (all versions and delete markers)
+    images cannot be deleted) unless ``keep_images``, which keeps the repositories holding images, and their
+    images, out of the delete; with ``purge_data`` buckets are emptied (all versions and delete markers)
     and deleted, otherwise retained buckets stay as their DeletionPolicy says. Refuses protected targets.
     """
     if plan.target.protected:
@@ -58,7 +60,8 @@ def destroy(
         def work(name: str) -> bool:
             started = time.monotonic()
             try:
-                res = _destroy_stack(clients, cfn, name, current.get(name), purge_data, polling, reporter)
+                res = _destroy_stack(clients, cfn, name, current.get(name), purge_data, polling, reporter,
+                                     keep_images)
                 if res.outcome is Outcome.ABSENT and purge_data:
                     # An earlier destroy kept the buckets; the template still names them.
                     for bucket in retained_bucket_names(plan.stack(name).template):
@@ -100,6 +103,7 @@ def _destroy_stack(
     purge_data: bool,
     polling: Polling,
     reporter: Reporter,
+    keep_images: bool = False,
 ) -> StackResult:
     if desc is None:
         return StackResult(name, Outcome.ABSENT, None)
@@ -117,7 +121,7 @@ def _destroy_stack(
             reason="termination protection is on; turn it off in the console if this stack really must go",
         )
     resources = _physical_ids(cfn, stack_id)
-    for repo in resources.get("AWS::ECR::Repository", []):
+    for repo in [] if keep_images else resources.get("AWS::ECR::Repository", []):
         reporter.stack_phase(name, f"purging images of {repo}")
         purge_images(clients.client("ecr"), repo)
     buckets = resources.get("AWS::S3::Bucket", [])
@@ -138,6 +142,15 @@ def _destroy_stack(
     since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=2)
     cfn.delete_stack(StackName=stack_id)
     after = wait_settled(cfn, stack_id, polling)
+    if after is not None and keep_images and after["StackStatus"] == "DELETE_FAILED":
+        # A repository holding images fails its delete, as on AWS; RetainResources (accepted only on
+        # DELETE_FAILED) then leaves it, with its images, outside the stack, which is deleted.
+        kept = _logical_ids(cfn, stack_id, "AWS::ECR::Repository")
+        if kept:
+            reporter.stack_phase(name, f"keeping {', '.join(resources.get('AWS::ECR::Repository', []))} and its "
+                                       f"images")
+            cfn.delete_stack(StackName=stack_id, RetainResources=kept)
+            after = wait_settled(cfn, stack_id, polling)
     if after is not None:
         events = failure_events(cfn, stack_id, since)
         return StackResult(
@@ -187,6 +200,14 @@ def retained_bucket_names(template: dict[str, Any]) -> list[str]:
         for res in (template.get("Resources") or {}).values()
         if res.get("Type") == "AWS::S3::Bucket" and isinstance((res.get("Properties") or {}).get("BucketName"), str)
     ]
+
+
+def _logical_ids(cfn: Any, stack_id: str, resource_type: str) -> list[str]:
+    out = []
+    for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack_id):
+        out += [r["LogicalResourceId"] for r in page.get("StackResourceSummaries", [])
+                if r["ResourceType"] == resource_type and r.get("ResourceStatus") != "DELETE_COMPLETE"]
+    return out
 
 
 def _physical_ids(cfn: Any, stack_id: str) -> dict[str, list[str]]:

@@ -31,11 +31,12 @@ def github(c: Any, out: str | None = None, config: str | None = None) -> None:
 @user_errors
 def push(c: Any, env: str, tag: str | None = None, record: str | None = None, config: str | None = None,
          target: str | None = None) -> None:
-    """"Build" and push every job image of the plan, tagged with --tag too, and record the digests."""
-    from dsplatform.delivery.publish import push_tagged
+    """"Build" and push every job image (deploying its repository's stack first), tagged with --tag too; record."""
+    from dsplatform.delivery.publish import ensure_repositories, push_tagged
     from dsplatform.delivery.publish import record as write_record
 
     plan, clients = plan_and_clients(env, config, target)
+    ensure_repositories(plan, clients)
     pushed = push_tagged(plan, clients, tag)
     for image in pushed.values():
         print(f"{image.job}: {image.repository}:{image.tag} {image.digest}")

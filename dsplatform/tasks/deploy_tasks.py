@@ -106,6 +106,7 @@ def diff(c: Any, env: str, config: str | None = None, target: str | None = None,
     help={
         **_COMMON_HELP,
         "purge_data": "empty (all versions) and delete the data buckets too; otherwise they are kept",
+        "keep_images": "keep the ECR repositories that hold images, and their images (otherwise purged)",
         "json": "JSON lines progress",
         "prune": _PRUNE_HELP,
     }
@@ -113,7 +114,7 @@ def diff(c: Any, env: str, config: str | None = None, target: str | None = None,
 @user_errors
 def destroy(
     c: Any, env: str, config: str | None = None, target: str | None = None, purge_data: bool = False,
-    json: bool = False, stacks: str | None = None, prune: bool = False,
+    json: bool = False, stacks: str | None = None, prune: bool = False, keep_images: bool = False,
 ) -> None:
     """Delete an environment's stacks in reverse order (refused for prod); data buckets stay unless purged."""
     from dsplatform.deployer import destroy as run_destroy
@@ -121,7 +122,7 @@ def destroy(
 
     plan, clients = plan_and_clients(env, config, target, verify=False, stacks=stacks)
     reporter = make_reporter(json)
-    run_destroy(plan, clients, purge_data=purge_data, reporter=reporter).raise_for_failure()
+    run_destroy(plan, clients, purge_data=purge_data, reporter=reporter, keep_images=keep_images).raise_for_failure()
     _orphans(plan, clients, prune, reporter)
 
 

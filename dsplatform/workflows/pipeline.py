@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from dsplatform.errors import DsPlatformError
 
 STAGES = ("tests", "images", "deploy", "e2e", "evidence")
@@ -73,7 +75,7 @@ def _run_stage(result: PipelineResult, name: str, body: Callable[[], str], skip:
     try:
         stage.detail = body()
         stage.outcome = "passed"
-    except (DsPlatformError, subprocess.CalledProcessError) as err:
+    except (DsPlatformError, subprocess.CalledProcessError, ClientError) as err:
         stage.outcome, stage.detail = "failed", str(err).splitlines()[0]
     stage.seconds = time.monotonic() - began
     return stage.outcome == "passed"
@@ -85,7 +87,7 @@ def run_pipeline(env: str, config_path: str | None = None, target: str | None = 
     """Run the stages for ``env``; ``deploy_only`` runs deploy and evidence only (no tests, images or e2e)."""
     from dsplatform.config import load_config
     from dsplatform.delivery.bootstrap import check_bootstrapped
-    from dsplatform.delivery.publish import push_tagged, record
+    from dsplatform.delivery.publish import ensure_repositories, push_tagged, record
     from dsplatform.deployer import ClientFactory, deploy
     from dsplatform.deployer.errors import EndpointUnreachableError
     from dsplatform.hashing import sha256_json
@@ -116,6 +118,7 @@ def run_pipeline(env: str, config_path: str | None = None, target: str | None = 
         return state["clients"]
 
     def images() -> str:
+        ensure_repositories(plan, clients())
         state["images"] = push_tagged(plan, clients(), result.commit if result.commit != "local" else None)
         record(state["images"], root / "build" / "images" / f"{env}.json", env)
         return ", ".join(f"{i.job}@{i.digest[:19]}" for i in state["images"].values()) or "no job images"
@@ -130,7 +133,8 @@ def run_pipeline(env: str, config_path: str | None = None, target: str | None = 
         state["e2e"] = outcome
         if not outcome.ok:
             raise DsPlatformError(f"e2e failed: {', '.join(outcome.failed + outcome.errors)}; see {outcome.html_path}")
-        return f"{len(outcome.passed)} passed, record {outcome.record_key}"
+        record_text = f", evidence record {outcome.record_key}" if outcome.record_key else ""
+        return f"{len(outcome.passed)} passed, {len(outcome.skipped)} skipped{record_text}"
 
     def evidence() -> str:
         path = root / "build" / "pipeline" / f"{env}.json"

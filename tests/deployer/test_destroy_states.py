@@ -180,3 +180,20 @@ def test_failed_create_whose_delete_fails_is_deleted_again_keeping_never_created
     _describe(cfn_stub, "CREATE_COMPLETE")
     res = engine.deploy(spec(NAME), stack_desc(NAME, "ROLLBACK_COMPLETE"), {})
     assert res.outcome is Outcome.CREATED
+
+
+def test_keep_images_retains_the_repository_that_failed_its_delete(factory: ClientFactory, cfn_stub: Stubber) -> None:
+    """As on AWS: a repository with images fails the delete; the second delete keeps it out (RetainResources)."""
+    _resources(cfn_stub, ("Repository", "AWS::ECR::Repository", "ds-preprocessing"))
+    cfn_stub.add_response("delete_stack", {}, {"StackName": SID})
+    _describe(cfn_stub, "DELETE_FAILED")
+    _resources(cfn_stub, ("Repository", "AWS::ECR::Repository", "ds-preprocessing"))
+    cfn_stub.add_response("delete_stack", {}, {"StackName": SID, "RetainResources": ["Repository"]})
+    _describe(cfn_stub, "DELETE_COMPLETE")
+    _describe(cfn_stub, "DELETE_COMPLETE")
+    cfn = factory.client("cloudformation")
+    # No ECR stub is active: purging the images would go unanswered and fail.
+    res = _destroy_stack(factory, cfn, NAME, stack_desc(NAME, "UPDATE_COMPLETE"), False, FAST, NullReporter(),
+                         keep_images=True)
+    assert res.outcome is Outcome.DELETED
+    cfn_stub.assert_no_pending_responses()
