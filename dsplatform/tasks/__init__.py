@@ -37,6 +37,7 @@ for _task in (
     release_tasks.rollback,
     delivery_tasks.bootstrap,
     delivery_tasks.pipeline,
+    delivery_tasks.cost,
 ):
     ns.add_task(_task)
 for _task in (model_tasks.fit, model_tasks.register, model_tasks.stage):

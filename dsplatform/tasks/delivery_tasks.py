@@ -83,5 +83,19 @@ def pipeline(c: Any, env: str = "dev", skip_tests: bool = False, deploy_only: bo
         raise invoke.Exit(f"pipeline {env} failed", code=1)
 
 
+@task(help={"env": "environment to estimate", "json": "print the estimate as JSON",
+            "config": "path of the config file (default dsplatform.yml)"})
+@user_errors
+def cost(c: Any, env: str = "dev", json: bool = False, config: str | None = None) -> None:
+    """Estimate an environment's monthly cost from its templates, config and the dated price table."""
+    from dsplatform.config import load_config
+    from dsplatform.delivery.cost import estimate
+    from dsplatform.synth import plan_from_config
+
+    project = load_config(config)
+    result = estimate(project, plan_from_config(project, env))
+    print(result.to_json() if json else result.to_text())
+
+
 ci = Collection("ci", github)
 images = Collection("images", push)

@@ -1,0 +1,70 @@
+"""`invoke cost`: schedule arithmetic, line items priced from the templates and config, the price table's date."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dsplatform.config import load_config
+from dsplatform.delivery.cost import estimate, load_prices, runs_per_month
+from dsplatform.stackspec import StackSpec
+from dsplatform.synth import plan_from_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(("expression", "runs"), [
+    ("rate(1 hour)", 730.0),
+    ("rate(30 minutes)", 1460.0),
+    ("rate(2 days)", 730 / 48),
+    ("cron(0 9 15 * ? *)", 1.0),                  # the stock schedule: once a month
+    ("cron(0/15 * * * ? *)", 4 * 24 * 30.42),
+    ("cron(0 8 ? * MON-FRI *)", 5 * 4.35),
+    ("cron(0 6,18 1 1,7 ? *)", 2 * 1 * 2 / 12),
+])
+def test_runs_per_month(expression: str, runs: float) -> None:
+    assert runs_per_month(expression) == pytest.approx(runs)
+
+
+def test_stg_estimate_prices_its_task_endpoints_and_storage() -> None:
+    project = load_config(ROOT / "dsplatform.yml")
+    prices = load_prices()
+    result = estimate(project, plan_from_config(project, "stg"), prices)
+    items = {what: cost for what, _, cost in result.items}
+    # stg: cron(0 9 15 * ? *) -> 1 run of 15 minutes with 2 vCPU and 4 GB (dsplatform.yml defaults).
+    fargate = 0.25 * (2 * prices["fargate_vcpu_hour"] + 4 * prices["fargate_gb_hour"])
+    assert items["Fargate ds-preprocessing (2 vCPU, 4 GB)"] == pytest.approx(fargate)
+    # four interface endpoints (ECR api, ECR dkr, Logs, SSM) in two subnets, all month
+    assert items["VPC interface endpoints (per AZ)"] == pytest.approx(8 * 730 * prices["interface_endpoint_az_hour"])
+    assert items["S3 storage (delivery.cost.storage_gb)"] == pytest.approx(50 * prices["s3_standard_gb_month"])
+    assert result.total == pytest.approx(sum(items.values()))
+    assert "KMS keys" not in items  # stg uses S3-managed keys; prod has one
+    prod = {w for w, _, _ in estimate(project, plan_from_config(project, "prod"), prices).items}
+    assert "KMS keys" in prod
+
+
+def test_load_balancers_and_endpoint_instances_are_priced_per_hour() -> None:
+    project = load_config(ROOT / "dsplatform.yml")
+    plan = plan_from_config(project, "dev")
+    extra = StackSpec(name="ds-dev-serving", component="serving", template={"Resources": {
+        "Alb": {"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": {}},
+        "Cfg": {"Type": "AWS::SageMaker::EndpointConfig", "Properties": {"ProductionVariants": [
+            {"InstanceType": "ml.m5.large", "InitialInstanceCount": 2}]}}}})
+    prices = load_prices()
+    items = {w: c for w, _, c in estimate(project, dataclasses.replace(plan, stacks=(*plan.stacks, extra)),
+                                          prices).items}
+    assert items["Application load balancers"] == pytest.approx(730 * prices["alb_hour"])
+    assert items["SageMaker endpoint ml.m5.large"] == pytest.approx(2 * 730 * prices["sagemaker_instance_hour"]
+                                                                   ["ml.m5.large"])
+    assert not any(w.startswith("Fargate") for w in items)  # dev's schedule is disabled
+
+
+def test_the_task_shows_the_price_table_date() -> None:
+    out = subprocess.run([sys.executable, "-m", "invoke", "cost", "--env", "stg"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert f"prices of {load_prices()['date']}" in out.stdout and "total" in out.stdout
