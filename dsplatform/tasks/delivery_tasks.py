@@ -97,5 +97,16 @@ def cost(c: Any, env: str = "dev", json: bool = False, config: str | None = None
     print(result.to_json() if json else result.to_text())
 
 
-ci = Collection("ci", github)
+@task(name="diagram", help={"doc": "Markdown file with the diagram markers (default docs/delivery.md)",
+                             "config": "path of the config file (default dsplatform.yml)"})
+@user_errors
+def diagram(c: Any, doc: str = "docs/delivery.md", config: str | None = None) -> None:
+    """Regenerate the delivery diagram (Mermaid: branches, accounts, roles, promotion) from config."""
+    from dsplatform.config import load_config
+    from dsplatform.delivery.diagram import write_diagram
+
+    print(f"wrote {write_diagram(load_config(config), Path(doc))}")
+
+
+ci = Collection("ci", github, diagram)
 images = Collection("images", push)

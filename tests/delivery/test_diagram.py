@@ -1,0 +1,38 @@
+"""The delivery diagram is generated from config, and docs/delivery.md holds the current one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dsplatform.config import load_config
+from dsplatform.delivery.diagram import END, START, mermaid, write_diagram
+from dsplatform.errors import UsageError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_docs_delivery_holds_the_diagram_of_the_config() -> None:
+    text = (ROOT / "docs" / "delivery.md").read_text()
+    block = text.split(START, 1)[1].split(END, 1)[0]
+    assert block == f"\n```mermaid\n{mermaid(load_config(ROOT / 'dsplatform.yml'))}```\n", \
+        "docs/delivery.md is stale: run `invoke ci.diagram`"
+
+
+def test_the_diagram_follows_the_config() -> None:
+    text = mermaid(load_config(ROOT / "dsplatform.yml"))
+    assert "br_test -- OIDC, push --> gh_111111111111_us_east_1" in text  # test -> dev's account
+    assert "br_main -- OIDC, push --> gh_222222222222_us_east_1" in text  # main -> stg's account
+    assert "dispatch -- OIDC, approved --> gh_333333333333_us_east_1" in text
+    assert "env_stg == evidence: e2e passed ==> env_prod" in text
+    assert "env_prod -. reads artifacts of .-> env_stg" in text
+    assert "gh_333333333333_us_east_1 -. reads evidence .-> dep_222222222222_us_east_1" in text
+
+
+def test_a_doc_without_markers_is_refused_unchanged(tmp_path: Path) -> None:
+    doc = tmp_path / "x.md"
+    doc.write_text("# nothing here\n")
+    with pytest.raises(UsageError, match="has no diagram markers"):
+        write_diagram(load_config(ROOT / "dsplatform.yml"), doc)
+    assert doc.read_text() == "# nothing here\n"
