@@ -32,8 +32,8 @@ def mermaid(project: ProjectConfig) -> str:
     if project.delivery.tooling_account:
         lines.append(f'  tooling["tooling account {project.delivery.tooling_account}"]')
     accounts: dict[tuple[str, str], list[str]] = {}
-    for name, env in sorted(project.environments.items()):
-        accounts.setdefault((env.account_id, env.region), []).append(name)
+    for name, cfg in sorted(project.environments.items()):
+        accounts.setdefault((cfg.account_id, cfg.region), []).append(name)
     for (account, region), envs in accounts.items():
         names = names_of(project, project.environments[envs[0]])
         acc = _id(f"{account}_{region}")
@@ -57,8 +57,8 @@ def mermaid(project: ProjectConfig) -> str:
         src, dst = _id(f"{frm.account_id}_{frm.region}"), _id(f"{to.account_id}_{to.region}")
         if src != dst:
             lines.append(f"  gh_{dst} -. reads evidence .-> dep_{src}")
-    for name, env in sorted(project.environments.items()):
-        source = env.settings.parameters.artifacts_from
+    for name, cfg in sorted(project.environments.items()):
+        source = cfg.settings.parameters.artifacts_from
         if source:
             lines.append(f"  env_{name} -. reads artifacts of .-> env_{source}")
     return "\n".join(lines) + "\n"
