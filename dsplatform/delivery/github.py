@@ -121,7 +121,7 @@ def deliver_workflow(project: ProjectConfig, branch: str, env_name: str) -> dict
             *_setup(project),
             *_credentials(project, env_name, "deliver"),
             _step(f"build and push the job images ({jobs_text}), tagged with the commit, recorded by digest",
-                  f'invoke images.push --env {env_name} --target aws --tag "$GITHUB_SHA" '
+                  f'invoke image.push --env {env_name} --target aws --tag "$GITHUB_SHA" '
                   f"--record build/images/{env_name}.json"),
             _step("deploy", f"invoke deploy --env {env_name} --target aws --json"),
             _step("end-to-end tests against the deployed environment; a pass is recorded as promotion evidence",

@@ -45,7 +45,7 @@ for _task in (model_tasks.fit, model_tasks.register, model_tasks.stage):
 ns.add_collection(job_tasks.model)
 ns.add_collection(job_tasks.data)
 ns.add_collection(localstack_tasks.ns)
+release_tasks.image.add_task(delivery_tasks.push)  # image.push beside image.tag
 ns.add_collection(release_tasks.image)
 ns.add_collection(registry_tasks.ns)
 ns.add_collection(delivery_tasks.ci)
-ns.add_collection(delivery_tasks.images)

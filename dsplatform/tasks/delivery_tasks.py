@@ -1,4 +1,4 @@
-"""Tasks of delivery: ``ci.github``, ``images.push`` (thin wrappers over dsplatform.delivery)."""
+"""Tasks of delivery: ``ci.github``, ``ci.diagram``, ``image.push``, ``bootstrap``, ``pipeline``, ``cost`` (thin)."""
 
 from __future__ import annotations
 
@@ -109,4 +109,3 @@ def diagram(c: Any, doc: str = "docs/delivery.md", config: str | None = None) ->
 
 
 ci = Collection("ci", github, diagram)
-images = Collection("images", push)

@@ -35,8 +35,15 @@ def _consumer():  # type: ignore[no-untyped-def]
 def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
     """The workflows of this repo's config and of the consumer example, written to temporary folders."""
     out = {}
-    for name, project in (("repo", load_config(ROOT / "dsplatform.yml")), ("consumer", _consumer())):
-        out[name] = write_workflows(project, tmp_path_factory.mktemp(name))
+    modules, path = set(sys.modules), list(sys.path)
+    try:
+        for name, project in (("repo", load_config(ROOT / "dsplatform.yml")), ("consumer", _consumer())):
+            out[name] = write_workflows(project, tmp_path_factory.mktemp(name))
+    finally:
+        # The consumer's plug-in package (team_infra) must not shadow another test's package of the same name.
+        for module in set(sys.modules) - modules:
+            del sys.modules[module]
+        sys.path[:] = path
     return out
 
 
@@ -99,7 +106,7 @@ def test_concurrency_per_environment_and_stages_in_order(generated: dict[str, li
     assert dev["concurrency"] == {"group": "deliver-dev", "cancel-in-progress": False}
     runs = [s.get("run", "") for s in dev["jobs"]["deliver"]["steps"]]
     order = [next(i for i, r in enumerate(runs) if r.startswith(cmd))
-             for cmd in ("invoke images.push --env dev", "invoke deploy --env dev", "invoke e2e --env dev")]
+             for cmd in ("invoke image.push --env dev", "invoke deploy --env dev", "invoke e2e --env dev")]
     assert order == sorted(order)
     assert dev["jobs"]["deliver"]["environment"] == "dev" and dev["jobs"]["deliver"]["needs"] == "test"
     promote = by_name["promote-prod.yml"]
