@@ -58,6 +58,7 @@ class Target:
     protected: bool = False  # prod: never destroyed by a task, termination protection on
     project: str = "ds"  # project.name: stacks are tagged with it, and the deploy lock is per project
     lock_name: str = ""  # SSM parameter of this project's environment lock (from the naming module)
+    execution_role_arn: str | None = None  # CloudFormation acts as this role (the bootstrap's), on AWS
     rollback_alarms: tuple[str, ...] = ()  # CloudWatch alarm names whose ALARM state rolls an update back
     monitoring_minutes: int = 0  # how long CloudFormation watches them after an update
 

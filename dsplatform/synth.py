@@ -35,7 +35,8 @@ def make_target(project: ProjectConfig, env_name: str, target: str | None = None
                   deploy_role_arn=env.deploy_role_arn if env.target == "aws" else None,
                   protected=env.is_protected, project=project.project.name, lock_name=names.lock_parameter,
                   rollback_alarms=rollback_alarms(env.settings.rollback.alarms, names),
-                  monitoring_minutes=env.settings.rollback.monitoring_minutes)
+                  monitoring_minutes=env.settings.rollback.monitoring_minutes,
+                  execution_role_arn=names.role_arn(names.execution_role) if env.target == "aws" else None)
 
 
 def rollback_alarms(configured: tuple[str, ...], names: Names) -> tuple[str, ...]:

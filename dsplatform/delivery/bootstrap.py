@@ -82,7 +82,8 @@ def bootstrap_plan(project: ProjectConfig, env_name: str, target: str | None = N
     names = names_of(project, env)
     base = make_target(project, env_name, target)
     # No deploy role: the bootstrap creates it. A lock of its own: environments in the account share the stack.
-    tgt = dataclasses.replace(base, deploy_role_arn=None, protected=False, lock_name=names.bootstrap_lock_parameter)
+    tgt = dataclasses.replace(base, deploy_role_arn=None, protected=False, lock_name=names.bootstrap_lock_parameter,
+                              execution_role_arn=None)
     spec = StackSpec(name=names.bootstrap_stack, component="bootstrap",
                      template=build(bootstrap_props(project, env_name)).to_dict(),
                      tags={**project.project.tags, "dsplatform:project": project.project.name,

@@ -104,6 +104,7 @@ def _stack_diff(
         Capabilities=CAPABILITIES,
         Tags=stack_tags(spec, plan.target.env, digest),
         Description="dsplatform diff (never executed)",
+        **({"RoleARN": plan.target.execution_role_arn} if plan.target.execution_role_arn else {}),
     )
     try:
         ready = wait_change_set(cfn, spec.name, resp["Id"], polling)

@@ -189,6 +189,8 @@ class StackDeployer:
             Tags=stack_tags(spec, self.target.env, digest),
             Description=f"dsplatform deploy of {self.target.env}",
             **({"RollbackConfiguration": self.rollback} if self.rollback and change_type == "UPDATE" else {}),
+            # The bootstrap's execution role: CloudFormation creates resources with its scope, not the caller's.
+            **({"RoleARN": self.target.execution_role_arn} if self.target.execution_role_arn else {}),
         )
         cs_id, stack_id = resp["Id"], resp.get("StackId", name)
         ready = wait_change_set(self.cfn, name, cs_id, self.polling)

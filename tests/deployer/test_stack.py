@@ -326,3 +326,22 @@ def test_rollback_triggers_go_with_updates_only(engine: StackDeployer, cfn_stub:
     _execute(cfn_stub)
     _describe(cfn_stub, "CREATE_COMPLETE")
     assert engine.deploy(spec(NAME), None, {}).outcome is Outcome.CREATED
+
+
+def test_an_aws_target_deploys_through_the_bootstrap_execution_role(factory: Any, cfn_stub: Stubber) -> None:
+    """CloudFormation acts as the execution role (its scope), not as the caller."""
+    from dataclasses import replace
+
+    from dsplatform.deployer.progress import NullReporter
+    from tests.deployer.deployer_stubs import FAST
+
+    role = "arn:aws:iam::111111111111:role/ds-cfn-exec-us-east-1"
+    engine = StackDeployer(factory.client("cloudformation"), replace(TARGET, execution_role_arn=role), DeployOptions(),
+                           FAST, NullReporter())
+    cfn_stub.add_response("create_change_set", {"Id": CS_ID, "StackId": SID}, {
+        "StackName": NAME, "ChangeSetName": ANY, "ChangeSetType": "CREATE", "TemplateBody": ANY, "Parameters": ANY,
+        "Capabilities": ANY, "Tags": ANY, "Description": ANY, "RoleARN": role})
+    _change_set_ready(cfn_stub, [ADD_QUEUE])
+    _execute(cfn_stub)
+    _describe(cfn_stub, "CREATE_COMPLETE")
+    assert engine.deploy(spec(NAME), None, {}).outcome is Outcome.CREATED

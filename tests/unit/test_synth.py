@@ -130,3 +130,14 @@ def test_bad_flags_exit_2_with_one_line_and_touch_nothing(args, message, tmp_pat
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(message), lines
     assert snapshot(tmp_path) == before
+
+
+def test_aws_targets_name_the_bootstrap_execution_role_and_localstack_none() -> None:
+    from pathlib import Path
+
+    from dsplatform.config import load_config
+    from dsplatform.synth import make_target
+
+    project = load_config(Path(__file__).resolve().parents[2] / "dsplatform.yml")
+    assert make_target(project, "stg").execution_role_arn == "arn:aws:iam::222222222222:role/ds-cfn-exec-us-east-1"
+    assert make_target(project, "stg", "localstack").execution_role_arn is None
