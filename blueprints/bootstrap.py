@@ -35,7 +35,7 @@ DEPLOY_ACTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                     "ecr:ListImages", "ecr:BatchDeleteImage"),
                    ("arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/{project}-*",)),
     "RegistryToken": (("ecr:GetAuthorizationToken",), ("*",)),
-    # `invoke e2e --reuse` in the delivery workflow runs the scenarios with this role: the project's data, its
+    # `invoke e2e --keep` in the delivery workflow runs the scenarios with this role: the project's data, its
     # executions, their logs and configuration, and the promotion records (in the artifact bucket).
     "EndToEndData": (("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket",
                       "s3:ListBucketVersions", "s3:DeleteObjectVersion"),

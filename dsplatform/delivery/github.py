@@ -125,7 +125,7 @@ def deliver_workflow(project: ProjectConfig, branch: str, env_name: str) -> dict
                   f"--record build/images/{env_name}.json"),
             _step("deploy", f"invoke deploy --env {env_name} --target aws --json"),
             _step("end-to-end tests against the deployed environment; a pass is recorded as promotion evidence",
-                  f"invoke e2e --env {env_name} --target aws --reuse"),
+                  f"invoke e2e --env {env_name} --target aws --keep"),
             _evidence(env_name),
             _notify(project, env_name, "deliver"),
         ],

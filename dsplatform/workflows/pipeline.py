@@ -129,7 +129,7 @@ def run_pipeline(env: str, config_path: str | None = None, target: str | None = 
         return f"{len(plan.stacks)} stack(s)" + (f", bootstrap v{version}" if version else "")
 
     def e2e() -> str:
-        outcome = run_e2e(env, plan.target.kind, True, config_path, reuse=True, stacks=stacks, stream=False)
+        outcome = run_e2e(env, plan.target.kind, True, config_path, stacks=stacks, stream=False)  # deployed: kept
         state["e2e"] = outcome
         if not outcome.ok:
             raise DsPlatformError(f"e2e failed: {', '.join(outcome.failed + outcome.errors)}; see {outcome.html_path}")
