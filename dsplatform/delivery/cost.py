@@ -121,6 +121,7 @@ def estimate(project: ProjectConfig, plan: Plan, prices: dict[str, Any] | None =
                           task_hours * (vcpu * p["fargate_vcpu_hour"] + gb * p["fargate_gb_hour"])))
         out.items.append((f"Step Functions transitions of {rule.get('Name')}", f"{runs * TRANSITIONS_PER_RUN:.0f}",
                           runs * TRANSITIONS_PER_RUN * p["sfn_transition"]))
+    _services(out, plan, p, hours)
     _hourly(out, res, p, hours)
     counts = {t: sum(1 for r in res if r["Type"] == t) for t in
               ("AWS::KMS::Key", "AWS::CloudWatch::Alarm", "AWS::CloudWatch::Dashboard")}
@@ -136,6 +137,23 @@ def estimate(project: ProjectConfig, plan: Plan, prices: dict[str, Any] | None =
                       f"{assume.log_gb_per_month:g} GB in, {kept_months:.1f} months kept",
                       assume.log_gb_per_month * (p["logs_ingest_gb"] + kept_months * p["logs_storage_gb_month"])))
     return out
+
+
+def _services(out: CostEstimate, plan: Plan, p: dict[str, Any], hours: float) -> None:
+    """Long-running Fargate services (e.g. the api): desired count x their task's vCPU and GB, all month."""
+    for spec in plan.stacks:
+        resources = spec.template.get("Resources", {})
+        for service in (r["Properties"] for r in resources.values() if r["Type"] == "AWS::ECS::Service"):
+            ref = service.get("TaskDefinition")
+            task = resources.get(ref.get("Ref")) if isinstance(ref, dict) else None
+            if not task:
+                out.notes.append(f"service in {spec.name}: its task definition is not in the stack; not priced")
+                continue
+            count = int(service.get("DesiredCount", 1))
+            vcpu, gb = int(task["Properties"]["Cpu"]) / 1024, int(task["Properties"]["Memory"]) / 1024
+            out.items.append((f"Fargate service of {spec.component} ({vcpu:g} vCPU, {gb:g} GB)",
+                              f"{count} tasks x {hours:g} h",
+                              count * hours * (vcpu * p["fargate_vcpu_hour"] + gb * p["fargate_gb_hour"])))
 
 
 def _hourly(out: CostEstimate, res: list[dict[str, Any]], p: dict[str, Any], hours: float) -> None:

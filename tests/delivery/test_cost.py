@@ -42,9 +42,9 @@ def test_stg_estimate_prices_its_task_endpoints_and_storage() -> None:
     assert items["VPC interface endpoints (per AZ)"] == pytest.approx(8 * 730 * prices["interface_endpoint_az_hour"])
     assert items["S3 storage (delivery.cost.storage_gb)"] == pytest.approx(50 * prices["s3_standard_gb_month"])
     assert result.total == pytest.approx(sum(items.values()))
-    assert "KMS keys" not in items  # stg uses S3-managed keys; prod has one
-    prod = {w for w, _, _ in estimate(project, plan_from_config(project, "prod"), prices).items}
-    assert "KMS keys" in prod
+    keys = sum(1 for s in plan_from_config(project, "stg").stacks for r in s.template["Resources"].values()
+               if r["Type"] == "AWS::KMS::Key")
+    assert items.get("KMS keys", 0.0) == pytest.approx(keys * prices["kms_key_month"])
 
 
 def test_load_balancers_and_endpoint_instances_are_priced_per_hour() -> None:
@@ -68,3 +68,31 @@ def test_the_task_shows_the_price_table_date() -> None:
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert f"prices of {load_prices()['date']}" in out.stdout and "total" in out.stdout
+
+
+def test_the_api_component_is_priced_all_month_and_bootstraps() -> None:
+    """The opt-in api (ALB + Fargate service): both priced per hour; the bootstrap scope covers its types."""
+    from blueprints.bootstrap import build
+    from dsplatform.config import parse_config
+    from dsplatform.delivery.bootstrap import bootstrap_props
+
+    text = (ROOT / "dsplatform.yml").read_text().replace("# Component settings shared",
+                                                         "components: {plugins: [api]}\n\n# Component settings shared")
+    project = parse_config(text, source=str(ROOT / "dsplatform.yml"))
+    plan = plan_from_config(project, "stg", "aws")
+    prices = load_prices()
+    items = {w: (q, c) for w, q, c in estimate(project, plan, prices).items}
+    assert items["Application load balancers"][1] == pytest.approx(730 * prices["alb_hour"])
+    [(_, usd)] = [v for w, v in items.items() if w.startswith("Fargate service of api")]
+    count = next(r["Properties"]["DesiredCount"] for s in plan.stacks if s.component == "api"
+                 for r in s.template["Resources"].values() if r["Type"] == "AWS::ECS::Service")
+    assert count > 1  # so a price of one task would show
+    task = next(r["Properties"] for s in plan.stacks if s.component == "api"
+                for r in s.template["Resources"].values() if r["Type"] == "AWS::ECS::TaskDefinition")
+    per_hour = int(task["Cpu"]) / 1024 * prices["fargate_vcpu_hour"] + int(task["Memory"]) / 1024 * prices[
+        "fargate_gb_hour"]
+    assert usd == pytest.approx(count * 730 * per_hour)
+    template = build(bootstrap_props(project, "stg")).to_dict()
+    sids = {s["Sid"] for s in template["Resources"]["ExecutionRole"]["Properties"]["Policies"][0]["PolicyDocument"][
+        "Statement"]}
+    assert {"ECSService", "ElasticLoadBalancingV2LoadBalancer"} <= sids
