@@ -64,9 +64,9 @@ def test_the_execution_role_covers_exactly_the_plan_resource_types(stg: tuple[Bo
 def test_an_unknown_resource_type_is_refused_naming_the_table(stg: tuple[BootstrapProps, dict[str, Any]]) -> None:
     from dataclasses import replace
 
-    with pytest.raises(ValueError, match=r"AWS::Lambda::Function have no execution scope; add them to "
+    with pytest.raises(ValueError, match=r"AWS::Glue::Job have no execution scope; add them to "
                                          r"blueprints/bootstrap_scope.py"):
-        build(replace(stg[0], resource_types=(*stg[0].resource_types, "AWS::Lambda::Function")))
+        build(replace(stg[0], resource_types=(*stg[0].resource_types, "AWS::Glue::Job")))
 
 
 def test_the_deploy_role_trusts_the_tooling_account_and_the_promoting_ci(
@@ -78,3 +78,18 @@ def test_the_deploy_role_trusts_the_tooling_account_and_the_promoting_ci(
     readers = template["Resources"]["ArtifactReadRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
     assert readers["Principal"]["AWS"] == ["arn:aws:iam::333333333333:root"]  # prod reads stg's artifacts
     assert template["Outputs"]["BootstrapVersion"]["Value"] == str(props.version)
+
+
+def test_every_opt_in_component_bootstraps() -> None:
+    """With the api and serving components the scope table still covers every resource type of the plan."""
+    from dsplatform.config import parse_config
+
+    text = (ROOT / "dsplatform.yml").read_text()
+    text = text.replace("# Component settings shared", "components: {plugins: [api, "
+                        "'dsplatform.components.serving:COMPONENT']}\n\n# Component settings shared")
+    text = text.replace("      alerts: {emails: [ds-alerts-stg@example.com]}",
+                        "      alerts: {emails: [ds-alerts-stg@example.com]}\n      serving: {model_version: '1'}")
+    project = parse_config(text, source=str(ROOT / "dsplatform.yml"))
+    props = bootstrap_props(project, "stg")
+    assert {"AWS::ECS::Service", "AWS::SageMaker::Endpoint"} <= set(props.resource_types)
+    assert build(props).to_dict()["Resources"]["ExecutionRole"]
