@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from dsplatform.deployer.assets import with_assets
 from dsplatform.deployer.outputs import read_outputs
 from dsplatform.errors import DsPlatformError
 from dsplatform.hashing import sha256_json
@@ -158,9 +159,12 @@ def record_release(plan: Plan, clients: Any, outcome: str, *, images: dict[str, 
     outputs = read_outputs(plan, clients)
     found = _image_digests(plan, clients) if images is None else {
         job: (p.repository, p.tag, p.digest) for job, p in images.items()}
+    # Function code is pinned as what the deployer passed: its zip's bucket, key and SHA-256 (content-named and
+    # deterministic, so computing them again without an upload gives the deployed values).
+    filled, _ = with_assets(plan, None, upload=False)
     stacks = tuple(StackRelease(name=s.name, component=s.component, template=s.template, parameters=dict(s.parameters),
                                 depends_on=s.depends_on, tags=dict(s.tags),
-                                termination_protection=s.termination_protection) for s in plan.stacks)
+                                termination_protection=s.termination_protection) for s in filled.stacks)
     created = now()
     release = Release(
         id="", env=plan.target.env, account_id=plan.target.account_id, project=plan.target.project,

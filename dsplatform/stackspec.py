@@ -61,6 +61,7 @@ class Target:
     execution_role_arn: str | None = None  # CloudFormation acts as this role (the bootstrap's), on AWS
     rollback_alarms: tuple[str, ...] = ()  # CloudWatch alarm names whose ALARM state rolls an update back
     monitoring_minutes: int = 0  # how long CloudFormation watches them after an update
+    assets_bucket: str = ""  # where the deployer puts code assets and large templates (the bootstrap's bucket)
 
 
 @dataclass(frozen=True)

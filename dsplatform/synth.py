@@ -36,6 +36,7 @@ def make_target(project: ProjectConfig, env_name: str, target: str | None = None
                   protected=env.is_protected, project=project.project.name, lock_name=names.lock_parameter,
                   rollback_alarms=rollback_alarms(env.settings.rollback.alarms, names),
                   monitoring_minutes=env.settings.rollback.monitoring_minutes,
+                  assets_bucket=names.assets_bucket,
                   execution_role_arn=names.role_arn(names.execution_role) if env.target == "aws" else None)
 
 

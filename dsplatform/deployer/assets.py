@@ -104,9 +104,13 @@ def _code(err: ClientError) -> str:
     return str(err.response.get("Error", {}).get("Code", ""))
 
 
-def ensure_bucket(s3: Any, account_id: str, region: str) -> str:
-    """Create the assets bucket if it is missing (encrypted, private, versioned, lifecycle, TLS only); its name."""
-    name = bucket_name(account_id, region)
+def ensure_bucket(s3: Any, account_id: str, region: str, name: str | None = None) -> str:
+    """Create the assets bucket if it is missing (encrypted, private, versioned, lifecycle, TLS only); its name.
+
+    ``name`` is the project's (``Target.assets_bucket``, the one `invoke bootstrap` creates on AWS); without it,
+    the account-wide default.
+    """
+    name = name or bucket_name(account_id, region)
     try:
         s3.head_bucket(Bucket=name, ExpectedBucketOwner=account_id)
         return name
@@ -218,9 +222,9 @@ def with_assets(plan: Plan, s3: Any | None, upload: bool, cache: Path | None = N
     """
     if not any(spec.assets for spec in plan.stacks):
         return plan, []
-    bucket = bucket_name(plan.target.account_id, plan.target.region)
+    bucket = plan.target.assets_bucket or bucket_name(plan.target.account_id, plan.target.region)
     if upload:
-        bucket = ensure_bucket(s3, plan.target.account_id, plan.target.region)
+        bucket = ensure_bucket(s3, plan.target.account_id, plan.target.region, plan.target.assets_bucket or None)
     built_all: list[BuiltAsset] = []
     stacks: list[StackSpec] = []
     for spec in plan.stacks:

@@ -123,7 +123,7 @@ def _template_store(plan: Plan, clients: ClientFactory) -> assets.TemplateStore 
     if not any(assets.too_large(spec) for spec in plan.stacks):
         return None
     s3 = clients.client("s3")
-    bucket = assets.ensure_bucket(s3, plan.target.account_id, plan.target.region)
+    bucket = assets.ensure_bucket(s3, plan.target.account_id, plan.target.region, plan.target.assets_bucket or None)
     return assets.TemplateStore(s3, bucket, plan.target.region, clients.endpoint_url)
 
 

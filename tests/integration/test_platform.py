@@ -7,7 +7,6 @@ import pytest
 from dsplatform.deployer import (
     DeployOptions,
     Outcome,
-    assets,
     deploy,
     destroy,
     diff,
@@ -90,9 +89,9 @@ def test_destroy_with_purge_data_removes_buckets_and_versions(platform_plan) -> 
     s3.delete_object(Bucket=bucket, Key="m.pkl")  # leaves a delete marker over two versions
     result = destroy(plan, clients, purge_data=True)
     assert result.ok, [(r.name, r.reason) for r in result.failures]
-    # The deployer's assets bucket is the account's and region's (every project and environment), not this one's.
+    # The project's assets bucket serves every environment of the account and region, not only this one.
     names = {b["Name"] for b in s3.list_buckets()["Buckets"]}
-    names -= {assets.bucket_name(plan.target.account_id, "us-east-1")}
+    names -= {plan.target.assets_bucket}
     assert bucket not in names and not any(n.endswith(f"-{plan.target.account_id}-us-east-1") for n in names)
 
 

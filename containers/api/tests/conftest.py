@@ -47,7 +47,9 @@ def aws(monkeypatch: pytest.MonkeyPatch, trained: Any) -> Iterator[dict[str, Any
         sha = upload_model(s3, BUCKET, MODEL_KEY, trained, version="from-metadata")
         for name, value in {"artifact-bucket": BUCKET, "model-key": MODEL_KEY, "model-version": "2026.11.30"}.items():
             ssm.put_parameter(Name=PREFIX + name, Value=value, Type="String")
-        yield {"s3": s3, "ssm": ssm, "sha256": sha}
+        # Tests read the locations from here, not by importing "conftest": another conftest of the suite
+        # (tests/harness) may hold that module name when everything runs in one session.
+        yield {"s3": s3, "ssm": ssm, "sha256": sha, "bucket": BUCKET, "prefix": PREFIX, "model_key": MODEL_KEY}
 
 
 @pytest.fixture

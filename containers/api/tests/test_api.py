@@ -117,9 +117,8 @@ def test_a_body_over_the_limit_gets_413_and_too_many_records_422(client: Any) ->
 
 
 def test_a_tampered_model_is_refused_and_the_service_is_not_ready(client: Any, aws: Any) -> None:
-    from conftest import BUCKET, MODEL_KEY
-
-    aws["s3"].put_object(Bucket=BUCKET, Key=MODEL_KEY, Body=b"not the model", Metadata={"sha256": aws["sha256"]})
+    aws["s3"].put_object(Bucket=aws["bucket"], Key=aws["model_key"], Body=b"not the model",
+                         Metadata={"sha256": aws["sha256"]})
     api = client()
     ready = api.get("/ready")
     assert ready.status_code == 503 and "failed its checksum" in ready.json()["reason"]
@@ -128,11 +127,9 @@ def test_a_tampered_model_is_refused_and_the_service_is_not_ready(client: Any, a
 
 
 def test_a_missing_parameter_is_named(client: Any, aws: Any) -> None:
-    from conftest import PREFIX
-
-    aws["ssm"].delete_parameter(Name=PREFIX + "model-key")
+    aws["ssm"].delete_parameter(Name=aws["prefix"] + "model-key")
     reason = client().get("/ready").json()["reason"]
-    assert f"{PREFIX}model-key" in reason
+    assert f"{aws['prefix']}model-key" in reason
 
 
 def test_bad_limits_fail_at_start_with_one_line(aws: Any) -> None:

@@ -57,6 +57,7 @@ def build(props: EnrichProps) -> Template:
     bucket = Ref(StorageOutputs.output_bucket_name.parameter(template, "output bucket (storage stack)"))
     repo = template.add_resource(ecr_res.Repository(
         "Repository", RepositoryName=props.repository, ImageTagMutability="MUTABLE",
+        ImageScanningConfiguration=ecr_res.ImageScanningConfiguration(ScanOnPush=True),
         EncryptionConfiguration=ecr_res.EncryptionConfiguration(EncryptionType="AES256")))
     group = template.add_resource(logs.LogGroup("LogGroup", LogGroupName=props.log_group,
                                                 RetentionInDays=props.retention_days))
