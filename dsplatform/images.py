@@ -119,19 +119,34 @@ class PushedImage:
     source_digest: str
 
 
-def push_images(plan: Plan, clients: Any) -> dict[str, PushedImage]:
+def push_images(plan: Plan, clients: Any, *, only_existing: bool = False,
+                skip: frozenset[str] = frozenset()) -> dict[str, PushedImage]:
     """"Build" and push every job image of the plan to its deployed repository; job -> what was pushed.
 
     Repository names and tags come from the plan (the naming module and config), sources from the project
-    root, so a consumer's jobs are pushed exactly like the stock one.
+    root, so a consumer's jobs are pushed exactly like the stock one. ``only_existing`` leaves out images whose
+    repository does not exist yet (a component that creates its own repository and runs its image gets its
+    image after its stack is deployed); ``skip`` names jobs already pushed.
     """
     ecr = clients.client("ecr")
     pushed = {}
     for image in plan.images:
+        if image.job in skip:
+            continue
+        if only_existing and not _repository_exists(ecr, image.repository):
+            continue
         digest = push_local_image(ecr, image.repository, image.tag, image.source)
         pushed[image.job] = PushedImage(job=image.job, repository=image.repository, tag=image.tag, digest=digest,
                                         source_digest=source_digest(image.source))
     return pushed
+
+
+def _repository_exists(ecr: Any, repository: str) -> bool:
+    try:
+        ecr.describe_repositories(repositoryNames=[repository])
+    except ecr.exceptions.RepositoryNotFoundException:
+        return False
+    return True
 
 
 VERSION_TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")

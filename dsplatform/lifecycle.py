@@ -92,7 +92,7 @@ def deployment(plan: Plan, clients: Any, *, reuse: bool = False, keep: bool = Fa
             if first is not None:
                 # Registry before the push, the push before the stacks that run the image: they pin its digest.
                 deploy(first, clients, options or DeployOptions()).raise_for_failure()
-                pushed = push_images(plan, clients)
+                pushed = push_images(plan, clients, only_existing=True)
             deploy(plan, clients, options or DeployOptions()).raise_for_failure()
         except BaseException as err:
             # Whatever came up before the failure is ours to remove, as after a run.
@@ -102,7 +102,7 @@ def deployment(plan: Plan, clients: Any, *, reuse: bool = False, keep: bool = Fa
     dep = Deployment(plan=plan, clients=clients, created=created, deployed=read_deployed(plan, clients))
     try:
         if images:
-            dep.images = pushed or push_images(plan, clients)
+            dep.images = {**pushed, **push_images(plan, clients, skip=frozenset(pushed))}
         if not reuse and "storage" in dep.deployed:
             dep.release_bucket = dep.deployed["storage"].artifact_bucket_name
             dep.release = record_release(plan, clients, "deployed", images=dep.images if images else None,

@@ -27,7 +27,7 @@ class World:
         monkeypatch.setattr(lifecycle, "deploy", self._deploy)
         monkeypatch.setattr(lifecycle, "destroy", self._destroy)
         monkeypatch.setattr(lifecycle, "read_deployed", lambda plan, clients: Deployed("qa", {}, {}))
-        monkeypatch.setattr(lifecycle, "push_images", lambda plan, clients: {})
+        monkeypatch.setattr(lifecycle, "push_images", lambda plan, clients, **kw: {})
         monkeypatch.setattr(lifecycle, "caller_of", lambda clients: "")
 
     def _deploy(self, plan: Plan, clients: Any, options: Any) -> DeployResult:
