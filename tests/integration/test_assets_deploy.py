@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from dsplatform.deployer import Outcome, deploy
+from dsplatform.deployer import Outcome, deploy, diff
 from dsplatform.deployer.assets import bucket_name
 from dsplatform.stackspec import CodeAsset, Plan, StackSpec, Target
 from tests.integration.conftest import clients_for, unique_env
@@ -87,6 +87,10 @@ def test_function_code_is_uploaded_once_and_a_change_publishes_a_version(
     assert s3.list_object_versions(Bucket=bucket, Prefix="assets/").get("Versions", []) == uploaded
 
     (source / "app.py").write_text("def handler(event, context):\n    return {'v': 2}\n")
+    # `invoke diff` shows the code change before anything is deployed: the function and a new version.
+    shown = diff(_plan(target, source), clients)[plan.stacks[0].name]
+    assert shown.state == "update", shown
+    assert {"Function", "Version"} <= {c.logical_id for c in shown.changes}, shown.changes
     changed = deploy(_plan(target, source), clients)
     result = changed.stacks[plan.stacks[0].name]
     assert result.outcome is Outcome.UPDATED, result.reason
