@@ -24,6 +24,7 @@ from dsplatform.errors import DsPlatformError
 from dsplatform.lint.cfn import LintCache
 from dsplatform.lint.findings import Finding
 from dsplatform.lint.suppressions import CHECKOV_SKIPS
+from dsplatform.procs import run_logged
 
 CHECKOV_VERSION = "3.3.30"
 _FRAMEWORK = "cloudformation"
@@ -47,14 +48,7 @@ def venv_dir(cache_root: Path) -> Path:
 
 
 def _run(argv: list[str], log: Path, what: str) -> None:
-    with open(log, "a") as out:
-        out.write(f"$ {' '.join(argv)}\n")
-        out.flush()
-        result = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, check=False)
-    if result.returncode != 0:
-        tail = " | ".join(log.read_text(errors="replace").strip().splitlines()[-3:])
-        raise CheckovError(f"{what} failed (exit {result.returncode}): {tail}; full log: {log}")
-
+    run_logged(argv, log, what, CheckovError)
 
 def ensure_checkov(cache_root: Path) -> Path:
     """The checkov executable, installing its venv first if needed (about 2 minutes, once per pin file)."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import shutil
-import subprocess
 from pathlib import Path
 
 from dsplatform.hashing import folder_sha256
@@ -17,6 +16,7 @@ from dsplatform.localstack.bundle import CONSTRAINTS, EXTENSION, bundle_root, ma
 from dsplatform.localstack.errors import LocalStackError
 from dsplatform.localstack.interpreter import find_python
 from dsplatform.localstack.settings import LOCALSTACK_VERSION, LocalStackSettings
+from dsplatform.procs import run_logged
 
 
 def venv_key(settings: LocalStackSettings) -> str:
@@ -30,15 +30,8 @@ def venv_dir(settings: LocalStackSettings) -> Path:
     return settings.cache_root / "localstack" / f"venv-{venv_key(settings)}"
 
 
-def _run(argv: list[str], log_path: Path, what: str) -> None:
-    with open(log_path, "a") as log:
-        log.write(f"$ {' '.join(argv)}\n")
-        log.flush()
-        result = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, check=False)
-    if result.returncode != 0:
-        tail = log_path.read_text(errors="replace").strip().splitlines()[-3:]
-        raise LocalStackError(f"{what} failed (exit {result.returncode}): {' | '.join(tail)}; full log: {log_path}")
-
+def _run(argv: list[str], log: Path, what: str) -> None:
+    run_logged(argv, log, what, LocalStackError)
 
 def ensure_venv(settings: LocalStackSettings) -> Path:
     """Return LocalStack's venv, creating it (pinned install, ~1 min) and (re)installing the extension as needed.

@@ -6,10 +6,10 @@ import fcntl
 import hashlib
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
+from dsplatform.procs import run_logged
 from dsplatform.registry.errors import RegistryError
 from dsplatform.registry.settings import SERVER_REQUIREMENTS, RegistrySettings
 
@@ -28,15 +28,8 @@ def venv_dir(settings: RegistrySettings) -> Path:
     return settings.cache_root / "registry" / f"venv-{digest}"
 
 
-def _run(argv: list[str], log_path: Path, what: str) -> None:
-    with open(log_path, "a") as log:
-        log.write(f"$ {' '.join(argv)}\n")
-        log.flush()
-        result = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, check=False)
-    if result.returncode != 0:
-        tail = log_path.read_text(errors="replace").strip().splitlines()[-3:]
-        raise RegistryError(f"{what} failed (exit {result.returncode}): {' | '.join(tail)}; full log: {log_path}")
-
+def _run(argv: list[str], log: Path, what: str) -> None:
+    run_logged(argv, log, what, RegistryError)
 
 def ensure_venv(settings: RegistrySettings) -> Path:
     """Return the server venv, installing mlflow into it first if needed (about a minute, once).
