@@ -1,6 +1,7 @@
 """AWS::SageMaker::Model and AWS::SageMaker::EndpointConfig: Ref is the ARN; GetAtt the name (as on AWS).
 
-Both are immutable on AWS: every property but Tags forces a replacement, which the engine performs.
+Both are immutable on AWS: every property but Tags forces a replacement, which the engine performs. They differ
+only in their API names, so one provider class serves both, configured by class attributes.
 """
 
 from __future__ import annotations
@@ -18,83 +19,67 @@ _CONFIG_PROPERTIES = ("ProductionVariants", "DataCaptureConfig", "KmsKeyId", "As
                       "ShadowProductionVariants")
 
 
-class SageMakerModelProvider(ResourceProvider[dict]):
+def _schema(type_name: str, name_property: str, properties: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        "typeName": type_name,
+        "properties": {},
+        "primaryIdentifier": ["/properties/Id"],
+        "readOnlyProperties": ["/properties/Id"],
+        "createOnlyProperties": [f"/properties/{p}" for p in (name_property, *properties)],
+    }
+
+
+class _ImmutableSageMakerProvider(ResourceProvider[dict]):
+    """Create<Thing> / Delete<Thing> in moto's SageMaker backend; Id (what Ref returns) is the ARN."""
+
+    NAME: ClassVar[str]  # the name property, e.g. ModelName
+    PROPERTIES: ClassVar[tuple[str, ...]]  # the properties passed to the create call
+    CREATE: ClassVar[str]  # client method names and the ARN key of the create response
+    DELETE: ClassVar[str]
+    ARN: ClassVar[str]
+
+    def create(self, request: Any) -> Any:
+        """The create call with the template's properties (and tags); the ARN becomes Id."""
+        model = request.desired_state
+        model.setdefault(self.NAME, default_name(request))
+        kwargs = {p: api_value(model[p], p) for p in self.PROPERTIES if model.get(p) is not None}
+        if tags(model):
+            kwargs["Tags"] = tags(model)
+        client = request.aws_client_factory.sagemaker
+        model["Id"] = getattr(client, self.CREATE)(**{self.NAME: model[self.NAME]}, **kwargs)[self.ARN]
+        return ok(request, model)
+
+    def update(self, request: Any) -> Any:
+        """Only Tags change in place (the engine replaces the resource for anything else)."""
+        model = {**(request.previous_state or {}), **request.desired_state}
+        model["Id"] = (request.previous_state or {}).get("Id")
+        return ok(request, model)
+
+    def delete(self, request: Any) -> Any:
+        """The delete call (a resource already gone is fine)."""
+        model = request.desired_state
+        client = request.aws_client_factory.sagemaker
+        try:
+            getattr(client, self.DELETE)(**{self.NAME: model[self.NAME]})
+        except client.exceptions.ClientError as err:
+            if "Could not find" not in str(err):
+                raise
+        return ok(request, model)
+
+
+class SageMakerModelProvider(_ImmutableSageMakerProvider):
     """CreateModel in moto's SageMaker backend."""
 
     TYPE = "AWS::SageMaker::Model"
-    SCHEMA: ClassVar[dict[str, Any]] = {
-        "typeName": TYPE,
-        "properties": {},
-        "primaryIdentifier": ["/properties/Id"],
-        "readOnlyProperties": ["/properties/Id"],
-        "createOnlyProperties": [f"/properties/{p}" for p in ("ModelName", *_MODEL_PROPERTIES)],
-    }
-
-    def create(self, request: Any) -> Any:
-        """CreateModel; Id (what Ref returns) is the model ARN."""
-        model = request.desired_state
-        model.setdefault("ModelName", default_name(request))
-        kwargs = {p: api_value(model[p], p) for p in _MODEL_PROPERTIES if model.get(p) is not None}
-        if tags(model):
-            kwargs["Tags"] = tags(model)
-        model["Id"] = request.aws_client_factory.sagemaker.create_model(ModelName=model["ModelName"], **kwargs)[
-            "ModelArn"]
-        return ok(request, model)
-
-    def update(self, request: Any) -> Any:
-        """Only Tags change in place (the engine replaces the model for anything else)."""
-        model = {**(request.previous_state or {}), **request.desired_state}
-        model["Id"] = (request.previous_state or {}).get("Id")
-        return ok(request, model)
-
-    def delete(self, request: Any) -> Any:
-        """DeleteModel (a model already gone is fine)."""
-        model = request.desired_state
-        client = request.aws_client_factory.sagemaker
-        try:
-            client.delete_model(ModelName=model["ModelName"])
-        except client.exceptions.ClientError as err:
-            if "Could not find" not in str(err):
-                raise
-        return ok(request, model)
+    SCHEMA: ClassVar[dict[str, Any]] = _schema(TYPE, "ModelName", _MODEL_PROPERTIES)
+    NAME, PROPERTIES = "ModelName", _MODEL_PROPERTIES
+    CREATE, DELETE, ARN = "create_model", "delete_model", "ModelArn"
 
 
-class SageMakerEndpointConfigProvider(ResourceProvider[dict]):
+class SageMakerEndpointConfigProvider(_ImmutableSageMakerProvider):
     """CreateEndpointConfig in moto's SageMaker backend (instance types are recorded, not provisioned)."""
 
     TYPE = "AWS::SageMaker::EndpointConfig"
-    SCHEMA: ClassVar[dict[str, Any]] = {
-        "typeName": TYPE,
-        "properties": {},
-        "primaryIdentifier": ["/properties/Id"],
-        "readOnlyProperties": ["/properties/Id"],
-        "createOnlyProperties": [f"/properties/{p}" for p in ("EndpointConfigName", *_CONFIG_PROPERTIES)],
-    }
-
-    def create(self, request: Any) -> Any:
-        """CreateEndpointConfig; Id (what Ref returns) is the config ARN."""
-        model = request.desired_state
-        model.setdefault("EndpointConfigName", default_name(request))
-        kwargs = {p: api_value(model[p], p) for p in _CONFIG_PROPERTIES if model.get(p) is not None}
-        if tags(model):
-            kwargs["Tags"] = tags(model)
-        model["Id"] = request.aws_client_factory.sagemaker.create_endpoint_config(
-            EndpointConfigName=model["EndpointConfigName"], **kwargs)["EndpointConfigArn"]
-        return ok(request, model)
-
-    def update(self, request: Any) -> Any:
-        """Only Tags change in place (the engine replaces the config for anything else)."""
-        model = {**(request.previous_state or {}), **request.desired_state}
-        model["Id"] = (request.previous_state or {}).get("Id")
-        return ok(request, model)
-
-    def delete(self, request: Any) -> Any:
-        """DeleteEndpointConfig (a config already gone is fine)."""
-        model = request.desired_state
-        client = request.aws_client_factory.sagemaker
-        try:
-            client.delete_endpoint_config(EndpointConfigName=model["EndpointConfigName"])
-        except client.exceptions.ClientError as err:
-            if "Could not find" not in str(err):
-                raise
-        return ok(request, model)
+    SCHEMA: ClassVar[dict[str, Any]] = _schema(TYPE, "EndpointConfigName", _CONFIG_PROPERTIES)
+    NAME, PROPERTIES = "EndpointConfigName", _CONFIG_PROPERTIES
+    CREATE, DELETE, ARN = "create_endpoint_config", "delete_endpoint_config", "EndpointConfigArn"
