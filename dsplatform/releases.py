@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from dsplatform.deployer.assets import with_assets
-from dsplatform.deployer.outputs import read_outputs
+from dsplatform.deployer.outputs import read_deployed, read_outputs
 from dsplatform.errors import DsPlatformError
 from dsplatform.hashing import sha256_json
 from dsplatform.stackspec import Plan, StackSpec
@@ -144,13 +144,11 @@ def commit_of(root: Path) -> str:
 
 def release_bucket(plan: Plan, clients: Any) -> str:
     """The environment's artifact bucket, read from the deployed storage stack."""
-    storage = next((s for s in plan.stacks if s.component == "storage"), None)
-    bucket = read_outputs(plan, clients).get(storage.name, {}).get("ArtifactBucketName") if storage else None
-    if not bucket:
-        # Through the plan's own stack list: a --stacks selection may leave storage out, so ask the full plan.
+    deployed = read_deployed(plan, clients)
+    if "storage" not in deployed:
         raise ReleaseError(f"{plan.target.env} has no deployed storage stack, which keeps its releases; deploy it "
                            f"(`invoke deploy --env {plan.target.env}`)")
-    return str(bucket)
+    return str(deployed["storage"].artifact_bucket_name)
 
 
 def record_release(plan: Plan, clients: Any, outcome: str, *, images: dict[str, Any] | None = None,
