@@ -68,6 +68,8 @@ def localstack() -> Iterator[LocalStackHandle]:
     """
     from dsplatform.localstack import LocalStackSettings, health, register_image_sources, start, stop
 
+    # LocalStack-only scale of rollback-trigger monitoring minutes (the extension's cfn_triggers): short in tests.
+    os.environ.setdefault("DSPLATFORM_MONITORING_SECONDS_PER_MINUTE", "2")
     url = os.environ.get("DSPLATFORM_LOCALSTACK_URL", DEFAULT_URL).rstrip("/")
     parsed = urlparse(url)
     settings = LocalStackSettings(host=parsed.hostname or "127.0.0.1", port=parsed.port or 4566,

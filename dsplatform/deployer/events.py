@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 _FAILED_SUFFIXES = ("_FAILED",)
+_ROLLBACK_STARTED = "ROLLBACK_IN_PROGRESS"  # ROLLBACK_IN_PROGRESS and UPDATE_ROLLBACK_IN_PROGRESS
+_STACK = "AWS::CloudFormation::Stack"
 # CloudFormation repeats a summary reason on the stack's own ROLLBACK event; it names no resource.
 _NOISE = ("Resource creation cancelled", "Resource update cancelled")
 
@@ -62,11 +64,17 @@ def stack_events(cfn: Any, stack_id: str, since: dt.datetime | None = None) -> l
 
 
 def failure_events(cfn: Any, stack_id: str, since: dt.datetime | None = None) -> list[StackEvent]:
-    """The failed events of a stack since ``since``, time-sorted; root causes, not cancellations."""
+    """The failed events of a stack since ``since``, time-sorted; root causes, not cancellations.
+
+    The stack's own ``*ROLLBACK_IN_PROGRESS`` event counts too: when no resource failed (a rollback trigger's
+    alarm fired), its reason is the only one, and it names the alarm.
+    """
     failed = [
         ev
         for ev in stack_events(cfn, stack_id, since)
-        if ev.status.endswith(_FAILED_SUFFIXES) and ev.reason and not ev.reason.startswith(_NOISE)
+        if ev.reason and not ev.reason.startswith(_NOISE)
+        and (ev.status.endswith(_FAILED_SUFFIXES)
+             or (ev.status.endswith(_ROLLBACK_STARTED) and ev.resource_type == _STACK))
     ]
     return failed
 
@@ -74,6 +82,6 @@ def failure_events(cfn: Any, stack_id: str, since: dt.datetime | None = None) ->
 def first_reason(events: list[StackEvent]) -> str:
     """The reason of the earliest failure on a resource (not the stack itself), else of any failure."""
     for ev in events:
-        if ev.resource_type != "AWS::CloudFormation::Stack":
+        if ev.resource_type != _STACK:
             return f"{ev.logical_id}: {ev.reason}"
     return events[0].reason if events else "no failure event recorded"

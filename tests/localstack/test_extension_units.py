@@ -210,3 +210,12 @@ def test_image_sources_are_read_from_the_launcher_s_file_each_time(
         "ml-a": Path("/registered/a"), "ml-b": Path("/from/env"), "team/ml-c-qa": Path("/registered/c")}
     file.write_text("{not json")
     assert image_sources() == {"ml-a": Path("/from/env"), "ml-b": Path("/from/env")}
+
+
+def test_rollback_trigger_reason_names_the_missing_or_firing_alarm() -> None:
+    from dsplatform_localstack.cfn_triggers import tripped_reason
+
+    a, b = "arn:aws:cloudwatch:us-east-1:1:alarm:api-5xx", "arn:aws:cloudwatch:us-east-1:1:alarm:latency"
+    assert tripped_reason({a: "OK", b: "INSUFFICIENT_DATA"}, [a, b]) is None  # only ALARM trips, as on AWS
+    assert "latency" in (tripped_reason({a: "OK", b: "ALARM"}, [a, b]) or "")
+    assert "does not exist" in (tripped_reason({a: "OK"}, [a, b]) or "")

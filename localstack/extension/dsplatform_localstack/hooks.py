@@ -16,8 +16,8 @@ _WATCH_SECONDS = 0.5  # how often the warm-up looks for newly registered image s
 @hooks.on_infra_start()
 def apply_patches() -> None:
     """Bind the gateway to its host; fix the unsupported-type check, runTask.sync failures, dropped properties,
-    outputs published after the stack's status, Distributed Map runs (thresholds, results, paging), the
-    missing ContinueUpdateRollback, and Lambda alias / event invoke config updates."""
+    rollback triggers, outputs published after the stack's status, Distributed Map runs (thresholds, results,
+    paging), the missing ContinueUpdateRollback, and Lambda alias / event invoke config updates."""
     from dsplatform_localstack import (
         cfn_continue,
         cfn_fixes,
@@ -25,6 +25,7 @@ def apply_patches() -> None:
         cfn_outputs,
         cfn_rollback,
         cfn_support,
+        cfn_triggers,
         cfn_updates,
         ecs_runner,
         gateway_bind,
@@ -47,6 +48,7 @@ def apply_patches() -> None:
     cfn_fixes.install()
     cfn_rollback.install()
     cfn_rollback.install_skip_never_created()
+    cfn_triggers.install()  # wraps cfn_rollback's executor patch
     cfn_updates.install()
     cfn_outputs.install()
     cfn_continue.install()
