@@ -1,8 +1,9 @@
 """Releases: every deploy of an environment recorded in its own account, so a later rollback can redeploy it exactly.
 
 A release holds what was deployed (each stack's template, literal parameters, dependencies, tags), the images
-by digest, the deployed outputs (Lambda versions, model versions ... whatever the components emit), the commit,
-who and when, and the outcomes that followed (deployed, smoke-passed, smoke-failed, promoted, rolled-back). It
+by digest, the deployed outputs (Lambda versions, model versions ... whatever the components emit), what runs by
+each service's own id (task definition ARNs, Lambda alias versions, endpoint configs: ``dsplatform.native``), the
+commit, who and when, and the outcomes that followed (deployed, smoke-passed, smoke-failed, promoted, rolled-back). It
 is JSON in the environment's artifact bucket under ``_dsplatform/releases/``, beside the promotion records.
 Each image a release refers to is also tagged ``rel-<id>`` in its repository, so the repository's lifecycle
 never expires it (``blueprints.registry.lifecycle_policy``).
@@ -22,6 +23,7 @@ from dsplatform.deployer.assets import with_assets
 from dsplatform.deployer.outputs import read_deployed, read_outputs
 from dsplatform.errors import DsPlatformError
 from dsplatform.hashing import sha256_json
+from dsplatform.native import Pin, capture
 from dsplatform.stackspec import Plan, StackSpec
 
 PREFIX = "_dsplatform/releases/"
@@ -81,6 +83,8 @@ class Release:
     images: tuple[ImageRelease, ...] = ()
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
+    # What ran, by each service's own id: task definition ARNs, Lambda alias versions, endpoint configs.
+    pins: tuple[Pin, ...] = ()
 
     @property
     def status(self) -> str:
@@ -106,6 +110,7 @@ class Release:
             images=tuple(ImageRelease(**i) for i in data.get("images", ())),
             outputs={k: dict(v) for k, v in data.get("outputs", {}).items()},
             events=[Event(**e) for e in data.get("events", ())],
+            pins=tuple(Pin(**p) for p in data.get("pins", ())),  # absent in releases recorded before pins
         )
 
     def plan(self, base: Plan) -> Plan:
@@ -168,7 +173,7 @@ def record_release(plan: Plan, clients: Any, outcome: str, *, images: dict[str, 
         id="", env=plan.target.env, account_id=plan.target.account_id, project=plan.target.project,
         created_at=created, who=who, commit=commit_of(plan.project_root), stacks=stacks,
         images=tuple(ImageRelease(job, *found[job]) for job in sorted(found)), outputs=outputs,
-        events=[Event(outcome, created, detail)])
+        events=[Event(outcome, created, detail)], pins=capture(plan, clients))
     # Microseconds in the id: releases sort by it, and two can be recorded within one second (a deploy and
     # its immediate rollback).
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")

@@ -50,6 +50,8 @@ def rollback(c: Any, env: str, to: str | None = None, yes: bool = False, config:
     print(f"rolled {env} back to {result.to} (recorded as release {result.release_id})")
     for line in result.retagged:
         print(f"  image {line}")
+    for line in result.native:
+        print(f"  {line}")
     print(f"  smoke: {len(result.smoke_passed)} passed, {len(result.smoke_failed)} failed; "
           + ", ".join(f"{k} {v:.1f}s" for k, v in result.seconds.items()))
     print(f"note: {DATA_NOTE}")

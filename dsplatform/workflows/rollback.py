@@ -1,8 +1,10 @@
 """`invoke rollback`: redeploy a recorded release exactly (templates, parameters, image digests), then smoke-test it.
 
-Never a rebuild: the release's templates and literal parameters are deployed through change sets (stateful
-replacements refused, as `deploy` does), and each image's tag is moved back to the release's digest, so the
-task definition that names the tag runs exactly what passed. Data is never rolled back.
+Never a rebuild: each image's tag is moved back to the release's digest; then, the native way where that is
+faster and equivalent, the ECS services go back to their recorded task definitions, the Lambda aliases to their
+recorded versions and the endpoints to their recorded configs (``dsplatform.native``: release 1 serves again);
+then the release's templates and literal parameters are deployed through change sets (stateful replacements
+refused, as `deploy` does), so CloudFormation and what runs agree again. Data is never rolled back.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dsplatform.errors import DsPlatformError
+from dsplatform.native import restore
 from dsplatform.releases import Release, add_event, image_manifest, list_releases, record_release, release_bucket
 from dsplatform.workflows.confirm import ask
 
@@ -45,7 +48,8 @@ class RollbackResult:
     smoke_passed: list[str] = field(default_factory=list)
     smoke_failed: list[str] = field(default_factory=list)
     retagged: list[str] = field(default_factory=list)
-    seconds: dict[str, float] = field(default_factory=dict)
+    native: list[str] = field(default_factory=list)  # one line per service, alias or endpoint switched natively
+    seconds: dict[str, float] = field(default_factory=dict)  # images, native, serving (until release serves), ...
 
     @property
     def ok(self) -> bool:
@@ -83,10 +87,25 @@ def check_images(ecr: Any, release: Release) -> None:
                                   f"longer exists in ECR; choose another release with --to")
 
 
+def confirm_rollback(target: Any, chosen: Release, yes: bool, confirm: Callable[[str], bool]) -> None:
+    """A protected environment (prod) rolls back only with ``yes`` or a confirmed question (which says that data
+    is never rolled back); RollbackAborted otherwise. Unprotected ones never ask."""
+    if not target.protected or yes:
+        return
+    question = (f"Roll {target.env} (account {target.account_id}) back to release {chosen.id} of "
+                f"{chosen.created_at} (commit {chosen.commit[:12]}, {chosen.status})? {DATA_NOTE}.")
+    if not confirm(question):
+        raise RollbackAborted(target.env)
+
+
 def rollback(env: str, to: str | None = None, yes: bool = False, config_path: str | None = None,
              target: str | None = None, confirm: Callable[[str], bool] | None = None,
-             clients: Any = None) -> RollbackResult:
-    """Redeploy the chosen release from its record, smoke-test it, and record the rollback as a new release."""
+             clients: Any = None, native: bool = True) -> RollbackResult:
+    """Redeploy the chosen release from its record, smoke-test it, and record the rollback as a new release.
+
+    ``native``: switch services, aliases and endpoints back by their own APIs before the change sets (False:
+    the change sets alone, as a baseline).
+    """
     import time
 
     from dsplatform.deployer import ClientFactory, DeployOptions, deploy
@@ -100,10 +119,7 @@ def rollback(env: str, to: str | None = None, yes: bool = False, config_path: st
     chosen = choose(list_releases(clients.client("s3"), bucket), to, env)
     ecr = clients.client("ecr")
     check_images(ecr, chosen)
-    question = (f"Roll {env} (account {base.target.account_id}) back to release {chosen.id} of {chosen.created_at} "
-                f"(commit {chosen.commit[:12]}, {chosen.status})? {DATA_NOTE}.")
-    if (base.target.protected and not yes) and not (confirm or ask)(question):
-        raise RollbackAborted(env)
+    confirm_rollback(base.target, chosen, yes, confirm or ask)
     result = RollbackResult(env=env, to=chosen.id)
     began = time.monotonic()
     for image in chosen.images:
@@ -114,10 +130,18 @@ def rollback(env: str, to: str | None = None, yes: bool = False, config_path: st
                           imageTag=image.tag)
         result.retagged.append(f"{image.repository}:{image.tag} -> {image.digest}")
     result.seconds["images"] = time.monotonic() - began
+    if native and chosen.pins:
+        began = time.monotonic()
+        switches = restore(chosen.pins, clients, delay=0.2 if clients.is_localstack else 5.0)
+        result.native = [s.describe() for s in switches]
+        result.seconds["native"] = time.monotonic() - began
+        # The release's code runs again (tags, services, aliases, endpoints); the change sets only reconcile.
+        result.seconds["serving"] = result.seconds["images"] + result.seconds["native"]
     plan = chosen.plan(base)
     began = time.monotonic()
     deploy(plan, clients, DeployOptions()).raise_for_failure()
     result.seconds["deploy"] = time.monotonic() - began
+    result.seconds.setdefault("serving", result.seconds["images"] + result.seconds["deploy"])
     release = record_release(plan, clients, "rolled-back", detail=f"to {chosen.id}", bucket=bucket)
     result.release_id = release.id
     began = time.monotonic()

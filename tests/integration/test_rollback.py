@@ -14,6 +14,7 @@ import yaml
 from dsplatform.deployer import ClientFactory, destroy
 from dsplatform.lifecycle import deployment
 from dsplatform.localstack import LocalStackSettings, register_image_sources
+from dsplatform.native import ALIAS
 from dsplatform.releases import add_event, list_releases, release_bucket
 from dsplatform.synth import build_plan
 from dsplatform.workflows.rollback import RollbackRefused, rollback
@@ -53,6 +54,8 @@ def test_rollback_returns_to_the_last_release_that_passed(localstack: Any, tmp_p
     env, account = unique_env()
     shutil.copytree(REPO / "containers" / "preprocessing", tmp_path / "containers" / "preprocessing",
                     ignore=shutil.ignore_patterns("tests", "__pycache__", "*.egg-info"))
+    shutil.copytree(REPO / "functions" / "ingest", tmp_path / "functions" / "ingest",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     config = _project(tmp_path, localstack, env, account, threshold=1)
     plan = build_plan(env, config)
     clients = ClientFactory(plan.target)
@@ -63,13 +66,26 @@ def test_rollback_returns_to_the_last_release_that_passed(localstack: Any, tmp_p
         # Release 2: a job that fails at once (a changed image) and a changed alarm threshold (a template change).
         main = tmp_path / "containers" / "preprocessing" / "ds_preprocessing" / "__main__.py"
         main.write_text("raise SystemExit(9)\n" + main.read_text())
+        handler = tmp_path / "functions" / "ingest" / "ds_ingest" / "handler.py"
+        handler.write_text(handler.read_text() + "\n# release 2\n")  # new code: a new version behind `live`
         config = _project(tmp_path, localstack, env, account, threshold=3)
         second, ok = _release(config, env, clients, tmp_path / "r2")
         assert not ok, "release 2 must fail its smoke scenario"
         assert second.images[0].digest != first.images[0].digest
 
+        (alias,) = [p for p in first.pins if p.kind == ALIAS]
+        lam = clients.client("lambda")
+        assert lam.get_alias(FunctionName=alias.scope, Name=alias.name)["FunctionVersion"] != alias.target
+
         result = rollback(env, config_path=config)
         assert result.to == first.id and result.ok, result
+        # The alias went back natively first (UpdateAlias), then the change sets reconciled the stack: `live`
+        # runs release 1's code either way.
+        assert f"Lambda alias {alias.name}: moved (to version {alias.target})" in result.native
+        assert result.seconds["serving"] == result.seconds["images"] + result.seconds["native"]
+        code = lam.get_function(FunctionName=alias.scope, Qualifier=alias.target)["Configuration"]["CodeSha256"]
+        live = lam.get_alias(FunctionName=alias.scope, Name=alias.name)["FunctionVersion"]
+        assert lam.get_function(FunctionName=alias.scope, Qualifier=live)["Configuration"]["CodeSha256"] == code
         ecr = clients.client("ecr")
         image = first.images[0]
         now = ecr.batch_get_image(repositoryName=image.repository, imageIds=[{"imageTag": image.tag}])["images"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from dsplatform.native import ALIAS, SERVICE, Pin
 from dsplatform.releases import Event, ImageRelease, Release, StackRelease
 from dsplatform.stackspec import JobImage, Plan, Target
 from dsplatform.workflows.rollback import RollbackRefused, choose
@@ -21,13 +22,18 @@ def release(rid: str, outcome: str, threshold: int = 1, digest: str = "sha256:aa
     return Release(id=rid, env="dev", account_id="111111111111", project="ds", created_at="2026-11-30T10:00:00Z",
                    who="me", commit="abc", stacks=(stack,),
                    images=(ImageRelease("preprocessing", "ds-preprocessing", "latest", digest),),
-                   events=[Event("deployed", "t"), Event(outcome, "t")])
+                   events=[Event("deployed", "t"), Event(outcome, "t")],
+                   pins=(Pin("ds-dev-api", "Service", SERVICE, "ds-dev", "ds-dev-api", "arn:td/ds-dev-api:4"),
+                         Pin("ds-dev-ingest", "LiveAlias", ALIAS, "ds-dev-ingest", "live", "3")))
 
 
 def test_a_release_reads_back_whole_and_renders_its_plan() -> None:
     original = release("20261130T100000Z-aaaa", "smoke-passed")
     again = Release.from_dict(json.loads(original.to_json()))
     assert again == original and again.status == "smoke-passed" and again.passed_smoke
+    assert again.pins[1].target == "3"  # what ran natively comes back too
+    legacy = {k: v for k, v in json.loads(original.to_json()).items() if k != "pins"}
+    assert Release.from_dict(legacy).pins == ()  # releases recorded before pins still read
     image = JobImage("preprocessing", "monitoring", "ds-preprocessing", "latest", Path("/x"))
     base = Plan(TARGET, (), images=(image,), project_root=Path("/p"))
     plan = again.plan(base)
