@@ -20,7 +20,7 @@ from troposphere import logs as logs_res
 
 from blueprints.alerts import AlertsOutputs
 from blueprints.api_alb import AlbParts, full_names, load_balancer
-from blueprints.common import new_template
+from blueprints.common import keep_replaced, new_template
 from blueprints.compute import ComputeOutputs
 from blueprints.grants import (
     ECR_PULL,
@@ -131,12 +131,14 @@ def _task_definition(template: Template, props: ApiProps) -> ecs.TaskDefinition:
             "awslogs-stream-prefix": props.container_name}))
     ApiOutputs.repository_uri.emit(template, GetAtt(repository, "RepositoryUri"))
     ApiOutputs.log_group_name.emit(template, Ref(log_group))
-    return template.add_resource(ecs.TaskDefinition(
+    # Replaced revisions stay registered (they cost nothing), so `invoke rollback` can put the service back on
+    # a release's revision with UpdateService instead of waiting for the change sets (dsplatform.native).
+    return template.add_resource(keep_replaced(ecs.TaskDefinition(
         "ApiTaskDefinition", Family=props.task_family, Cpu=str(props.cpu), Memory=str(props.memory),
         NetworkMode="awsvpc", RequiresCompatibilities=["FARGATE"],
         RuntimePlatform=ecs.RuntimePlatform(OperatingSystemFamily="LINUX", CpuArchitecture="X86_64"),
         ExecutionRoleArn=GetAtt(execution_role, "Arn"), TaskRoleArn=GetAtt(task_role, "Arn"),
-        ContainerDefinitions=[container]))
+        ContainerDefinitions=[container])))
 
 
 def _service(template: Template, props: ApiProps, alb: AlbParts, task: ecs.TaskDefinition,

@@ -125,6 +125,9 @@ def test_rolling_deploys_circuit_breaker_and_scaling_between_min_and_max() -> No
         for p in _resources(template, "AWS::ApplicationAutoScaling::ScalingPolicy").values()
     }
     assert metrics == {"ECSServiceAverageCPUUtilization", "ALBRequestCountPerTarget"}
+    # A replaced revision stays registered: `invoke rollback` moves the service back to it natively.
+    task = template["Resources"]["ApiTaskDefinition"]
+    assert task["UpdateReplacePolicy"] == "Retain" and "DeletionPolicy" not in task
 
 
 def test_alarms_notify_the_platform_topic() -> None:
