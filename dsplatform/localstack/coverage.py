@@ -192,6 +192,18 @@ TYPE_NOTES: Mapping[str, str] = {
 }
 
 
+# CloudFormation engine behaviour that differs from AWS whatever the templates (shown in every report).
+ENGINE_NOTES: Mapping[str, str] = {
+    "rollback triggers": (
+        "emulated by the extension (cfn_triggers): kept per stack, checked before an update (missing or ALARM "
+        "fails it), watched during it and for MonitoringTimeInMinutes after, then the previous template applied "
+        "again (UPDATE_ROLLBACK_COMPLETE). A monitoring minute lasts DSPLATFORM_MONITORING_SECONDS_PER_MINUTE "
+        "seconds here (default 60; the tests use 2); the window starts after the engine's cleanup, not before; a "
+        "resource the update replaced or removed comes back as a new one (new physical id); creates are not "
+        "watched; the event reason is the extension's wording"),
+}
+
+
 @dataclass(frozen=True)
 class ResourceFinding:
     """One resource of one stack: its emulation class and the properties that are not applied."""
@@ -254,6 +266,7 @@ class FidelityReport:
                 "resources": [asdict(f) for f in self.findings],
                 "notes": {t: TYPE_NOTES[t] for t in self.types if t in TYPE_NOTES},
                 "updates_not_applied": self.updates_not_applied,
+                "engine_notes": dict(ENGINE_NOTES),
             },
             indent=2,
             sort_keys=True,
@@ -293,6 +306,9 @@ class FidelityReport:
             lines.append("")
             lines.append("in-place updates LocalStack does not apply (the old values stay until a replacement):")
             lines += [f"  {t}: {why}" for t, why in self.updates_not_applied.items()]
+        lines.append("")
+        lines.append("CloudFormation engine on LocalStack:")
+        lines += [f"  {name}: {why}" for name, why in ENGINE_NOTES.items()]
         if self.not_emulated:
             lines.append("")
             lines.append("NOT EMULATED (a LocalStack deploy fails on these): " + ", ".join(self.not_emulated))
@@ -323,7 +339,9 @@ class FidelityReport:
             + (f"<h4>Properties not applied</h4><ul>{gaps}</ul>" if gaps else "<p>No used property is dropped.</p>")
             + (f"<h4>Features LocalStack refuses</h4><ul>{refused}</ul>" if refused else "")
             + (f"<h4>In-place updates not applied</h4><ul>{updates}</ul>" if updates else "")
-            + "</section>"
+            + "<h4>CloudFormation engine</h4><ul>"
+            + "".join(f"<li>{esc(name)}: {esc(why)}</li>" for name, why in ENGINE_NOTES.items())
+            + "</ul></section>"
         )
 
 

@@ -73,6 +73,9 @@ def test_renderings_carry_the_same_facts() -> None:
     assert "ds-dev-compute/Logs (AWS::Logs::LogGroup): KmsKeyId" in text
     fragment = report.to_html()
     assert fragment.startswith("<section") and "AWS::CodePipeline::Pipeline" in fragment and "<script" not in fragment
+    # Engine behaviour that differs whatever the templates: the rollback-trigger emulation and its time scale.
+    for rendering in (text, fragment, json.dumps(data["engine_notes"])):
+        assert "rollback triggers" in rendering and "DSPLATFORM_MONITORING_SECONDS_PER_MINUTE" in rendering
 
 
 def test_a_clean_template_is_ok() -> None:
