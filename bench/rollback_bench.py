@@ -129,6 +129,8 @@ def one_run(endpoint: str, work: Path) -> dict[str, float]:
             "template_serving": template.seconds["serving"],
             "template_restore": template_total - template.seconds["smoke"],
             "template_total": template_total,
+            "native_change_sets": native.seconds["deploy"],
+            "template_change_sets": template.seconds["deploy"],
             "rollback_smoke": native.seconds["smoke"],
             "fresh_deploy": cold}
 
@@ -161,6 +163,8 @@ def main() -> int:
             print(f"rollback, {path} ({how}): serving again after {med[f'{path}_serving']:.2f} s "
                   f"({med[f'{path}_serving_vs_fresh']:.2f} of fresh), restore {med[f'{path}_restore']:.2f} s "
                   f"({med[f'{path}_restore_vs_fresh']:.2f} of fresh), total with smoke {med[f'{path}_total']:.2f} s")
+        print(f"change sets: {med['native_change_sets']:.2f} s after the native switch, "
+              f"{med['template_change_sets']:.2f} s alone")
         print(f"native/template: serving {med['native_vs_template_serving']:.2f}, restore "
               f"{med['native_vs_template_restore']:.2f}; smoke scenario {med['rollback_smoke']:.1f} s")
     return 0
