@@ -200,7 +200,7 @@ ENGINE_NOTES: Mapping[str, str] = {
         "again (UPDATE_ROLLBACK_COMPLETE). A monitoring minute lasts DSPLATFORM_MONITORING_SECONDS_PER_MINUTE "
         "seconds here (default 60; the tests use 2); the window starts after the engine's cleanup, not before; a "
         "resource the update replaced or removed comes back as a new one (new physical id); creates are not "
-        "watched; the event reason is the extension's wording"),
+        "watched; a monitoring time without triggers does not wait; the event reason is the extension's wording"),
 }
 
 
