@@ -92,6 +92,11 @@ def train_and_upload(plan: Plan, clients: Any, rows: int = 2000, seed: int = 0) 
     return bucket, key, sha
 
 
+def provide_model(plan: Plan, clients: Any) -> None:
+    """A ``Requirement.provide`` hook: fit the model on sample data and upload it (test environments)."""
+    train_and_upload(plan, clients)
+
+
 def sample_csv(rows: int, seed: int = 0, dirty_fraction: float = 0.05, plan: Plan | None = None) -> bytes:
     """Realistic sample input with dirty rows (see docs/job.md for the schema)."""
     sample = job_module("sample", plan)

@@ -1,14 +1,16 @@
 """Deploy-then-teardown in one place: a context manager used by e2e, the harness fixtures and promotion.
 
-``with deployment(plan, clients) as dep:`` deploys the plan (unless ``reuse``), reads its typed outputs,
-pushes the jobs' images, records the deploy as a release (``dsplatform.releases``), and on exit tears down what
+``with deployment(plan, clients) as dep:`` deploys the plan (unless ``reuse``), providing what its stacks
+require (``StackSpec.requires``, e.g. a trained model) once the stacks it lives in exist, reads its typed
+outputs, pushes the jobs' images, records the deploy as a release (``dsplatform.releases``), and on exit tears down what
 it created (unless ``keep``), like Terratest's
 ``defer destroy``. A failed teardown fails the run with its reason; it is never reported as done.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import importlib
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +18,7 @@ from typing import Any
 from dsplatform.deployer import Deployed, DeployOptions, deploy, destroy, read_deployed
 from dsplatform.deployer.images import image_stacks_first
 from dsplatform.deployer.inventory import deployed_stacks
+from dsplatform.deployer.requirements import RequirementMissingError, missing_requirements
 from dsplatform.errors import DsPlatformError
 from dsplatform.images import PushedImage, push_images
 from dsplatform.releases import Release, record_release
@@ -93,6 +96,7 @@ def deployment(plan: Plan, clients: Any, *, reuse: bool = False, keep: bool = Fa
                 # Registry before the push, the push before the stacks that run the image: they pin its digest.
                 deploy(first, clients, options or DeployOptions()).raise_for_failure()
                 pushed = push_images(plan, clients, only_existing=True)
+            provide_requirements(plan, clients, options)
             deploy(plan, clients, options or DeployOptions()).raise_for_failure()
         except BaseException as err:
             # Whatever came up before the failure is ours to remove, as after a run.
@@ -113,6 +117,35 @@ def deployment(plan: Plan, clients: Any, *, reuse: bool = False, keep: bool = Fa
         raise
     if created and not keep:
         dep.torn_down = _teardown(plan, clients, created)
+
+
+def provider(path: str) -> Callable[[Plan, Any], None]:
+    """The ``module:function`` a Requirement names as its provider."""
+    module, _, name = path.partition(":")
+    found: Callable[[Plan, Any], None] = getattr(importlib.import_module(module), name)
+    return found
+
+
+def provide_requirements(plan: Plan, clients: Any, options: DeployOptions | None = None) -> None:
+    """Provide what stacks about to be created require: deploy the stacks before them, then run the providers.
+
+    Nothing happens when every requirement is met. A requirement without a provider raises
+    RequirementMissingError (the deploy would refuse it anyway).
+    """
+    if not any(spec.requires for spec in plan.stacks):
+        return
+    current = deployed_stacks(clients.client("cloudformation"), [s.name for s in plan.stacks])
+    missing = missing_requirements(plan, clients, current)
+    if not missing:
+        return
+    for stack, requirement in missing:
+        if not requirement.provide:
+            raise RequirementMissingError(stack, requirement)
+    first = plan.before({stack for stack, _ in missing})
+    if first is not None:  # where the requirement lives (its bucket, its parameters) comes first
+        deploy(first, clients, options or DeployOptions()).raise_for_failure()
+    for path in dict.fromkeys(requirement.provide for _, requirement in missing):
+        provider(path)(plan, clients)
 
 
 def _cleanup_after(err: BaseException, plan: Plan, clients: Any, created: frozenset[str], keep: bool) -> bool:

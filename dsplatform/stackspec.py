@@ -8,6 +8,27 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class Requirement:
+    """An object a stack's tasks need that no stack creates (e.g. a trained model in the artifact bucket).
+
+    ``deploy`` refuses to create the stack while ``s3://bucket/key`` is absent, with ``fix`` as the way out.
+    ``provide`` ("module:function", called with the plan and its clients) makes it in a test environment:
+    the lifecycle runs it once the stacks the requirement lives in exist and before the stack is created.
+    """
+
+    what: str
+    bucket: str
+    key: str
+    fix: str
+    provide: str = ""
+
+    @property
+    def url(self) -> str:
+        """Where it must be, as an S3 URL."""
+        return f"s3://{self.bucket}/{self.key}"
+
+
+@dataclass(frozen=True)
 class CodeAsset:
     """A folder of function code the deployer zips and uploads; the stack's template takes it via parameters.
 
@@ -42,6 +63,7 @@ class StackSpec:
     termination_protection: bool = False
     outputs: Any = None  # the component's blueprints.outputs.Outputs class: how readers type its outputs
     assets: tuple[CodeAsset, ...] = ()  # function code the deployer builds and uploads (deployer.assets)
+    requires: tuple[Requirement, ...] = ()  # what must exist before it is created (deployer.requirements)
 
 
 @dataclass(frozen=True)
@@ -120,3 +142,14 @@ class Plan:
                     images=tuple(i for i in self.images if i.component in components),
                     scenarios=tuple(s for s in self.scenarios if s[0] in components), project_root=self.project_root,
                     all_stacks=self.all_stacks or frozenset(s.name for s in self.stacks))
+
+    def before(self, names: set[str]) -> Plan | None:
+        """The stacks that neither are in ``names`` nor depend on one of them (None when there are none)."""
+        after = set(names)
+        keep: list[str] = []
+        for spec in self.stacks:  # dependencies first, so a dependant of a named stack is seen after it
+            if spec.name in after or any(d in after for d in spec.depends_on):
+                after.add(spec.name)
+            else:
+                keep.append(spec.name)
+        return self.select(keep) if keep else None

@@ -66,7 +66,8 @@ def plan_from_config(project: ProjectConfig, env_name: str, target: str | None =
             name=names.stack(comp.name), component=comp.name, template=comp.render(ctx),
             depends_on=tuple(names.stack(dep) for dep in comp.depends_on), tags=tags,
             termination_protection=env.is_protected, outputs=comp.outputs,
-            assets=tuple(CodeAsset(fn.name, fn.source_dir(root), *fn.parameters) for fn in comp.functions)))
+            assets=tuple(CodeAsset(fn.name, fn.source_dir(root), *fn.parameters) for fn in comp.functions),
+            requires=comp.requires(ctx) if comp.requires else ()))
         images += [JobImage(job=image.job, component=comp.name, repository=names.repository(image.job),
                             tag=image.tag(ctx) if image.tag else "latest", source=image.source_dir(root))
                    for image in comp.images]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from blueprints import api
 from dsplatform.components.model import Component, Context, Image
 from dsplatform.components.stock._pipeline import JOB, foreign_artifact_bucket
+from dsplatform.stackspec import Requirement
 
 NAME = "api"
 
@@ -37,6 +38,19 @@ def image_tag(ctx: Context) -> str:
     return ctx.env.settings.api.image_tag
 
 
+def requires(ctx: Context) -> tuple[Requirement, ...]:
+    """The job's model: the tasks load it at start and never get ready without it."""
+    env, source = ctx.env.name, ctx.env.settings.parameters.artifacts_from
+    bucket = foreign_artifact_bucket(ctx) or ctx.names.artifact_bucket
+    if source:
+        fix = f"train it in the environment that owns that bucket (`invoke model.train --env {source}`)"
+    else:
+        fix = (f"deploy its storage and parameters first (`invoke deploy --env {env} --stacks parameters`) and "
+               f"train it (`invoke model.train --env {env}`)")
+    return (Requirement("the preprocessing model (the API's tasks load it at start)", bucket,
+                        ctx.env.settings.parameters.model_key, fix, provide="dsplatform.jobdata:provide_model"),)
+
+
 COMPONENT = Component(NAME, api.build, props, api.ApiOutputs, ("network", "storage", "compute", "parameters", "alerts"),
                       images=(Image(NAME, tag=image_tag),), scenarios="harness.scenarios_api",
-                      source="dsplatform.components.api:COMPONENT")
+                      source="dsplatform.components.api:COMPONENT", requires=requires)

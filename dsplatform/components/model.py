@@ -18,6 +18,7 @@ from blueprints.outputs import Outputs
 from dsplatform.bundles import bundled_folder
 from dsplatform.config.models import EnvironmentConfig, ProjectConfig
 from dsplatform.naming import Names
+from dsplatform.stackspec import Requirement
 
 BUNDLED_CONTAINERS = "dsplatform._bundled_containers"  # pyproject maps it onto the repository's containers/
 BUNDLED_FUNCTIONS = "dsplatform._bundled_functions"  # and this one onto functions/
@@ -93,7 +94,9 @@ class Component:
     """One stack of the platform and everything about it.
 
     ``scenarios`` is where its e2e scenarios live: a folder relative to the project root, or an importable
-    package (e.g. ``harness.scenarios`` for the stock pipeline), run by ``invoke e2e``.
+    package (e.g. ``harness.scenarios`` for the stock pipeline), run by ``invoke e2e``. ``requires`` names
+    what its tasks need that no stack creates (``dsplatform.stackspec.Requirement``): ``deploy`` refuses to
+    create the stack without it, and the lifecycle provides it between the dependency layers of a test deploy.
     """
 
     name: str
@@ -105,6 +108,7 @@ class Component:
     scenarios: str | None = None
     source: str = "stock"  # where it came from: stock, an entry point or an import path (for messages)
     functions: tuple[Function, ...] = ()  # Lambda code the deployer zips and uploads (code assets)
+    requires: Callable[[Context], tuple[Requirement, ...]] | None = None  # objects needed before it is created
 
     def render(self, ctx: Context) -> dict[str, Any]:
         """The component's template for ``ctx`` as a dict, its outputs checked against its Outputs class."""

@@ -16,6 +16,7 @@ from dsplatform.deployer.lock import env_lock
 from dsplatform.deployer.models import DeployOptions, DeployResult, Outcome, StackResult
 from dsplatform.deployer.params import HASH_TAG, content_hash, resolve_parameters
 from dsplatform.deployer.progress import NullReporter, Reporter
+from dsplatform.deployer.requirements import check_requirements
 from dsplatform.deployer.stack import StackDeployer
 from dsplatform.deployer.status import StackState, classify
 from dsplatform.deployer.triggers import rollback_configuration
@@ -44,7 +45,7 @@ def deploy(
     """Deploy every stack of ``plan``; a stack starts as soon as its own dependencies are done.
 
     Returns a DeployResult (``result.raise_for_failure()`` turns a failure into DeployFailedError).
-    Raises AccountMismatchError, LockHeldError or PlanError before anything is touched.
+    Raises AccountMismatchError, LockHeldError, PlanError or RequirementMissingError before anything is touched.
     """
     options = options or DeployOptions()
     reporter = reporter or NullReporter()
@@ -56,9 +57,11 @@ def deploy(
     env = plan.target.env
     result = DeployResult(env)
     t0 = time.monotonic()
+    found = deployed_stacks(cfn, graph.nodes)
+    check_requirements(plan, clients, found)  # before any upload or lock: a refused deploy writes nothing
     # Function code is zipped (or reused) and uploaded before anything is compared: its hash is a parameter.
     plan, _ = assets.with_assets(plan, clients.client("s3") if _uses_bucket(plan) else None, upload=True)
-    unchanged = _unchanged_results(plan, graph, deployed_stacks(cfn, graph.nodes))
+    unchanged = _unchanged_results(plan, graph, found)
     if unchanged is not None:
         # Nothing to write, so no lock to take: a no-op deploy stays a handful of read calls.
         reporter.started("deploy", env, list(graph.order()))

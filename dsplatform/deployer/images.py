@@ -52,12 +52,4 @@ def image_stacks_first(plan: Plan) -> Plan | None:
     """The stacks to deploy before the images can be pushed: every stack that neither runs an image nor
     depends on one that does (the repositories are among them). None when the plan has no image."""
     consumers = {spec.name for spec in plan.stacks if any(i.component == spec.component for i in plan.images)}
-    if not consumers:
-        return None
-    before: list[str] = []
-    for spec in plan.stacks:  # dependencies first, so a dependant of a consumer is seen after it
-        if spec.name in consumers or any(d in consumers for d in spec.depends_on):
-            consumers.add(spec.name)
-        else:
-            before.append(spec.name)
-    return plan.select(before) if before else None
+    return plan.before(consumers) if consumers else None

@@ -82,3 +82,43 @@ def test_reuse_of_an_absent_environment_is_refused_naming_the_stacks(monkeypatch
     World({"ml-qa-a"}).install(monkeypatch)
     with pytest.raises(NotDeployedError, match="missing or unusable: ml-qa-b"), deployment(PLAN, None, reuse=True):
         pass
+
+
+PROVIDED: list[str] = []
+
+
+def provide_for_test(plan: Plan, clients: Any) -> None:
+    """A Requirement provider: records that it ran (and which stacks existed then)."""
+    PROVIDED.append("provided")
+
+
+def test_a_requirement_is_provided_after_the_stacks_before_it_and_before_its_stack(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dsplatform.stackspec import Requirement
+
+    model = Requirement("the model", "bkt", "m.pkl", "train it", provide=f"{__name__}:provide_for_test")
+    b = StackSpec("ml-qa-b", "b", {}, depends_on=("ml-qa-a",), requires=(model,))
+    plan = Plan(PLAN.target, (StackSpec("ml-qa-a", "a", {}), b, StackSpec("ml-qa-c", "c", {})))
+    world = World(set())
+    world.install(monkeypatch)
+    deploys: list[tuple[list[str], list[str]]] = []
+    real_deploy = world._deploy
+
+    def recording(p: Plan, clients: Any, options: Any) -> DeployResult:
+        deploys.append(([s.name for s in p.stacks], list(PROVIDED)))
+        return real_deploy(p, clients, options)
+
+    monkeypatch.setattr(lifecycle, "deploy", recording)
+    monkeypatch.setattr(lifecycle, "deployed_stacks", lambda cfn, names: {})
+    monkeypatch.setattr(lifecycle, "missing_requirements",
+                        lambda p, clients, current: [] if PROVIDED else [("ml-qa-b", model)])
+
+    class Clients:
+        def client(self, name: str) -> None:
+            return None
+
+    PROVIDED.clear()
+    with deployment(plan, Clients(), keep=True):
+        pass
+    assert deploys == [(["ml-qa-a", "ml-qa-c"], []), (["ml-qa-a", "ml-qa-b", "ml-qa-c"], ["provided"])]
