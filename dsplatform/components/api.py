@@ -1,7 +1,8 @@
 """Component ``api``: the real-time API on ECS behind an ALB (opt in: ``components.plugins: [api]``).
 
-Not a stock component, so an environment deploys it only when its project asks for it: it needs its own
-image (``containers/api``) and serves the stock job's model, read from the job's SSM prefix.
+Not a stock component, so an environment deploys it only when its project asks for it. Its image source
+(``containers/api``) ships with dsplatform (a project's own ``containers/api`` overrides it); it serves the
+stock job's model, read from the job's SSM prefix, and requires that model before it is first created.
 """
 
 from __future__ import annotations
@@ -52,5 +53,5 @@ def requires(ctx: Context) -> tuple[Requirement, ...]:
 
 
 COMPONENT = Component(NAME, api.build, props, api.ApiOutputs, ("network", "storage", "compute", "parameters", "alerts"),
-                      images=(Image(NAME, tag=image_tag),), scenarios="harness.scenarios_api",
+                      images=(Image(NAME, tag=image_tag, bundled=True),), scenarios="harness.scenarios_api",
                       source="dsplatform.components.api:COMPONENT", requires=requires)

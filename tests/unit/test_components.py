@@ -167,3 +167,10 @@ def test_a_stock_job_falls_back_to_the_shipped_source_and_a_project_copy_overrid
     (own / "Dockerfile").write_text("FROM python:3.11-slim\n")
     assert Image("preprocessing", bundled=True).source_dir(tmp_path) == own.resolve()
     assert Image("enrich").source_dir(tmp_path) == (tmp_path / "containers" / "enrich").resolve()  # no fallback
+
+
+def test_the_api_component_runs_the_shipped_api_image_when_the_project_has_none(tmp_path: Path) -> None:
+    from dsplatform.components.api import COMPONENT
+
+    (image,) = COMPONENT.images
+    assert image.source_dir(tmp_path) == Path(__file__).resolve().parents[2] / "containers" / "api"

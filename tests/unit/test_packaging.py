@@ -88,6 +88,15 @@ def test_wheel_ships_the_extension_pins_and_py_typed_but_no_tests(wheel: Path) -
                for p in source_files(job) if "tests" not in p.relative_to(job).parts}
     assert shipped <= names, sorted(shipped - names)
     assert not [n for n in names if n.startswith("dsplatform/_bundled_containers/preprocessing/tests/")]
+    # So does the api component's (its job package through the checkout's symlink, as files), without its tests.
+    api = ROOT / "containers" / "api"
+    served = {f"dsplatform/_bundled_containers/api/{p.relative_to(api).as_posix()}"
+              for p in source_files(api) if "tests" not in p.relative_to(api).parts}
+    served |= {f"dsplatform/_bundled_containers/api/ds_preprocessing/{p.name}"
+               for p in source_files(job / "ds_preprocessing")}
+    assert {"dsplatform/_bundled_containers/api/ds_preprocessing/model.py",
+            "dsplatform/_bundled_containers/api/ds_api/app.py"} <= served <= names, sorted(served - names)
+    assert not [n for n in names if n.startswith("dsplatform/_bundled_containers/api/tests/")]
     # The stock ingest function's code ships too (the deployer zips it when a project has no functions/ingest).
     function = ROOT / "functions" / "ingest"
     code = {f"dsplatform/_bundled_functions/ingest/{p.relative_to(function).as_posix()}"
