@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +23,25 @@ def sha256_json(value: Any) -> str:
 
 
 def source_files(root: Path) -> list[Path]:
-    """A folder's source files in a stable order (caches, venvs, build output and egg-info left out)."""
+    """A folder's source files in a stable order (caches, venvs, build output and egg-info left out).
+
+    Symlinked folders are followed, as a Docker build copies what they point at (the api image links the
+    job's package in): their files count under the link's path. A link back into a folder already walked
+    is not followed again.
+    """
     files = []
-    for path in root.rglob("*"):
-        relative = path.relative_to(root)
-        if not path.is_file() or IGNORED_DIRS.intersection(relative.parts[:-1]):
+    seen: set[str] = set()
+    for folder, dirs, names in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:
+            dirs[:] = []
             continue
-        if path.name.endswith(IGNORED_SUFFIXES) or any(p.endswith(".egg-info") for p in relative.parts):
-            continue
-        files.append(path)
+        seen.add(real)
+        dirs[:] = sorted(d for d in dirs if d not in IGNORED_DIRS and not d.endswith(".egg-info"))
+        for name in names:
+            path = Path(folder) / name
+            if path.is_file() and not name.endswith(IGNORED_SUFFIXES) and not name.endswith(".egg-info"):
+                files.append(path)
     return sorted(files, key=lambda p: p.relative_to(root).as_posix())
 
 

@@ -43,6 +43,27 @@ def test_source_digest_changes_with_content_and_names(tmp_path: Path) -> None:
     assert len({before, changed, renamed}) == 3
 
 
+def test_a_symlinked_package_is_part_of_the_image_and_of_its_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the api image links the job's package in: its files change the digest and are in the frozen copy."""
+    from dsplatform.images import snapshot
+
+    monkeypatch.setenv("DSPLATFORM_CACHE_DIR", str(tmp_path / "cache"))
+    shared = tmp_path / "shared" / "lib"
+    shared.mkdir(parents=True)
+    (shared / "core.py").write_text("X = 1\n")
+    source = _make_source(tmp_path / "a")
+    (source / "lib").symlink_to(shared, target_is_directory=True)
+    (source / "loop").symlink_to(source, target_is_directory=True)  # a link back in is not walked twice
+    before = source_digest(source)
+    (shared / "core.py").write_text("X = 2\n")
+    after = source_digest(source)
+    assert before != after
+    frozen = snapshot(source, after)
+    assert (frozen / "lib" / "core.py").read_text() == "X = 2\n" and not (frozen / "lib").is_symlink()
+
+
 def test_a_folder_without_dockerfile_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ImageSourceError, match="no Dockerfile"):
         source_digest(tmp_path)
