@@ -28,11 +28,16 @@ def call(url: str, body: Any = None, timeout: float = 30) -> tuple[int, Any]:
 
 @dataclass
 class Load:
-    """GET ``url`` at ``rate`` requests/s in a thread until stopped (at most ``limit`` requests)."""
+    """GET ``url`` at ``rate`` requests/s in a thread until stopped (at most ``limit`` requests).
+
+    Each answer is recorded as (status, the body's ``label`` field, else its error); a connection error is
+    status 0. Also used by the extension's own load-balancer tests (tests/localstack).
+    """
 
     url: str
     rate: float = 25.0
     limit: int = 20_000
+    label: str = "release"  # the body field that says which version answered
     results: list[tuple[int, str]] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -44,11 +49,15 @@ class Load:
         while not self._stop.is_set() and len(self.results) < self.limit:
             began = time.monotonic()
             status, body = call(self.url, timeout=10)
-            self.results.append((status, str(body.get("release", body.get("error", "")))))
+            self.results.append((status, str(body.get(self.label) or body.get("error", ""))))
             time.sleep(max(0.0, 1 / self.rate - (time.monotonic() - began)))
 
     def stop(self) -> list[tuple[int, str]]:
-        """Stop; (status, release) per request."""
+        """Stop; (status, label) per request."""
         self._stop.set()
         self._thread.join(timeout=15)
         return list(self.results)
+
+    def failures(self) -> list[tuple[int, str]]:
+        """Requests that did not answer 200."""
+        return [r for r in self.results if r[0] != 200]

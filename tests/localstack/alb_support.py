@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from botocore.waiter import WaiterModel, create_waiter_with_client
 
 from dsplatform.localstack.endpoints import listener_url
+from harness.scenarios_api._http import call
 from tests.localstack.support import unique
 
 IMAGE_FOLDER = Path(__file__).resolve().parent / "httpsvc"  # a Dockerfile folder, registered as an image
@@ -114,47 +111,9 @@ class Web:
         return {t["Target"]["Id"]: t["TargetHealth"]["State"] for t in found}
 
     def get(self, path: str = "/") -> tuple[int, dict[str, Any]]:
-        """One request through the local listener: (status, JSON body or {})."""
-        try:
-            with urllib.request.urlopen(self.url + path, timeout=10) as response:
-                return response.status, json.loads(response.read() or b"{}")
-        except urllib.error.HTTPError as err:
-            return err.code, {}
-
-
-@dataclass
-class Load:
-    """Constant request rate against a URL in a background thread (bounded: at most ``limit`` requests)."""
-
-    web: Web
-    rate: float = 25.0
-    limit: int = 3000
-    results: list[tuple[int, str]] = field(default_factory=list)
-    _stop: threading.Event = field(default_factory=threading.Event)
-
-    def __post_init__(self) -> None:
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set() and len(self.results) < self.limit:
-            began = time.monotonic()
-            try:
-                status, body = self.web.get()
-            except OSError as err:
-                status, body = 0, {"error": str(err)}
-            self.results.append((status, str(body.get("version") or body.get("error", ""))))
-            time.sleep(max(0.0, 1 / self.rate - (time.monotonic() - began)))
-
-    def stop(self) -> list[tuple[int, str]]:
-        """Stop and return (status, version) per request."""
-        self._stop.set()
-        self._thread.join(timeout=15)
-        return list(self.results)
-
-    def failures(self) -> list[tuple[int, str]]:
-        """Requests that did not answer 200."""
-        return [r for r in self.results if r[0] != 200]
+        """One request through the local listener: (status, JSON body or {}); status 0 when it cannot connect."""
+        status, body = call(self.url + path, timeout=10)
+        return status, body if isinstance(body, dict) else {}
 
 
 def create_web(localstack: Any, account: str, task_def: str, desired: int = 2, grace: int = 0) -> Iterator[Web]:

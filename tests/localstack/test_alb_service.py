@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.localstack.alb_support import Load, Web, create_web, register_image, task_definition
+from harness.scenarios_api._http import Load
+from tests.localstack.alb_support import Web, create_web, register_image, task_definition
 from tests.localstack.support import ACCOUNT
 
 pytestmark = pytest.mark.localstack
@@ -78,7 +79,7 @@ def test_a_killed_task_is_routed_around_and_replaced(web: Web) -> None:
 def test_a_rolling_deploy_under_load_fails_no_request(web: Web, image: str) -> None:
     web.wait_stable()
     v2 = task_definition(web.ecs, image, "v2")
-    load = Load(web, rate=25)
+    load = Load(web.url + "/", rate=25, label="version")
     time.sleep(1)
     web.ecs.update_service(cluster=web.cluster, service=web.service, taskDefinition=v2)
     service = web.wait_stable()
@@ -97,7 +98,7 @@ def test_a_rolling_deploy_under_load_fails_no_request(web: Web, image: str) -> N
 def test_the_circuit_breaker_rolls_a_never_ready_version_back(web: Web, image: str) -> None:
     v1 = web.wait_stable()["taskDefinition"]
     broken = task_definition(web.ecs, image, "broken", ready=False)
-    load = Load(web, rate=10)
+    load = Load(web.url + "/", rate=10, label="version")
     web.ecs.update_service(cluster=web.cluster, service=web.service, taskDefinition=broken)
     time.sleep(2)
     service = web.wait_stable()
