@@ -73,6 +73,7 @@ class ApiProps:
     requests_per_target: int = 500
     health_check_grace_seconds: int = 30
     deregistration_delay_seconds: int = 30
+    health_check_interval_seconds: int = 10
     internet_facing: bool = False
     allowed_cidrs: tuple[str, ...] = ("10.0.0.0/8",)
     certificate_arn: str | None = None
@@ -212,7 +213,8 @@ def build(props: ApiProps) -> Template:
     alb = load_balancer(template, name=props.name, vpc_id=vpc_id, subnets=public,
                         internet_facing=props.internet_facing, cidrs=props.allowed_cidrs,
                         certificate_arn=props.certificate_arn, port=props.container_port,
-                        deregistration_delay=props.deregistration_delay_seconds)
+                        deregistration_delay=props.deregistration_delay_seconds,
+                        health_check_interval=props.health_check_interval_seconds)
     task = _task_definition(template, props)
     service = _service(template, props, alb, task, private)
     _scaling(template, props, alb, service)

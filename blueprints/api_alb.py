@@ -54,7 +54,7 @@ def security_groups(
 
 def load_balancer(
     template: Template, *, name: str, vpc_id: object, subnets: object, internet_facing: bool, cidrs: tuple[str, ...],
-    certificate_arn: str | None, port: int, deregistration_delay: int,
+    certificate_arn: str | None, port: int, deregistration_delay: int, health_check_interval: int = 10,
 ) -> AlbParts:
     """The ALB, its target group and listeners."""
     listener_ports = (80, 443) if certificate_arn else (80,)
@@ -67,7 +67,9 @@ def load_balancer(
     group = template.add_resource(elb.TargetGroup(
         "TargetGroup", TargetType="ip", Protocol="HTTP", Port=port, VpcId=vpc_id,
         HealthCheckEnabled=True, HealthCheckPath="/ready", HealthCheckProtocol="HTTP",
-        HealthCheckIntervalSeconds=10, HealthCheckTimeoutSeconds=5, HealthyThresholdCount=2,
+        # The timeout must be shorter than the interval (ELBv2 refuses otherwise).
+        HealthCheckIntervalSeconds=health_check_interval, HealthCheckTimeoutSeconds=min(5, health_check_interval - 1),
+        HealthyThresholdCount=2,
         UnhealthyThresholdCount=3, Matcher=elb.Matcher(HttpCode="200"),
         TargetGroupAttributes=[elb.TargetGroupAttribute(Key="deregistration_delay.timeout_seconds",
                                                         Value=str(deregistration_delay))]))

@@ -27,7 +27,9 @@ def props(ctx: Context) -> api.ApiProps:
         image_tag=s.api.image_tag, container_port=s.api.container_port, cpu=s.api.cpu, memory=s.api.memory,
         desired_count=s.api.desired_count, min_capacity=s.api.min_capacity, max_capacity=s.api.max_capacity,
         cpu_target_percent=s.api.cpu_target_percent, requests_per_target=s.api.requests_per_target,
-        health_check_grace_seconds=s.api.health_check_grace_seconds, internet_facing=s.api.internet_facing,
+        health_check_grace_seconds=s.api.health_check_grace_seconds,
+        health_check_interval_seconds=s.api.health_check_interval_seconds,
+        deregistration_delay_seconds=s.api.deregistration_delay_seconds, internet_facing=s.api.internet_facing,
         allowed_cidrs=s.api.allowed_cidrs, certificate_arn=s.api.certificate_arn,
         max_body_bytes=s.api.max_body_bytes, log_retention_days=s.logs.retention_days,
         kms=s.storage.encryption == "kms", artifact_bucket_arn=f"arn:aws:s3:::{foreign}" if foreign else None,
@@ -48,7 +50,7 @@ def requires(ctx: Context) -> tuple[Requirement, ...]:
     else:
         fix = (f"deploy its storage and parameters first (`invoke deploy --env {env} --stacks parameters`) and "
                f"train it (`invoke model.train --env {env}`)")
-    return (Requirement("the preprocessing model (the API's tasks load it at start)", bucket,
+    return (Requirement("the job's preprocessing model", bucket,
                         ctx.env.settings.parameters.model_key, fix, provide="dsplatform.jobdata:provide_model"),)
 
 

@@ -281,6 +281,10 @@ class ApiSettings(Strict):
     requests_per_target: int = Field(500, ge=1, description="target tracking: ALB requests per target per minute")
     health_check_grace_seconds: int = Field(30, ge=0, le=600, description="ignore failed health checks this long "
                                                                             "after a task starts")
+    health_check_interval_seconds: int = Field(10, ge=5, le=300, description="seconds between the load balancer's "
+                                                                             "health checks of each task (/ready)")
+    deregistration_delay_seconds: int = Field(30, ge=0, le=3600, description="seconds a deregistered task keeps "
+                                                                             "its in-flight requests (draining)")
     internet_facing: bool = Field(False, description="internet-facing load balancer (needs network.public_subnets "
                                                      "and explicit allowed_cidrs); internal otherwise")
     allowed_cidrs: tuple[str, ...] = Field(("10.0.0.0/8",), description="CIDRs allowed to reach the load balancer")

@@ -130,6 +130,15 @@ def test_rolling_deploys_circuit_breaker_and_scaling_between_min_and_max() -> No
     assert task["UpdateReplacePolicy"] == "Retain" and "DeletionPolicy" not in task
 
 
+def test_health_check_interval_and_draining_come_from_settings() -> None:
+    fast = _with_settings("dev", "      api: {health_check_interval_seconds: 5, deregistration_delay_seconds: 5}\n")
+    group = _api_template(fast, "dev")["Resources"]["TargetGroup"]["Properties"]
+    assert (group["HealthCheckIntervalSeconds"], group["HealthCheckTimeoutSeconds"]) == (5, 4)
+    assert {"Key": "deregistration_delay.timeout_seconds", "Value": "5"} in group["TargetGroupAttributes"]
+    default = _api_template(DEV, "dev")["Resources"]["TargetGroup"]["Properties"]
+    assert (default["HealthCheckIntervalSeconds"], default["HealthCheckTimeoutSeconds"]) == (10, 5)
+
+
 def test_alarms_notify_the_platform_topic() -> None:
     alarms = _resources(_api_template(DEV, "dev"), "AWS::CloudWatch::Alarm")
     assert {a["Properties"]["MetricName"] for a in alarms.values()} == {
