@@ -4,7 +4,8 @@ Measures, against an environment where the api component is deployed (``componen
   1. GET /health through the load balancer vs directly to one task (its ENI address and container port),
      interleaved in the same run: p50/p99 latency and the proxy's overhead as a ratio (sequential requests);
   2. throughput through the load balancer with ``--concurrency`` clients for ``--seconds`` (requests/s);
-  3. POST /v1/transform latency for 1 and 100 records (target: p99 under 50 ms for one record here);
+  3. POST /v1/transform latency for 1 record (via the ALB and directly, interleaved: the same-run ratio) and
+     for 100 records (target: p99 under 50 ms for one record here); the 1-minute load average per run;
   4. with ``--deploy``: seconds from UpdateService with a new release to every answer carrying it.
 
 Direct calls need to reach the task's address: on LocalStack it is a loopback address; on AWS run this
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import threading
@@ -105,13 +107,18 @@ def throughput(url: str, concurrency: int, seconds: float) -> float:
     return sum(counts) / seconds
 
 
-def transform(url: str, requests: int) -> dict[str, float]:
-    """p50/p99 of POST /v1/transform with 1 and with 100 records."""
+def transform(url: str, direct: str, requests: int) -> dict[str, float]:
+    """p50/p99 of POST /v1/transform with 1 record (via the ALB and directly, interleaved) and with 100."""
     one = json.dumps(RECORD).encode()
     hundred = json.dumps({"records": [{**RECORD, "id": i + 1} for i in range(100)]}).encode()
-    singles = [_timed(url + "/v1/transform", one) for _ in range(requests)]
+    singles, straight = [], []
+    for _ in range(requests):
+        singles.append(_timed(url + "/v1/transform", one))
+        straight.append(_timed(direct + "/v1/transform", one))
     batches = [_timed(url + "/v1/transform", hundred) for _ in range(max(10, requests // 5))]
     return {"one_p50_ms": _pct(singles, 50), "one_p99_ms": _pct(singles, 99),
+            "one_direct_p50_ms": _pct(straight, 50), "one_direct_p99_ms": _pct(straight, 99),
+            "one_p50_ratio": _pct(singles, 50) / _pct(straight, 50),
             "hundred_p50_ms": _pct(batches, 50), "hundred_p99_ms": _pct(batches, 99)}
 
 
@@ -159,7 +166,8 @@ def main() -> int:
     url, cluster, service, clients = _target(args.config, args.env)
     direct = _task_url(clients, cluster, service)
     runs = [{**latency(url, direct, args.requests), "rps": throughput(url, args.concurrency, args.seconds),
-             **transform(url, args.requests)} for _ in range(args.runs)]
+             **transform(url, direct, args.requests), "load_average_1m": os.getloadavg()[0]}
+            for _ in range(args.runs)]
     medians = {key: round(statistics.median(r[key] for r in runs), 3) for key in runs[0]}
     if args.deploy:
         medians["deploy_to_serving_s"] = round(deploy_to_serving(url, clients, cluster, service), 1)
