@@ -1,9 +1,9 @@
 """Deploy-then-teardown in one place: a context manager used by e2e, the harness fixtures and promotion.
 
-``with deployment(plan, clients) as dep:`` deploys the plan (unless ``reuse``), providing what its stacks
-require (``StackSpec.requires``, e.g. a trained model) once the stacks it lives in exist, reads its typed
-outputs, pushes the jobs' images, records the deploy as a release (``dsplatform.releases``), and on exit tears down what
-it created (unless ``keep``), like Terratest's
+``with deployment(plan, clients) as dep:`` deploys the plan (unless ``reuse``), with ``provide`` (test
+deploys) providing what its stacks require (``StackSpec.requires``, e.g. a trained model) once the stacks it
+lives in exist, reads its typed outputs, pushes the jobs' images, records the deploy as a release
+(``dsplatform.releases``), and on exit tears down what it created (unless ``keep``), like Terratest's
 ``defer destroy``. A failed teardown fails the run with its reason; it is never reported as done.
 """
 
@@ -80,8 +80,12 @@ def usable_stacks(plan: Plan, clients: Any) -> set[str]:
 
 @contextmanager
 def deployment(plan: Plan, clients: Any, *, reuse: bool = False, keep: bool = False, images: bool = True,
-               options: DeployOptions | None = None) -> Iterator[Deployment]:
-    """Deploy (or reuse) the plan, push its images, yield it; tear down on exit what was created here."""
+               options: DeployOptions | None = None, provide: bool = False) -> Iterator[Deployment]:
+    """Deploy (or reuse) the plan, push its images, yield it; tear down on exit what was created here.
+
+    ``provide`` runs the providers of missing requirements (test deploys: e2e, the harness); without it a
+    missing one fails the deploy with its fix (promotion never seeds a sample model into a real environment).
+    """
     created: frozenset[str] = frozenset()
     pushed: dict[str, PushedImage] = {}
     if reuse:
@@ -96,7 +100,8 @@ def deployment(plan: Plan, clients: Any, *, reuse: bool = False, keep: bool = Fa
                 # Registry before the push, the push before the stacks that run the image: they pin its digest.
                 deploy(first, clients, options or DeployOptions()).raise_for_failure()
                 pushed = push_images(plan, clients, only_existing=True)
-            provide_requirements(plan, clients, options)
+            if provide:
+                provide_requirements(plan, clients, options)
             deploy(plan, clients, options or DeployOptions()).raise_for_failure()
         except BaseException as err:
             # Whatever came up before the failure is ours to remove, as after a run.

@@ -126,7 +126,7 @@ def run_e2e(
     try:
         caller = clients.verify_account()
         with _stage(result, "deploy"):
-            dep = lifecycle.enter_context(deployment(plan, clients, reuse=reuse, keep=keep))
+            dep = lifecycle.enter_context(deployment(plan, clients, reuse=reuse, keep=keep, provide=True))
         result.created_stacks = sorted(dep.created)
         result.image_digests = {job: image.digest for job, image in dep.images.items()}
         if plan.target.kind == "localstack":

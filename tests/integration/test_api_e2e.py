@@ -67,7 +67,7 @@ def test_a_fresh_environment_with_the_api_deploys_and_passes_its_scenarios(
     try:
         # As `invoke e2e`: the lifecycle provides the model between the layers (after storage and parameters,
         # before the api stack), then the scenarios run through the harness plugin in their own pytest.
-        with deployment(plan, clients, keep=True):
+        with deployment(plan, clients, keep=True, provide=True):
             assert all(state.startswith("ready") for state in wait_for_images(settings).values())
             run = run_scenarios(plan, config, tmp_path / "reports", reuse=True, keep=True, stream=False)
         assert run.ok, run.output[-3000:]

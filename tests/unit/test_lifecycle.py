@@ -119,6 +119,11 @@ def test_a_requirement_is_provided_after_the_stacks_before_it_and_before_its_sta
             return None
 
     PROVIDED.clear()
-    with deployment(plan, Clients(), keep=True):
+    with deployment(plan, Clients(), keep=True, provide=True):
         pass
     assert deploys == [(["ml-qa-a", "ml-qa-c"], []), (["ml-qa-a", "ml-qa-b", "ml-qa-c"], ["provided"])]
+    deploys.clear()
+    PROVIDED.clear()
+    with deployment(plan, Clients(), keep=True):  # promotion: the deploy itself refuses what is missing
+        pass
+    assert deploys == [(["ml-qa-a", "ml-qa-b", "ml-qa-c"], [])] and PROVIDED == []
