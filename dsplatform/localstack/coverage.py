@@ -143,7 +143,10 @@ STATE_MACHINE_TYPES = frozenset({"AWS::StepFunctions::StateMachine"})
 TYPE_NOTES: Mapping[str, str] = {
     "AWS::IAM::Role": "IAM policies are stored but not enforced",
     "AWS::S3::BucketPolicy": "stored but not enforced",
-    "AWS::ECS::TaskDefinition": "tasks run as local processes (image -> containers/<name>/ or python:X.Y)",
+    "AWS::ECS::TaskDefinition": (
+        "tasks run as local processes (image -> containers/<name>/ or python:X.Y); an image never pushed runs its "
+        "registered source, where AWS cannot start the task until the image is in ECR"
+    ),
     "AWS::EC2::VPCEndpoint": "created in EC2's model only; traffic never leaves the machine",
     "AWS::ECS::Service": (
         "desired count kept as local processes (one loopback address each, 0.0.0.0 mapped to it), registered in "
