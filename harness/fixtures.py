@@ -49,7 +49,7 @@ def ds_deployment(pytestconfig: pytest.Config, ds_plan: Any, ds_clients: Any) ->
     settings = pytestconfig.stash[SETTINGS_KEY]
     state = pytestconfig.stash[STATE_KEY]
     with deployment(ds_plan, ds_clients, reuse=settings.reuse, keep=settings.keep, images=not settings.reuse,
-                    provide=True) as dep:
+                    provide=ds_plan.target.kind == "localstack") as dep:
         state.created_stacks = set(dep.created)
         if not settings.reuse:
             pytestconfig.hook.pytest_ds_after_deploy(plan=ds_plan, clients=ds_clients, deployed=dep.deployed)

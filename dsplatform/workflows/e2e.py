@@ -126,7 +126,9 @@ def run_e2e(
     try:
         caller = clients.verify_account()
         with _stage(result, "deploy"):
-            dep = lifecycle.enter_context(deployment(plan, clients, reuse=reuse, keep=keep, provide=True))
+            # Requirements (the api's model) are provided on LocalStack only; on AWS a missing one is refused.
+            local = plan.target.kind == "localstack"
+            dep = lifecycle.enter_context(deployment(plan, clients, reuse=reuse, keep=keep, provide=local))
         result.created_stacks = sorted(dep.created)
         result.image_digests = {job: image.digest for job, image in dep.images.items()}
         if plan.target.kind == "localstack":
