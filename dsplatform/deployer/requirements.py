@@ -15,8 +15,10 @@ from dsplatform.deployer.errors import DeployerError
 from dsplatform.deployer.status import StackState, classify
 from dsplatform.stackspec import Plan, Requirement, StackSpec
 
-# S3 answers 404 for an absent key or bucket, 403 for a HEAD on a bucket the caller cannot see (absent too).
-_ABSENT = {"404", "403", "NoSuchKey", "NoSuchBucket", "NotFound", "Forbidden"}
+# S3 answers 404 for an absent key or bucket. A 403 (another environment's bucket the deploy credentials may not
+# read, as with parameters.artifacts_from) says nothing either way: it does not block, the circuit breaker remains.
+_ABSENT = {"404", "NoSuchKey", "NoSuchBucket", "NotFound"}
+_UNKNOWN = {"403", "Forbidden", "AccessDenied"}
 _CREATING = {StackState.ABSENT, StackState.FAILED_CREATE, StackState.REVIEW}
 
 
@@ -32,12 +34,15 @@ class RequirementMissingError(DeployerError):
 
 
 def object_exists(s3: Any, bucket: str, key: str) -> bool:
-    """True when ``s3://bucket/key`` exists (an absent bucket counts as absent)."""
+    """False when ``s3://bucket/key`` is absent (an absent bucket too); True when it exists or cannot be checked."""
     try:
         s3.head_object(Bucket=bucket, Key=key)
     except ClientError as err:
-        if str(err.response.get("Error", {}).get("Code")) in _ABSENT:
+        code = str(err.response.get("Error", {}).get("Code"))
+        if code in _ABSENT:
             return False
+        if code in _UNKNOWN:
+            return True
         raise
     return True
 

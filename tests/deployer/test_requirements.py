@@ -51,6 +51,8 @@ def test_an_existing_stack_or_a_present_object_is_not_in_the_way(factory: Client
     assert missing_requirements(_needing(), factory, existing) == []  # no S3 call for an update
     s3_stub.add_response("head_object", {}, {"Bucket": "art", "Key": "models/m.pkl"})
     assert missing_requirements(_needing(), factory, {}) == []
+    s3_stub.add_client_error("head_object", "403", http_status_code=403)  # another env's bucket: cannot tell
+    assert missing_requirements(_needing(), factory, {}) == []
     s3_stub.add_client_error("head_object", "NoSuchBucket", http_status_code=404)
     failed = {"ds-dev-api": stack_desc("ds-dev-api", "ROLLBACK_COMPLETE")}  # a failed create is created again
     assert missing_requirements(_needing(), factory, failed) == [("ds-dev-api", MODEL)]
