@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -129,8 +130,15 @@ def _environment(settings: LocalStackSettings) -> dict[str, str]:
             "TMPDIR": str(settings.state_dir / "tmp"),
         }
     )
+    # CodeBuild runs a build's commands with the host's tools: this venv's bin (dsplatform, invoke) comes first.
+    env.setdefault("DSPLATFORM_CODEBUILD_PATH", _codebuild_path())
     env.update(settings.extra_env)
     return env
+
+
+def _codebuild_path() -> str:
+    """The current venv's bin directory (empty outside a venv): what a local CodeBuild build finds first on PATH."""
+    return str(Path(sys.executable).parent) if sys.prefix != sys.base_prefix else ""
 
 
 def _owner_check(settings: LocalStackSettings, state: dict[str, Any] | None) -> None:

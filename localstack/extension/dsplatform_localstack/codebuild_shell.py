@@ -1,0 +1,84 @@
+"""Run buildspec commands with bash as CodeBuild does: one shell state (cwd, exported variables) across commands.
+
+Each command runs in its own `bash` process that first restores the state the previous command left (its
+exported variables and working directory) and saves it on exit, so `cd` and `export` carry over from command to
+command and phase to phase, as in CodeBuild's version 0.2 shell.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+_SCRIPT = """\
+set -a
+source "$__DSP_STATE/env" 2>/dev/null
+set +a
+cd "$(cat "$__DSP_STATE/cwd")" || exit 1
+trap 'export -p > "$__DSP_STATE/env"; pwd > "$__DSP_STATE/cwd"' EXIT
+"""
+
+
+class Shell:
+    """A shell session in ``cwd`` with ``env``; ``run`` returns each command's exit code (None: killed)."""
+
+    def __init__(self, state_dir: Path, cwd: Path, env: dict[str, str]) -> None:
+        self.state_dir, self.base_env = state_dir, env
+        state_dir.mkdir(parents=True, exist_ok=True)
+        (state_dir / "cwd").write_text(str(cwd))
+        (state_dir / "env").write_text("")
+        self._process: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+        self.stopped = False
+
+    def set(self, name: str, value: str) -> None:
+        """Set a variable for the following commands (CODEBUILD_BUILD_SUCCEEDING)."""
+        self.base_env[name] = value
+        with (self.state_dir / "env").open("a") as handle:
+            handle.write(f"export {name}={_quote(value)}\n")
+
+    def run(self, command: str, output: Callable[[str], None], deadline: float) -> int | None:
+        """Run one command, streaming its output lines; kill it (None) past ``deadline`` (time.monotonic)."""
+        env = {**self.base_env, "__DSP_STATE": str(self.state_dir)}
+        if self.stopped:
+            return None
+        with self._lock:
+            self._process = subprocess.Popen(
+                ["bash", "-c", _SCRIPT + command], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True)
+        process = self._process
+        timer = threading.Timer(max(0.0, deadline - time.monotonic()), self.kill)
+        timer.daemon = True
+        timer.start()
+        try:
+            assert process.stdout is not None
+            for raw in iter(process.stdout.readline, b""):
+                output(raw.decode("utf-8", errors="replace").rstrip("\n"))
+            code = process.wait()
+        finally:
+            timer.cancel()
+        return None if code < 0 or self.stopped or time.monotonic() >= deadline else code
+
+    def kill(self) -> None:
+        """Kill the running command's whole process group (timeout or StopBuild)."""
+        with self._lock:
+            process = self._process
+        if process is not None and process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def stop(self) -> None:
+        """StopBuild: kill the current command and run no further ones."""
+        self.stopped = True
+        self.kill()
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "'\"'\"'") + "'"

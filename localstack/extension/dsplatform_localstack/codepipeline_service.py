@@ -1,0 +1,242 @@
+"""CodePipeline as a LocalStack service: pipelines kept in moto's backend, executions run for real.
+
+CreatePipeline is validated and stored here (moto's role check reads moto's IAM, not LocalStack's); executions,
+their state, stops and approvals are this extension's (codepipeline_execution); GetPipeline, UpdatePipeline,
+ListPipelines, DeletePipeline and tagging go to moto.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from localstack.services.plugins import Service, aws_provider
+
+from dsplatform_localstack.codepipeline_execution import Execution, PipelineRuntime
+
+_RUNTIMES: dict[tuple[str, str, str], PipelineRuntime] = {}
+_LOCK = threading.Lock()
+
+
+def _error(code: str, message: str) -> Exception:
+    from localstack.aws.api import CommonServiceException
+
+    return CommonServiceException(code, message, status_code=400, sender_fault=True)
+
+
+def _backend(context: Any) -> Any:
+    from moto.codepipeline.models import codepipeline_backends
+
+    return codepipeline_backends[context.account_id][context.region]
+
+
+def _pipeline(context: Any, name: str) -> dict[str, Any]:
+    stored = _backend(context).pipelines.get(name)
+    if stored is None:
+        raise _error("PipelineNotFoundException",
+                     f"Account '{context.account_id}' does not have a pipeline with name '{name}'")
+    return dict(stored.pipeline)
+
+
+def _runtime(context: Any, name: str) -> PipelineRuntime:
+    with _LOCK:
+        return _RUNTIMES.setdefault((context.account_id, context.region, name), PipelineRuntime())
+
+
+def _validate(pipeline: dict[str, Any]) -> None:
+    stages = pipeline.get("stages") or []
+    if len(stages) < 2:
+        raise _error("InvalidStructureException",
+                     f"Pipeline has only {len(stages)} stage(s). There should be a minimum of 2 stages in a pipeline")
+    if not pipeline.get("artifactStore") and not pipeline.get("artifactStores"):
+        raise _error("InvalidStructureException", "Pipeline must have an artifactStore or artifactStores")
+    produced: set[str] = set()
+    for index, stage in enumerate(stages):
+        sources = [a for a in stage["actions"] if a["actionTypeId"]["category"] == "Source"]
+        if (index == 0) != (len(sources) == len(stage["actions"])) or (index > 0 and sources):
+            raise _error("InvalidStructureException",
+                         f"Stage {stage['name']}: only the first stage has, and only has, Source actions")
+        names = [a["name"] for a in stage["actions"]]
+        if len(set(names)) != len(names):
+            raise _error("InvalidStructureException", f"Stage {stage['name']} has duplicate action names")
+        for action in stage["actions"]:
+            for artifact in action.get("inputArtifacts") or []:
+                if artifact["name"] not in produced:
+                    raise _error("InvalidStructureException",
+                                 f"Input artifact {artifact['name']} of action {action['name']} is not the output "
+                                 f"artifact of an action that runs before it")
+        produced.update(a["name"] for action in stage["actions"] for a in action.get("outputArtifacts") or [])
+
+
+def create_pipeline(context: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """CreatePipeline: validated as AWS does, stored in moto's backend, and started once, as AWS starts a new
+    pipeline (unless DSPLATFORM_CODEPIPELINE_START_ON_CREATE=0)."""
+    from moto.codepipeline.models import CodePipeline
+
+    pipeline = dict(request["pipeline"])
+    backend = _backend(context)
+    if pipeline["name"] in backend.pipelines:
+        raise _error("InvalidStructureException",
+                     f"A pipeline with the name '{pipeline['name']}' already exists in account '{context.account_id}'")
+    _validate(pipeline)
+    pipeline.setdefault("pipelineType", "V1")
+    if pipeline["pipelineType"] == "V2":
+        pipeline.setdefault("executionMode", "SUPERSEDED")
+    stored = CodePipeline(context.account_id, context.region, pipeline)
+    tags = request.get("tags") or []
+    stored.validate_tags(tags)
+    stored.tags.update({t["key"]: t["value"] for t in tags})
+    backend.pipelines[pipeline["name"]] = stored
+    if os.environ.get("DSPLATFORM_CODEPIPELINE_START_ON_CREATE", "1") != "0":
+        _start(context, pipeline["name"], {"triggerType": "CreatePipeline", "triggerDetail": _caller(context)}, [])
+    return {"pipeline": stored.pipeline, "tags": tags}
+
+
+def _caller(context: Any) -> str:
+    return f"arn:aws:iam::{context.account_id}:root"
+
+
+def _start(context: Any, name: str, trigger: dict[str, Any], variables: list[dict[str, str]]) -> Execution:
+    pipeline = _pipeline(context, name)
+    declared = {v["name"]: v.get("defaultValue") for v in pipeline.get("variables") or []}
+    given = {v["name"]: v["value"] for v in variables}
+    for key in given:
+        if key not in declared:
+            raise _error("ValidationException", f"Variable {key} is not declared by pipeline {name}")
+    resolved = [{"name": k, "value": given.get(k, v or "")} for k, v in declared.items()]
+    runtime = _runtime(context, name)
+    execution = Execution(context.account_id, context.region, pipeline, runtime, trigger, resolved)
+    with runtime.condition:
+        runtime.executions.append(execution)
+    execution.start()
+    return execution
+
+
+def start_pipeline_execution(context: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """StartPipelineExecution."""
+    execution = _start(context, request["name"], {"triggerType": "StartPipelineExecution",
+                                                   "triggerDetail": _caller(context)}, request.get("variables") or [])
+    return {"pipelineExecutionId": execution.id}
+
+
+def _execution(context: Any, name: str, execution_id: str) -> Execution:
+    _pipeline(context, name)
+    for execution in _runtime(context, name).executions:
+        if execution.id == execution_id:
+            return execution
+    raise _error("PipelineExecutionNotFoundException",
+                 f"Pipeline execution with id {execution_id} does not exist in pipeline with name {name}")
+
+
+def get_pipeline_execution(context: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """GetPipelineExecution."""
+    return {"pipelineExecution": _execution(context, request["pipelineName"], request["pipelineExecutionId"]).record()}
+
+
+def list_pipeline_executions(context: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """ListPipelineExecutions, newest first (maxResults, nextToken as an offset)."""
+    _pipeline(context, request["pipelineName"])
+    executions = sorted(_runtime(context, request["pipelineName"]).executions, key=lambda e: e.start_time,
+                        reverse=True)
+    start, size = int(request.get("nextToken") or 0), int(request.get("maxResults") or 100)
+    page = executions[start:start + size]
+    result: dict[str, Any] = {"pipelineExecutionSummaries": [e.summary_record() for e in page]}
+    if start + size < len(executions):
+        result["nextToken"] = str(start + size)
+    return result
+
+
+def get_pipeline_state(context: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """GetPipelineState: every stage with its latest execution and its actions' latest executions."""
+    from moto.codepipeline.models import CodePipeline
+
+    name = request["name"]
+    pipeline = _pipeline(context, name)
+    stored: CodePipeline = _backend(context).pipelines[name]
+    runtime = _runtime(context, name)
+    stages = []
+    for stage in pipeline["stages"]:
+        state = runtime.stage_states.get(stage["name"], {})
+        entry: dict[str, Any] = {"stageName": stage["name"], "inboundTransitionState": {"enabled": True},
+                                 "actionStates": [
+                                     state.get("actionStates", {}).get(a["name"], {"actionName": a["name"]})
+                                     for a in stage["actions"]]}
+        if state.get("latestExecution"):
+            entry["latestExecution"] = dict(state["latestExecution"])
+        stages.append(entry)
+    return {"pipelineName": name, "pipelineVersion": pipeline["version"], "stageStates": stages,
+            "created": stored._created, "updated": stored._updated}
+
+
+def stop_pipeline_execution(context: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """StopPipelineExecution (abandon or stop-and-wait)."""
+    execution = _execution(context, request["pipelineName"], request["pipelineExecutionId"])
+    if execution.status == "Stopping" and not request.get("abandon"):
+        raise _error("DuplicatedStopRequestException", "Execution is already being stopped")
+    if execution.status not in ("InProgress", "Stopping"):
+        raise _error("PipelineExecutionNotStoppableException",
+                     f"Unable to stop pipeline execution {execution.id}: it is {execution.status}")
+    execution.stop(bool(request.get("abandon")), request.get("reason"))
+    return {"pipelineExecutionId": execution.id}
+
+
+def put_approval_result(context: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """PutApprovalResult: the waiting approval with that token gets Approved or Rejected."""
+    from datetime import UTC, datetime
+
+    name, stage, action = request["pipelineName"], request["stageName"], request["actionName"]
+    pipeline = _pipeline(context, name)
+    declared = [a for s in pipeline["stages"] if s["name"] == stage for a in s["actions"] if a["name"] == action]
+    if not declared or declared[0]["actionTypeId"]["category"] != "Approval":
+        raise _error("ActionNotFoundException", f"Action {action} of stage {stage} not found in pipeline {name}")
+    for execution in _runtime(context, name).executions:
+        run = execution.actions.get((stage, action))
+        if run is not None and run.token == request["token"]:
+            if run._answered.is_set() or execution.status != "InProgress":
+                raise _error("ApprovalAlreadyCompletedException", f"Approval for token {run.token} already completed")
+            run.answer(request["result"]["status"], request["result"].get("summary"))
+            return {"approvedAt": datetime.now(UTC)}
+    raise _error("InvalidApprovalTokenException",
+                 f"The token {request['token']} is not valid for action {action} of stage {stage}")
+
+
+def list_action_executions(context: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """ListActionExecutions (filter by execution id), newest first."""
+    name = request["pipelineName"]
+    _pipeline(context, name)
+    wanted = (request.get("filter") or {}).get("pipelineExecutionId")
+    records = [r for e in _runtime(context, name).executions if wanted in (None, e.id) for r in e.action_records]
+    return {"actionExecutionDetails": sorted(records, key=lambda r: r["startTime"], reverse=True)}
+
+
+def delete_pipeline(context: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """DeletePipeline: executions in progress are abandoned."""
+    with _LOCK:
+        runtime = _RUNTIMES.pop((context.account_id, context.region, request["name"]), None)
+    for execution in runtime.executions if runtime else []:
+        if execution.status == "InProgress":
+            execution.stop(True, "Pipeline deleted")
+    _backend(context).pipelines.pop(request["name"], None)
+    return {}
+
+
+@aws_provider(api="codepipeline")
+def codepipeline() -> Service:
+    """CodePipeline: pipelines in moto, executions run by this extension."""
+    from localstack.aws.skeleton import Skeleton
+    from localstack.aws.spec import load_service
+    from localstack.services.moto import call_moto
+
+    model = load_service("codepipeline")
+
+    def _forward(context, _request):  # type: ignore[no-untyped-def]
+        return call_moto(context)
+
+    table: dict[str, Any] = {operation: _forward for operation in model.operation_names}
+    table.update(CreatePipeline=create_pipeline, StartPipelineExecution=start_pipeline_execution,
+                 GetPipelineExecution=get_pipeline_execution, ListPipelineExecutions=list_pipeline_executions,
+                 GetPipelineState=get_pipeline_state, StopPipelineExecution=stop_pipeline_execution,
+                 PutApprovalResult=put_approval_result, ListActionExecutions=list_action_executions,
+                 DeletePipeline=delete_pipeline)
+    return Service(name="codepipeline", skeleton=Skeleton(model, table))
