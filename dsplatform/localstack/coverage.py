@@ -35,6 +35,8 @@ EXTENSION_TYPES: frozenset[str] = frozenset(
         "AWS::SageMaker::Model",
         "AWS::SageMaker::EndpointConfig",
         "AWS::SageMaker::Endpoint",
+        "AWS::CodeBuild::Project",
+        "AWS::CodePipeline::Pipeline",
     }
 )
 
@@ -119,6 +121,23 @@ NOT_APPLIED: Mapping[str, Mapping[str, str]] = {
         "RoutingConfig": "weighted routing is not emulated: a weighted update fails the resource (LocalStack's"
         " UpdateAlias raises on AdditionalVersionWeights)",
     },
+    "AWS::CodeBuild::Project": {
+        "Environment": "the image is not run: commands use this machine's tools (DSPLATFORM_CODEBUILD_PATH first on"
+        " PATH); ComputeType, PrivilegedMode, runtime-versions and the image's preinstalled tools are not emulated",
+        "VpcConfig": "stored; builds use this machine's network",
+        "Cache": "stored; nothing is cached between builds",
+        "Triggers": "not applied: no webhooks (GitHub, CodeStar connections) start builds",
+        "SecondaryArtifacts": "stored; only the primary artifact is uploaded",
+        "FileSystemLocations": "not applied (no EFS mounts)",
+        "ConcurrentBuildLimit": "stored; builds are not queued by it",
+        "QueuedTimeoutInMinutes": "stored; builds never queue",
+    },
+    "AWS::CodePipeline::Pipeline": {
+        "Triggers": "stored; V2 triggers (git push, pull request, tags) never start an execution",
+        "DisableInboundStageTransitions": "not applied: every transition is enabled",
+        "ArtifactStore": "the bucket is used; EncryptionKey is recorded, artifacts are written with the bucket's"
+        " default encryption",
+    },
     "AWS::DynamoDB::Table": {
         "ContributorInsightsSpecification": "not applied",
         "KinesisStreamSpecification": "not applied (no Kinesis streaming from moto's tables)",
@@ -190,6 +209,14 @@ TYPE_NOTES: Mapping[str, str] = {
     "AWS::Lambda::EventInvokeConfig": "retries and destinations applied, an alias's to events sent to the alias"
     " (the extension's fix)",
     "AWS::Events::Rule": "event patterns and targets work (S3 object events via EventBridge, Step Functions status)",
+    "AWS::CodeBuild::Project": "StartBuild runs the buildspec (0.2: env variables/parameter-store/secrets-manager,"
+    " phases with commands, finally and on-failure, artifacts files) as local bash commands in a scratch copy of the"
+    " S3 or pipeline source; phase statuses, exit codes, timeouts and CloudWatch logs as on AWS; S3, CODEPIPELINE and"
+    " NO_SOURCE sources only (no GitHub/CodeCommit/CodeStar connections); no reports, batch builds or webhooks",
+    "AWS::CodePipeline::Pipeline": "executions run for real (started on create, as AWS does): S3 source, CodeBuild"
+    " build/test, manual approval (SNS message, PutApprovalResult) and CloudFormation deploy actions; EventBridge"
+    " state-change events; other action providers (CodeStar connections, ECR, ECS, Lambda, cross-account RoleArn)"
+    " fail the action; action variables/namespaces are not resolved",
     "AWS::DynamoDB::Table": "served by moto (PROVIDER_OVERRIDE_DYNAMODB=moto): point-in-time recovery and SSE are"
     " reported as on AWS but nothing is backed up or encrypted; no capacity limits",
 }

@@ -23,7 +23,7 @@ TEMPLATES = {
     "ds-dev-storage": {
         "Resources": {
             "Input": {"Type": "AWS::S3::Bucket", "Properties": {"LifecycleConfiguration": {"Rules": []}}},
-            "Pipeline": {"Type": "AWS::CodePipeline::Pipeline", "Properties": {}},
+            "Pipeline": {"Type": "AWS::CodeStarConnections::Connection", "Properties": {}},
         }
     },
 }
@@ -32,14 +32,14 @@ TEMPLATES = {
 def test_types_are_classified() -> None:
     report = fidelity_report(TEMPLATES)
     assert report.types == {
-        "AWS::CodePipeline::Pipeline": NOT_EMULATED,
+        "AWS::CodeStarConnections::Connection": NOT_EMULATED,
         "AWS::ECS::Cluster": EXTENSION,
         "AWS::ECS::Service": EXTENSION,
         "AWS::ElasticLoadBalancingV2::Listener": EXTENSION,
         "AWS::Logs::LogGroup": NATIVE,
         "AWS::S3::Bucket": NATIVE,
     }
-    assert report.not_emulated == ["AWS::CodePipeline::Pipeline"]
+    assert report.not_emulated == ["AWS::CodeStarConnections::Connection"]
     assert not report.ok
 
 
@@ -59,7 +59,7 @@ def test_dropped_properties_are_listed_per_resource_and_fixed_ones_are_not() -> 
 def test_renderings_carry_the_same_facts() -> None:
     report = fidelity_report(TEMPLATES)
     data = json.loads(report.to_json())
-    assert data["not_emulated"] == ["AWS::CodePipeline::Pipeline"]
+    assert data["not_emulated"] == ["AWS::CodeStarConnections::Connection"]
     assert {r["logical_id"] for r in data["resources"]} == {
         "Cluster",
         "Logs",
@@ -69,13 +69,23 @@ def test_renderings_carry_the_same_facts() -> None:
         "Pipeline",
     }
     text = report.to_text()
-    assert "NOT EMULATED (a LocalStack deploy fails on these): AWS::CodePipeline::Pipeline" in text
+    assert "NOT EMULATED (a LocalStack deploy fails on these): AWS::CodeStarConnections::Connection" in text
     assert "ds-dev-compute/Logs (AWS::Logs::LogGroup): KmsKeyId" in text
     fragment = report.to_html()
-    assert fragment.startswith("<section") and "AWS::CodePipeline::Pipeline" in fragment and "<script" not in fragment
+    assert fragment.startswith("<section") and "<script" not in fragment
+    assert "AWS::CodeStarConnections::Connection" in fragment
     # Engine behaviour that differs whatever the templates: the rollback-trigger emulation and its time scale.
     for rendering in (text, fragment, json.dumps(data["engine_notes"])):
         assert "rollback triggers" in rendering and "DSPLATFORM_MONITORING_SECONDS_PER_MINUTE" in rendering
+
+
+def test_codebuild_and_codepipeline_are_extension_types_with_their_gaps_listed() -> None:
+    report = fidelity_report({"ci": {"Resources": {
+        "Build": {"Type": "AWS::CodeBuild::Project", "Properties": {"Environment": {}, "Name": "b"}},
+        "Pipeline": {"Type": "AWS::CodePipeline::Pipeline", "Properties": {"Triggers": [], "Name": "p"}}}}})
+    assert report.types == {"AWS::CodeBuild::Project": EXTENSION, "AWS::CodePipeline::Pipeline": EXTENSION}
+    gaps = {f.logical_id: sorted(f.not_applied) for f in report.gaps}
+    assert gaps == {"Build": ["Environment"], "Pipeline": ["Triggers"]}
 
 
 def test_a_clean_template_is_ok() -> None:

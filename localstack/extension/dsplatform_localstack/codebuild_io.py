@@ -3,6 +3,7 @@ logs and its zipped output artifacts, through LocalStack's own S3, SSM, Secrets 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -247,10 +248,8 @@ class BuildLogs:
         group = config.get("groupName") or f"/aws/codebuild/{record['projectName']}"
         stream = f"{config['streamName']}/{build_uuid}" if config.get("streamName") else build_uuid
         logs = client("logs", account_id, region)
-        try:
+        with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
             logs.create_log_group(logGroupName=group)
-        except logs.exceptions.ResourceAlreadyExistsException:
-            pass
         logs.create_log_stream(logGroupName=group, logStreamName=stream)
         record["logs"] = {
             "groupName": group, "streamName": stream,

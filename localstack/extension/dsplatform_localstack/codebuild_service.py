@@ -39,7 +39,8 @@ def backend(account_id: str, region: str) -> Any:
 
 
 def _validate(request: dict[str, Any]) -> None:
-    source, artifacts, env = request.get("source") or {}, request.get("artifacts") or {}, request.get("environment") or {}
+    source, artifacts = request.get("source") or {}, request.get("artifacts") or {}
+    env = request.get("environment") or {}
     if source.get("type") not in _SOURCE_TYPES:
         raise error("InvalidInputException", f"Invalid type provided: Project source type {source.get('type')!r}")
     if source.get("type") in ("S3",) and not source.get("location"):

@@ -7,6 +7,7 @@ command and phase to phase, as in CodeBuild's version 0.2 shell.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -69,10 +70,8 @@ class Shell:
         with self._lock:
             process = self._process
         if process is not None and process.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
     def stop(self) -> None:
         """StopBuild: kill the current command and run no further ones."""

@@ -118,7 +118,8 @@ def _codebuild(action: ActionRun) -> None:
             build.stop()
     record = build.record
     if record["buildStatus"] != "SUCCEEDED":
-        failed = next((p for p in record["phases"] if p.get("phaseStatus") not in (None, "SUCCEEDED")), {})
+        failed: dict[str, Any] = next(
+            (p for p in record["phases"] if p.get("phaseStatus") not in (None, "SUCCEEDED")), {})
         context = (failed.get("contexts") or [{}])[0]
         raise ActionFailed(f"Build terminated with state: {record['buildStatus']}. Phase: {failed.get('phaseType')}, "
                            f"Code: {context.get('statusCode')}, Message: {context.get('message')}")

@@ -4,6 +4,7 @@ ParameterOverrides (Fn::GetParam too), Capabilities, RoleArn and OutputFileName.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import time
@@ -108,10 +109,8 @@ def _change_set_replace(cfn: Any, action: Any, read: Callable[[Any, str], str]) 
     name, change_set = kwargs["StackName"], action.config["ChangeSetName"]
     stack = _stack(cfn, name)
     exists = stack is not None and stack["StackStatus"] != "REVIEW_IN_PROGRESS"
-    try:
+    with contextlib.suppress(cfn.exceptions.ClientError):
         cfn.delete_change_set(StackName=name, ChangeSetName=change_set)
-    except cfn.exceptions.ClientError:
-        pass
     cfn.create_change_set(ChangeSetName=change_set, ChangeSetType="UPDATE" if exists else "CREATE", **kwargs)
     while True:
         described = cfn.describe_change_set(StackName=name, ChangeSetName=change_set)

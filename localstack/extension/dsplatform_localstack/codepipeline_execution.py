@@ -46,7 +46,8 @@ class Execution:
         self.id = str(uuid.uuid4())
         self.name, self.version = pipeline["name"], int(pipeline.get("version", 1))
         self.mode = pipeline.get("executionMode") or "SUPERSEDED"
-        self.status, self.summary = "InProgress", None
+        self.status: str = "InProgress"
+        self.summary: str | None = None
         self.start_time = self.last_update = _now()
         self.trigger, self.variables = trigger, variables or []
         self.artifacts: dict[str, dict[str, str]] = {}
@@ -100,7 +101,8 @@ class Execution:
         latest: dict[str, Any] = {"actionExecutionId": action.execution_id, "status": status,
                                   "lastStatusChange": _now()}
         for key, value in (("summary", action.summary), ("externalExecutionId", action.external_id),
-                           ("externalExecutionUrl", action.external_url), ("token", action.token)):
+                           ("externalExecutionUrl", action.external_url),
+                           ("token", action.token if status == "InProgress" else None)):
             if value:
                 latest[key] = value
         if error is not None:

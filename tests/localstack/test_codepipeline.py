@@ -1,0 +1,194 @@
+"""A CodePipeline from a CloudFormation template runs for real: S3 source -> CodeBuild -> manual approval (SNS)
+-> CloudFormation deploy; approving deploys, rejecting and a failing build fail the execution, and failures reach
+an EventBridge rule -> SNS -> SQS as on AWS."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.localstack.cicd_support import (
+    ROLE,
+    sns_messages,
+    topic_queue,
+    wait_approval,
+    wait_build,
+    wait_execution,
+    zipped,
+)
+from tests.localstack.support import ACCOUNT, unique
+
+pytestmark = pytest.mark.localstack
+STACK_WAITER = {"Delay": 1, "MaxAttempts": 120}
+
+BUILDSPEC = """\
+version: 0.2
+phases:
+  build:
+    commands:
+      - sh test.sh
+      - python3 make_app.py > app.json
+artifacts:
+  files:
+    - app.json
+"""
+MAKE_APP = """\
+import json, os
+value = os.environ["GREETING"] + " from " + open("version.txt").read().strip()
+print(json.dumps({"Parameters": {"Name": {"Type": "String"}}, "Resources": {"P": {"Type": "AWS::SSM::Parameter",
+      "Properties": {"Type": "String", "Name": {"Ref": "Name"}, "Value": value}}}}))
+"""
+
+
+def _action(name: str, category: str, provider: str, configuration: dict[str, Any], inputs: tuple[str, ...] = (),
+            outputs: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {"Name": name, "ActionTypeId": {"Category": category, "Owner": "AWS", "Provider": provider,
+                                           "Version": "1"},
+            "Configuration": configuration, "InputArtifacts": [{"Name": n} for n in inputs],
+            "OutputArtifacts": [{"Name": n} for n in outputs], "RunOrder": 1}
+
+
+def _template(world: dict[str, Any]) -> str:
+    stages = [
+        {"Name": "Source", "Actions": [_action("Fetch", "Source", "S3", {
+            "S3Bucket": world["source"], "S3ObjectKey": "source.zip", "PollForSourceChanges": False},
+            outputs=("Src",))]},
+        {"Name": "Build", "Actions": [_action("Test", "Build", "CodeBuild", {
+            "ProjectName": {"Ref": "Project"},
+            "EnvironmentVariables": json.dumps([{"name": "GREETING", "value": "hello", "type": "PLAINTEXT"}])},
+            inputs=("Src",), outputs=("Built",))]},
+        {"Name": "Approve", "Actions": [_action("Prod", "Approval", "Manual", {
+            "NotificationArn": world["approval_topic"], "CustomData": "Approve the prod deploy"})]},
+        {"Name": "Deploy", "Actions": [_action("Stack", "Deploy", "CloudFormation", {
+            "ActionMode": "CREATE_UPDATE", "StackName": world["app_stack"], "TemplatePath": "Built::app.json",
+            "ParameterOverrides": json.dumps({"Name": world["app_param"]}), "RoleArn": ROLE},
+            inputs=("Built",))]},
+    ]
+    return json.dumps({
+        "Resources": {
+            "Project": {"Type": "AWS::CodeBuild::Project", "Properties": {
+                "Source": {"Type": "CODEPIPELINE", "BuildSpec": BUILDSPEC}, "Artifacts": {"Type": "CODEPIPELINE"},
+                "Environment": {"Type": "LINUX_CONTAINER", "Image": "aws/codebuild/standard:7.0",
+                                "ComputeType": "BUILD_GENERAL1_SMALL"},
+                "ServiceRole": ROLE, "TimeoutInMinutes": "10"}},
+            "Pipeline": {"Type": "AWS::CodePipeline::Pipeline", "Properties": {
+                "Name": world["pipeline"], "RoleArn": ROLE, "PipelineType": "V2",
+                "ArtifactStore": {"Type": "S3", "Location": world["artifacts"]}, "Stages": stages}},
+            "Failures": {"Type": "AWS::Events::Rule", "Properties": {
+                "EventPattern": {"source": ["aws.codepipeline"],
+                                 "detail-type": ["CodePipeline Pipeline Execution State Change"],
+                                 "detail": {"state": ["FAILED"], "pipeline": [world["pipeline"]]}},
+                "Targets": [{"Arn": world["failure_topic"], "Id": "notify"}]}},
+        },
+        "Outputs": {"Pipeline": {"Value": {"Ref": "Pipeline"}},
+                    "Version": {"Value": {"Fn::GetAtt": ["Pipeline", "Version"]}},
+                    "ProjectArn": {"Value": {"Fn::GetAtt": ["Project", "Arn"]}}},
+    })
+
+
+def _source(world: dict[str, Any], version: str, test: str = "exit 0\n") -> None:
+    world["s3"].put_object(Bucket=world["source"], Key="source.zip",
+                           Body=zipped({"version.txt": version, "test.sh": test, "make_app.py": MAKE_APP}))
+
+
+@pytest.fixture(scope="module")
+def world(localstack: Any) -> Iterator[dict[str, Any]]:
+    """Source and artifact buckets, approval and failure topics with queues, then the pipeline's stack."""
+    client = lambda service: localstack.client(service, ACCOUNT)  # noqa: E731
+    s3, sns, sqs, cfn = client("s3"), client("sns"), client("sqs"), client("cloudformation")
+    name = unique("cp")
+    world: dict[str, Any] = {"s3": s3, "sqs": sqs, "cfn": cfn, "ssm": client("ssm"), "cp": client("codepipeline"),
+                             "codebuild": client("codebuild"), "pipeline": name, "source": f"{name}-src",
+                             "artifacts": f"{name}-artifacts", "app_stack": f"{name}-app", "app_param": f"/{name}/app"}
+    for bucket in (world["source"], world["artifacts"]):
+        s3.create_bucket(Bucket=bucket)
+    world["approval_topic"], world["approval_queue"] = topic_queue(sns, sqs, "approve")
+    world["failure_topic"], world["failure_queue"] = topic_queue(sns, sqs, "fail")
+    _source(world, "v1")
+    cfn.create_stack(StackName=name, TemplateBody=_template(world))
+    cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=STACK_WAITER)
+    world["outputs"] = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName=name)["Stacks"][0][
+        "Outputs"]}
+    yield world
+    for stack in (world["app_stack"], name):
+        cfn.delete_stack(StackName=stack)
+        cfn.get_waiter("stack_delete_complete").wait(StackName=stack, WaiterConfig=STACK_WAITER)
+    assert name not in [p["name"] for p in world["cp"].list_pipelines()["pipelines"]]
+
+
+def _approve(world: dict[str, Any], status: str) -> dict[str, Any]:
+    """Wait for the approval request, check its SNS message, answer it; the message."""
+    token = wait_approval(world["cp"], world["pipeline"])
+    (message,) = sns_messages(world["sqs"], world["approval_queue"])
+    world["cp"].put_approval_result(pipelineName=world["pipeline"], stageName="Approve", actionName="Prod",
+                                    result={"summary": f"{status} by the test", "status": status}, token=token)
+    assert message["Message"]["approval"]["token"] == token
+    return message
+
+
+def _failures(world: dict[str, Any]) -> list[dict[str, Any]]:
+    return [m["Message"] for m in sns_messages(world["sqs"], world["failure_queue"])]
+
+
+def test_the_stack_creates_the_pipeline_which_starts_builds_waits_for_approval_and_deploys(
+        world: dict[str, Any]) -> None:
+    cp, name = world["cp"], world["pipeline"]
+    assert world["outputs"]["Pipeline"] == name and world["outputs"]["Version"] == "1"
+    assert world["outputs"]["ProjectArn"].startswith(f"arn:aws:codebuild:us-east-1:{ACCOUNT}:project/")
+    (first,) = cp.list_pipeline_executions(pipelineName=name)["pipelineExecutionSummaries"]
+    assert first["trigger"]["triggerType"] == "CreatePipeline"  # AWS starts a new pipeline once
+
+    message = _approve(world, "Approved")
+    assert message["Subject"] == f"APPROVAL NEEDED: AWS CodePipeline {name} for action Prod"
+    approval = message["Message"]["approval"]
+    assert (approval["pipelineName"], approval["stageName"], approval["actionName"], approval["customData"]) == (
+        name, "Approve", "Prod", "Approve the prod deploy")
+    execution = wait_execution(cp, name, first["pipelineExecutionId"])
+    assert execution["status"] == "Succeeded"
+    assert world["ssm"].get_parameter(Name=world["app_param"])["Parameter"]["Value"] == "hello from v1"
+
+    state = cp.get_pipeline_state(name=name)
+    assert [(s["stageName"], s["latestExecution"]["status"]) for s in state["stageStates"]] == [
+        ("Source", "Succeeded"), ("Build", "Succeeded"), ("Approve", "Succeeded"), ("Deploy", "Succeeded")]
+    build_id = state["stageStates"][1]["actionStates"][0]["latestExecution"]["externalExecutionId"]
+    build = wait_build(world["codebuild"], build_id)
+    assert build["initiator"] == f"codepipeline/{name}" and build["buildStatus"] == "SUCCEEDED"
+
+
+def test_rejecting_fails_the_execution_deploys_nothing_and_notifies(world: dict[str, Any]) -> None:
+    cp, name = world["cp"], world["pipeline"]
+    _source(world, "v2")
+    execution_id = cp.start_pipeline_execution(name=name)["pipelineExecutionId"]
+    _approve(world, "Rejected")
+    execution = wait_execution(cp, name, execution_id)
+
+    assert execution["status"] == "Failed"
+    approve = cp.get_pipeline_state(name=name)["stageStates"][2]
+    assert approve["latestExecution"] == {"pipelineExecutionId": execution_id, "status": "Failed"}
+    assert approve["actionStates"][0]["latestExecution"]["summary"] == "Rejected by the test"
+    assert world["ssm"].get_parameter(Name=world["app_param"])["Parameter"]["Value"] == "hello from v1"
+    (event,) = _failures(world)
+    assert (event["source"], event["detail-type"]) == ("aws.codepipeline",
+                                                       "CodePipeline Pipeline Execution State Change")
+    assert event["detail"]["execution-id"] == execution_id and event["detail"]["state"] == "FAILED"
+
+
+def test_a_failing_build_fails_the_execution_before_approval_and_notifies(world: dict[str, Any]) -> None:
+    cp, name = world["cp"], world["pipeline"]
+    _source(world, "v3", test="echo 1 test failed; exit 1\n")
+    execution_id = cp.start_pipeline_execution(name=name)["pipelineExecutionId"]
+    execution = wait_execution(cp, name, execution_id)
+
+    assert execution["status"] == "Failed"
+    build_stage = cp.get_pipeline_state(name=name)["stageStates"][1]
+    latest = build_stage["actionStates"][0]["latestExecution"]
+    assert latest["status"] == "Failed" and latest["errorDetails"]["code"] == "JobFailed"
+    assert latest["errorDetails"]["message"].startswith("Build terminated with state: FAILED. Phase: BUILD, "
+                                                        "Code: COMMAND_EXECUTION_ERROR")
+    assert [e["detail"]["execution-id"] for e in _failures(world)] == [execution_id]
+    assert sns_messages(world["sqs"], world["approval_queue"], seconds=1) == []  # no approval was asked
+    summaries = cp.list_pipeline_executions(pipelineName=name)["pipelineExecutionSummaries"]
+    assert [s["status"] for s in summaries] == ["Failed", "Failed", "Succeeded"]
