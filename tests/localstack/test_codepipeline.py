@@ -1,6 +1,7 @@
-"""A CodePipeline from a CloudFormation template runs for real: S3 source -> CodeBuild -> manual approval (SNS)
--> CloudFormation deploy; approving deploys, rejecting and a failing build fail the execution, and failures reach
-an EventBridge rule -> SNS -> SQS as on AWS."""
+"""A CodePipeline from a CloudFormation template runs for real: S3 source -> CodeBuild -> CloudFormation deploy
+(CREATE_UPDATE) -> manual approval (SNS) -> CloudFormation change set (CHANGE_SET_REPLACE, CHANGE_SET_EXECUTE);
+approving deploys, rejecting and a failing build fail the execution, and failures reach an EventBridge rule ->
+SNS -> SQS as on AWS."""
 
 from __future__ import annotations
 
@@ -60,12 +61,20 @@ def _template(world: dict[str, Any]) -> str:
             "ProjectName": {"Ref": "Project"},
             "EnvironmentVariables": json.dumps([{"name": "GREETING", "value": "hello", "type": "PLAINTEXT"}])},
             inputs=("Src",), outputs=("Built",))]},
+        {"Name": "DeployDev", "Actions": [_action("Stack", "Deploy", "CloudFormation", {
+            "ActionMode": "CREATE_UPDATE", "StackName": f"{world['app_stack']}-dev", "TemplatePath": "Built::app.json",
+            "ParameterOverrides": json.dumps({"Name": f"{world['app_param']}-dev"}), "RoleArn": ROLE},
+            inputs=("Built",))]},
         {"Name": "Approve", "Actions": [_action("Prod", "Approval", "Manual", {
             "NotificationArn": world["approval_topic"], "CustomData": "Approve the prod deploy"})]},
-        {"Name": "Deploy", "Actions": [_action("Stack", "Deploy", "CloudFormation", {
-            "ActionMode": "CREATE_UPDATE", "StackName": world["app_stack"], "TemplatePath": "Built::app.json",
-            "ParameterOverrides": json.dumps({"Name": world["app_param"]}), "RoleArn": ROLE},
-            inputs=("Built",))]},
+        {"Name": "DeployProd", "Actions": [
+            _action("Plan", "Deploy", "CloudFormation", {
+                "ActionMode": "CHANGE_SET_REPLACE", "StackName": world["app_stack"], "ChangeSetName": "release",
+                "TemplatePath": "Built::app.json", "RoleArn": ROLE,
+                "ParameterOverrides": json.dumps({"Name": world["app_param"]})}, inputs=("Built",)),
+            {**_action("Apply", "Deploy", "CloudFormation", {
+                "ActionMode": "CHANGE_SET_EXECUTE", "StackName": world["app_stack"], "ChangeSetName": "release"}),
+             "RunOrder": 2}]},
     ]
     return json.dumps({
         "Resources": {
@@ -113,8 +122,10 @@ def world(localstack: Any) -> Iterator[dict[str, Any]]:
     world["outputs"] = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName=name)["Stacks"][0][
         "Outputs"]}
     yield world
-    for stack in (world["app_stack"], name):
+    stacks = (world["app_stack"], f"{world['app_stack']}-dev", name)
+    for stack in stacks:
         cfn.delete_stack(StackName=stack)
+    for stack in stacks:
         cfn.get_waiter("stack_delete_complete").wait(StackName=stack, WaiterConfig=STACK_WAITER)
     assert name not in [p["name"] for p in world["cp"].list_pipelines()["pipelines"]]
 
@@ -141,6 +152,8 @@ def test_the_stack_creates_the_pipeline_which_starts_builds_waits_for_approval_a
     (first,) = cp.list_pipeline_executions(pipelineName=name)["pipelineExecutionSummaries"]
     assert first["trigger"]["triggerType"] == "CreatePipeline"  # AWS starts a new pipeline once
 
+    wait_approval(cp, name)  # dev is deployed before the approval is asked
+    assert world["ssm"].get_parameter(Name=f"{world['app_param']}-dev")["Parameter"]["Value"] == "hello from v1"
     message = _approve(world, "Approved")
     assert message["Subject"] == f"APPROVAL NEEDED: AWS CodePipeline {name} for action Prod"
     approval = message["Message"]["approval"]
@@ -152,7 +165,8 @@ def test_the_stack_creates_the_pipeline_which_starts_builds_waits_for_approval_a
 
     state = cp.get_pipeline_state(name=name)
     assert [(s["stageName"], s["latestExecution"]["status"]) for s in state["stageStates"]] == [
-        ("Source", "Succeeded"), ("Build", "Succeeded"), ("Approve", "Succeeded"), ("Deploy", "Succeeded")]
+        ("Source", "Succeeded"), ("Build", "Succeeded"), ("DeployDev", "Succeeded"), ("Approve", "Succeeded"),
+        ("DeployProd", "Succeeded")]
     build_id = state["stageStates"][1]["actionStates"][0]["latestExecution"]["externalExecutionId"]
     build = wait_build(world["codebuild"], build_id)
     assert build["initiator"] == f"codepipeline/{name}" and build["buildStatus"] == "SUCCEEDED"
@@ -166,10 +180,11 @@ def test_rejecting_fails_the_execution_deploys_nothing_and_notifies(world: dict[
     execution = wait_execution(cp, name, execution_id)
 
     assert execution["status"] == "Failed"
-    approve = cp.get_pipeline_state(name=name)["stageStates"][2]
+    approve = cp.get_pipeline_state(name=name)["stageStates"][3]
     assert approve["latestExecution"] == {"pipelineExecutionId": execution_id, "status": "Failed"}
     assert approve["actionStates"][0]["latestExecution"]["summary"] == "Rejected by the test"
     assert world["ssm"].get_parameter(Name=world["app_param"])["Parameter"]["Value"] == "hello from v1"
+    assert world["ssm"].get_parameter(Name=f"{world['app_param']}-dev")["Parameter"]["Value"] == "hello from v2"
     (event,) = _failures(world)
     assert (event["source"], event["detail-type"]) == ("aws.codepipeline",
                                                        "CodePipeline Pipeline Execution State Change")
@@ -189,6 +204,7 @@ def test_a_failing_build_fails_the_execution_before_approval_and_notifies(world:
     assert latest["errorDetails"]["message"].startswith("Build terminated with state: FAILED. Phase: BUILD, "
                                                         "Code: COMMAND_EXECUTION_ERROR")
     assert [e["detail"]["execution-id"] for e in _failures(world)] == [execution_id]
+    assert world["ssm"].get_parameter(Name=f"{world['app_param']}-dev")["Parameter"]["Value"] == "hello from v2"
     assert sns_messages(world["sqs"], world["approval_queue"], seconds=1) == []  # no approval was asked
     summaries = cp.list_pipeline_executions(pipelineName=name)["pipelineExecutionSummaries"]
     assert [s["status"] for s in summaries] == ["Failed", "Failed", "Succeeded"]
