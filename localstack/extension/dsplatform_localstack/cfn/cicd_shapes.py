@@ -55,11 +55,8 @@ _PROJECT_KEYS = ("Description", "Source", "SecondarySources", "SourceVersion", "
 
 def project_request(model: dict[str, Any]) -> dict[str, Any]:
     """CreateProject/UpdateProject parameters from an AWS::CodeBuild::Project's properties."""
-    request: dict[str, Any] = {"name": model["Name"]}
-    for key in _PROJECT_KEYS:
-        if model.get(key) is not None:
-            request[_lower(key)] = api(model[key], key)
-    return request
+    chosen = {key: model[key] for key in _PROJECT_KEYS if model.get(key) is not None}
+    return {"name": model["Name"], **api(chosen)}
 
 
 def pipeline_request(model: dict[str, Any]) -> dict[str, Any]:

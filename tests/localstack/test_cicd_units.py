@@ -1,0 +1,103 @@
+"""Pure parts of the extension's CodeBuild/CodePipeline: buildspec parsing, the shell state carried between
+commands and its timeout, and CloudFormation properties -> API requests (no LocalStack needed)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "localstack" / "extension"))
+
+from dsplatform_localstack.cfn.cicd_shapes import pipeline_request, project_request
+from dsplatform_localstack.codebuild_buildspec import BuildspecError, is_inline, parse
+from dsplatform_localstack.codebuild_shell import Shell
+
+
+def test_a_buildspec_is_read_with_env_phases_finally_and_artifacts() -> None:
+    spec = parse("""
+version: 0.2
+env:
+  variables: {A: 1, B: null}
+  parameter-store: {P: /x/y}
+phases:
+  build:
+    on-failure: CONTINUE
+    commands: [make, make test]
+    finally: [echo done]
+artifacts:
+  files: ['**/*']
+  base-directory: dist
+  discard-paths: yes
+""")
+    assert spec.variables == {"A": "1", "B": ""} and spec.parameter_store == {"P": "/x/y"}
+    assert spec.phases["build"].commands == ("make", "make test") and spec.phases["build"].finally_ == ("echo done",)
+    assert spec.phases["build"].on_failure == "CONTINUE"
+    assert (spec.artifact_files, spec.base_directory, spec.discard_paths) == (("**/*",), "dist", True)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("version: 0.3\n", "invalid buildspec version '0.3'"),
+    ("version: 0.2\nphases:\n  deploy:\n    commands: [x]\n", "unknown phase 'deploy'"),
+    ("version: 0.2\nphases:\n  build:\n    commands: make\n", "phases.build.commands must be a list"),
+    ("version: 0.2\nphases: [\n", "YAML_FILE_ERROR"),
+])
+def test_a_bad_buildspec_names_what_is_wrong(text: str, message: str) -> None:
+    with pytest.raises(BuildspecError, match=message.replace("[", r"\[")):
+        parse(text)
+
+
+def test_inline_buildspecs_are_told_from_file_names() -> None:
+    assert is_inline("version: 0.2\nphases: {}") and not is_inline("ci/buildspec.yml")
+
+
+def test_the_shell_carries_directory_and_exports_between_commands(tmp_path: Path) -> None:
+    (tmp_path / "src" / "sub").mkdir(parents=True)
+    shell = Shell(tmp_path / "state", tmp_path / "src", {"PATH": "/usr/bin:/bin", "BASE": "b"})
+    lines: list[str] = []
+    deadline = time.monotonic() + 30
+    assert shell.run("cd sub && export CARRIED=yes", lines.append, deadline) == 0
+    shell.set("LATER", "it's set")
+    assert shell.run('echo "$(basename $PWD) $CARRIED $BASE $LATER"; exit 4', lines.append, deadline) == 4
+    assert lines == ["sub yes b it's set"]
+
+
+def test_a_command_past_the_deadline_is_killed(tmp_path: Path) -> None:
+    shell = Shell(tmp_path / "state", tmp_path, {"PATH": "/usr/bin:/bin"})
+    started = time.monotonic()
+    assert shell.run("sleep 30", lambda _line: None, time.monotonic() + 0.5) is None
+    assert time.monotonic() - started < 10
+
+
+def test_project_properties_become_a_create_project_request() -> None:
+    request = project_request({
+        "Name": "p", "Source": {"Type": "CODEPIPELINE", "BuildSpec": "version: 0.2"},
+        "Artifacts": {"Type": "CODEPIPELINE"}, "ServiceRole": "arn:aws:iam::1:role/r", "TimeoutInMinutes": "15",
+        "Environment": {"Type": "LINUX_CONTAINER", "PrivilegedMode": "false",
+                        "EnvironmentVariables": [{"Name": "A", "Value": "1", "Type": "PLAINTEXT"}]},
+        "LogsConfig": {"CloudWatchLogs": {"Status": "ENABLED", "GroupName": "g"}}})
+    assert request == {
+        "name": "p", "source": {"type": "CODEPIPELINE", "buildspec": "version: 0.2"},
+        "artifacts": {"type": "CODEPIPELINE"}, "serviceRole": "arn:aws:iam::1:role/r", "timeoutInMinutes": 15,
+        "environment": {"type": "LINUX_CONTAINER", "privilegedMode": False,
+                        "environmentVariables": [{"name": "A", "value": "1", "type": "PLAINTEXT"}]},
+        "logsConfig": {"cloudWatchLogs": {"status": "ENABLED", "groupName": "g"}}}
+
+
+def test_pipeline_properties_become_a_create_pipeline_request_with_string_configuration() -> None:
+    request = pipeline_request({
+        "Name": "pl", "RoleArn": "r", "PipelineType": "V2",
+        "ArtifactStores": [{"Region": "us-east-1", "ArtifactStore": {"Type": "S3", "Location": "b"}}],
+        "Stages": [{"Name": "Source", "Actions": [{
+            "Name": "S", "RunOrder": "2", "ActionTypeId": {"Category": "Source", "Owner": "AWS", "Provider": "S3",
+                                                           "Version": "1"},
+            "Configuration": {"S3Bucket": "b", "PollForSourceChanges": False, "ParameterOverrides": {"A": "1"}},
+            "OutputArtifacts": [{"Name": "Src"}]}]}]})
+    action = request["stages"][0]["actions"][0]
+    assert request["artifactStores"] == {"us-east-1": {"type": "S3", "location": "b"}}
+    assert request["pipelineType"] == "V2" and action["runOrder"] == 2
+    assert action["configuration"] == {"S3Bucket": "b", "PollForSourceChanges": "false",
+                                       "ParameterOverrides": '{"A": "1"}'}
+    assert action["actionTypeId"] == {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"}
