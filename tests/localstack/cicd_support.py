@@ -63,6 +63,16 @@ def wait_approval(codepipeline: Any, pipeline: str) -> str:
                     if a.get("latestExecution", {}).get("token")))
 
 
+def wait_action(codepipeline: Any, pipeline: str, execution_id: str, stage: str) -> None:
+    """Wait until an action of the execution in ``stage`` has succeeded."""
+    model = WaiterModel({"version": 2, "waiters": {"ActionSucceeded": {
+        "operation": "ListActionExecutions", "delay": 0.2, "maxAttempts": 300,
+        "acceptors": [{"state": "success", "matcher": "path", "expected": True, "argument":
+                       f"length(actionExecutionDetails[?stageName=='{stage}' && status=='Succeeded']) > `0`"}]}}})
+    create_waiter_with_client("ActionSucceeded", model, codepipeline).wait(
+        pipelineName=pipeline, filter={"pipelineExecutionId": execution_id})
+
+
 def zipped(files: dict[str, str]) -> bytes:
     """A zip archive of ``files`` (name -> text)."""
     buffer = io.BytesIO()

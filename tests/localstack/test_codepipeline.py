@@ -15,6 +15,7 @@ from tests.localstack.cicd_support import (
     ROLE,
     sns_messages,
     topic_queue,
+    wait_action,
     wait_approval,
     wait_build,
     wait_execution,
@@ -208,3 +209,26 @@ def test_a_failing_build_fails_the_execution_before_approval_and_notifies(world:
     assert sns_messages(world["sqs"], world["approval_queue"], seconds=1) == []  # no approval was asked
     summaries = cp.list_pipeline_executions(pipelineName=name)["pipelineExecutionSummaries"]
     assert [s["status"] for s in summaries] == ["Failed", "Failed", "Succeeded"]
+
+
+def test_a_newer_execution_supersedes_one_waiting_for_a_stage_and_a_stop_abandons_the_approval(
+        world: dict[str, Any]) -> None:
+    cp, name = world["cp"], world["pipeline"]
+    _source(world, "v4")
+    first = cp.start_pipeline_execution(name=name)["pipelineExecutionId"]
+    wait_approval(cp, name)  # the first holds the Approve stage
+    second = cp.start_pipeline_execution(name=name)["pipelineExecutionId"]
+    wait_action(cp, name, second, "DeployDev")  # the second waits for Approve
+    third = cp.start_pipeline_execution(name=name)["pipelineExecutionId"]
+
+    assert wait_execution(cp, name, second)["status"] == "Superseded"
+    cp.stop_pipeline_execution(pipelineName=name, pipelineExecutionId=first, abandon=True, reason="test")
+    stopped = wait_execution(cp, name, first)
+    assert (stopped["status"], stopped["statusSummary"]) == ("Stopped", "test")
+    token = wait_approval(cp, name)  # now the third's
+    cp.put_approval_result(pipelineName=name, stageName="Approve", actionName="Prod", token=token,
+                           result={"summary": "no", "status": "Rejected"})
+    assert wait_execution(cp, name, third)["status"] == "Failed"
+    messages = sns_messages(world["sqs"], world["approval_queue"], want=2)
+    assert [m["Message"]["approval"]["token"] for m in messages][-1] == token
+    assert [e["detail"]["execution-id"] for e in _failures(world)] == [third]  # stopped/superseded are not FAILED

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import os
 import threading
 import time
@@ -15,6 +16,7 @@ from typing import Any
 
 from dsplatform_localstack.codebuild_buildspec import Buildspec, is_inline
 
+LOG = logging.getLogger(__name__)
 _BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _FLUSH_SECONDS = 0.3
 
@@ -29,6 +31,19 @@ def client(service: str, account_id: str, region: str) -> Any:
 
     return connect_to(aws_access_key_id=account_id, aws_secret_access_key="test", region_name=region).get_client(
         service)
+
+
+def put_event(account_id: str, region: str, source: str, detail_type: str, detail: dict[str, Any],
+              resources: list[str]) -> None:
+    """Put one AWS service event on the account's default bus (rules see it as on AWS); failures are logged."""
+    entry = {"Source": source, "DetailType": detail_type, "Detail": json.dumps(detail, default=str),
+             "Resources": resources, "EventBusName": "default"}
+    try:
+        result = client("events", account_id, region).put_events(Entries=[entry])
+        if result.get("FailedEntryCount"):
+            LOG.warning("event %s not put: %s", detail_type, result["Entries"])
+    except Exception:
+        LOG.exception("could not put event %s", detail_type)
 
 
 def split_location(location: str) -> tuple[str, str]:

@@ -80,7 +80,22 @@ class BuildRun:
         if self.shell is not None:
             self.shell.stop()
 
+    def _event(self) -> None:
+        """"CodeBuild Build State Change" (source aws.codebuild), as AWS sends it at start and end."""
+        record = self.record
+        context = self._failure or {}
+        io.put_event(self.account_id, self.region, "aws.codebuild", "CodeBuild Build State Change", {
+            "build-status": record["buildStatus"], "project-name": record["projectName"], "build-id": record["arn"],
+            "current-phase": record["currentPhase"], "current-phase-context": str([context] if context else []),
+            "version": "1", "additional-information": {
+                "initiator": record["initiator"], "build-complete": record["buildComplete"],
+                "build-start-time": record["startTime"].strftime("%b %d, %Y %I:%M:%S %p"),
+                "source-version": record.get("sourceVersion"), "logs": {
+                    k: (record.get("logs") or {}).get(k) for k in ("groupName", "streamName", "deepLink")}}},
+            [record["arn"]])
+
     def _run(self) -> None:
+        self._event()
         work = Path(tempfile.mkdtemp(prefix="codebuild-"))
         status = "FAILED"
         try:
@@ -195,4 +210,5 @@ class BuildRun:
         self.record.update(buildStatus=status, currentPhase="COMPLETED", endTime=now, buildComplete=True)
         if self.logs is not None:
             self.logs.close()
+        self._event()
         self.done.set()

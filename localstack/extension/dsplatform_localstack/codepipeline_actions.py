@@ -45,7 +45,8 @@ class ActionRun:
     external_url: str | None = None
     revision: str | None = None
     token: str | None = None
-    stopped: threading.Event = field(default_factory=threading.Event)
+    stopping: threading.Event = field(default_factory=threading.Event)  # any stop: approvals end
+    abandoned: threading.Event = field(default_factory=threading.Event)  # stop with abandon: builds are stopped
     _answer: dict[str, Any] | None = None
     _answered: threading.Event = field(default_factory=threading.Event)
 
@@ -114,7 +115,7 @@ def _codebuild(action: ActionRun) -> None:
     action.external_url = (f"https://console.aws.amazon.com/codebuild/home?region={action.region}#/builds/"
                            f"{build.record['id']}/view/new")
     while not build.done.wait(0.2):
-        if action.stopped.is_set():
+        if action.abandoned.is_set():
             build.stop()
     record = build.record
     if record["buildStatus"] != "SUCCEEDED":
@@ -129,7 +130,7 @@ def _approval(action: ActionRun) -> None:
     action.token = action.token or str(uuid.uuid4())
     approval_message(action.account_id, action.region, action.pipeline, action.stage, action.action, action.token)
     while not action._answered.wait(0.2):
-        if action.stopped.is_set():
+        if action.stopping.is_set():
             raise ActionFailed("The pipeline execution was stopped", "JobFailed")
     answer = action._answer or {}
     action.summary = answer.get("summary")

@@ -54,7 +54,7 @@ def _wait(cfn: Any, name: str, action: Any) -> dict[str, Any] | None:
         stack = _stack(cfn, name)
         if stack is None or not stack["StackStatus"].endswith("_IN_PROGRESS"):
             break
-        if action.stopped.is_set():
+        if action.abandoned.is_set():
             raise DeployFailed("The pipeline execution was stopped")
         time.sleep(_POLL_SECONDS)
     if stack is not None and stack["StackStatus"] not in _DONE_OK:

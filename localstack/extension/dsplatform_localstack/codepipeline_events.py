@@ -8,7 +8,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from dsplatform_localstack.codebuild_io import client
+from dsplatform_localstack.codebuild_io import client, put_event
 
 LOG = logging.getLogger(__name__)
 _APPROVAL_DAYS = 7  # an approval expires after seven days on AWS
@@ -21,14 +21,7 @@ def pipeline_arn(account_id: str, region: str, name: str) -> str:
 
 def emit(account_id: str, region: str, pipeline: str, detail_type: str, detail: dict[str, Any]) -> None:
     """Put one `aws.codepipeline` event on the account's default bus (rules -> SNS see it as on AWS)."""
-    event = {"Source": "aws.codepipeline", "DetailType": detail_type, "Detail": json.dumps(detail),
-             "Resources": [pipeline_arn(account_id, region, pipeline)], "EventBusName": "default"}
-    try:
-        result = client("events", account_id, region).put_events(Entries=[event])
-        if result.get("FailedEntryCount"):
-            LOG.warning("event %s of %s not put: %s", detail_type, pipeline, result["Entries"])
-    except Exception:
-        LOG.exception("could not put event %s of pipeline %s", detail_type, pipeline)
+    put_event(account_id, region, "aws.codepipeline", detail_type, detail, [pipeline_arn(account_id, region, pipeline)])
 
 
 def execution_event(account_id: str, region: str, pipeline: str, version: int, execution_id: str, state: str,

@@ -55,7 +55,7 @@ class Execution:
         self.actions: dict[tuple[str, str], ActionRun] = {}
         self.action_records: list[dict[str, Any]] = []
         self.stopping = threading.Event()
-        self.abandon = False
+        self.abandoned = threading.Event()
         self.stop_trigger: dict[str, str] | None = None
         self.done = threading.Event()
 
@@ -157,10 +157,11 @@ class Execution:
         held: str | None = None
         try:
             for stage in self.pipeline["stages"]:
+                if held:  # a finished stage is free for the next execution while this one waits for the next
+                    self._leave(held)
+                    held = None
                 if not self._enter(stage["name"]):
                     break
-                if held:
-                    self._leave(held)
                 held = stage["name"]
                 if self.stopping.is_set():
                     break
@@ -204,7 +205,7 @@ class Execution:
         inputs = {a["name"]: self.artifacts[a["name"]] for a in action.get("inputArtifacts") or []
                   if a["name"] in self.artifacts}
         action_run = ActionRun(self.account_id, self.region, self.name, stage, action, str(uuid.uuid4()),
-                               store["location"], inputs, stopped=self.stopping)
+                               store["location"], inputs, stopping=self.stopping, abandoned=self.abandoned)
         if action["actionTypeId"]["category"] == "Approval":  # GetPipelineState shows the token while it waits
             action_run.token = str(uuid.uuid4())
         self.actions[(stage, action["name"])] = action_run
@@ -227,8 +228,9 @@ class Execution:
         except Exception as err:  # a fault: fail the action with its reason
             LOG.exception("action %s of %s faulted", action["name"], self.name)
             error, status = ActionFailed(f"dsplatform extension fault: {err}", "JobFailed"), "Failed"
-        if status == "Failed" and self.stopping.is_set() and self.abandon:
-            status = "Abandoned"
+        approval = action["actionTypeId"]["category"] == "Approval"
+        if status == "Failed" and (self.abandoned.is_set() or (approval and self.stopping.is_set())):
+            status = "Abandoned"  # ended by the stop, not failed
         self.artifacts.update(action_run.outputs)
         if action_run.revision:
             self.revisions.append({"name": (action.get("outputArtifacts") or [{"name": action["name"]}])[0]["name"],
@@ -244,8 +246,10 @@ class Execution:
         return status
 
     def stop(self, abandon: bool, reason: str | None) -> None:
-        """StopPipelineExecution: Stopping, then Stopped when the actions in progress end (or at once: abandon)."""
-        self.abandon = abandon
+        """StopPipelineExecution: Stopping, then Stopped when the actions in progress end (builds and deploys are
+        abandoned only with ``abandon``; a waiting approval ends on either)."""
+        if abandon:
+            self.abandoned.set()
         self.stop_trigger = {"reason": reason} if reason else None
         self._set("Stopping", reason)
         self.stopping.set()
