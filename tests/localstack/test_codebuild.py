@@ -3,6 +3,7 @@ buildspec, the project (Parameter Store too) and StartBuild, logs in CloudWatch,
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -62,8 +63,17 @@ def world(localstack: Any) -> Iterator[dict[str, Any]]:
             {"name": "PROJECT_PARAM", "value": f"{param}-project", "type": "PARAMETER_STORE"},
             {"name": "OVERRIDDEN", "value": "by-project"}]},
         serviceRole=ROLE, timeoutInMinutes=5)
+    events, sqs = localstack.client("events", ACCOUNT), localstack.client("sqs", ACCOUNT)
+    queue = sqs.create_queue(QueueName=project)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name=project, EventPattern=json.dumps({
+        "source": ["aws.codebuild"], "detail-type": ["CodeBuild Build State Change"],
+        "detail": {"build-status": ["FAILED"], "project-name": [project]}}))
+    events.put_targets(Rule=project, Targets=[{"Id": "queue", "Arn": queue_arn}])
     yield {"s3": s3, "codebuild": codebuild, "logs": localstack.client("logs", ACCOUNT), "bucket": bucket,
-           "project": project, "param": param, "endpoint": localstack.endpoint_url}
+           "project": project, "param": param, "endpoint": localstack.endpoint_url, "sqs": sqs, "queue": queue}
+    events.remove_targets(Rule=project, Ids=["queue"])
+    events.delete_rule(Name=project)
     codebuild.delete_project(name=project)
 
 
@@ -114,6 +124,10 @@ def test_a_failing_command_fails_its_phase_and_the_build_and_post_build_still_ru
                                    "Reason: exit status 3"}]
     output = log_lines(world["logs"], build)
     assert "failing-test" in output and "finally-ran" in output and "succeeding=0" in output
+    message = world["sqs"].receive_message(QueueUrl=world["queue"], WaitTimeSeconds=5)["Messages"][0]
+    event = json.loads(message["Body"])
+    assert (event["source"], event["detail"]["build-id"], event["detail"]["current-phase"]) == (
+        "aws.codebuild", build["arn"], "COMPLETED")
 
 
 def test_a_failing_install_skips_the_build_and_stop_build_stops_a_running_one(world: dict[str, Any]) -> None:
