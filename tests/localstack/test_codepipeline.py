@@ -25,6 +25,7 @@ from tests.localstack.support import ACCOUNT, unique
 
 pytestmark = pytest.mark.localstack
 STACK_WAITER = {"Delay": 1, "MaxAttempts": 120}
+PROD = "210987654321"  # the prod account, rehearsed as a second simulated account
 
 BUILDSPEC = """\
 version: 0.2
@@ -69,13 +70,14 @@ def _template(world: dict[str, Any]) -> str:
         {"Name": "Approve", "Actions": [_action("Prod", "Approval", "Manual", {
             "NotificationArn": world["approval_topic"], "CustomData": "Approve the prod deploy"})]},
         {"Name": "DeployProd", "Actions": [
-            _action("Plan", "Deploy", "CloudFormation", {
+            {**_action("Plan", "Deploy", "CloudFormation", {
                 "ActionMode": "CHANGE_SET_REPLACE", "StackName": world["app_stack"], "ChangeSetName": "release",
-                "TemplatePath": "Built::app.json", "RoleArn": ROLE,
+                "TemplatePath": "Built::app.json", "RoleArn": world["prod_role"],
                 "ParameterOverrides": json.dumps({"Name": world["app_param"]})}, inputs=("Built",)),
+             "RoleArn": world["prod_role"]},  # a cross-account action: it acts in the prod account
             {**_action("Apply", "Deploy", "CloudFormation", {
                 "ActionMode": "CHANGE_SET_EXECUTE", "StackName": world["app_stack"], "ChangeSetName": "release"}),
-             "RunOrder": 2}]},
+             "RunOrder": 2, "RoleArn": world["prod_role"]}]},
     ]
     return json.dumps({
         "Resources": {
@@ -110,7 +112,13 @@ def world(localstack: Any) -> Iterator[dict[str, Any]]:
     client = lambda service: localstack.client(service, ACCOUNT)  # noqa: E731
     s3, sns, sqs, cfn = client("s3"), client("sns"), client("sqs"), client("cloudformation")
     name = unique("cp")
+    prod_iam = localstack.client("iam", PROD)
+    prod_iam.create_role(RoleName=f"{name}-deploy", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}}]}))
     world: dict[str, Any] = {"s3": s3, "sqs": sqs, "cfn": cfn, "ssm": client("ssm"), "cp": client("codepipeline"),
+                             "prod_ssm": localstack.client("ssm", PROD),
+                             "prod_role": f"arn:aws:iam::{PROD}:role/{name}-deploy",
                              "codebuild": client("codebuild"), "pipeline": name, "source": f"{name}-src",
                              "artifacts": f"{name}-artifacts", "app_stack": f"{name}-app", "app_param": f"/{name}/app"}
     for bucket in (world["source"], world["artifacts"]):
@@ -123,11 +131,13 @@ def world(localstack: Any) -> Iterator[dict[str, Any]]:
     world["outputs"] = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName=name)["Stacks"][0][
         "Outputs"]}
     yield world
-    stacks = (world["app_stack"], f"{world['app_stack']}-dev", name)
-    for stack in stacks:
-        cfn.delete_stack(StackName=stack)
-    for stack in stacks:
-        cfn.get_waiter("stack_delete_complete").wait(StackName=stack, WaiterConfig=STACK_WAITER)
+    prod_cfn = localstack.client("cloudformation", PROD)
+    stacks = ((prod_cfn, world["app_stack"]), (cfn, f"{world['app_stack']}-dev"), (cfn, name))
+    for owner, stack in stacks:
+        owner.delete_stack(StackName=stack)
+    for owner, stack in stacks:
+        owner.get_waiter("stack_delete_complete").wait(StackName=stack, WaiterConfig=STACK_WAITER)
+    prod_iam.delete_role(RoleName=f"{name}-deploy")
     assert name not in [p["name"] for p in world["cp"].list_pipelines()["pipelines"]]
 
 
@@ -162,7 +172,9 @@ def test_the_stack_creates_the_pipeline_which_starts_builds_waits_for_approval_a
         name, "Approve", "Prod", "Approve the prod deploy")
     execution = wait_execution(cp, name, first["pipelineExecutionId"])
     assert execution["status"] == "Succeeded"
-    assert world["ssm"].get_parameter(Name=world["app_param"])["Parameter"]["Value"] == "hello from v1"
+    assert world["prod_ssm"].get_parameter(Name=world["app_param"])["Parameter"]["Value"] == "hello from v1"
+    with pytest.raises(world["ssm"].exceptions.ParameterNotFound):  # prod went to the prod account only
+        world["ssm"].get_parameter(Name=world["app_param"])
 
     state = cp.get_pipeline_state(name=name)
     assert [(s["stageName"], s["latestExecution"]["status"]) for s in state["stageStates"]] == [
@@ -184,7 +196,7 @@ def test_rejecting_fails_the_execution_deploys_nothing_and_notifies(world: dict[
     approve = cp.get_pipeline_state(name=name)["stageStates"][3]
     assert approve["latestExecution"] == {"pipelineExecutionId": execution_id, "status": "Failed"}
     assert approve["actionStates"][0]["latestExecution"]["summary"] == "Rejected by the test"
-    assert world["ssm"].get_parameter(Name=world["app_param"])["Parameter"]["Value"] == "hello from v1"
+    assert world["prod_ssm"].get_parameter(Name=world["app_param"])["Parameter"]["Value"] == "hello from v1"
     assert world["ssm"].get_parameter(Name=f"{world['app_param']}-dev")["Parameter"]["Value"] == "hello from v2"
     (event,) = _failures(world)
     assert (event["source"], event["detail-type"]) == ("aws.codepipeline",

@@ -77,7 +77,20 @@ def run(action: ActionRun) -> None:
         raise ActionFailed(f"Action type {'/'.join(key)} is not emulated by the dsplatform LocalStack extension "
                            f"(S3 source, CodeBuild build/test, manual approval and CloudFormation deploy are)",
                            "JobFailed")
+    role = action.action.get("roleArn")
+    if role:
+        _check_role(action, str(role))
     handler(action)
+
+
+def _check_role(action: ActionRun, role: str) -> None:
+    """The action's role must exist in its account (CodePipeline would fail to assume it otherwise)."""
+    name = role.rsplit("/", 1)[-1]
+    try:
+        client("iam", action.account_id, action.region).get_role(RoleName=name)
+    except Exception:
+        raise ActionFailed(f"CodePipeline is not authorized to perform AssumeRole on role {role}",
+                           "PermissionError") from None
 
 
 def _s3_source(action: ActionRun) -> None:

@@ -201,10 +201,15 @@ class Execution:
         return "Succeeded"
 
     def _action(self, stage: str, action: dict[str, Any]) -> str:
-        store = self.pipeline.get("artifactStore") or next(iter((self.pipeline.get("artifactStores") or {}).values()))
+        region = action.get("region") or self.region
+        stores = self.pipeline.get("artifactStores") or {}
+        store = stores.get(region) or self.pipeline.get("artifactStore") or next(iter(stores.values()))
         inputs = {a["name"]: self.artifacts[a["name"]] for a in action.get("inputArtifacts") or []
                   if a["name"] in self.artifacts}
-        action_run = ActionRun(self.account_id, self.region, self.name, stage, action, str(uuid.uuid4()),
+        # A cross-account action's roleArn names the account it acts in (the role is checked, not assumed).
+        role = str(action.get("roleArn") or "")
+        account = role.split(":")[4] if role.startswith("arn:") and role.count(":") >= 5 else self.account_id
+        action_run = ActionRun(account, region, self.name, stage, action, str(uuid.uuid4()),
                                store["location"], inputs, stopping=self.stopping, abandoned=self.abandoned)
         if action["actionTypeId"]["category"] == "Approval":  # GetPipelineState shows the token while it waits
             action_run.token = str(uuid.uuid4())
