@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "localstack" / "ext
 from dsplatform_localstack.cfn.cicd_shapes import pipeline_request, project_request
 from dsplatform_localstack.codebuild_buildspec import BuildspecError, is_inline, parse
 from dsplatform_localstack.codebuild_shell import Shell
+from dsplatform_localstack.codepipeline_variables import VariableError, resolve
 
 
 def test_a_buildspec_is_read_with_env_phases_finally_and_artifacts() -> None:
@@ -58,10 +59,11 @@ def test_the_shell_carries_directory_and_exports_between_commands(tmp_path: Path
     shell = Shell(tmp_path / "state", tmp_path / "src", {"PATH": "/usr/bin:/bin", "BASE": "b"})
     lines: list[str] = []
     deadline = time.monotonic() + 30
-    assert shell.run("cd sub && export CARRIED=yes", lines.append, deadline) == 0
+    assert shell.run("cd sub && export CARRIED=yes; PLAIN='two\nlines'", lines.append, deadline) == 0
     shell.set("LATER", "it's set")
     assert shell.run('echo "$(basename $PWD) $CARRIED $BASE $LATER"; exit 4', lines.append, deadline) == 4
-    assert lines == ["sub yes b it's set"]
+    assert shell.run('echo "$PLAIN"; bash -c \'echo "child:$CARRIED:$PLAIN"\'', lines.append, deadline) == 0
+    assert lines == ["sub yes b it's set", "two", "lines", "child:yes:"]  # unexported stays in the shell
 
 
 def test_a_command_past_the_deadline_is_killed(tmp_path: Path) -> None:
@@ -101,3 +103,19 @@ def test_pipeline_properties_become_a_create_pipeline_request_with_string_config
     assert action["configuration"] == {"S3Bucket": "b", "PollForSourceChanges": "false",
                                        "ParameterOverrides": '{"A": "1"}'}
     assert action["actionTypeId"] == {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"}
+
+
+def test_the_shell_reads_back_exported_values(tmp_path: Path) -> None:
+    shell = Shell(tmp_path / "state", tmp_path, {"PATH": "/usr/bin:/bin"})
+    assert shell.run('export IMAGE_TAG="a b"; LOCAL=x', lambda _line: None, time.monotonic() + 30) == 0
+    assert shell.values(("IMAGE_TAG", "LOCAL", "MISSING")) == {"IMAGE_TAG": "a b", "LOCAL": "x", "MISSING": ""}
+
+
+def test_variables_resolve_from_namespaces_and_an_unknown_one_is_named() -> None:
+    namespaces = {"codepipeline": {"PipelineExecutionId": "e-1"}, "Build": {"TAG": "v1"}}
+    assert resolve({"A": "#{Build.TAG}@#{codepipeline.PipelineExecutionId}", "B": "plain"}, namespaces) == {
+        "A": "v1@e-1", "B": "plain"}
+    with pytest.raises(VariableError, match=r"#\{Build.MISSING\}: namespace 'Build' has no variable 'MISSING'"):
+        resolve({"A": "#{Build.MISSING}"}, namespaces)
+    with pytest.raises(VariableError, match="namespace 'Deploy' is not defined"):
+        resolve({"A": "#{Deploy.X}"}, namespaces)

@@ -29,9 +29,12 @@ PROD = "210987654321"  # the prod account, rehearsed as a second simulated accou
 
 BUILDSPEC = """\
 version: 0.2
+env:
+  exported-variables: [APP_VERSION]
 phases:
   build:
     commands:
+      - APP_VERSION=$(cat version.txt)
       - sh test.sh
       - python3 make_app.py > app.json
 artifacts:
@@ -56,19 +59,23 @@ def _action(name: str, category: str, provider: str, configuration: dict[str, An
 
 def _template(world: dict[str, Any]) -> str:
     stages = [
-        {"Name": "Source", "Actions": [_action("Fetch", "Source", "S3", {
+        {"Name": "Source", "Actions": [{**_action("Fetch", "Source", "S3", {
             "S3Bucket": world["source"], "S3ObjectKey": "source.zip", "PollForSourceChanges": False},
-            outputs=("Src",))]},
-        {"Name": "Build", "Actions": [_action("Test", "Build", "CodeBuild", {
+            outputs=("Src",)), "Namespace": "SourceVariables"}]},
+        {"Name": "Build", "Actions": [{**_action("Test", "Build", "CodeBuild", {
             "ProjectName": {"Ref": "Project"},
-            "EnvironmentVariables": json.dumps([{"name": "GREETING", "value": "hello", "type": "PLAINTEXT"}])},
-            inputs=("Src",), outputs=("Built",))]},
+            "EnvironmentVariables": json.dumps([
+                {"name": "GREETING", "value": "hello", "type": "PLAINTEXT"},
+                {"name": "EXECUTION", "value": "#{codepipeline.PipelineExecutionId}", "type": "PLAINTEXT"},
+                {"name": "SOURCE_ETAG", "value": "#{SourceVariables.ETag}", "type": "PLAINTEXT"}])},
+            inputs=("Src",), outputs=("Built",)), "Namespace": "BuildVariables"}]},
         {"Name": "DeployDev", "Actions": [_action("Stack", "Deploy", "CloudFormation", {
             "ActionMode": "CREATE_UPDATE", "StackName": f"{world['app_stack']}-dev", "TemplatePath": "Built::app.json",
             "ParameterOverrides": json.dumps({"Name": f"{world['app_param']}-dev"}), "RoleArn": ROLE},
             inputs=("Built",))]},
         {"Name": "Approve", "Actions": [_action("Prod", "Approval", "Manual", {
-            "NotificationArn": world["approval_topic"], "CustomData": "Approve the prod deploy"})]},
+            "NotificationArn": world["approval_topic"],
+            "CustomData": "Approve the prod deploy of #{BuildVariables.APP_VERSION}"})]},
         {"Name": "DeployProd", "Actions": [
             {**_action("Plan", "Deploy", "CloudFormation", {
                 "ActionMode": "CHANGE_SET_REPLACE", "StackName": world["app_stack"], "ChangeSetName": "release",
@@ -169,7 +176,7 @@ def test_the_stack_creates_the_pipeline_which_starts_builds_waits_for_approval_a
     assert message["Subject"] == f"APPROVAL NEEDED: AWS CodePipeline {name} for action Prod"
     approval = message["Message"]["approval"]
     assert (approval["pipelineName"], approval["stageName"], approval["actionName"], approval["customData"]) == (
-        name, "Approve", "Prod", "Approve the prod deploy")
+        name, "Approve", "Prod", "Approve the prod deploy of v1")
     execution = wait_execution(cp, name, first["pipelineExecutionId"])
     assert execution["status"] == "Succeeded"
     assert world["prod_ssm"].get_parameter(Name=world["app_param"])["Parameter"]["Value"] == "hello from v1"
@@ -183,6 +190,9 @@ def test_the_stack_creates_the_pipeline_which_starts_builds_waits_for_approval_a
     build_id = state["stageStates"][1]["actionStates"][0]["latestExecution"]["externalExecutionId"]
     build = wait_build(world["codebuild"], build_id)
     assert build["initiator"] == f"codepipeline/{name}" and build["buildStatus"] == "SUCCEEDED"
+    variables = {v["name"]: v["value"] for v in build["environment"]["environmentVariables"]}
+    assert variables["EXECUTION"] == first["pipelineExecutionId"] and len(variables["SOURCE_ETAG"]) == 32
+    assert build["exportedEnvironmentVariables"] == [{"name": "APP_VERSION", "value": "v1"}]
 
 
 def test_rejecting_fails_the_execution_deploys_nothing_and_notifies(world: dict[str, Any]) -> None:

@@ -22,6 +22,7 @@ class Phase:
     commands: tuple[str, ...] = ()
     finally_: tuple[str, ...] = ()
     on_failure: str = "ABORT"
+    runtime_versions: dict[str, str] = field(default_factory=dict)  # read, not applied (no build image here)
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class Buildspec:
     variables: dict[str, str] = field(default_factory=dict)
     parameter_store: dict[str, str] = field(default_factory=dict)
     secrets_manager: dict[str, str] = field(default_factory=dict)
+    exported_variables: tuple[str, ...] = ()
     shell: str = "bash"
     phases: dict[str, Phase] = field(default_factory=dict)
     artifact_files: tuple[str, ...] = ()
@@ -80,13 +82,15 @@ def parse(text: str) -> Buildspec:
         body = body or {}
         on_failure = str(body.get("on-failure", "ABORT")).upper()
         phases[name] = Phase(_strings(body.get("commands"), f"phases.{name}.commands"),
-                             _strings(body.get("finally"), f"phases.{name}.finally"), on_failure)
+                             _strings(body.get("finally"), f"phases.{name}.finally"), on_failure,
+                             _mapping(body.get("runtime-versions"), f"phases.{name}.runtime-versions"))
     artifacts = data.get("artifacts") or {}
     return Buildspec(
         version=version,
         variables=_mapping(env.get("variables"), "env.variables"),
         parameter_store=_mapping(env.get("parameter-store"), "env.parameter-store"),
         secrets_manager=_mapping(env.get("secrets-manager"), "env.secrets-manager"),
+        exported_variables=_strings(env.get("exported-variables"), "env.exported-variables"),
         shell=str(env.get("shell", "bash")),
         phases=phases,
         artifact_files=_strings(artifacts.get("files"), "artifacts.files"),

@@ -134,6 +134,9 @@ class BuildRun:
                 break
             entry = self._phase(phase_type)
             self._container(f"Entering phase {phase_type}")
+            versions = spec.phases.get(name, specs.Phase()).runtime_versions
+            if versions:  # said in the log, as the build image is not emulated
+                self._container(f"runtime-versions {versions} not applied: this machine's tools are used")
             self.shell.set("CODEBUILD_BUILD_SUCCEEDING", "1" if succeeding else "0")
             outcome = self._commands(spec.phases.get(name, specs.Phase()), deadline)
             if outcome == "SUCCEEDED":
@@ -151,6 +154,9 @@ class BuildRun:
                     return self._skip_to_finalizing("FAILED")
                 continue
             self._container(f"Phase complete: {phase_type} State: SUCCEEDED")
+        if spec.exported_variables:
+            values = self.shell.values(spec.exported_variables)
+            self.record["exportedEnvironmentVariables"] = [{"name": k, "value": v} for k, v in values.items()]
         entry = self._phase("UPLOAD_ARTIFACTS")
         try:
             self.record["artifacts"] = io.upload_artifacts(self.account_id, self.region, self.record, spec,

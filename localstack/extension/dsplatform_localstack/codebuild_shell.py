@@ -1,8 +1,8 @@
 """Run buildspec commands with bash as CodeBuild does: one shell state (cwd, exported variables) across commands.
 
 Each command runs in its own `bash` process that first restores the state the previous command left (its
-exported variables and working directory) and saves it on exit, so `cd` and `export` carry over from command to
-command and phase to phase, as in CodeBuild's version 0.2 shell.
+variables, exported or not, and working directory) and saves it on exit, so `cd`, `export` and assignments carry
+over from command to command and phase to phase, as in CodeBuild's version 0.2 shell.
 """
 
 from __future__ import annotations
@@ -16,12 +16,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-_SCRIPT = """\
-set -a
+# bash's own variables (read-only or special) are not carried; everything else the commands set is.
+_SPECIAL = (r"BASH[A-Z_]*|FUNCNAME|PIPESTATUS|GROUPS|DIRSTACK|LINENO|RANDOM|SRANDOM|SECONDS|EPOCH[A-Z]*|HISTCMD|"
+            r"SHLVL|PPID|_|__DSP_STATE|OPTIND|COMP_WORDBREAKS|PWD|OLDPWD")
+_SCRIPT = f"""\
 source "$__DSP_STATE/env" 2>/dev/null
-set +a
 cd "$(cat "$__DSP_STATE/cwd")" || exit 1
-trap 'export -p > "$__DSP_STATE/env"; pwd > "$__DSP_STATE/cwd"' EXIT
+trap 'declare -p | grep -Ev "^declare -[^ ]*r|^declare -[^ ]* ({_SPECIAL})=" > "$__DSP_STATE/env"; \\
+pwd > "$__DSP_STATE/cwd"' EXIT
 """
 
 
@@ -64,6 +66,15 @@ class Shell:
         finally:
             timer.cancel()
         return None if code < 0 or self.stopped or time.monotonic() >= deadline else code
+
+    def values(self, names: tuple[str, ...]) -> dict[str, str]:
+        """The current values of ``names`` in the shell state (a build's exported variables)."""
+        script = "".join(f'printf "%s\\0" "${{{name}}}"\n' for name in names if name.isidentifier())
+        env = {**self.base_env, "__DSP_STATE": str(self.state_dir)}
+        result = subprocess.run(["bash", "-c", _SCRIPT + "trap - EXIT\n" + script], env=env, capture_output=True,
+                                stdin=subprocess.DEVNULL, timeout=30, check=False)
+        found = result.stdout.decode("utf-8", errors="replace").split("\0")
+        return dict(zip([n for n in names if n.isidentifier()], found, strict=False))
 
     def kill(self) -> None:
         """Kill the running command's whole process group (timeout or StopBuild)."""

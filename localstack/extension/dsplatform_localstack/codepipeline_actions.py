@@ -45,6 +45,7 @@ class ActionRun:
     external_url: str | None = None
     revision: str | None = None
     token: str | None = None
+    variables: dict[str, str] = field(default_factory=dict)  # the action's output namespace
     stopping: threading.Event = field(default_factory=threading.Event)  # any stop: approvals end
     abandoned: threading.Event = field(default_factory=threading.Event)  # stop with abandon: builds are stopped
     _answer: dict[str, Any] | None = None
@@ -105,6 +106,9 @@ def _s3_source(action: ActionRun) -> None:
         target = action.output_location(artifact["name"])
         s3.copy_object(Bucket=target["bucket"], Key=target["key"], CopySource={"Bucket": bucket, "Key": key})
     action.revision = str(head.get("VersionId") or head.get("ETag", "").strip('"'))
+    action.variables = {"ETag": head.get("ETag", "").strip('"'), "ObjectKey": str(key)}
+    if head.get("VersionId"):
+        action.variables["VersionId"] = str(head["VersionId"])
     action.summary = (head.get("Metadata") or {}).get("codepipeline-artifact-revision-summary")
 
 
@@ -131,6 +135,7 @@ def _codebuild(action: ActionRun) -> None:
         if action.abandoned.is_set():
             build.stop()
     record = build.record
+    action.variables = {v["name"]: v["value"] for v in record.get("exportedEnvironmentVariables") or []}
     if record["buildStatus"] != "SUCCEEDED":
         failed: dict[str, Any] = next(
             (p for p in record["phases"] if p.get("phaseStatus") not in (None, "SUCCEEDED")), {})

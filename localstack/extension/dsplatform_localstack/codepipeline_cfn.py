@@ -159,12 +159,14 @@ def deploy(action: Any, read: Callable[[Any, str], str]) -> None:
 
 
 def _write_outputs(cfn: Any, action: Any) -> None:
+    deleted = action.config.get("ActionMode") == "DELETE_ONLY"
+    stack = {} if deleted else (_stack(cfn, action.config["StackName"]) or {})
+    values = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []}
+    action.variables = dict(values)  # the action's namespace: the stack's outputs
     file_name = action.config.get("OutputFileName")
     outputs = action.action.get("outputArtifacts") or []
     if not file_name or not outputs:
         return
-    stack = _stack(cfn, action.config["StackName"]) or {}
-    values = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []}
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr(file_name, json.dumps(values))

@@ -18,6 +18,7 @@ from typing import Any
 
 from dsplatform_localstack import codepipeline_events as events
 from dsplatform_localstack.codepipeline_actions import ActionFailed, ActionRun, run
+from dsplatform_localstack.codepipeline_variables import VariableError, resolve
 
 LOG = logging.getLogger(__name__)
 
@@ -51,6 +52,9 @@ class Execution:
         self.start_time = self.last_update = _now()
         self.trigger, self.variables = trigger, variables or []
         self.artifacts: dict[str, dict[str, str]] = {}
+        self.namespaces: dict[str, dict[str, str]] = {
+            "codepipeline": {"PipelineExecutionId": self.id},
+            "variables": {v["name"]: v["value"] for v in self.variables}}
         self.revisions: list[dict[str, Any]] = []
         self.actions: dict[tuple[str, str], ActionRun] = {}
         self.action_records: list[dict[str, Any]] = []
@@ -209,6 +213,11 @@ class Execution:
         # A cross-account action's roleArn names the account it acts in (the role is checked, not assumed).
         role = str(action.get("roleArn") or "")
         account = role.split(":")[4] if role.startswith("arn:") and role.count(":") >= 5 else self.account_id
+        try:
+            action = {**action, "configuration": resolve(action.get("configuration") or {}, self.namespaces)}
+            unresolved = None
+        except VariableError as err:
+            unresolved = ActionFailed(str(err), "ConfigurationError")
         action_run = ActionRun(account, region, self.name, stage, action, str(uuid.uuid4()),
                                store["location"], inputs, stopping=self.stopping, abandoned=self.abandoned)
         if action["actionTypeId"]["category"] == "Approval":  # GetPipelineState shows the token while it waits
@@ -226,8 +235,12 @@ class Execution:
         self._action_state(stage, action_run, "InProgress")
         error: ActionFailed | None = None
         try:
+            if unresolved is not None:
+                raise unresolved
             run(action_run)
             status = "Succeeded"
+            if action.get("namespace"):
+                self.namespaces[action["namespace"]] = dict(action_run.variables)
         except ActionFailed as err:
             error, status = err, "Failed"
         except Exception as err:  # a fault: fail the action with its reason
@@ -241,12 +254,7 @@ class Execution:
             self.revisions.append({"name": (action.get("outputArtifacts") or [{"name": action["name"]}])[0]["name"],
                                    "actionName": action["name"], "revisionId": action_run.revision,
                                    "created": _now()})
-        record.update(status=status, lastUpdateTime=_now(), output={"outputArtifacts": [
-            {"name": n, "s3location": {"bucket": v["bucket"], "key": v["key"]}}
-            for n, v in action_run.outputs.items()], **({"executionResult": {
-                "externalExecutionId": action_run.external_id,
-                "externalExecutionSummary": action_run.summary or (str(error) if error else None)}}
-                if action_run.external_id or action_run.summary or error else {})})
+        record.update(status=status, lastUpdateTime=_now(), output=_output(action_run, error))
         self._action_state(stage, action_run, status, error)
         return status
 
@@ -260,3 +268,16 @@ class Execution:
         self.stopping.set()
         with self.runtime.condition:
             self.runtime.condition.notify_all()
+
+
+def _output(action: ActionRun, error: ActionFailed | None) -> dict[str, Any]:
+    """An action execution's `output` (ListActionExecutions): artifacts, variables, the external result."""
+    output: dict[str, Any] = {
+        "outputArtifacts": [{"name": n, "s3location": {"bucket": v["bucket"], "key": v["key"]}}
+                            for n, v in action.outputs.items()],
+        "outputVariables": dict(action.variables)}
+    summary = action.summary or (str(error) if error else None)
+    if action.external_id or summary:
+        output["executionResult"] = {k: v for k, v in (("externalExecutionId", action.external_id),
+                                                       ("externalExecutionSummary", summary)) if v}
+    return output
