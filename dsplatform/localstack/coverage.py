@@ -216,7 +216,8 @@ TYPE_NOTES: Mapping[str, str] = {
     "AWS::CodePipeline::Pipeline": "executions run for real (started on create, as AWS does): S3 source, CodeBuild"
     " build/test, manual approval (SNS message, PutApprovalResult) and CloudFormation deploy actions; EventBridge"
     " state-change events; other action providers (CodeStar connections, ECR, ECS, Lambda, cross-account RoleArn)"
-    " fail the action; action variables/namespaces are not resolved",
+    " fail the action; #{namespace.name} variables resolve (pipeline variables, execution id, S3 source, CodeBuild"
+    " exported-variables, CloudFormation outputs)",
     "AWS::DynamoDB::Table": "served by moto (PROVIDER_OVERRIDE_DYNAMODB=moto): point-in-time recovery and SSE are"
     " reported as on AWS but nothing is backed up or encrypted; no capacity limits",
 }
