@@ -119,3 +119,15 @@ def test_variables_resolve_from_namespaces_and_an_unknown_one_is_named() -> None
         resolve({"A": "#{Build.MISSING}"}, namespaces)
     with pytest.raises(VariableError, match="namespace 'Deploy' is not defined"):
         resolve({"A": "#{Deploy.X}"}, namespaces)
+
+
+def test_the_launcher_puts_its_venv_first_on_a_build_s_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from dsplatform.localstack.launcher import _environment
+    from dsplatform.localstack.settings import LocalStackSettings
+
+    settings = LocalStackSettings(host="127.0.0.1", port=4999, project_root=tmp_path)
+    monkeypatch.delenv("DSPLATFORM_CODEBUILD_PATH", raising=False)
+    assert sys.prefix != sys.base_prefix  # the tests run in the project's venv
+    assert _environment(settings)["DSPLATFORM_CODEBUILD_PATH"] == str(Path(sys.executable).parent)
+    monkeypatch.setenv("DSPLATFORM_CODEBUILD_PATH", "/opt/tools/bin")  # a user's own choice wins
+    assert _environment(settings)["DSPLATFORM_CODEBUILD_PATH"] == "/opt/tools/bin"
