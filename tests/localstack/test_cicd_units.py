@@ -131,3 +131,14 @@ def test_the_launcher_puts_its_venv_first_on_a_build_s_path(monkeypatch: pytest.
     assert _environment(settings)["DSPLATFORM_CODEBUILD_PATH"] == str(Path(sys.executable).parent)
     monkeypatch.setenv("DSPLATFORM_CODEBUILD_PATH", "/opt/tools/bin")  # a user's own choice wins
     assert _environment(settings)["DSPLATFORM_CODEBUILD_PATH"] == "/opt/tools/bin"
+
+
+def test_a_failing_command_s_error_points_at_its_own_line_and_children_do_not_touch_the_state(
+        tmp_path: Path) -> None:
+    shell = Shell(tmp_path / "state", tmp_path, {"PATH": "/usr/bin:/bin"})
+    lines: list[str] = []
+    deadline = time.monotonic() + 30
+    assert shell.run("export A=1; bash -c 'export A=2; cd /'; no-such-tool", lines.append, deadline) == 127
+    assert lines == ["bash: line 1: no-such-tool: command not found"]
+    assert shell.run('echo "$A $(pwd)"', lines.append, deadline) == 0
+    assert lines[-1] == f"1 {tmp_path}"

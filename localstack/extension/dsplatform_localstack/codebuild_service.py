@@ -13,6 +13,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from localstack.runtime import hooks
 from localstack.services.plugins import Service, aws_provider
 
 from dsplatform_localstack.codebuild_runner import BuildRun
@@ -229,3 +230,13 @@ def codebuild() -> Service:
                  BatchGetBuilds=batch_get_builds, ListBuildsForProject=list_builds_for_project,
                  ListBuilds=list_builds, StopBuild=stop_build, DeleteProject=delete_project)
     return Service(name="codebuild", skeleton=Skeleton(model, table))
+
+
+@hooks.on_infra_shutdown()
+def stop_builds() -> None:
+    """Stop every running build's command, so no build process outlives LocalStack."""
+    with _LOCK:
+        runs = [run for builds in _BUILDS.values() for run in builds.values()]
+    for run in runs:
+        if not run.done.is_set():
+            run.stop()

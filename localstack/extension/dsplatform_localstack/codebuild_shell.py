@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import signal
 import subprocess
 import threading
@@ -18,12 +19,13 @@ from pathlib import Path
 
 # bash's own variables (read-only or special) are not carried; everything else the commands set is.
 _SPECIAL = (r"BASH[A-Z_]*|FUNCNAME|PIPESTATUS|GROUPS|DIRSTACK|LINENO|RANDOM|SRANDOM|SECONDS|EPOCH[A-Z]*|HISTCMD|"
-            r"SHLVL|PPID|_|__DSP_STATE|OPTIND|COMP_WORDBREAKS|PWD|OLDPWD")
-_SCRIPT = f"""\
-source "$__DSP_STATE/env" 2>/dev/null
-cd "$(cat "$__DSP_STATE/cwd")" || exit 1
-trap 'declare -p | grep -Ev "^declare -[^ ]*r|^declare -[^ ]* ({_SPECIAL})=" > "$__DSP_STATE/env"; \\
-pwd > "$__DSP_STATE/cwd"' EXIT
+            r"SHLVL|PPID|_|OPTIND|COMP_WORDBREAKS|PWD|OLDPWD")
+# Read by bash before the command (BASH_ENV), so the command is line 1 of its script, as in error messages.
+_SETUP = """\
+unset BASH_ENV
+source {state}/env 2>/dev/null
+cd "$(cat {state}/cwd)" || exit 1
+trap 'declare -p | grep -Ev "^declare -[^ ]*r|^declare -[^ ]* ({special})=" > {state}/env; pwd > {state}/cwd' EXIT
 """
 
 
@@ -35,6 +37,8 @@ class Shell:
         state_dir.mkdir(parents=True, exist_ok=True)
         (state_dir / "cwd").write_text(str(cwd))
         (state_dir / "env").write_text("")
+        self.setup = state_dir / "setup.sh"
+        self.setup.write_text(_SETUP.format(state=shlex.quote(str(state_dir)), special=_SPECIAL))
         self._process: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
         self.stopped = False
@@ -47,12 +51,12 @@ class Shell:
 
     def run(self, command: str, output: Callable[[str], None], deadline: float) -> int | None:
         """Run one command, streaming its output lines; kill it (None) past ``deadline`` (time.monotonic)."""
-        env = {**self.base_env, "__DSP_STATE": str(self.state_dir)}
+        env = {**self.base_env, "BASH_ENV": str(self.setup)}
         if self.stopped:
             return None
         with self._lock:
             self._process = subprocess.Popen(
-                ["bash", "-c", _SCRIPT + command], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                ["bash", "-c", command], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True)
         process = self._process
         timer = threading.Timer(max(0.0, deadline - time.monotonic()), self.kill)
@@ -70,8 +74,8 @@ class Shell:
     def values(self, names: tuple[str, ...]) -> dict[str, str]:
         """The current values of ``names`` in the shell state (a build's exported variables)."""
         script = "".join(f'printf "%s\\0" "${{{name}}}"\n' for name in names if name.isidentifier())
-        env = {**self.base_env, "__DSP_STATE": str(self.state_dir)}
-        result = subprocess.run(["bash", "-c", _SCRIPT + "trap - EXIT\n" + script], env=env, capture_output=True,
+        env = {**self.base_env, "BASH_ENV": str(self.setup)}
+        result = subprocess.run(["bash", "-c", "trap - EXIT\n" + script], env=env, capture_output=True,
                                 stdin=subprocess.DEVNULL, timeout=30, check=False)
         found = result.stdout.decode("utf-8", errors="replace").split("\0")
         return dict(zip([n for n in names if n.isidentifier()], found, strict=False))
