@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -93,7 +94,7 @@ def update_project(context: Any, request: dict[str, Any]) -> dict[str, Any]:
             metadata[key] = value
     if request.get("serviceRole"):
         project.service_role = request["serviceRole"]
-    metadata["lastModifiedDate"] = datetime.now(UTC)
+    metadata["lastModifiedDate"] = time.time()  # moto's store keeps epoch seconds (it serializes with json)
     return {"project": metadata}
 
 
