@@ -86,3 +86,43 @@ def test_project_and_pipeline_are_created_updated_in_place_and_deleted(localstac
     cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=STACK_WAITER)
     assert name not in codebuild.list_projects()["projects"]
     assert name not in [p["name"] for p in cp.list_pipelines()["pipelines"]]
+
+
+def test_an_s3_upload_starts_the_pipeline_through_an_eventbridge_rule(localstack: Any) -> None:
+    cfn, cp = localstack.client("cloudformation", ACCOUNT), localstack.client("codepipeline", ACCOUNT)
+    s3, events = localstack.client("s3", ACCOUNT), localstack.client("events", ACCOUNT)
+    name = unique("cicd-ev")
+    s3.create_bucket(Bucket=name)
+    s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}})
+    localstack.client("logs", ACCOUNT).create_log_group(logGroupName=f"/ci/{name}")
+    cfn.create_stack(StackName=name, TemplateBody=_template(name, name, "event", extra_stage=False))
+    cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=STACK_WAITER)
+    (created,) = _executions(cp, name)  # no source yet: this one fails at Source
+    assert wait_execution(cp, name, created["pipelineExecutionId"])["status"] == "Failed"
+    events.put_rule(Name=name, EventPattern=json.dumps({
+        "source": ["aws.s3"], "detail-type": ["Object Created"],
+        "detail": {"bucket": {"name": [name]}, "object": {"key": ["src.zip"]}}}))
+    events.put_targets(Rule=name, Targets=[{"Id": "pipeline", "RoleArn": ROLE,
+                                            "Arn": f"arn:aws:codepipeline:us-east-1:{ACCOUNT}:{name}"}])
+
+    s3.put_object(Bucket=name, Key="src.zip", Body=zipped({"a.txt": "a"}))
+    started = _wait_for_executions(cp, name, 2)[0]
+    assert started["trigger"] == {"triggerType": "CloudWatchEvent",
+                                  "triggerDetail": f"arn:aws:events:us-east-1:{ACCOUNT}:rule/{name}"}
+    assert wait_execution(cp, name, started["pipelineExecutionId"])["status"] == "Succeeded"
+    events.remove_targets(Rule=name, Ids=["pipeline"])
+    events.delete_rule(Name=name)
+    cfn.delete_stack(StackName=name)
+    cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=STACK_WAITER)
+
+
+def _wait_for_executions(cp: Any, name: str, count: int) -> list[dict[str, Any]]:
+    """The pipeline's executions once there are ``count`` (a botocore waiter on ListPipelineExecutions)."""
+    from botocore.waiter import WaiterModel, create_waiter_with_client
+
+    model = WaiterModel({"version": 2, "waiters": {"Count": {
+        "operation": "ListPipelineExecutions", "delay": 0.2, "maxAttempts": 100, "acceptors": [{
+            "state": "success", "matcher": "path", "expected": True,
+            "argument": f"length(pipelineExecutionSummaries) >= `{count}`"}]}}})
+    create_waiter_with_client("Count", model, cp).wait(pipelineName=name)
+    return _executions(cp, name)

@@ -97,6 +97,12 @@ def _caller(context: Any) -> str:
     return f"arn:aws:iam::{context.account_id}:root"
 
 
+def start_execution(context: Any, name: str, trigger: dict[str, Any],
+                    variables: list[dict[str, str]] | None = None) -> Execution:
+    """Start an execution of pipeline ``name`` (context: account_id, region) with ``trigger``."""
+    return _start(context, name, trigger, variables or [])
+
+
 def _start(context: Any, name: str, trigger: dict[str, Any], variables: list[dict[str, str]]) -> Execution:
     pipeline = _pipeline(context, name)
     declared = {v["name"]: v.get("defaultValue") for v in pipeline.get("variables") or []}
@@ -228,6 +234,9 @@ def codepipeline() -> Service:
     from localstack.aws.spec import load_service
     from localstack.services.moto import call_moto
 
+    from dsplatform_localstack import codepipeline_target
+
+    codepipeline_target.register()  # rules may target a pipeline only once pipelines exist, i.e. after this
     model = load_service("codepipeline")
 
     def _forward(context, _request):  # type: ignore[no-untyped-def]
