@@ -93,6 +93,18 @@ def create_pipeline(context: Any, request: dict[str, Any]) -> dict[str, Any]:
     return {"pipeline": stored.pipeline, "tags": tags}
 
 
+def update_pipeline(context: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """UpdatePipeline: validated as CreatePipeline is, then stored by moto (which raises the version)."""
+    from localstack.services.moto import call_moto_with_request
+
+    pipeline = dict(request["pipeline"])
+    _validate(pipeline)
+    pipeline.setdefault("pipelineType", "V1")
+    if pipeline["pipelineType"] == "V2":
+        pipeline.setdefault("executionMode", "SUPERSEDED")
+    return dict(call_moto_with_request(context, {"pipeline": pipeline}))
+
+
 def _caller(context: Any) -> str:
     return f"arn:aws:iam::{context.account_id}:root"
 
@@ -247,5 +259,5 @@ def codepipeline() -> Service:
                  GetPipelineExecution=get_pipeline_execution, ListPipelineExecutions=list_pipeline_executions,
                  GetPipelineState=get_pipeline_state, StopPipelineExecution=stop_pipeline_execution,
                  PutApprovalResult=put_approval_result, ListActionExecutions=list_action_executions,
-                 DeletePipeline=delete_pipeline)
+                 DeletePipeline=delete_pipeline, UpdatePipeline=update_pipeline)
     return Service(name="codepipeline", skeleton=Skeleton(model, table))
