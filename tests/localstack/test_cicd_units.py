@@ -142,3 +142,9 @@ def test_a_failing_command_s_error_points_at_its_own_line_and_children_do_not_to
     assert lines == ["bash: line 1: no-such-tool: command not found"]
     assert shell.run('echo "$A $(pwd)"', lines.append, deadline) == 0
     assert lines[-1] == f"1 {tmp_path}"
+
+
+def test_sections_not_emulated_are_listed_for_the_build_log() -> None:
+    spec = parse("version: 0.2\nreports: {r: {files: [x]}}\ncache: {paths: [y]}\nphases:\n  install:\n"
+                 "    runtime-versions: {python: 3.12}\n")
+    assert spec.ignored == ("reports", "cache") and spec.phases["install"].runtime_versions == {"python": "3.12"}

@@ -30,6 +30,7 @@ phases:
   build:
     commands:
       - echo "spec=$FROM_SPEC param=$SPEC_PARAM project=$PROJECT_VAR secret=$PROJECT_PARAM over=$OVERRIDDEN" > env.txt
+      - echo "token=$TOKEN" >> env.txt
       - echo "carried=$CARRIED cwd=$(basename $PWD) src=$(basename $CODEBUILD_SRC_DIR)" >> env.txt
       - echo "id=$CODEBUILD_BUILD_ID initiator=$CODEBUILD_INITIATOR region=$AWS_REGION" >> env.txt
       - echo "resolved=$CODEBUILD_RESOLVED_SOURCE_VERSION endpoint=$AWS_ENDPOINT_URL" >> env.txt
@@ -55,13 +56,16 @@ def world(localstack: Any) -> Iterator[dict[str, Any]]:
     s3.create_bucket(Bucket=bucket)
     ssm.put_parameter(Name=param, Value="from-ssm", Type="String")
     ssm.put_parameter(Name=f"{param}-project", Value="project-ssm", Type="String")
+    secret = localstack.client("secretsmanager", ACCOUNT).create_secret(
+        Name=unique("cb"), SecretString=json.dumps({"token": "s3cr3t"}))["Name"]
     codebuild.create_project(
         name=project, source={"type": "S3", "location": f"{bucket}/source.zip"},
         artifacts={"type": "S3", "location": bucket, "packaging": "ZIP", "name": "out.zip"},
         environment={**ENVIRONMENT, "environmentVariables": [
             {"name": "PROJECT_VAR", "value": "pv", "type": "PLAINTEXT"},
             {"name": "PROJECT_PARAM", "value": f"{param}-project", "type": "PARAMETER_STORE"},
-            {"name": "OVERRIDDEN", "value": "by-project"}]},
+            {"name": "OVERRIDDEN", "value": "by-project"},
+            {"name": "TOKEN", "value": f"{secret}:token", "type": "SECRETS_MANAGER"}]},
         serviceRole=ROLE, timeoutInMinutes=5)
     events, sqs = localstack.client("events", ACCOUNT), localstack.client("sqs", ACCOUNT)
     queue = sqs.create_queue(QueueName=project)["QueueUrl"]
@@ -98,6 +102,8 @@ def test_a_build_runs_its_phases_with_the_environment_and_uploads_its_artifact(w
     archive = unzipped(world["s3"].get_object(Bucket=world["bucket"], Key="out.zip")["Body"].read())
     lines = archive["out/env.txt"].splitlines()
     assert lines[0] == "spec=spec param=from-ssm project=pv secret=project-ssm over=by-start"
+    assert lines[1] == "token=s3cr3t"
+    lines.pop(1)
     assert lines[1] == "carried=carried cwd=out src=src"
     assert lines[2] == f"id={build['id']} initiator=root region=us-east-1"
     assert lines[3] == f"resolved={build['resolvedSourceVersion']} endpoint={world['endpoint']}"

@@ -39,6 +39,7 @@ class Buildspec:
     artifact_files: tuple[str, ...] = ()
     base_directory: str = ""
     discard_paths: bool = False
+    ignored: tuple[str, ...] = ()  # sections read but not emulated (reports, cache, batch, proxy, ...)
 
 
 def _strings(value: Any, where: str) -> tuple[str, ...]:
@@ -96,6 +97,8 @@ def parse(text: str) -> Buildspec:
         artifact_files=_strings(artifacts.get("files"), "artifacts.files"),
         base_directory=str(artifacts.get("base-directory", "") or ""),
         discard_paths=_yes(artifacts.get("discard-paths", False)),
+        ignored=tuple(k for k in ("reports", "cache", "batch", "proxy") if k in data)
+        + tuple(f"artifacts.{k}" for k in ("secondary-artifacts",) if k in artifacts),
     )
 
 

@@ -144,10 +144,17 @@ def _parameter(account_id: str, region: str, name: str) -> str:
 
 
 def _secret(account_id: str, region: str, reference: str) -> str:
-    secret_id, _, json_key = reference.partition(":") if not reference.startswith("arn:") else (
-        ":".join(reference.split(":")[:7]), "", ":".join(reference.split(":")[7:8]))
+    """`secret-id[:json-key[:version-stage[:version-id]]]`, the secret id a name or an ARN (7 parts)."""
+    parts = reference.split(":")
+    head = 7 if reference.startswith("arn:") else 1
+    secret_id = ":".join(parts[:head])
+    json_key, stage, version = [*parts[head:], "", "", ""][:3]
+    kwargs = {"VersionStage": stage} if stage else {}
+    if version:
+        kwargs = {"VersionId": version}
     try:
-        value = str(client("secretsmanager", account_id, region).get_secret_value(SecretId=secret_id)["SecretString"])
+        value = str(client("secretsmanager", account_id, region).get_secret_value(SecretId=secret_id, **kwargs)[
+            "SecretString"])
     except Exception:
         raise SourceError(f"Secrets Manager: secret {secret_id} does not exist or can't be read") from None
     return str(json.loads(value)[json_key]) if json_key else value

@@ -125,6 +125,8 @@ class BuildRun:
         except (io.SourceError, specs.BuildspecError) as err:
             return self._fail("DOWNLOAD_SOURCE", "CLIENT_ERROR" if isinstance(err, io.SourceError)
                               else "YAML_FILE_ERROR", str(err))
+        if spec.ignored:  # said in the log, not silently dropped
+            self._container(f"buildspec sections not emulated locally, ignored: {', '.join(spec.ignored)}")
         self.shell = Shell(work / "shell", source_dir, env)
         if self._stop_requested:
             self.shell.stop()
