@@ -135,7 +135,6 @@ NOT_APPLIED: Mapping[str, Mapping[str, str]] = {
     "AWS::CodePipeline::Pipeline": {
         "Triggers": "stored; V2 triggers (git push, pull request, tags) never start an execution (EventBridge rules"
         " targeting the pipeline do)",
-        "DisableInboundStageTransitions": "not applied: every transition is enabled",
         "ArtifactStore": "the bucket is used; EncryptionKey is recorded, artifacts are written with the bucket's"
         " default encryption",
     },

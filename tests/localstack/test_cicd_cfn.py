@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.localstack.cicd_support import ROLE, log_lines, wait_build, wait_execution, zipped
+from tests.localstack.cicd_support import ROLE, log_lines, wait_action, wait_build, wait_execution, zipped
 from tests.localstack.support import ACCOUNT, unique
 
 pytestmark = pytest.mark.localstack
@@ -16,7 +16,7 @@ STACK_WAITER = {"Delay": 1, "MaxAttempts": 120}
 BUILDSPEC = "version: 0.2\nphases:\n  build:\n    commands:\n      - echo \"mode=$MODE\"\n"
 
 
-def _template(name: str, bucket: str, mode: str, extra_stage: bool) -> str:
+def _template(name: str, bucket: str, mode: str, extra_stage: bool, frozen: bool = False) -> str:
     def action(action_name: str, category: str, provider: str, configuration: dict[str, Any],
                **artifacts: list[dict[str, str]]) -> dict[str, Any]:
         return {"Name": action_name, "ActionTypeId": {"Category": category, "Owner": "AWS", "Provider": provider,
@@ -42,7 +42,8 @@ def _template(name: str, bucket: str, mode: str, extra_stage: bool) -> str:
             "LogsConfig": {"CloudWatchLogs": {"Status": "ENABLED", "GroupName": f"/ci/{name}", "StreamName": "b"}}}},
         "Pipeline": {"Type": "AWS::CodePipeline::Pipeline", "Properties": {
             "Name": name, "RoleArn": ROLE, "RestartExecutionOnUpdate": True,
-            "ArtifactStore": {"Type": "S3", "Location": bucket}, "Stages": stages}}},
+            "ArtifactStore": {"Type": "S3", "Location": bucket}, "Stages": stages,
+            **({"DisableInboundStageTransitions": [{"StageName": "Build", "Reason": "freeze"}]} if frozen else {})}}},
         "Outputs": {"Version": {"Value": {"Fn::GetAtt": ["Pipeline", "Version"]}}}})
 
 
@@ -126,3 +127,24 @@ def _wait_for_executions(cp: Any, name: str, count: int) -> list[dict[str, Any]]
             "argument": f"length(pipelineExecutionSummaries) >= `{count}`"}]}}})
     create_waiter_with_client("Count", model, cp).wait(pipelineName=name)
     return _executions(cp, name)
+
+
+def test_a_disabled_inbound_transition_holds_the_execution_until_it_is_enabled(localstack: Any) -> None:
+    cfn, cp = localstack.client("cloudformation", ACCOUNT), localstack.client("codepipeline", ACCOUNT)
+    name = unique("cicd-tr")
+    localstack.client("s3", ACCOUNT).create_bucket(Bucket=name)
+    localstack.client("s3", ACCOUNT).put_object(Bucket=name, Key="src.zip", Body=zipped({"a.txt": "a"}))
+    localstack.client("logs", ACCOUNT).create_log_group(logGroupName=f"/ci/{name}")
+    cfn.create_stack(StackName=name, TemplateBody=_template(name, name, "held", extra_stage=False, frozen=True))
+    cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=STACK_WAITER)
+    (created,) = _executions(cp, name)
+    wait_action(cp, name, created["pipelineExecutionId"], "Source")
+
+    build = {s["stageName"]: s for s in cp.get_pipeline_state(name=name)["stageStates"]}["Build"]
+    assert build["inboundTransitionState"]["enabled"] is False
+    assert build["inboundTransitionState"]["disabledReason"] == "freeze" and "latestExecution" not in build
+    assert _executions(cp, name)[0]["status"] == "InProgress"
+    cp.enable_stage_transition(pipelineName=name, stageName="Build", transitionType="Inbound")
+    assert wait_execution(cp, name, created["pipelineExecutionId"])["status"] == "Succeeded"
+    cfn.delete_stack(StackName=name)
+    cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=STACK_WAITER)

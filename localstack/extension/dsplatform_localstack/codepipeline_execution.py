@@ -35,6 +35,7 @@ class PipelineRuntime:
         self.stage_states: dict[str, dict[str, Any]] = {}  # stage -> {"latestExecution", "actionStates"}
         self.holders: dict[str, Execution] = {}  # stage -> execution inside it
         self.waiting: dict[str, list[Execution]] = {}
+        self.disabled: dict[str, dict[str, Any]] = {}  # stage -> its disabled inbound transition's state
         self.condition = threading.Condition()
 
 
@@ -122,10 +123,9 @@ class Execution:
 
     # --- stage occupancy ---
     def _enter(self, stage: str) -> bool:
-        """Wait for the stage to be free; False when superseded or stopped meanwhile."""
-        if self.mode == "PARALLEL":
-            return True
-        runtime = self.runtime
+        """Wait for the stage's inbound transition to be enabled and the stage free (not in PARALLEL mode); False
+        when superseded or stopped meanwhile."""
+        runtime, exclusive = self.runtime, self.mode != "PARALLEL"
         with runtime.condition:
             queue = runtime.waiting.setdefault(stage, [])
             if self.mode == "SUPERSEDED":
@@ -134,14 +134,16 @@ class Execution:
                 queue.clear()
             queue.append(self)
             runtime.condition.notify_all()
-            while runtime.holders.get(stage) not in (None, self) or (queue and queue[0] is not self):
+            while stage in runtime.disabled or (exclusive and (
+                    runtime.holders.get(stage) not in (None, self) or queue[0] is not self)):
                 if self.status == "Superseded" or self.stopping.is_set():
                     if self in queue:
                         queue.remove(self)
                     return False
                 runtime.condition.wait(0.2)
             queue.remove(self)
-            runtime.holders[stage] = self
+            if exclusive:
+                runtime.holders[stage] = self
             return True
 
     def _leave(self, stage: str) -> None:
@@ -151,11 +153,14 @@ class Execution:
             self.runtime.condition.notify_all()
 
     # --- the run ---
-    def start(self) -> None:
-        """Run the stages in a background thread."""
-        threading.Thread(target=self._run, daemon=True, name=f"codepipeline-{self.name}-{self.id[:8]}").start()
+    def start(self, delay: float = 0.0) -> None:
+        """Run the stages in a background thread (after ``delay`` seconds)."""
+        threading.Thread(target=self._run, args=(delay,), daemon=True,
+                         name=f"codepipeline-{self.name}-{self.id[:8]}").start()
 
-    def _run(self) -> None:
+    def _run(self, delay: float) -> None:
+        if delay:
+            self.stopping.wait(delay)
         events.execution_event(self.account_id, self.region, self.name, self.version, self.id, "STARTED",
                                self.trigger)
         held: str | None = None

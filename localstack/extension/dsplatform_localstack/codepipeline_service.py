@@ -17,6 +17,7 @@ from dsplatform_localstack.codepipeline_execution import Execution, PipelineRunt
 
 _RUNTIMES: dict[tuple[str, str, str], PipelineRuntime] = {}
 _LOCK = threading.Lock()
+_FIRST_RUN_DELAY = 1.0  # seconds between CreatePipeline and its first execution's start
 
 
 def _error(code: str, message: str) -> Exception:
@@ -89,7 +90,9 @@ def create_pipeline(context: Any, request: dict[str, Any]) -> dict[str, Any]:
     stored.tags.update({t["key"]: t["value"] for t in tags})
     backend.pipelines[pipeline["name"]] = stored
     if os.environ.get("DSPLATFORM_CODEPIPELINE_START_ON_CREATE", "1") != "0":
-        _start(context, pipeline["name"], {"triggerType": "CreatePipeline", "triggerDetail": _caller(context)}, [])
+        # A moment later, as on AWS: CloudFormation disables inbound transitions right after creating the pipeline.
+        _start(context, pipeline["name"], {"triggerType": "CreatePipeline", "triggerDetail": _caller(context)}, [],
+               delay=_FIRST_RUN_DELAY)
     return {"pipeline": stored.pipeline, "tags": tags}
 
 
@@ -115,7 +118,8 @@ def start_execution(context: Any, name: str, trigger: dict[str, Any],
     return _start(context, name, trigger, variables or [])
 
 
-def _start(context: Any, name: str, trigger: dict[str, Any], variables: list[dict[str, str]]) -> Execution:
+def _start(context: Any, name: str, trigger: dict[str, Any], variables: list[dict[str, str]],
+           delay: float = 0.0) -> Execution:
     pipeline = _pipeline(context, name)
     declared = {v["name"]: v.get("defaultValue") for v in pipeline.get("variables") or []}
     given = {v["name"]: v["value"] for v in variables}
@@ -127,7 +131,7 @@ def _start(context: Any, name: str, trigger: dict[str, Any], variables: list[dic
     execution = Execution(context.account_id, context.region, pipeline, runtime, trigger, resolved)
     with runtime.condition:
         runtime.executions.append(execution)
-    execution.start()
+    execution.start(delay)
     return execution
 
 
@@ -176,7 +180,8 @@ def get_pipeline_state(context: Any, request: dict[str, Any]) -> dict[str, Any]:
     stages = []
     for stage in pipeline["stages"]:
         state = runtime.stage_states.get(stage["name"], {})
-        entry: dict[str, Any] = {"stageName": stage["name"], "inboundTransitionState": {"enabled": True},
+        inbound = runtime.disabled.get(stage["name"], {"enabled": True})
+        entry: dict[str, Any] = {"stageName": stage["name"], "inboundTransitionState": dict(inbound),
                                  "actionStates": [
                                      state.get("actionStates", {}).get(a["name"], {"actionName": a["name"]})
                                      for a in stage["actions"]]}
@@ -219,6 +224,42 @@ def put_approval_result(context: Any, request: dict[str, Any]) -> dict[str, Any]
                  f"The token {request['token']} is not valid for action {action} of stage {stage}")
 
 
+def _transition_stage(context: Any, request: dict[str, Any]) -> str:
+    """The stage whose inbound transition the request names (Outbound of a stage = Inbound of the next one)."""
+    names = [s["name"] for s in _pipeline(context, request["pipelineName"])["stages"]]
+    stage = request["stageName"]
+    if stage not in names:
+        raise _error("StageNotFoundException", f"Stage {stage} not found in pipeline {request['pipelineName']}")
+    if request["transitionType"] == "Outbound":
+        index = names.index(stage) + 1
+        if index == len(names):
+            raise _error("ValidationException", f"Stage {stage} is the last stage: it has no outbound transition")
+        return names[index]
+    return stage
+
+
+def disable_stage_transition(context: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """DisableStageTransition: executions wait before the stage until it is enabled again."""
+    from datetime import UTC, datetime
+
+    stage = _transition_stage(context, request)
+    runtime = _runtime(context, request["pipelineName"])
+    with runtime.condition:
+        runtime.disabled[stage] = {"enabled": False, "disabledReason": request["reason"],
+                                   "lastChangedBy": _caller(context), "lastChangedAt": datetime.now(UTC)}
+    return {}
+
+
+def enable_stage_transition(context: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """EnableStageTransition: the execution waiting at the transition (the newest, in SUPERSEDED mode) goes on."""
+    stage = _transition_stage(context, request)
+    runtime = _runtime(context, request["pipelineName"])
+    with runtime.condition:
+        runtime.disabled.pop(stage, None)
+        runtime.condition.notify_all()
+    return {}
+
+
 def list_action_executions(context: Any, request: dict[str, Any]) -> dict[str, Any]:
     """ListActionExecutions (filter by execution id), newest first."""
     name = request["pipelineName"]
@@ -259,5 +300,6 @@ def codepipeline() -> Service:
                  GetPipelineExecution=get_pipeline_execution, ListPipelineExecutions=list_pipeline_executions,
                  GetPipelineState=get_pipeline_state, StopPipelineExecution=stop_pipeline_execution,
                  PutApprovalResult=put_approval_result, ListActionExecutions=list_action_executions,
-                 DeletePipeline=delete_pipeline, UpdatePipeline=update_pipeline)
+                 DeletePipeline=delete_pipeline, UpdatePipeline=update_pipeline,
+                 DisableStageTransition=disable_stage_transition, EnableStageTransition=enable_stage_transition)
     return Service(name="codepipeline", skeleton=Skeleton(model, table))

@@ -69,6 +69,7 @@ class CodePipelineProvider(ResourceProvider[dict]):
             kwargs["tags"] = pipeline_tags(model)
         pipeline = client.create_pipeline(**kwargs)["pipeline"]
         model["Id"], model["Version"] = pipeline["name"], str(pipeline.get("version", 1))
+        _transitions(client, model, {})
         return ok(request, model)
 
     def update(self, request: Any) -> Any:
@@ -79,6 +80,7 @@ class CodePipelineProvider(ResourceProvider[dict]):
         client = request.aws_client_factory.codepipeline
         pipeline = client.update_pipeline(pipeline=pipeline_request(model))["pipeline"]
         model["Id"], model["Version"] = previous.get("Id"), str(pipeline.get("version", 1))
+        _transitions(client, model, previous)
         if str(model.get("RestartExecutionOnUpdate", "false")).lower() == "true":
             client.start_pipeline_execution(name=model["Name"])
         return ok(request, model)
@@ -88,3 +90,15 @@ class CodePipelineProvider(ResourceProvider[dict]):
         model = request.desired_state
         request.aws_client_factory.codepipeline.delete_pipeline(name=model.get("Id") or model["Name"])
         return ok(request, model)
+
+
+def _transitions(client: Any, model: dict[str, Any], previous: dict[str, Any]) -> None:
+    """DisableInboundStageTransitions: disable the listed stages' inbound transitions, enable those dropped."""
+    wanted = {t["StageName"]: t.get("Reason", "") for t in model.get("DisableInboundStageTransitions") or []}
+    for stage, reason in wanted.items():
+        client.disable_stage_transition(pipelineName=model["Name"], stageName=stage, transitionType="Inbound",
+                                        reason=reason or "Disabled by CloudFormation")
+    for item in previous.get("DisableInboundStageTransitions") or []:
+        if item["StageName"] not in wanted:
+            client.enable_stage_transition(pipelineName=model["Name"], stageName=item["StageName"],
+                                           transitionType="Inbound")
