@@ -101,7 +101,7 @@ def fetch_source(account_id: str, region: str, record: dict[str, Any], pipeline:
         for extra in inputs[1:]:
             path = target.parent / f"src_{extra['name']}"
             _download(s3, f"{extra['bucket']}/{extra['key']}", path)
-            record.setdefault("_secondary_dirs", {})[extra["name"]] = str(path)
+            record["_secondaryDirs"][extra["name"]] = str(path)
         return resolved
     if source.get("type") == "NO_SOURCE":
         target.mkdir(parents=True, exist_ok=True)
@@ -187,7 +187,7 @@ def environment(account_id: str, region: str, record: dict[str, Any], spec: Buil
         "AWS_REGION": region, "AWS_DEFAULT_REGION": region, "AWS_ENDPOINT_URL": gateway_url(),
         "AWS_ACCESS_KEY_ID": account_id, "AWS_SECRET_ACCESS_KEY": "test",
     })
-    for name, path in record.pop("_secondary_dirs", {}).items():
+    for name, path in record["_secondaryDirs"].items():
         env[f"CODEBUILD_SRC_DIR_{name}"] = path
     env.update(spec.variables)
     env.update({name: _parameter(account_id, region, ref) for name, ref in spec.parameter_store.items()})
@@ -225,7 +225,7 @@ def _zip(files: list[tuple[Path, str]]) -> bytes:
 def upload_artifacts(account_id: str, region: str, record: dict[str, Any], spec: Buildspec, source_dir: Path,
                      pipeline: dict[str, Any]) -> dict[str, Any]:
     """Zip the buildspec's artifact files to the pipeline's output artifact or the project's S3 location."""
-    artifacts = dict(record.pop("_artifactsConfig", None) or {})
+    artifacts = dict(record.get("_artifactsConfig") or {})
     outputs = pipeline.get("outputs") or []
     kind = "CODEPIPELINE" if outputs else artifacts.get("type", "NO_ARTIFACTS")
     if kind == "NO_ARTIFACTS" or (kind == "CODEPIPELINE" and not outputs):
@@ -262,7 +262,7 @@ class BuildLogs:
     @classmethod
     def open(cls, account_id: str, region: str, record: dict[str, Any]) -> BuildLogs | None:
         """Create the group (if missing) and stream; fill the build's `logs` field. None when logs are disabled."""
-        config = (record.pop("_logsConfig", None) or {}).get("cloudWatchLogs") or {}
+        config = (record.get("_logsConfig") or {}).get("cloudWatchLogs") or {}
         if config.get("status") == "DISABLED":
             record["logs"] = {"cloudWatchLogs": {"status": "DISABLED"}}
             return None

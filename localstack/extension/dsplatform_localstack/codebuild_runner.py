@@ -47,9 +47,12 @@ class BuildRun:
     def _phase(self, phase_type: str) -> dict[str, Any]:
         now = _now()
         phases = self.record["phases"]
-        if phases and "endTime" not in phases[-1]:
+        if phases and phases[-1].get("endTime") is None:
             self._end(phases[-1], "SUCCEEDED", now)
-        entry: dict[str, Any] = {"phaseType": phase_type, "startTime": now}
+        # Every key from the start (None is not serialized): BatchGetBuilds copies records while this thread
+        # updates them, and a dict must not change size while it is copied.
+        entry: dict[str, Any] = {"phaseType": phase_type, "startTime": now, "phaseStatus": None, "endTime": None,
+                                 "durationInSeconds": None, "contexts": None}
         phases.append(entry)
         self.record["currentPhase"] = phase_type
         return entry
@@ -103,7 +106,7 @@ class BuildRun:
         except Exception as err:  # a fault of the emulation itself: the build fails with its reason, never hangs
             LOG.exception("build %s faulted", self.record["id"])
             entry = self.record["phases"][-1]
-            if "endTime" not in entry:
+            if entry.get("endTime") is None:
                 self._end(entry, "FAULT", context={"statusCode": "CLIENT_ERROR", "message": str(err)})
         finally:
             shutil.rmtree(work, ignore_errors=True)
@@ -212,7 +215,7 @@ class BuildRun:
     def _finish(self, status: str) -> None:
         now = _now()
         phases = self.record["phases"]
-        if phases and "endTime" not in phases[-1]:
+        if phases and phases[-1].get("endTime") is None:
             self._end(phases[-1], "SUCCEEDED", now)
         phases.append({"phaseType": "COMPLETED", "startTime": now})
         self.record.update(buildStatus=status, currentPhase="COMPLETED", endTime=now, buildComplete=True)

@@ -130,6 +130,9 @@ def _record(account_id: str, region: str, project: dict[str, Any], request: dict
         "timeoutInMinutes": int(request.get("timeoutInMinutesOverride") or project.get("timeoutInMinutes") or 60),
         "queuedTimeoutInMinutes": int(project.get("queuedTimeoutInMinutes") or 480), "initiator": initiator,
         "encryptionKey": project.get("encryptionKey") or f"arn:aws:kms:{region}:{account_id}:alias/aws/s3",
+        # Keys set later are present from the start (None is not serialized): see BuildRun._phase.
+        "resolvedSourceVersion": None, "logs": None, "exportedEnvironmentVariables": None, "endTime": None,
+        "_secondaryDirs": {},
         "_artifactsConfig": request.get("artifactsOverride") or project.get("artifacts"),
         "_logsConfig": request.get("logsConfigOverride") or project.get("logsConfig"),
     }

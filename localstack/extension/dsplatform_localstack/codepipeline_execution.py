@@ -230,7 +230,7 @@ class Execution:
         self.actions[(stage, action["name"])] = action_run
         record = {"pipelineExecutionId": self.id, "actionExecutionId": action_run.execution_id,
                   "pipelineVersion": self.version, "stageName": stage, "actionName": action["name"],
-                  "startTime": _now(), "status": "InProgress",
+                  "startTime": _now(), "lastUpdateTime": _now(), "status": "InProgress",
                   "input": {"actionTypeId": action["actionTypeId"], "configuration": action.get("configuration") or {},
                             "region": self.region, "inputArtifacts": [
                                 {"name": n, "s3location": {"bucket": v["bucket"], "key": v["key"]}}
