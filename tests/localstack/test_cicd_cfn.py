@@ -16,7 +16,7 @@ STACK_WAITER = {"Delay": 1, "MaxAttempts": 120}
 BUILDSPEC = "version: 0.2\nphases:\n  build:\n    commands:\n      - echo \"mode=$MODE\"\n"
 
 
-def _template(name: str, bucket: str, mode: str, extra_stage: bool, frozen: bool = False) -> str:
+def _template(name: str, bucket: str, mode: str, extra_stage: bool, frozen: bool = False, poll: bool = True) -> str:
     def action(action_name: str, category: str, provider: str, configuration: dict[str, Any],
                **artifacts: list[dict[str, str]]) -> dict[str, Any]:
         return {"Name": action_name, "ActionTypeId": {"Category": category, "Owner": "AWS", "Provider": provider,
@@ -25,7 +25,8 @@ def _template(name: str, bucket: str, mode: str, extra_stage: bool, frozen: bool
 
     build = {"ProjectName": {"Ref": "Project"}}
     stages = [
-        {"Name": "Source", "Actions": [action("Fetch", "Source", "S3", {"S3Bucket": bucket, "S3ObjectKey": "src.zip"},
+        {"Name": "Source", "Actions": [action("Fetch", "Source", "S3", {"S3Bucket": bucket, "S3ObjectKey": "src.zip",
+                                                                **({} if poll else {"PollForSourceChanges": False})},
                                               OutputArtifacts=[{"Name": "Src"}])]},
         {"Name": "Build", "Actions": [action("Build", "Build", "CodeBuild", build, InputArtifacts=[{"Name": "Src"}])]},
     ]
@@ -96,7 +97,7 @@ def test_an_s3_upload_starts_the_pipeline_through_an_eventbridge_rule(localstack
     s3.create_bucket(Bucket=name)
     s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}})
     localstack.client("logs", ACCOUNT).create_log_group(logGroupName=f"/ci/{name}")
-    cfn.create_stack(StackName=name, TemplateBody=_template(name, name, "event", extra_stage=False))
+    cfn.create_stack(StackName=name, TemplateBody=_template(name, name, "event", extra_stage=False, poll=False))
     cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=STACK_WAITER)
     (created,) = _executions(cp, name)  # no source yet: this one fails at Source
     assert wait_execution(cp, name, created["pipelineExecutionId"])["status"] == "Failed"
@@ -122,7 +123,7 @@ def _wait_for_executions(cp: Any, name: str, count: int) -> list[dict[str, Any]]
     from botocore.waiter import WaiterModel, create_waiter_with_client
 
     model = WaiterModel({"version": 2, "waiters": {"Count": {
-        "operation": "ListPipelineExecutions", "delay": 0.2, "maxAttempts": 100, "acceptors": [{
+        "operation": "ListPipelineExecutions", "delay": 0.2, "maxAttempts": 150, "acceptors": [{
             "state": "success", "matcher": "path", "expected": True,
             "argument": f"length(pipelineExecutionSummaries) >= `{count}`"}]}}})
     create_waiter_with_client("Count", model, cp).wait(pipelineName=name)
@@ -146,5 +147,24 @@ def test_a_disabled_inbound_transition_holds_the_execution_until_it_is_enabled(l
     assert _executions(cp, name)[0]["status"] == "InProgress"
     cp.enable_stage_transition(pipelineName=name, stageName="Build", transitionType="Inbound")
     assert wait_execution(cp, name, created["pipelineExecutionId"])["status"] == "Succeeded"
+    cfn.delete_stack(StackName=name)
+    cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=STACK_WAITER)
+
+
+def test_an_s3_source_that_polls_starts_the_pipeline_when_its_object_changes(localstack: Any) -> None:
+    cfn, cp = localstack.client("cloudformation", ACCOUNT), localstack.client("codepipeline", ACCOUNT)
+    s3 = localstack.client("s3", ACCOUNT)
+    name = unique("cicd-poll")
+    s3.create_bucket(Bucket=name)
+    localstack.client("logs", ACCOUNT).create_log_group(logGroupName=f"/ci/{name}")
+    cfn.create_stack(StackName=name, TemplateBody=_template(name, name, "polled", extra_stage=False))  # default
+    cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=STACK_WAITER)
+    (created,) = _executions(cp, name)
+    assert wait_execution(cp, name, created["pipelineExecutionId"])["status"] == "Failed"  # no object yet
+
+    s3.put_object(Bucket=name, Key="src.zip", Body=zipped({"a.txt": "a"}))
+    polled = _wait_for_executions(cp, name, 2)[0]
+    assert polled["trigger"] == {"triggerType": "PollForSourceChanges", "triggerDetail": f"{name}/src.zip"}
+    assert wait_execution(cp, name, polled["pipelineExecutionId"])["status"] == "Succeeded"
     cfn.delete_stack(StackName=name)
     cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=STACK_WAITER)

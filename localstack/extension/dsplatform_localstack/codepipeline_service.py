@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import os
 import threading
+from types import SimpleNamespace
 from typing import Any
 
 from localstack.services.plugins import Service, aws_provider
 
 from dsplatform_localstack.codepipeline_execution import Execution, PipelineRuntime
+from dsplatform_localstack.codepipeline_poller import SourcePoller, polled_sources
 
 _RUNTIMES: dict[tuple[str, str, str], PipelineRuntime] = {}
+_POLLERS: dict[tuple[str, str, str], SourcePoller] = {}
 _LOCK = threading.Lock()
 _FIRST_RUN_DELAY = 1.0  # seconds between CreatePipeline and its first execution's start
 
@@ -89,11 +92,32 @@ def create_pipeline(context: Any, request: dict[str, Any]) -> dict[str, Any]:
     stored.validate_tags(tags)
     stored.tags.update({t["key"]: t["value"] for t in tags})
     backend.pipelines[pipeline["name"]] = stored
+    _poll(context, pipeline)
     if os.environ.get("DSPLATFORM_CODEPIPELINE_START_ON_CREATE", "1") != "0":
         # A moment later, as on AWS: CloudFormation disables inbound transitions right after creating the pipeline.
         _start(context, pipeline["name"], {"triggerType": "CreatePipeline", "triggerDetail": _caller(context)}, [],
                delay=_FIRST_RUN_DELAY)
     return {"pipeline": stored.pipeline, "tags": tags}
+
+
+def _poll(context: Any, pipeline: dict[str, Any]) -> None:
+    """(Re)start polling the pipeline's S3 sources that poll for changes."""
+    key = (context.account_id, context.region, pipeline["name"])
+    with _LOCK:
+        old = _POLLERS.pop(key, None)
+    if old is not None:
+        old.stop()
+    sources = polled_sources(pipeline)
+    if not sources:
+        return
+    target = SimpleNamespace(account_id=context.account_id, region=context.region)
+
+    def start(bucket: str, object_key: str) -> None:
+        _start(target, pipeline["name"], {"triggerType": "PollForSourceChanges",
+                                          "triggerDetail": f"{bucket}/{object_key}"}, [])
+
+    with _LOCK:
+        _POLLERS[key] = SourcePoller(context.account_id, context.region, sources, start)
 
 
 def update_pipeline(context: Any, request: dict[str, Any]) -> dict[str, Any]:
@@ -105,7 +129,9 @@ def update_pipeline(context: Any, request: dict[str, Any]) -> dict[str, Any]:
     pipeline.setdefault("pipelineType", "V1")
     if pipeline["pipelineType"] == "V2":
         pipeline.setdefault("executionMode", "SUPERSEDED")
-    return dict(call_moto_with_request(context, {"pipeline": pipeline}))
+    response = dict(call_moto_with_request(context, {"pipeline": pipeline}))
+    _poll(context, pipeline)
+    return response
 
 
 def _caller(context: Any) -> str:
@@ -273,6 +299,9 @@ def delete_pipeline(context: Any, request: dict[str, Any]) -> dict[str, Any]:
     """DeletePipeline: executions in progress are abandoned."""
     with _LOCK:
         runtime = _RUNTIMES.pop((context.account_id, context.region, request["name"]), None)
+        poller = _POLLERS.pop((context.account_id, context.region, request["name"]), None)
+    if poller is not None:
+        poller.stop()
     for execution in runtime.executions if runtime else []:
         if execution.status == "InProgress":
             execution.stop(True, "Pipeline deleted")
