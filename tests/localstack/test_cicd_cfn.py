@@ -16,7 +16,8 @@ STACK_WAITER = {"Delay": 1, "MaxAttempts": 120}
 BUILDSPEC = "version: 0.2\nphases:\n  build:\n    commands:\n      - echo \"mode=$MODE\"\n"
 
 
-def _template(name: str, bucket: str, mode: str, extra_stage: bool, frozen: bool = False, poll: bool = True) -> str:
+def _template(name: str, bucket: str, mode: str, extra_stage: bool, frozen: bool = False, poll: bool = True,
+              buildspec: str = BUILDSPEC) -> str:
     def action(action_name: str, category: str, provider: str, configuration: dict[str, Any],
                **artifacts: list[dict[str, str]]) -> dict[str, Any]:
         return {"Name": action_name, "ActionTypeId": {"Category": category, "Owner": "AWS", "Provider": provider,
@@ -35,7 +36,7 @@ def _template(name: str, bucket: str, mode: str, extra_stage: bool, frozen: bool
                                                            InputArtifacts=[{"Name": "Src"}])]})
     return json.dumps({"Resources": {
         "Project": {"Type": "AWS::CodeBuild::Project", "Properties": {
-            "Name": name, "ServiceRole": ROLE, "Source": {"Type": "CODEPIPELINE", "BuildSpec": BUILDSPEC},
+            "Name": name, "ServiceRole": ROLE, "Source": {"Type": "CODEPIPELINE", "BuildSpec": buildspec},
             "Artifacts": {"Type": "CODEPIPELINE"},
             "Environment": {"Type": "LINUX_CONTAINER", "Image": "aws/codebuild/standard:7.0",
                             "ComputeType": "BUILD_GENERAL1_SMALL",
@@ -166,5 +167,46 @@ def test_an_s3_source_that_polls_starts_the_pipeline_when_its_object_changes(loc
     polled = _wait_for_executions(cp, name, 2)[0]
     assert polled["trigger"] == {"triggerType": "PollForSourceChanges", "triggerDetail": f"{name}/src.zip"}
     assert wait_execution(cp, name, polled["pipelineExecutionId"])["status"] == "Succeeded"
+    cfn.delete_stack(StackName=name)
+    cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=STACK_WAITER)
+
+
+GATE = """\
+import os, boto3
+value = boto3.client("ssm").get_parameter(Name=os.environ["GATE"])["Parameter"]["Value"]
+print("gate", value)
+raise SystemExit(value != "open")
+"""
+
+
+def test_a_failed_stage_is_retried_in_the_same_execution_and_a_build_reaches_localstack_through_the_sdk(
+        localstack: Any) -> None:
+    cfn, cp = localstack.client("cloudformation", ACCOUNT), localstack.client("codepipeline", ACCOUNT)
+    ssm, s3 = localstack.client("ssm", ACCOUNT), localstack.client("s3", ACCOUNT)
+    name = unique("cicd-retry")
+    s3.create_bucket(Bucket=name)
+    s3.put_object(Bucket=name, Key="src.zip", Body=zipped({"gate.py": GATE}))
+    ssm.put_parameter(Name=f"/{name}/gate", Value="closed", Type="String")
+    localstack.client("logs", ACCOUNT).create_log_group(logGroupName=f"/ci/{name}")
+    buildspec = f"version: 0.2\nenv:\n  variables:\n    GATE: /{name}/gate\nphases:\n  build:\n    commands:\n" \
+                "      - python3 gate.py\n"
+    cfn.create_stack(StackName=name, TemplateBody=_template(name, name, "gate", extra_stage=False, poll=False,
+                                                            buildspec=buildspec))
+    cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=STACK_WAITER)
+    (created,) = _executions(cp, name)
+    execution_id = created["pipelineExecutionId"]
+    assert wait_execution(cp, name, execution_id)["status"] == "Failed"  # the build read "closed" from SSM
+
+    ssm.put_parameter(Name=f"/{name}/gate", Value="open", Type="String", Overwrite=True)
+    assert cp.retry_stage_execution(pipelineName=name, stageName="Build", pipelineExecutionId=execution_id,
+                                    retryMode="FAILED_ACTIONS")["pipelineExecutionId"] == execution_id
+    assert wait_execution(cp, name, execution_id)["status"] == "Succeeded"
+    details = cp.list_action_executions(pipelineName=name, filter={"pipelineExecutionId": execution_id})[
+        "actionExecutionDetails"]
+    assert sorted((d["actionName"], d["status"]) for d in details) == [
+        ("Build", "Failed"), ("Build", "Succeeded"), ("Fetch", "Succeeded")]  # the source is not fetched again
+    with pytest.raises(cp.exceptions.StageNotRetryableException):
+        cp.retry_stage_execution(pipelineName=name, stageName="Build", pipelineExecutionId=execution_id,
+                                 retryMode="ALL_ACTIONS")
     cfn.delete_stack(StackName=name)
     cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=STACK_WAITER)

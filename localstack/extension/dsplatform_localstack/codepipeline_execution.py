@@ -61,6 +61,8 @@ class Execution:
         self.action_records: list[dict[str, Any]] = []
         self.stopping = threading.Event()
         self.abandoned = threading.Event()
+        self.outcomes: dict[tuple[str, str], str] = {}  # (stage, action) -> its last status in this execution
+        self.retrying = False
         self.stop_trigger: dict[str, str] | None = None
         self.done = threading.Event()
 
@@ -155,17 +157,28 @@ class Execution:
     # --- the run ---
     def start(self, delay: float = 0.0) -> None:
         """Run the stages in a background thread (after ``delay`` seconds)."""
-        threading.Thread(target=self._run, args=(delay,), daemon=True,
+        threading.Thread(target=self._run, args=(delay, 0), daemon=True,
                          name=f"codepipeline-{self.name}-{self.id[:8]}").start()
 
-    def _run(self, delay: float) -> None:
+    def retry(self, stage: str, failed_only: bool) -> None:
+        """RetryStageExecution: run again from the failed ``stage`` (its failed actions only, or all of them)."""
+        index = [s["name"] for s in self.pipeline["stages"]].index(stage)
+        self.done.wait(5)  # the failed run's thread has left its stage
+        self.retrying = failed_only
+        self.done.clear()
+        self._set("InProgress")
+        self.summary = None
+        threading.Thread(target=self._run, args=(0.0, index), daemon=True,
+                         name=f"codepipeline-{self.name}-{self.id[:8]}-retry").start()
+
+    def _run(self, delay: float, first: int) -> None:
         if delay:
             self.stopping.wait(delay)
-        events.execution_event(self.account_id, self.region, self.name, self.version, self.id, "STARTED",
-                               self.trigger)
+        events.execution_event(self.account_id, self.region, self.name, self.version, self.id,
+                               "RESUMED" if first else "STARTED", self.trigger)
         held: str | None = None
         try:
-            for stage in self.pipeline["stages"]:
+            for stage in self.pipeline["stages"][first:]:
                 if held:  # a finished stage is free for the next execution while this one waits for the next
                     self._leave(held)
                     held = None
@@ -197,6 +210,9 @@ class Execution:
 
     def _stage(self, stage: dict[str, Any]) -> str:
         actions = sorted(stage["actions"], key=lambda a: int(a.get("runOrder", 1)))
+        if self.retrying:  # FAILED_ACTIONS: what succeeded in this execution is not run again
+            actions = [a for a in actions if self.outcomes.get((stage["name"], a["name"])) != "Succeeded"]
+            self.retrying = False
         for _order, group in groupby(actions, key=lambda a: int(a.get("runOrder", 1))):
             if self.stopping.is_set():
                 return "Stopped"
@@ -261,6 +277,7 @@ class Execution:
                                    "created": _now()})
         record.update(status=status, lastUpdateTime=_now(), output=_output(action_run, error))
         self._action_state(stage, action_run, status, error)
+        self.outcomes[(stage, action["name"])] = status
         return status
 
     def stop(self, abandon: bool, reason: str | None) -> None:

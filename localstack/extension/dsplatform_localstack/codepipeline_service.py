@@ -286,6 +286,20 @@ def enable_stage_transition(context: Any, request: dict[str, Any]) -> dict[str, 
     return {}
 
 
+def retry_stage_execution(context: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """RetryStageExecution: the latest execution, failed in that stage, runs again from it."""
+    name, stage = request["pipelineName"], request["stageName"]
+    execution = _execution(context, name, request["pipelineExecutionId"])
+    latest = _runtime(context, name).stage_states.get(stage, {}).get("latestExecution") or {}
+    if latest.get("pipelineExecutionId") != execution.id:
+        raise _error("NotLatestPipelineExecutionException",
+                     f"Execution {execution.id} is not the latest execution of stage {stage}")
+    if execution.status != "Failed" or latest.get("status") != "Failed":
+        raise _error("StageNotRetryableException", f"Stage {stage} of execution {execution.id} has not failed")
+    execution.retry(stage, request["retryMode"] == "FAILED_ACTIONS")
+    return {"pipelineExecutionId": execution.id}
+
+
 def list_action_executions(context: Any, request: dict[str, Any]) -> dict[str, Any]:
     """ListActionExecutions (filter by execution id), newest first."""
     name = request["pipelineName"]
@@ -330,5 +344,6 @@ def codepipeline() -> Service:
                  GetPipelineState=get_pipeline_state, StopPipelineExecution=stop_pipeline_execution,
                  PutApprovalResult=put_approval_result, ListActionExecutions=list_action_executions,
                  DeletePipeline=delete_pipeline, UpdatePipeline=update_pipeline,
-                 DisableStageTransition=disable_stage_transition, EnableStageTransition=enable_stage_transition)
+                 DisableStageTransition=disable_stage_transition, EnableStageTransition=enable_stage_transition,
+                 RetryStageExecution=retry_stage_execution)
     return Service(name="codepipeline", skeleton=Skeleton(model, table))
