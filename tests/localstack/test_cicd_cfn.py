@@ -199,7 +199,7 @@ def test_a_failed_stage_is_retried_in_the_same_execution_and_a_build_reaches_loc
 
     ssm.put_parameter(Name=f"/{name}/gate", Value="open", Type="String", Overwrite=True)
     assert cp.retry_stage_execution(pipelineName=name, stageName="Build", pipelineExecutionId=execution_id,
-                                    retryMode="FAILED_ACTIONS")["pipelineExecutionId"] == execution_id
+                                    retryMode="ALL_ACTIONS")["pipelineExecutionId"] == execution_id
     assert wait_execution(cp, name, execution_id)["status"] == "Succeeded"
     details = cp.list_action_executions(pipelineName=name, filter={"pipelineExecutionId": execution_id})[
         "actionExecutionDetails"]
@@ -207,6 +207,6 @@ def test_a_failed_stage_is_retried_in_the_same_execution_and_a_build_reaches_loc
         ("Build", "Failed"), ("Build", "Succeeded"), ("Fetch", "Succeeded")]  # the source is not fetched again
     with pytest.raises(cp.exceptions.StageNotRetryableException):
         cp.retry_stage_execution(pipelineName=name, stageName="Build", pipelineExecutionId=execution_id,
-                                 retryMode="ALL_ACTIONS")
+                                 retryMode="FAILED_ACTIONS")
     cfn.delete_stack(StackName=name)
     cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=STACK_WAITER)
