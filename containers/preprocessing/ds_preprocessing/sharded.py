@@ -139,6 +139,10 @@ def commit(s3: Any, cfg: config_mod.JobConfig, log: JsonLogger) -> int:
         raise ConfigurationError(f"run {cfg.run_id} has no plan at s3://{cfg.output_bucket}/{plan_key(cfg.run_id)}; "
                                  "start the state machine again (its first step writes the plan)")
     planned = [shards.Shard.from_item(item) for item in items]
+    if not planned:  # the first task ran the input whole and committed it: nothing here to commit again
+        log.info("nothing to commit: the run was processed whole by its first task",
+                 manifest=f"s3://{cfg.output_bucket}/processed/{cfg.run_id}/_manifest.json")
+        return 0
     parts, missing = [], []
     for shard in planned:
         record = _read_json(s3, cfg.output_bucket, part_keys(cfg.run_id, shard.index).manifest)

@@ -181,6 +181,9 @@ def test_a_small_input_runs_whole_in_the_first_task(platform: Platform, run_job:
     assert run_job("small", extra={"DS_MODE": "auto", "DS_SHARD_SIZE_BYTES": str(10 << 20)}).code == 0
     assert json.loads(platform.get(sharded.plan_key("small"))) == []
     assert platform.manifest("small")["outputs"]["parquet"] == "processed/small/data.parquet"
+    before = platform.get("processed/small/_manifest.json")
+    assert run_job("small", extra={"DS_MODE": "commit"}).code == 0  # a stray commit leaves the run as it is
+    assert platform.get("processed/small/_manifest.json") == before
 
 
 def test_a_prefix_of_monthly_files_is_one_shard_per_file_and_one_manifest(platform: Platform, run_job: Any) -> None:
