@@ -76,7 +76,9 @@ def plan_ranges(source: Any, size: int, shard_size: int, where: str,
     """Return the object's header columns and its record-aligned ``[start, end)`` ranges (at least one).
 
     ``source`` reads the object from byte 0; ``size`` is its length. Ranges cover every byte after the header
-    line; each is at least ``shard_size`` bytes long except the last (a range only ends at a record end).
+    line; each is at least ``shard_size`` bytes long except the last (a range only ends at a record end). Only
+    what is needed to place the cuts is read: nothing past the header when the object is one shard, nothing
+    past the last cut.
     """
     if shard_size < 1:
         raise ConfigurationError(f"shard size {shard_size} is invalid: use a positive number of bytes")
@@ -87,6 +89,8 @@ def plan_ranges(source: Any, size: int, shard_size: int, where: str,
     if newline < 0:  # a header and no line break: nothing after it
         return peeked.header, [(size, size)]
     header_end = bom + newline + 1
+    if size - header_end <= shard_size:  # one shard: no cut to find, so no need to read the rest
+        return peeked.header, [(header_end, size)]
     body = peeked.prefix[newline + 1:]
     # A cut falls at the first block end past the shard size: blocks of an eighth of a shard keep shards within
     # about 1/8 of the size asked for (plus one record), and a small shard size still cuts a small input.
@@ -98,8 +102,12 @@ def plan_ranges(source: Any, size: int, shard_size: int, where: str,
         if offset - start >= shard_size and offset < size:
             ranges.append((start, offset))
             start = offset
-    if offset != size:  # the cutter hands back every byte it reads; anything else would lose rows
-        raise InputError(f"input {where} changed while it was planned ({offset} of {size} bytes); re-run the job")
+            if size - start <= shard_size:  # what is left is the last shard: the rest need not be read
+                break
+    else:
+        if offset != size:  # the cutter hands back every byte it reads; anything else would lose rows
+            raise InputError(f"input {where} changed while it was planned ({offset} of {size} bytes); "
+                             "re-run the job")
     ranges.append((start, size))
     return peeked.header, ranges
 

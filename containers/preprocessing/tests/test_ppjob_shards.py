@@ -88,6 +88,17 @@ def test_the_last_record_belongs_to_the_last_shard(tail: bytes) -> None:
     _assert_shards_equal_whole(data, 100)
 
 
+def test_the_plan_reads_no_further_than_it_needs() -> None:
+    data = HEADER + b"\n" + b"\n".join(_line(i, "desc") for i in range(20_000)) + b"\n"
+    whole = io.BytesIO(data)
+    assert shards.plan_ranges(whole, len(data), len(data), "test")[1] == [(len(HEADER) + 1, len(data))]
+    assert whole.tell() < 100_000 < len(data)  # one shard: the header's first read only
+    halves = io.BytesIO(data)
+    assert len(shards.plan_ranges(halves, len(data), len(data) // 3, "test")[1]) == 3
+    assert halves.tell() < len(data) * 0.75  # nothing past the last cut
+    _assert_shards_equal_whole(data, len(data) // 3)
+
+
 def test_a_header_only_input_is_one_empty_shard() -> None:
     assert _plan(HEADER, 10) == (HEADER.decode().split(","), [(len(HEADER), len(HEADER))])
     assert _plan(HEADER + b"\n", 10)[1] == [(len(HEADER) + 1, len(HEADER) + 1)]
