@@ -98,8 +98,6 @@ def _run(env: Mapping[str, str], s3: Any, ssm: Any, log: JsonLogger, block_size:
             with timer.stage("cleanup"):
                 deleted = inputs.guard_output(lambda: sharded.delete_run(s3, cfg.output_bucket, run_id), cfg)
                 log.info("previous outputs of this run id removed", deleted_objects=deleted)
-                if mode == "auto":  # run here, whole: the state machine's map finds no shard to run
-                    sharded.write_plan(s3, cfg.output_bucket, run_id, [])
         with timer.stage("process"):
 
             def open_sink(key: str, content_type: str) -> MultipartWriter:
@@ -129,6 +127,8 @@ def _run(env: Mapping[str, str], s3: Any, ssm: Any, log: JsonLogger, block_size:
         )
         if shard is not None:  # a part record, not the run's manifest: the commit step writes that one
             document["shard"] = {"index": shard.index, "key": shard.key, "start": shard.start, "end": shard.end}
+        elif mode == "auto":  # ran whole here: the map finds no shard to run (a failed run writes no plan)
+            sharded.write_plan(s3, cfg.output_bucket, run_id, [])
         s3.put_object(Bucket=cfg.output_bucket, Key=keys.manifest, Body=manifest.dumps(document),
                       ContentType="application/json")
     log.info("shard written" if shard else "run committed", rows_read=result.rows_read,

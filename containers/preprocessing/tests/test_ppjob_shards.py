@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from ds_preprocessing import reader, sample, sharded, shards
 from ds_preprocessing.errors import ConfigurationError
-from ppjob_support import OUTPUT_BUCKET, Platform
+from ppjob_support import OUTPUT_BUCKET, Platform, assert_nothing_committed
 
 HEADER = b"id,event_date,amount,quantity,category,region,description"
 
@@ -204,6 +204,12 @@ def test_a_prefix_of_monthly_files_is_one_shard_per_file_and_one_manifest(platfo
     assert [i["key"] for i in items] == [f"raw/2026-11/part{n}.csv" for n in range(3)]
     manifest = platform.manifest("month")
     assert manifest["rows_read"] == 150 and len(manifest["input"]["objects"]) == 3
+
+
+def test_a_failed_whole_run_in_auto_mode_leaves_nothing(platform: Platform, run_job: Any) -> None:
+    platform.put_input(sample.generate_csv(50, seed=1) + b"9,2026-01-01,1,1,home,west,caf\xe9\n")
+    assert run_job("broken", extra={"DS_MODE": "auto", "DS_SHARD_SIZE_BYTES": str(10 << 20)}).code == 3
+    assert_nothing_committed(platform, "broken")
 
 
 def test_commit_without_a_plan_fails_and_writes_nothing(platform: Platform, run_job: Any) -> None:
