@@ -46,12 +46,12 @@ def start_bad_input(run: Run, platform: Any, clients: Any, model: Any, sample: b
 
 # A record whose bytes are not UTF-8: the job cannot parse it and exits 3, so the shard holding it fails.
 NOT_UTF8 = b"9999,2026-01-02,10.5,3,home,north,caf\xe9 in latin-1\n"
-SHARDS = 4  # the sample input is cut into about this many shards (shard size from the execution input)
+SHARDS = 3  # the sample input is cut into about this many shards (shard size from the execution input)
 
 
 def start_sharded(run: Run, platform: Any, clients: Any, model: Any, sample: bytes) -> Started:
     """Sharded runs: the sample input as run ``<id>`` and, as run ``<id>-bad``, with an unparsable last record;
-    both with a shard size of a quarter of the sample, so the deployed state machine shards them."""
+    both with a shard size of a third of the sample, so the deployed state machine shards them."""
     run.use_model(model)
     run.expect_outputs()
     size = len(sample) // SHARDS

@@ -34,7 +34,7 @@ def _map_run(clients, execution) -> dict:
 def test_sharded_run_commits_one_manifest_and_a_rerun_replaces_it(
     sharded_runs, ds_execution, ds_clients, ds_platform, sample_input
 ):
-    """Sample input split into about four shards: the map runs a task per shard, the commit writes one manifest
+    """Sample input split into about three shards: the map runs a task per shard, the commit writes one manifest
     whose parts together equal the expected output; a shard that cannot parse its rows fails its run past
     ToleratedFailureCount 0 with no manifest; the same run id re-run whole replaces every part."""
     run, extra = sharded_runs.run, sharded_runs.extra
