@@ -66,7 +66,7 @@ def sharded(python: str, env: dict[str, str], s3: Any, bucket: str, size: int, s
     plan = _phase(python, [{**base, "DS_MODE": "auto", "DS_SHARD_SIZE_BYTES": str(shard_size)}],
                   [cache / f"{run_id}-plan.log"])
     items = json.loads(s3.get_object(Bucket=bucket, Key=f"processed/{run_id}/_shards.json")["Body"].read())
-    work = _phase(python, [{**base, "DS_MODE": "shard", "DS_SHARD": json.dumps(item)} for item in items],
+    work = _phase(python, [{**base, "DS_MODE": "shard", "DS_SHARD_INDEX": str(item["index"])} for item in items],
                   [cache / f"{run_id}-shard-{item['index']}.log" for item in items])
     commit = _phase(python, [{**base, "DS_MODE": "commit"}], [cache / f"{run_id}-commit.log"])
     manifest = json.loads(s3.get_object(Bucket=bucket, Key=f"processed/{run_id}/_manifest.json")["Body"].read())

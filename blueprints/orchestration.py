@@ -108,16 +108,17 @@ def _shards(props: OrchestrationProps) -> dict[str, object]:
     """The Distributed Map: one task per item of the plan the first task wrote (no ItemBatcher: one shard each)."""
     run_shard = _run_task(props, [
         _env("DS_RUN_ID", "$.run_id"), _env("DS_INPUT_KEY", "$.input_key"), {"Name": "DS_MODE", "Value": "shard"},
-        {"Name": "DS_SHARD", "Value.$": "States.JsonToString($.shard)"}], None, catch=False)
+        _env("DS_SHARD_INDEX", "$.index")], None, catch=False)
     # Each item answers only its index, so the map's result stays far below the 256 KiB state limit.
-    run_shard["OutputPath"] = "$.shard.index"
+    run_shard["OutputPath"] = "$.index"
     return {
         "Type": "Map",
         "ItemReader": {"Resource": "arn:${AWS::Partition}:states:::s3:getObject",
                        "ReaderConfig": {"InputType": "JSON"},
                        "Parameters": {"Bucket": "${OutputBucketName}",
                                       "Key.$": "States.Format('processed/{}/_shards.json', $.args.run_id)"}},
-        "ItemSelector": {"shard.$": "$$.Map.Item.Value", "run_id.$": "$.args.run_id",
+        # Only the index goes to the task (ECS overrides are limited to 8 KiB); the task reads its item from the plan.
+        "ItemSelector": {"index.$": "$$.Map.Item.Value.index", "run_id.$": "$.args.run_id",
                          "input_key.$": "$.args.input_key"},
         "MaxConcurrency": props.max_concurrency,
         "ToleratedFailureCount": props.tolerated_failure_count,

@@ -63,7 +63,7 @@ def _run(env: Mapping[str, str], s3: Any, ssm: Any, log: JsonLogger, block_size:
     shard: shards.Shard | None = None
     with timer.stage("input"):
         if mode == "shard":
-            shard = sharded.shard_from_env(env)
+            shard = sharded.shard_from_env(env, s3, cfg.output_bucket, run_id)
             head = sharded.shard_head(shard)
         elif mode == "auto" and cfg.input_key.endswith("/"):  # a prefix of monthly files: always sharded
             return sharded.plan(s3, cfg, log, sharded.shard_size(env), started_at)

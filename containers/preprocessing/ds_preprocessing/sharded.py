@@ -56,16 +56,26 @@ def part_keys(run_id: str, index: int) -> process.OutputKeys:
         rejected=f"rejected/{run_id}/part-{index:05d}.csv", manifest=f"processed/{run_id}/_parts/{index:05d}.json")
 
 
-def shard_from_env(env: Mapping[str, str]) -> shards.Shard:
-    """The shard item the state machine passed in DS_SHARD (JSON)."""
-    raw = env.get("DS_SHARD", "")
-    try:
-        item = json.loads(raw)
-    except ValueError as exc:
-        raise ConfigurationError(f"DS_SHARD {raw[:80]!r} is not JSON; the state machine sets it from the plan") from exc
-    if not isinstance(item, dict):
-        raise ConfigurationError(f"DS_SHARD {raw[:80]!r} is not a JSON object; the state machine sets it")
-    return shards.Shard.from_item(item)
+def shard_from_env(env: Mapping[str, str], s3: Any, bucket: str, run_id: str) -> shards.Shard:
+    """This task's shard: item DS_SHARD_INDEX of the run's plan.
+
+    Only the index travels in the task's environment (ECS allows 8 KiB of overrides; a wide header would not
+    fit); the item, with its object's header, is read from the plan.
+    """
+    raw = env.get("DS_SHARD_INDEX", "").strip()
+    if not raw.isdigit():
+        raise ConfigurationError(f"DS_SHARD_INDEX {raw!r} is invalid: use the index of a shard of the run's plan "
+                                 "(the state machine sets it)")
+    items = _read_json(s3, bucket, plan_key(run_id))
+    if not isinstance(items, list) or int(raw) >= len(items):
+        count = len(items) if isinstance(items, list) else "no"
+        raise ConfigurationError(f"DS_SHARD_INDEX {raw} is not in the plan of run {run_id} ({count} shards at "
+                                 f"s3://{bucket}/{plan_key(run_id)}); start the state machine again")
+    shard = shards.Shard.from_item(items[int(raw)])
+    if shard.index != int(raw):
+        raise ConfigurationError(f"the plan of run {run_id} is corrupt: item {raw} has index {shard.index}; "
+                                 "start the state machine again")
+    return shard
 
 
 def shard_head(shard: shards.Shard) -> dict[str, Any]:

@@ -49,11 +49,11 @@ class Shard:
                         start=int(item["start"]), end=int(item["end"]), columns=[str(c) for c in item["columns"]],
                         etag=str(item["etag"]), version_id=item.get("version_id"), size=int(item["size"]))
         except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigurationError(f"DS_SHARD is not a shard item ({type(exc).__name__}: {exc}); "
-                                     "it is written by the plan step, do not set it by hand") from exc
+            raise ConfigurationError(f"the plan holds an item that is not a shard ({type(exc).__name__}: {exc}); "
+                                     "it is written by the plan step: start the state machine again") from exc
         if not 0 <= shard.start <= shard.end <= shard.size:
-            raise ConfigurationError(f"DS_SHARD range {shard.start}-{shard.end} is outside 0-{shard.size}; "
-                                     "re-run the plan step")
+            raise ConfigurationError(f"shard {shard.index} range {shard.start}-{shard.end} is outside "
+                                     f"0-{shard.size}; start the state machine again")
         return shard
 
 

@@ -119,9 +119,7 @@ def test_property_shards_together_read_exactly_what_one_pass_reads(seed: int) ->
 def test_a_bad_shard_size_or_item_is_refused_with_the_field_named() -> None:
     with pytest.raises(ConfigurationError, match="DS_SHARD_SIZE_BYTES '0k' is invalid"):
         sharded.shard_size({"DS_SHARD_SIZE_BYTES": "0k"})
-    with pytest.raises(ConfigurationError, match=r"DS_SHARD .* is not JSON"):
-        sharded.shard_from_env({"DS_SHARD": "{"})
-    with pytest.raises(ConfigurationError, match="DS_SHARD range 5-2"):
+    with pytest.raises(ConfigurationError, match="shard 0 range 5-2"):
         shards.Shard.from_item({"index": 0, "bucket": "b", "key": "k", "start": 5, "end": 2, "columns": [],
                                 "etag": "e", "size": 9})
     with pytest.raises(ConfigurationError, match="DS_MODE 'plan' is invalid"):
@@ -138,7 +136,7 @@ def _sharded_run(run_job: Any, platform: Platform, run_id: str, size: int, skip:
     items: list[dict[str, Any]] = json.loads(platform.get(sharded.plan_key(run_id)))
     for item in items:
         if item["index"] not in skip:
-            assert run_job(run_id, extra={"DS_MODE": "shard", "DS_SHARD": json.dumps(item)}).code == 0
+            assert run_job(run_id, extra={"DS_MODE": "shard", "DS_SHARD_INDEX": str(item["index"])}).code == 0
     assert run_job(run_id, extra={"DS_MODE": "commit"}).code == 0
     return items
 
@@ -210,6 +208,17 @@ def test_a_failed_whole_run_in_auto_mode_leaves_nothing(platform: Platform, run_
     platform.put_input(sample.generate_csv(50, seed=1) + b"9,2026-01-01,1,1,home,west,caf\xe9\n")
     assert run_job("broken", extra={"DS_MODE": "auto", "DS_SHARD_SIZE_BYTES": str(10 << 20)}).code == 3
     assert_nothing_committed(platform, "broken")
+
+
+def test_a_shard_index_outside_the_plan_is_refused_with_the_field_named(platform: Platform, run_job: Any) -> None:
+    data = sample.generate_csv(100, seed=2)
+    platform.put_input(data)
+    assert run_job("idx", extra={"DS_MODE": "auto", "DS_SHARD_SIZE_BYTES": str(len(data) // 2)}).code == 0
+    for index, reason in (("x", "DS_SHARD_INDEX 'x' is invalid"), ("7", "DS_SHARD_INDEX 7 is not in the plan")):
+        result = run_job("idx", extra={"DS_MODE": "shard", "DS_SHARD_INDEX": index})
+        assert result.code == 2 and reason in result.last["message"], result.last
+    assert run_job("nope", extra={"DS_MODE": "shard", "DS_SHARD_INDEX": "0"}).code == 2  # no plan at all
+    assert [k for k in platform.list_keys(OUTPUT_BUCKET) if "/part-" in k] == []
 
 
 def test_commit_without_a_plan_fails_and_writes_nothing(platform: Platform, run_job: Any) -> None:
