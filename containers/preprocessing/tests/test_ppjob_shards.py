@@ -149,12 +149,23 @@ def _csv_body(data: bytes) -> bytes:
     return data.split(b"\n", 1)[1]
 
 
-def test_sharded_outputs_equal_the_single_run_output(platform: Platform, run_job: Any) -> None:
-    data = sample.generate_csv(400, seed=11, dirty_fraction=0.3)
+def _multiline_input(newline: bytes) -> bytes:
+    """Sample rows with, every 37 rows, a record whose quoted description spans lines, all with ``newline``."""
+    lines = sample.generate_csv(400, seed=11, dirty_fraction=0.3).split(b"\n")
+    for at in range(len(lines) - 1, 1, -37):
+        lines.insert(at, b'77%d,2026-01-05,1.50,2,home,west,"multi\nline, ""quoted""\nend"' % at)
+    return newline.join(lines)
+
+
+@pytest.mark.parametrize(("newline", "parts"), [(b"\n", 5), (b"\r\n", 2), (b"\n", 13)])
+def test_sharded_outputs_equal_the_single_run_output(platform: Platform, run_job: Any, newline: bytes,
+                                                     parts: int) -> None:
+    data = _multiline_input(newline)
     platform.put_input(data)
     assert run_job("whole").code == 0
-    items = _sharded_run(run_job, platform, "split", size=len(data) // 5)
-    assert len(items) >= 4
+    items = _sharded_run(run_job, platform, "split", size=len(data) // parts)
+    assert len(items) >= parts - 1
+    assert any(row.get("description", "").startswith("multi\nline") for row in _rows(data))
     whole, split = platform.manifest("whole"), platform.manifest("split")
     assert split["status"] == "succeeded" and split["shards"] == {"count": len(items), "succeeded": len(items),
                                                                    "failed": []}
