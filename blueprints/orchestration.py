@@ -195,8 +195,6 @@ def build(props: OrchestrationProps) -> Template:
                       props.state_machine_name)
     executions = Sub("arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:" +
                      props.state_machine_name + "/*")
-    map_runs = Sub("arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:mapRun:" +
-                   props.state_machine_name + "/*")
     tasks_in_cluster = Sub("arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/${Name}/*",
                            Name=cluster_name)
     sync_rule = Sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/"
@@ -215,7 +213,6 @@ def build(props: OrchestrationProps) -> Template:
             # The Distributed Map starts child executions of this state machine and reads the plan's items.
             statement("RunShards", (states_actions.StartExecution,), [machine_arn]),
             statement("TrackShards", (states_actions.DescribeExecution, states_actions.StopExecution), [executions]),
-            statement("TrackMapRuns", (states_actions.DescribeMapRun, states_actions.UpdateMapRun), [map_runs]),
             statement("ReadPlan", (s3_actions.GetObject,), [Join("", [output_arn, "/processed/*/_shards.json"])]),
             *([statement("DecryptPlan", KMS_DECRYPT, [data_key], Condition=Condition(StringEquals(
                 {"kms:ViaService": Sub("s3.${AWS::Region}.amazonaws.com")})))] if data_key is not None else []),

@@ -161,6 +161,8 @@ def test_state_machine_role_is_scoped_to_cluster_task_and_roles(plans):
     # The Distributed Map: child executions of this machine only, and only the run plans of the output bucket.
     machine = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:"
     assert grants["RunShards"] == (["states:StartExecution"], [{"Fn::Sub": machine + "ds-preprocessing-pipeline"}])
+    assert grants["TrackShards"] == (["states:DescribeExecution", "states:StopExecution"], [{"Fn::Sub": machine.replace(
+        "stateMachine:", "execution:") + "ds-preprocessing-pipeline/*"}])
     assert grants["ReadPlan"] == (["s3:GetObject"], [{"Fn::Join": ["", [{"Ref": "OutputBucketArn"},
                                                                          "/processed/*/_shards.json"]]}])
 
