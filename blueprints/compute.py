@@ -11,13 +11,14 @@ from dataclasses import dataclass
 
 from awacs import ecr
 from awacs.aws import Statement
-from troposphere import Equals, GetAtt, If, Not, Parameter, Ref, Sub, Template, ecs, iam, logs
+from troposphere import Equals, GetAtt, If, Join, Not, Parameter, Ref, Sub, Template, ecs, iam, logs
 
 from blueprints.common import new_template
 from blueprints.grants import (
     ECR_PULL,
     KMS_ENCRYPT,
     LOGS_WRITE,
+    S3_READ,
     assume_role_policy,
     grant_parameters,
     grant_read,
@@ -81,7 +82,10 @@ def _task_role(template: Template, props: ComputeProps, key_arn: object | None) 
         StorageOutputs.artifact_bucket_arn.parameter(template, "artifact bucket ARN (storage stack)"))
     statements: list[Statement | list[Statement]] = [
         grant_read("ReadInput", input_arn), grant_read("ReadArtifacts", artifact_arn),
-        grant_write("WriteOutput", output_arn), grant_parameters("ReadParameters", props.ssm_prefix)]
+        grant_write("WriteOutput", output_arn), grant_parameters("ReadParameters", props.ssm_prefix),
+        # A sharded run's commit reads back its plan and its shards' records (nothing else of the output).
+        statement("ReadRunState", S3_READ, [Join("", [output_arn, "/processed/*/_shards.json"]),
+                                            Join("", [output_arn, "/processed/*/_parts/*"])])]
     if key_arn is not None:
         statements += [statement("UseDataKey", KMS_ENCRYPT, [key_arn])]
     named = {"RoleName": props.task_role_name} if props.task_role_name else {}

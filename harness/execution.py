@@ -83,15 +83,22 @@ def schedule_input(platform: Platform, clients: Clients) -> dict[str, Any]:
 
 
 def start_execution(
-    platform: Platform, clients: Clients, run_id: str, input_key: str | None = None
+    platform: Platform, clients: Clients, run_id: str, input_key: str | None = None,
+    extra: dict[str, Any] | None = None, name: str | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """Start an execution as the schedule would (its Input), plus this run's id and input key."""
+    """Start an execution as the schedule would (its Input), plus this run's id and input key.
+
+    ``extra`` adds execution input (e.g. ``shard_size_bytes``); ``name`` names the execution (default: the run
+    id; a re-run of a run id needs another name, as execution names are unique).
+    """
     payload = schedule_input(platform, clients)
     payload["run_id"] = run_id
     if input_key is not None:
         payload["input_key"] = input_key
+    payload.update(extra or {})
     sfn = clients.client("stepfunctions")
-    started = sfn.start_execution(stateMachineArn=platform.state_machine_arn, name=run_id, input=json.dumps(payload))
+    started = sfn.start_execution(stateMachineArn=platform.state_machine_arn, name=name or run_id,
+                                  input=json.dumps(payload))
     return str(started["executionArn"]), payload
 
 

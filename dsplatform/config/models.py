@@ -200,6 +200,15 @@ class OrchestrationSettings(Strict):
     retry_interval_seconds: int = Field(30, ge=1, le=3600, description="first retry interval in seconds")
     log_level: Literal["ERROR", "ALL"] = Field(
         "ERROR", description="execution log level of the state machine (execution data is never logged)")
+    shard_size_mb: int = Field(
+        1024, ge=1, le=1_000_000,
+        description="an input object larger than this (MB) is split into record-aligned shards run side by side "
+                    "on a Distributed Map; an input prefix is always sharded (an execution's shard_size_bytes "
+                    "overrides it)")
+    max_concurrency: int = Field(4, ge=1, le=1000, description="shards (ECS tasks) running at once")
+    tolerated_failure_count: int = Field(
+        0, ge=0, description="failed shards tolerated before the run fails; a run missing shards commits a "
+                             "manifest with status partial")
 
 
 class IngestSettings(Strict):

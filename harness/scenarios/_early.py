@@ -7,12 +7,13 @@ Each scenario's checks are unchanged; only the moment its execution starts moves
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness.execution import start_execution
-from harness.runs import Run
+from harness.runs import Run, delete_prefix
 
 BAD_INPUT = b"id,event_date,amount,quantity,region,description\n1,2026-01-02,10.5,3,north,no category column\n"
 
@@ -41,6 +42,29 @@ def start_bad_input(run: Run, platform: Any, clients: Any, model: Any, sample: b
     run.use_model(model)  # a model present, so the input is what fails
     arn, _ = start_execution(platform, clients, run.id, input_key)
     return Started(run=run, arn=arn, extra={"queue": queue})
+
+
+# A record whose bytes are not UTF-8: the job cannot parse it and exits 3, so the shard holding it fails.
+NOT_UTF8 = b"9999,2026-01-02,10.5,3,home,north,caf\xe9 in latin-1\n"
+SHARDS = 3  # the sample input is cut into about this many shards (shard size from the execution input)
+
+
+def start_sharded(run: Run, platform: Any, clients: Any, model: Any, sample: bytes) -> Started:
+    """Sharded runs: the sample input as run ``<id>`` and, as run ``<id>-bad``, with an unparsable last record;
+    both with a shard size of a third of the sample, so the deployed state machine shards them."""
+    run.use_model(model)
+    run.expect_outputs()
+    size = len(sample) // SHARDS
+    input_key = run.put_input(sample)
+    arn, _ = start_execution(platform, clients, run.id, input_key, extra={"shard_size_bytes": size})
+    bad_id = f"{run.id}-bad"
+    bad_key = run.put_input(sample + NOT_UTF8, key=f"e2e/{bad_id}/input.csv")
+    for prefix in (f"processed/{bad_id}/", f"rejected/{bad_id}/"):
+        run.add_cleanup(f"s3://{platform.output_bucket}/{prefix}*",
+                        functools.partial(delete_prefix, clients, platform.output_bucket, prefix))
+    bad_arn, _ = start_execution(platform, clients, bad_id, bad_key, extra={"shard_size_bytes": size})
+    return Started(run=run, arn=arn, extra={"input_key": input_key, "bad_id": bad_id, "bad_arn": bad_arn,
+                                            "model": model})
 
 
 Starter = Callable[[Run, Any, Any, Any, bytes], Started]

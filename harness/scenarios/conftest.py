@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from harness.runs import CleanupFailed, Run, new_run_id
-from harness.scenarios._early import Started, Starter, start_bad_input
+from harness.scenarios._early import Started, Starter, start_bad_input, start_sharded
 from harness.scenarios._schedule import ProbeRule, put_probe_rule
 
 
@@ -28,6 +28,7 @@ def sample_input(ds_plan: Any) -> bytes:
 
 PROBE_TEST = "test_rule_target_really_starts_the_pipeline"
 FAILURE_TEST = "test_bad_input_fails_and_alerts"
+SHARDED_TEST = "test_sharded_run_commits_one_manifest_and_a_rerun_replaces_it"
 
 
 def _start_probe(run: Run, platform: Any, clients: Any, model: Any, sample: bytes) -> Started:
@@ -39,6 +40,7 @@ def _start_probe(run: Run, platform: Any, clients: Any, model: Any, sample: byte
 EARLY: dict[str, tuple[str, Starter]] = {
     FAILURE_TEST: ("e2e", start_bad_input),
     PROBE_TEST: ("sched", _start_probe),
+    SHARDED_TEST: ("shard", start_sharded),
 }
 
 
@@ -92,3 +94,9 @@ def probe_rule(_early_starts: dict[str, Started]) -> ProbeRule:
     """The session's schedule probe (put and fired at session start)."""
     probe: ProbeRule = _started(_early_starts, PROBE_TEST).extra["probe"]
     return probe
+
+
+@pytest.fixture
+def sharded_runs(_early_starts: dict[str, Started]) -> Started:
+    """The sharded scenario's runs (a good one and ``<id>-bad``), started at session start."""
+    return _started(_early_starts, SHARDED_TEST)

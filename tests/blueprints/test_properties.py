@@ -101,7 +101,10 @@ def test_task_role_has_exactly_read_input_read_artifacts_write_output_read_param
     statements = {st["Sid"]: st for st in listed}
     assert len(statements) == len(listed)  # no two statements share a Sid (one would hide the other here)
     assert set(statements) == {"ReadInputObjects", "ReadInputList", "ReadArtifactsObjects", "ReadArtifactsList",
-                               "WriteOutputObjects", "WriteOutputList", "ReadParameters"}
+                               "WriteOutputObjects", "WriteOutputList", "ReadParameters", "ReadRunState"}
+    # The only reads of the output bucket: a sharded run's plan and its shards' records, for the commit.
+    assert [r["Fn::Join"][1][1] for r in statements["ReadRunState"]["Resource"]] == [
+        "/processed/*/_shards.json", "/processed/*/_parts/*"]
     assert statements["ReadInputObjects"]["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]
     assert "s3:PutObject" not in json.dumps(statements["ReadInputObjects"])
     assert statements["WriteOutputObjects"]["Resource"] == [{"Fn::Join": ["", [{"Ref": "OutputBucketArn"}, "/*"]]}]
@@ -141,7 +144,7 @@ def test_state_machine_runs_the_task_synchronously_with_retry_catch_and_timeout(
     assert run["Resource"].endswith(":states:::ecs:runTask.sync")
     assert run["Parameters"]["LaunchType"] == "FARGATE"
     env = run["Parameters"]["Overrides"]["ContainerOverrides"][0]["Environment"]
-    assert [e["Name"] for e in env] == ["DS_RUN_ID", "DS_INPUT_KEY"]
+    assert [e["Name"] for e in env] == ["DS_RUN_ID", "DS_INPUT_KEY", "DS_MODE", "DS_SHARD_SIZE_BYTES"]
     assert "ECS.AmazonECSException" in run["Retry"][0]["ErrorEquals"]
     assert run["Catch"][0]["Next"] == "NotifyFailure"
     assert definition["States"]["NotifyFailure"]["Resource"].endswith(":states:::sns:publish")
@@ -155,6 +158,35 @@ def test_state_machine_role_is_scoped_to_cluster_task_and_roles(plans):
     assert grants["RunTask"] == (["ecs:RunTask"], [{"Ref": "TaskDefinitionArn"}])
     assert grants["PassTaskRoles"][1] == [{"Ref": "TaskRoleArn"}, {"Ref": "ExecutionRoleArn"}]
     assert grants["SyncRule"][0] == ["events:PutTargets", "events:PutRule", "events:DescribeRule"]
+    # The Distributed Map: child executions of this machine only, and only the run plans of the output bucket.
+    machine = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:"
+    assert grants["RunShards"] == (["states:StartExecution"], [{"Fn::Sub": machine + "ds-preprocessing-pipeline"}])
+    assert grants["TrackShards"] == (["states:DescribeExecution", "states:StopExecution"], [{"Fn::Sub": machine.replace(
+        "stateMachine:", "execution:") + "ds-preprocessing-pipeline/*"}])
+    assert grants["ReadPlan"] == (["s3:GetObject"], [{"Fn::Join": ["", [{"Ref": "OutputBucketArn"},
+                                                                         "/processed/*/_shards.json"]]}])
+
+
+def test_sharded_runs_use_a_distributed_map_with_limits_from_config(plans, project):
+    settings = project.environment("dev").settings.orchestration
+    props = orchestration.OrchestrationProps("sm", "preprocessing", shard_size_bytes=7, max_concurrency=3,
+                                             tolerated_failure_count=2)
+    states = orchestration.definition(props)["States"]
+    assert states["Defaults"]["Parameters"]["shard_size_bytes"] == 7
+    shards = states["Shards"]
+    assert shards["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+    assert (shards["MaxConcurrency"], shards["ToleratedFailureCount"]) == (3, 2)
+    assert "ItemBatcher" not in shards  # LocalStack's parser rejects it; one shard per item anyway
+    assert shards["ItemReader"]["Resource"].endswith(":states:::s3:getObject")
+    run_shard = shards["ItemProcessor"]["States"]["RunShard"]
+    assert run_shard["Resource"].endswith(":states:::ecs:runTask.sync") and run_shard["End"] is True
+    # The commit runs only after the map, and the one manifest is its work: nothing after it but success.
+    assert states["AnyShards"]["Choices"][0]["Next"] == "Commit" and states["Commit"]["Next"] == "Succeeded"
+    body = stack(plans, "dev", "orchestration")["Resources"]["StateMachine"]["Properties"]["DefinitionString"]
+    deployed = json.loads(body["Fn::Sub"][0])["States"]
+    assert deployed["Shards"]["MaxConcurrency"] == settings.max_concurrency
+    assert deployed["Shards"]["ToleratedFailureCount"] == settings.tolerated_failure_count == 0
+    assert deployed["Defaults"]["Parameters"]["shard_size_bytes"] == settings.shard_size_mb * 1_000_000
 
 
 def test_schedule_expression_and_state_follow_config(plans):

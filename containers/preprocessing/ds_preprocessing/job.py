@@ -9,16 +9,14 @@ from collections.abc import Mapping
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
+from botocore.exceptions import NoCredentialsError, NoRegionError
 
 from ds_preprocessing import config as config_mod
-from ds_preprocessing import extensions, manifest, process, reader
+from ds_preprocessing import extensions, inputs, manifest, process, reader, sharded, shards
 from ds_preprocessing import model as model_mod
-from ds_preprocessing.errors import ConfigurationError, InputError, JobError
+from ds_preprocessing.errors import JobError
 from ds_preprocessing.logs import JsonLogger, StageTimer, utc_now
-from ds_preprocessing.s3io import MultipartWriter, RangedReader
-
-_NOT_FOUND = {"NoSuchKey", "404", "NotFound"}
+from ds_preprocessing.s3io import MultipartWriter
 
 
 def run(env: Mapping[str, str], *, s3_client: Any = None, ssm_client: Any = None, logger: JsonLogger | None = None,
@@ -50,16 +48,29 @@ def _run(env: Mapping[str, str], s3: Any, ssm: Any, log: JsonLogger, block_size:
     started_at = utc_now()
     timer = StageTimer(log)
     with timer.stage("config"):
+        mode = sharded.resolve_mode(env)
         run_id, generated = config_mod.resolve_run_id(env)
         log.run_id = run_id
         cfg = config_mod.load_config(ssm, {**env, "DS_RUN_ID": run_id})
         if generated:
             log.warning("DS_RUN_ID not set; using a generated run id")
-        log.info("configuration loaded", input=f"s3://{cfg.input_bucket}/{cfg.input_key}",
+        log.info("configuration loaded", input=f"s3://{cfg.input_bucket}/{cfg.input_key}", mode=mode,
                  input_key_overridden=cfg.input_key_overridden, model=f"s3://{cfg.artifact_bucket}/{cfg.model_key}",
                  script_key=cfg.script_key, package_key=cfg.package_key, output_bucket=cfg.output_bucket)
+    if mode == "commit":
+        with timer.stage("commit"):
+            return sharded.commit(s3, cfg, log)
+    shard: shards.Shard | None = None
     with timer.stage("input"):
-        head = _head_input(s3, cfg)
+        if mode == "shard":
+            shard = sharded.shard_from_env(env, s3, cfg.output_bucket, run_id)
+            head = sharded.shard_head(shard)
+        elif mode == "auto" and cfg.input_key.endswith("/"):  # a prefix of monthly files: always sharded
+            return sharded.plan(s3, cfg, log, sharded.shard_size(env), started_at)
+        else:
+            head = inputs.head_input(s3, cfg)
+            if mode == "auto" and head["size"] > sharded.shard_size(env):
+                return sharded.plan(s3, cfg, log, sharded.shard_size(env), started_at, heads=[head])
     with timer.stage("model"):
         loaded = model_mod.load_model(s3, cfg.artifact_bucket, cfg.model_key, cfg.model_version)
         log.info("model verified and loaded", sha256=loaded.sha256, model_version=loaded.version)
@@ -75,21 +86,24 @@ def _run(env: Mapping[str, str], s3: Any, ssm: Any, log: JsonLogger, block_size:
                 transform, script_info = extensions.load_script(s3, cfg.artifact_bucket, cfg.script_key, workdir)
                 script = (transform, cfg.script_key)
                 log.info("script loaded", key=cfg.script_key, sha256=script_info.sha256)
-        keys = process.OutputKeys.for_run(run_id)
-        where = f"s3://{cfg.input_bucket}/{cfg.input_key}"
+        keys = sharded.part_keys(run_id, shard.index) if shard else process.OutputKeys.for_run(run_id)
+        where = f"s3://{head['bucket']}/{head['key']}"
         with timer.stage("input"):
-            # The header is checked before cleanup: a bad input must not destroy a committed earlier run.
-            body = _read_guard(lambda: reader.peek(_open_input(s3, cfg, head), where), cfg)
-        with timer.stage("cleanup"):
-            deleted = _guard_output(lambda: manifest.delete_run_outputs(
-                s3, cfg.output_bucket, keys.manifest, [f"processed/{run_id}/", f"rejected/{run_id}/"]), cfg)
-            log.info("previous outputs of this run id removed", deleted_objects=deleted)
+            if shard is not None:  # the plan read and checked this object's header once, for every shard
+                body = sharded.open_shard(s3, shard, head)
+            else:
+                # The header is checked before cleanup: a bad input must not destroy a committed earlier run.
+                body = inputs.read_guard(lambda: reader.peek(inputs.open_input(s3, head), where), cfg)
+        if shard is None:
+            with timer.stage("cleanup"):
+                deleted = inputs.guard_output(lambda: sharded.delete_run(s3, cfg.output_bucket, run_id), cfg)
+                log.info("previous outputs of this run id removed", deleted_objects=deleted)
         with timer.stage("process"):
 
             def open_sink(key: str, content_type: str) -> MultipartWriter:
                 return MultipartWriter(s3, cfg.output_bucket, key, content_type)
 
-            result = _read_guard(lambda: _guard_output(lambda: process.run_stream(
+            result = inputs.read_guard(lambda: inputs.guard_output(lambda: process.run_stream(
                 body, where, loaded.pipeline, open_sink, keys, log, script=script,
                 **({"block_size": block_size} if block_size else {})), cfg), cfg)
     finally:
@@ -99,7 +113,7 @@ def _run(env: Mapping[str, str], s3: Any, ssm: Any, log: JsonLogger, block_size:
             run_id=run_id, started_at=started_at, finished_at=utc_now(),
             rows_read=result.rows_read, rows_written=result.rows_written, rows_rejected=result.rows_rejected,
             rows_valid=result.rows_valid, chunks=result.chunks, reject_reasons=dict(result.reasons),
-            input={"bucket": cfg.input_bucket, "key": cfg.input_key, "etag": head["etag"],
+            input={"bucket": cfg.input_bucket, "key": head["key"], "etag": head["etag"],
                    "version_id": head["version_id"], "size_bytes": head["size"],
                    "overridden_by_execution": cfg.input_key_overridden},
             model={"bucket": cfg.artifact_bucket, "key": cfg.model_key, "sha256": loaded.sha256,
@@ -111,52 +125,13 @@ def _run(env: Mapping[str, str], s3: Any, ssm: Any, log: JsonLogger, block_size:
             durations_s={**timer.durations, "total": timer.total()},
             peak_rss_mib=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),  # Linux: KiB
         )
+        if shard is not None:  # a part record, not the run's manifest: the commit step writes that one
+            document["shard"] = {"index": shard.index, "key": shard.key, "start": shard.start, "end": shard.end}
+        elif mode == "auto":  # ran whole here: the map finds no shard to run (a failed run writes no plan)
+            sharded.write_plan(s3, cfg.output_bucket, run_id, [])
         s3.put_object(Bucket=cfg.output_bucket, Key=keys.manifest, Body=manifest.dumps(document),
                       ContentType="application/json")
-    log.info("run committed", rows_read=result.rows_read, rows_written=result.rows_written,
-             rows_rejected=result.rows_rejected, duration_s=timer.total(),
+    log.info("shard written" if shard else "run committed", rows_read=result.rows_read,
+             rows_written=result.rows_written, rows_rejected=result.rows_rejected, duration_s=timer.total(),
              manifest=f"s3://{cfg.output_bucket}/{keys.manifest}")
     return 0
-
-
-def _head_input(s3: Any, cfg: config_mod.JobConfig) -> dict[str, Any]:
-    where = f"s3://{cfg.input_bucket}/{cfg.input_key}"
-    try:
-        response = s3.head_object(Bucket=cfg.input_bucket, Key=cfg.input_key)
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        if code in _NOT_FOUND or code == "NoSuchBucket":
-            raise InputError(f"input {where} does not exist; upload the month's CSV there or pass input_key") from exc
-        raise InputError(f"input {where} cannot be read: {code}; check the task role's s3:GetObject") from exc
-    return {"etag": str(response.get("ETag", "")).strip('"'), "version_id": response.get("VersionId"),
-            "size": int(response.get("ContentLength", 0))}
-
-
-def _open_input(s3: Any, cfg: config_mod.JobConfig, head: dict[str, Any]) -> RangedReader:
-    # Pin the exact object the manifest will name: the version if the bucket is versioned, else the ETag.
-    pin = {"VersionId": head["version_id"]} if head["version_id"] else {"IfMatch": f'"{head["etag"]}"'}
-    return RangedReader(s3, cfg.input_bucket, cfg.input_key, head["size"], pin)
-
-
-def _read_guard(action: Any, cfg: config_mod.JobConfig) -> Any:
-    """Run an action that reads the input; the object changing under the run is an input error."""
-    try:
-        return action()
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        if code in {"PreconditionFailed", "NoSuchKey", "NoSuchVersion", "InvalidRange", "412"}:
-            raise InputError(f"input s3://{cfg.input_bucket}/{cfg.input_key} changed or vanished during the run "
-                             f"({code}); re-run the job") from exc
-        raise
-
-
-def _guard_output(action: Any, cfg: config_mod.JobConfig) -> Any:
-    """Run an action that writes the output bucket; a missing bucket is a configuration problem."""
-    try:
-        return action()
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code", "") == "NoSuchBucket":
-            raise ConfigurationError(
-                f"output-bucket {cfg.output_bucket!r} does not exist; fix {cfg.prefix}output-bucket or deploy storage"
-            ) from exc
-        raise

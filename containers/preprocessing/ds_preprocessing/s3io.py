@@ -169,12 +169,13 @@ class RangedReader(io.RawIOBase):
 
     def __init__(
         self, s3_client: Any, bucket: str, key: str, size: int, pin: dict[str, str],
-        range_size: int | None = None, attempts: int = 3,
+        range_size: int | None = None, attempts: int = 3, start: int = 0,
     ) -> None:
         super().__init__()
+        # ``size`` is where reading stops (exclusive), so ``start``..``size`` reads one shard's byte range.
         self.s3, self.bucket, self.key, self.size, self.pin = s3_client, bucket, key, size, pin
         self.range_size, self.attempts = range_size or DEFAULT_RANGE_SIZE, attempts
-        self._position = 0  # next byte to fetch from S3
+        self._position = start  # next byte to fetch from S3
         self._buffer = b""
         self._offset = 0  # next byte to hand out of _buffer
 

@@ -114,11 +114,12 @@ class JobRun:
 def run_job(platform: Platform) -> Any:
     """Run the job in-process with the contract's environment and capture its JSON log lines."""
 
-    def _run(run_id: str = "run-1", input_key: str = "", **kwargs: Any) -> JobRun:
+    def _run(run_id: str = "run-1", input_key: str = "", extra: dict[str, str] | None = None,
+             **kwargs: Any) -> JobRun:
         from ds_preprocessing import job
 
         stream = io.StringIO()
-        env = {"DS_SSM_PREFIX": PREFIX, "DS_RUN_ID": run_id, "DS_INPUT_KEY": input_key}
+        env = {"DS_SSM_PREFIX": PREFIX, "DS_RUN_ID": run_id, "DS_INPUT_KEY": input_key, **(extra or {})}
         code = job.run(env, logger=JsonLogger(stream=stream), **kwargs)
         events = [json.loads(line) for line in stream.getvalue().splitlines()]
         return JobRun(code=code, events=events, run_id=run_id)
