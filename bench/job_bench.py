@@ -42,6 +42,7 @@ class Measurement:
     code: int
     capped: bool = False
     cpu_seconds: float = 0.0  # user + system of the child alone: less sensitive to a loaded machine than wall time
+    sys_seconds: float = 0.0  # the system part (page faults, sockets): shows memory churn apart from computing
 
 
 def _aws_env(endpoint: str) -> dict[str, str]:
@@ -83,7 +84,7 @@ def _measure(command: list[str], env: dict[str, str], log_path: Path, cap_mib: f
         elapsed = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     return Measurement(seconds=elapsed, peak_rss_mib=usage.ru_maxrss / 1024, code=process.returncode, capped=capped,
-                       cpu_seconds=usage.ru_utime + usage.ru_stime)
+                       cpu_seconds=usage.ru_utime + usage.ru_stime, sys_seconds=usage.ru_stime)
 
 
 def _input_file(size_mb: int, cache: Path) -> Path:
@@ -226,12 +227,12 @@ def main() -> int:
                 m = _measure([args.python, "-m", "ds_preprocessing"], job_env, cache / f"job-{size}-{attempt}.log")
                 results[size]["job"].append(m)
                 print(f"{size} MB job      run {attempt + 1}: {m.seconds:7.1f} s  {mb / m.seconds:6.1f} MB/s  "
-                      f"peak RSS {m.peak_rss_mib:7.0f} MiB  CPU {m.cpu_seconds:6.1f} s  exit {m.code}", flush=True)
+                      f"peak RSS {m.peak_rss_mib:7.0f} MiB  CPU {m.cpu_seconds:6.1f} s (sys {m.sys_seconds:5.1f})  exit {m.code}", flush=True)
                 command = [args.python, str(Path(__file__).resolve()), "--floor-worker", buckets["input"], key]
                 m = _measure(command, env, cache / f"floor-{size}-{attempt}.log")
                 results[size]["floor"].append(m)
                 print(f"{size} MB floor    run {attempt + 1}: {m.seconds:7.1f} s  {mb / m.seconds:6.1f} MB/s  "
-                      f"peak RSS {m.peak_rss_mib:7.0f} MiB  CPU {m.cpu_seconds:6.1f} s  exit {m.code}", flush=True)
+                      f"peak RSS {m.peak_rss_mib:7.0f} MiB  CPU {m.cpu_seconds:6.1f} s (sys {m.sys_seconds:5.1f})  exit {m.code}", flush=True)
                 if args.no_baseline:
                     continue
                 run_id = f"baseline-{size}"
@@ -242,7 +243,7 @@ def main() -> int:
                 results[size]["baseline"].append(m)
                 note = "  KILLED at the RSS cap (needs more; throughput is an upper bound)" if m.capped else ""
                 print(f"{size} MB baseline run {attempt + 1}: {m.seconds:7.1f} s  {mb / m.seconds:6.1f} MB/s  "
-                      f"peak RSS {m.peak_rss_mib:7.0f} MiB  CPU {m.cpu_seconds:6.1f} s  exit {m.code}{note}",
+                      f"peak RSS {m.peak_rss_mib:7.0f} MiB  CPU {m.cpu_seconds:6.1f} s (sys {m.sys_seconds:5.1f})  exit {m.code}{note}",
                       flush=True)
             _clear(s3, buckets["output"], [f"processed/job-{size}/", f"rejected/job-{size}/",
                                            f"processed/baseline-{size}/", f"rejected/baseline-{size}/"])

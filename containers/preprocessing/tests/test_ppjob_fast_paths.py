@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
 from ds_preprocessing import csvsafe, fastmodel, model, process, reader, sample, validate
+from ppjob_support import Platform
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
@@ -40,7 +42,7 @@ def _trained_with_missing_regions() -> Pipeline:
 
 @pytest.mark.parametrize("make", [lambda: model.train_on_sample(rows=500, seed=1), _trained_with_missing_regions])
 def test_fast_transform_equals_scikit_learn_exactly(make: object) -> None:
-    pipeline = make()  # type: ignore[operator]
+    pipeline = make()
     fast = fastmodel.compile_pipeline(pipeline)
     assert fast is not None
     valid = _valid(EDGE)
@@ -97,3 +99,17 @@ def test_csv_integer_columns_write_the_same_text_as_floats() -> None:
     pacsv.write_csv(table.cast(pa.schema([pa.field(f.name, pa.int8()) if f.name in names else f
                                           for f in table.schema])), as_ints)
     assert as_ints.getvalue() == as_floats.getvalue()
+
+
+def test_parquet_id_column_is_written_without_a_dictionary(platform: Platform, run_job: Any) -> None:
+    """``id`` is unique, so a dictionary page is wasted work; every other column keeps dictionary encoding."""
+    import pyarrow.parquet as pq
+
+    platform.put_input(sample.generate_csv(500, seed=4))
+    assert run_job("dict").code == 0
+    data = platform.get("processed/dict/data.parquet")
+    metadata = pq.read_metadata(io.BytesIO(data))
+    chunks = {metadata.schema.column(i).name: metadata.row_group(0).column(i) for i in range(metadata.num_columns)}
+    assert not any("DICTIONARY" in e for e in chunks["id"].encodings)
+    assert chunks["category"].has_dictionary_page and chunks["amount_scaled"].has_dictionary_page
+    assert pq.read_table(io.BytesIO(data)).column("id").to_pylist()[:3] == [1, 2, 3]
