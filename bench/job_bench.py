@@ -172,6 +172,12 @@ def floor_main(argv: list[str]) -> int:
     return 0
 
 
+def _report(size: int, name: str, attempt: int, m: Measurement, mb: float, note: str = "") -> None:
+    print(f"{size} MB {name:9s} run {attempt + 1}: {m.seconds:7.1f} s  {mb / m.seconds:6.1f} MB/s  "
+          f"peak RSS {m.peak_rss_mib:7.0f} MiB  CPU {m.cpu_seconds:6.1f} s (sys {m.sys_seconds:5.1f})  "
+          f"exit {m.code}{note}", flush=True)
+
+
 def _clear(s3: Any, bucket: str, prefixes: list[str]) -> None:
     paginator = s3.get_paginator("list_objects_v2")
     for prefix in prefixes:
@@ -226,13 +232,11 @@ def main() -> int:
                 job_env = {**env, "DS_SSM_PREFIX": prefix, "DS_RUN_ID": f"job-{size}", "DS_INPUT_KEY": key}
                 m = _measure([args.python, "-m", "ds_preprocessing"], job_env, cache / f"job-{size}-{attempt}.log")
                 results[size]["job"].append(m)
-                print(f"{size} MB job      run {attempt + 1}: {m.seconds:7.1f} s  {mb / m.seconds:6.1f} MB/s  "
-                      f"peak RSS {m.peak_rss_mib:7.0f} MiB  CPU {m.cpu_seconds:6.1f} s (sys {m.sys_seconds:5.1f})  exit {m.code}", flush=True)
+                _report(size, "job", attempt, m, mb)
                 command = [args.python, str(Path(__file__).resolve()), "--floor-worker", buckets["input"], key]
                 m = _measure(command, env, cache / f"floor-{size}-{attempt}.log")
                 results[size]["floor"].append(m)
-                print(f"{size} MB floor    run {attempt + 1}: {m.seconds:7.1f} s  {mb / m.seconds:6.1f} MB/s  "
-                      f"peak RSS {m.peak_rss_mib:7.0f} MiB  CPU {m.cpu_seconds:6.1f} s (sys {m.sys_seconds:5.1f})  exit {m.code}", flush=True)
+                _report(size, "floor", attempt, m, mb)
                 if args.no_baseline:
                     continue
                 run_id = f"baseline-{size}"
@@ -242,9 +246,7 @@ def main() -> int:
                 m = _measure(command, env, cache / f"baseline-{size}-{attempt}.log", args.baseline_rss_cap_mib)
                 results[size]["baseline"].append(m)
                 note = "  KILLED at the RSS cap (needs more; throughput is an upper bound)" if m.capped else ""
-                print(f"{size} MB baseline run {attempt + 1}: {m.seconds:7.1f} s  {mb / m.seconds:6.1f} MB/s  "
-                      f"peak RSS {m.peak_rss_mib:7.0f} MiB  CPU {m.cpu_seconds:6.1f} s (sys {m.sys_seconds:5.1f})  exit {m.code}{note}",
-                      flush=True)
+                _report(size, "baseline", attempt, m, mb, note)
             _clear(s3, buckets["output"], [f"processed/job-{size}/", f"rejected/job-{size}/",
                                            f"processed/baseline-{size}/", f"rejected/baseline-{size}/"])
             s3.delete_object(Bucket=buckets["input"], Key=key)

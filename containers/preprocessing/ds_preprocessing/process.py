@@ -16,10 +16,10 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ds_preprocessing import csvsafe, extensions, fastmodel, reader, schema, stages, validate
-from ds_preprocessing.memory import Trimmer, current_rss_mib
 from ds_preprocessing import model as model_mod
 from ds_preprocessing.errors import ExtensionError, JobError
 from ds_preprocessing.logs import JsonLogger
+from ds_preprocessing.memory import Trimmer, current_rss_mib
 from ds_preprocessing.s3io import MultipartWriter
 
 
