@@ -17,7 +17,7 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ class Measurement:
     capped: bool = False
     cpu_seconds: float = 0.0  # user + system of the child alone: less sensitive to a loaded machine than wall time
     sys_seconds: float = 0.0  # the system part (page faults, sockets): shows memory churn apart from computing
+    threads: dict[str, float] = field(default_factory=dict)  # CPU seconds per thread name, sampled (a profile)
 
 
 def _aws_env(endpoint: str) -> dict[str, str]:
@@ -61,6 +62,24 @@ def _rss_mib(pid: int) -> float:
     return 0.0
 
 
+def _thread_cpu(pid: int, seen: dict[int, tuple[str, float]]) -> None:
+    """Record each live thread's name and CPU seconds so far (``/proc/PID/task``); a thread keeps its last value."""
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as stat:
+                text = stat.read()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1:text.rindex(")")]
+        fields = text[text.rindex(")") + 2:].split()
+        seen[int(tid)] = (name.rstrip("0123456789_"), (int(fields[11]) + int(fields[12])) / tick)
+
+
 def _measure(command: list[str], env: dict[str, str], log_path: Path, cap_mib: float = 0.0) -> Measurement:
     """Run a command; return its wall time and its own peak RSS (wait4 gives that child's rusage only).
 
@@ -68,14 +87,16 @@ def _measure(command: list[str], env: dict[str, str], log_path: Path, cap_mib: f
     than the machine can spare is reported as "over the cap" instead of taking the machine down.
     """
     capped = False
+    seen: dict[int, tuple[str, float]] = {}
     with log_path.open("wb") as log:
         started = time.perf_counter()
         process = subprocess.Popen(command, env=env, cwd=JOB_DIR, stdout=log, stderr=subprocess.STDOUT)
         while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG if cap_mib else 0)
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
-            if _rss_mib(process.pid) > cap_mib:
+            _thread_cpu(process.pid, seen)
+            if cap_mib and _rss_mib(process.pid) > cap_mib:
                 capped = True
                 process.kill()  # our own child, by PID
                 _, status, usage = os.wait4(process.pid, 0)
@@ -83,8 +104,12 @@ def _measure(command: list[str], env: dict[str, str], log_path: Path, cap_mib: f
             time.sleep(0.1)
         elapsed = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
+    threads: dict[str, float] = {}
+    for name, seconds in seen.values():
+        threads[name] = threads.get(name, 0.0) + seconds
     return Measurement(seconds=elapsed, peak_rss_mib=usage.ru_maxrss / 1024, code=process.returncode, capped=capped,
-                       cpu_seconds=usage.ru_utime + usage.ru_stime, sys_seconds=usage.ru_stime)
+                       cpu_seconds=usage.ru_utime + usage.ru_stime, sys_seconds=usage.ru_stime,
+                       threads=threads)
 
 
 def _input_file(size_mb: int, cache: Path) -> Path:
@@ -176,6 +201,9 @@ def _report(size: int, name: str, attempt: int, m: Measurement, mb: float, note:
     print(f"{size} MB {name:9s} run {attempt + 1}: {m.seconds:7.1f} s  {mb / m.seconds:6.1f} MB/s  "
           f"peak RSS {m.peak_rss_mib:7.0f} MiB  CPU {m.cpu_seconds:6.1f} s (sys {m.sys_seconds:5.1f})  "
           f"exit {m.code}{note}", flush=True)
+    busiest = sorted(m.threads.items(), key=lambda item: -item[1])[:7]
+    if len(busiest) > 1:
+        print("    CPU s by thread: " + ", ".join(f"{name} {seconds:.1f}" for name, seconds in busiest), flush=True)
 
 
 def _clear(s3: Any, bucket: str, prefixes: list[str]) -> None:

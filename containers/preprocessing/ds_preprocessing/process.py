@@ -199,7 +199,8 @@ def run_stream(
     rejected_sink = open_sink(keys.rejected, "text/csv; charset=utf-8")
     rejected_writer = pacsv.CSVWriter(rejected_sink, validate.REJECTED_SCHEMA)
     # Parquet and CSV are encoded and uploaded on two threads of their own, each a chunk behind.
-    parquet_behind, csv_behind = stages.Behind(depth=1), stages.Behind(depth=1)
+    parquet_behind = stages.Behind(depth=1, name="ds-parquet")  # thread names show in per-thread CPU (bench)
+    csv_behind = stages.Behind(depth=1, name="ds-csv")
     trim = Trimmer()
     try:
         for chunk in stages.prefetch(reader.iter_chunks(body, where, block_size=block_size)):

@@ -10,6 +10,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError
 from urllib3.exceptions import ProtocolError
 
+from ds_preprocessing.stages import name_os_thread
+
 # S3 parts must be >= 5 MiB except the last; the minimum keeps memory spikes small, and 10,000 parts of 5 MiB
 # allow outputs up to ~50 GB (a ~20 GB input: the CSV output is about 2.2x the input).
 DEFAULT_PART_SIZE = 5 << 20
@@ -99,7 +101,8 @@ class MultipartWriter(io.RawIOBase):
         if self._upload_id is None:
             created = self.s3.create_multipart_upload(Bucket=self.bucket, Key=self.key, ContentType=self.content_type)
             self._upload_id = created["UploadId"]
-            self._pool = ThreadPoolExecutor(max_workers=self._in_flight, thread_name_prefix="ds-upload")
+            self._pool = ThreadPoolExecutor(max_workers=self._in_flight, thread_name_prefix="ds-upload",
+                                            initializer=name_os_thread)
         assert self._pool is not None
         while len(self._pending) >= self._in_flight:  # bounded: at most this many parts held in memory
             self._parts.append(self._pending.pop(0).result())

@@ -8,6 +8,7 @@ in the caller, in order, so exit codes and "nothing committed" behave as on one 
 
 from __future__ import annotations
 
+import ctypes
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -17,12 +18,29 @@ T = TypeVar("T")
 _DONE = object()
 
 
+def _load_setname() -> Any:
+    try:
+        return ctypes.CDLL("libc.so.6").pthread_setname_np
+    except (OSError, AttributeError):  # not glibc: threads keep the process's name
+        return None
+
+
+_SETNAME = _load_setname()
+
+
+def name_os_thread() -> None:
+    """Give the calling thread its Python name in the OS too (15 bytes), so top -H, py-spy and the bench see it."""
+    if _SETNAME is not None:
+        _SETNAME(ctypes.c_ulong(threading.get_ident()), threading.current_thread().name.encode()[:15])
+
+
 def prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
     """Yield ``items`` while a thread computes up to ``depth`` of them ahead; its exception is raised here."""
     slots: queue.Queue[Any] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
     def produce() -> None:
+        name_os_thread()
         try:
             for item in items:
                 if stop.is_set():
@@ -59,13 +77,14 @@ class _Failure:
 class Behind:
     """Run submitted calls one at a time, in order, on one thread; ``submit`` waits while ``depth`` are pending."""
 
-    def __init__(self, depth: int = 1) -> None:
+    def __init__(self, depth: int = 1, name: str = "ds-write-behind") -> None:
         self._tasks: queue.Queue[Any] = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._work, name="ds-write-behind", daemon=True)
+        self._thread = threading.Thread(target=self._work, name=name, daemon=True)
         self._thread.start()
 
     def _work(self) -> None:
+        name_os_thread()
         while True:
             task = self._tasks.get()
             try:
