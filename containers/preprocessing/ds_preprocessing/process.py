@@ -96,6 +96,11 @@ def csv_integer_columns(pipeline: Any) -> frozenset[str]:
     return frozenset(names[offset + index] for index in fast.onehot_columns)
 
 
+# Rows per Parquet row group: several chunks (~31,000 rows each) are gathered into one. One row group per chunk
+# cost 8-12% more CPU and made the file 17-22% larger (a dictionary page per column per group); readers also
+# prefer fewer, larger groups. Costs about one output chunk of memory per 31,000 rows held.
+PARQUET_ROW_GROUP_ROWS = 128 * 1024
+
 # Columns whose values are (nearly) all distinct: a dictionary page only costs time before Parquet falls back
 # to plain encoding. Without one for ``id``, Parquet writing took 18% less CPU and the file was 8% smaller.
 UNIQUE_COLUMNS: frozenset[str] = frozenset({"id"})
@@ -134,6 +139,8 @@ class _TableSink:
         self.schema: pa.Schema | None = None
         self._sinks: list[MultipartWriter] = []
         self._parquet: pq.ParquetWriter | None = None
+        self._pending: list[pa.Table] = []  # chunks waiting to fill one Parquet row group
+        self._pending_rows = 0
         self._csv: pacsv.CSVWriter | None = None
 
     def open(self, schema_: pa.Schema) -> None:
@@ -151,9 +158,18 @@ class _TableSink:
         self._csv = pacsv.CSVWriter(csv_sink, self._csv_schema)
 
     def write_parquet(self, table: pa.Table) -> None:
-        """Append rows to the Parquet file (``open`` first)."""
+        """Append rows to the Parquet file (``open`` first); a row group is written once it holds enough rows."""
         assert self._parquet is not None
-        self._parquet.write_table(table)
+        self._pending.append(table)
+        self._pending_rows += table.num_rows
+        if self._pending_rows >= PARQUET_ROW_GROUP_ROWS:
+            self._flush_parquet()
+
+    def _flush_parquet(self) -> None:
+        assert self._parquet is not None
+        if self._pending_rows:
+            self._parquet.write_table(pa.concat_tables(self._pending), row_group_size=self._pending_rows)
+        self._pending, self._pending_rows = [], 0
 
     def write_csv(self, table: pa.Table) -> None:
         """Append rows to the CSV file, formula-like text neutralised (``open`` first)."""
@@ -167,12 +183,14 @@ class _TableSink:
         if self._parquet is None:
             self.open(empty_schema)  # no valid rows at all: still commit empty files with the model's schema
         assert self._parquet is not None and self._csv is not None
+        self._flush_parquet()
         self._parquet.close()
         self._csv.close()
         for sink in self._sinks:
             sink.close()
 
     def abort(self) -> None:
+        self._pending, self._pending_rows = [], 0
         for sink in self._sinks:
             sink.abort()
 

@@ -113,3 +113,21 @@ def test_parquet_id_column_is_written_without_a_dictionary(platform: Platform, r
     assert not any("DICTIONARY" in e for e in chunks["id"].encodings)
     assert chunks["category"].has_dictionary_page and chunks["amount_scaled"].has_dictionary_page
     assert pq.read_table(io.BytesIO(data)).column("id").to_pylist()[:3] == [1, 2, 3]
+
+
+def test_parquet_row_groups_gather_several_chunks_in_order(platform: Platform, run_job: Any,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks are gathered into row groups of at least PARQUET_ROW_GROUP_ROWS rows (the last may be smaller)."""
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(process, "PARQUET_ROW_GROUP_ROWS", 1000)
+    platform.put_input(sample.generate_csv(5000, seed=5, dirty_fraction=0.0))
+    result = run_job("groups", block_size=16 << 10)
+    assert result.code == 0
+    chunks = platform.manifest("groups")["chunks"]
+    data = platform.get("processed/groups/data.parquet")
+    metadata = pq.read_metadata(io.BytesIO(data))
+    sizes = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
+    assert sum(sizes) == 5000 and 1 < len(sizes) < chunks
+    assert all(size >= 1000 for size in sizes[:-1])
+    assert pq.read_table(io.BytesIO(data)).column("id").to_pylist() == list(range(1, 5001))
