@@ -87,6 +87,23 @@ def test_vectorised_formula_rule_equals_the_python_rule() -> None:
     assert got[:6] == ["'=1+1", "+1", "'+1+1", "-2.5", "'-", "'-x"]
 
 
+@pytest.mark.parametrize("kind", [pa.string(), pa.large_string()])
+def test_first_byte_precheck_finds_every_formula_one_cell_at_a_time(kind: pa.DataType) -> None:
+    """Each VALUES cell alone, inside clean cells, sliced and chunked: the precheck never misses a trigger."""
+    clean = ["plain", None, "", "x=1"]
+    for value in VALUES:
+        whole = pa.array(["=skipped", *clean, value, *clean, "+skipped"], kind)
+        sliced = whole.slice(1, len(whole) - 2)  # an offset into the buffers, as after a filter or a take
+        chunked = pa.chunked_array([pa.array(clean, kind), sliced, pa.array([], kind)])
+        for values in (sliced, chunked):
+            expected = value is not None and value.startswith(csvsafe.TRIGGERS)
+            assert csvsafe.may_have_formulas(values) is expected, (value, values)
+            got = csvsafe.neutralise_array(values).to_pylist()
+            assert got == [None if v is None else csvsafe.neutralise_value(v) for v in values.to_pylist()]
+    unchanged = pa.array(clean * 3, kind)
+    assert csvsafe.neutralise_array(unchanged) is unchanged  # no formula: the same object, nothing copied
+
+
 def test_csv_integer_columns_write_the_same_text_as_floats() -> None:
     pipeline = model.train_on_sample(rows=300, seed=3)
     table = process.to_output(_valid(EDGE), pipeline)
