@@ -35,8 +35,10 @@ def may_have_formulas(values: pa.Array | pa.ChunkedArray) -> bool:
         _, offsets_buffer, data_buffer = chunk.buffers()
         if data_buffer is None or data_buffer.size == 0:
             continue
-        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        offsets = np.frombuffer(offsets_buffer, dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
+        width = np.dtype(np.int64 if pa.types.is_large_string(chunk.type) else np.int32)
+        offsets: np.ndarray[tuple[int], np.dtype[np.int64]] = np.frombuffer(offsets_buffer, dtype=width)[
+            chunk.offset:chunk.offset + len(chunk) + 1
+        ]
         starts = offsets[:-1][offsets[1:] > offsets[:-1]]
         if _TRIGGER_BYTE[np.frombuffer(data_buffer, dtype=np.uint8)[starts]].any():
             return True
