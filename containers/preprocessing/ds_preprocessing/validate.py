@@ -7,6 +7,7 @@ rather than pandas keeps each chunk in one columnar copy, which is most of the j
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,14 +87,8 @@ def _digits(values: pa.ChunkedArray, most: int) -> pa.ChunkedArray:
     return pc.and_(pc.ascii_is_decimal(values), pc.less_equal(pc.binary_length(values), most))
 
 
-def _check(table: pa.Table) -> tuple[dict[str, pa.ChunkedArray], dict[str, pa.ChunkedArray]]:
-    ids = table["id"]
-    missing_id = pc.equal(ids, "")
-    id_shaped = _digits(ids, 18)
-    id_value = pc.cast(pc.if_else(id_shaped, ids, None), pa.int64())
-    id_ok = _mask(pc.and_(id_shaped, pc.not_equal(id_value, 0)))
-
-    raw_dates = table["event_date"]
+def _check_dates(raw_dates: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """Missing mask, valid mask (null where unshaped) and date32 values of raw date strings."""
     missing_date = pc.equal(raw_dates, "")
     shaped = pc.if_else(_full(raw_dates, schema.DATE_RE.pattern), raw_dates, None)
     parsed = pc.strptime(shaped, format="%Y-%m-%d", unit="s", error_is_null=True)
@@ -102,6 +97,36 @@ def _check(table: pa.Table) -> tuple[dict[str, pa.ChunkedArray], dict[str, pa.Ch
     given_day = pc.cast(pc.utf8_slice_codeunits(shaped, 8, 10), pa.int64())
     # Year 0 parses (proleptic ISO) but Python's date, hence validate_row and any reader of the date32, has none.
     date_ok = pc.and_(pc.equal(pc.day(parsed), given_day), pc.not_equal(pc.utf8_slice_codeunits(shaped, 0, 4), "0000"))
+    return missing_date, date_ok, pc.cast(parsed, pa.date32())
+
+
+# Above this share of distinct values, checking the distinct values and mapping back costs more than it saves.
+DISTINCT_SHARE = 0.25
+
+
+def _on_distinct(values: pa.ChunkedArray | pa.Array,
+                 check: Callable[[pa.Array], tuple[pa.Array, ...]]) -> tuple[pa.Array, ...]:
+    """``check(values)``, computed on the distinct values only when they are few, then taken back row by row.
+
+    Every result of ``check`` is element-wise, so taking it by the dictionary indices gives the same arrays
+    (a null index, i.e. a null value, gives null, as the element-wise kernels do on a null).
+    """
+    array = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    encoded = pc.dictionary_encode(array)
+    if len(encoded.dictionary) > DISTINCT_SHARE * max(len(array), 1):
+        return check(array)
+    return tuple(pc.take(result, encoded.indices) for result in check(encoded.dictionary))
+
+
+def _check(table: pa.Table) -> tuple[dict[str, pa.ChunkedArray], dict[str, pa.ChunkedArray]]:
+    ids = table["id"]
+    missing_id = pc.equal(ids, "")
+    id_shaped = _digits(ids, 18)
+    id_value = pc.cast(pc.if_else(id_shaped, ids, None), pa.int64())
+    id_ok = _mask(pc.and_(id_shaped, pc.not_equal(id_value, 0)))
+
+    # A month of data has a few dozen distinct dates: they are checked once each and the results mapped back.
+    missing_date, date_ok, event_date = _on_distinct(table["event_date"], _check_dates)
 
     raw_amount = table["amount"]
     amount_shaped = pc.if_else(_full(raw_amount, schema.DECIMAL_RE.pattern), raw_amount, None)
@@ -124,7 +149,7 @@ def _check(table: pa.Table) -> tuple[dict[str, pa.ChunkedArray], dict[str, pa.Ch
     region = table["region"]
     typed = {
         "id": id_value,
-        "event_date": pc.cast(parsed, pa.date32()),
+        "event_date": event_date,
         "amount": amount,
         "quantity": quantity,
         "category": table["category"],

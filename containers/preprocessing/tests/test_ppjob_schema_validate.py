@@ -69,6 +69,22 @@ def test_vectorised_split_matches_row_validator_on_edge_values() -> None:
     assert parts.valid.num_rows + len(rejected) == len(rows)
 
 
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_dates_checked_once_per_distinct_value_equal_the_row_by_row_check(share: float,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Share 0: every date is checked where it stands; share 1: each distinct date once, mapped back."""
+    monkeypatch.setattr(validate, "DISTINCT_SHARE", share)
+    rows = [{**GOOD, "id": str(i + 1), "event_date": date}
+            for i, date in enumerate(EDGE_VALUES["event_date"] * 3 + ["2026-03-31"] * 20)]
+    random.Random(2).shuffle(rows)
+    parts = validate.split(pd.DataFrame(rows, dtype="str"))
+    expected = [r for r in rows if not schema.validate_row(r)]
+    assert parts.valid.column("id").to_pylist() == [int(r["id"]) for r in expected]
+    assert parts.valid.column("event_date").to_pylist() == [_dt.date.fromisoformat(r["event_date"]) for r in expected]
+    reasons = [";".join(schema.validate_row(r)) for r in rows if schema.validate_row(r)]
+    assert parts.rejected.column(validate.REASON_COLUMN).to_pylist() == reasons
+
+
 def test_valid_edge_rows_read_back_as_the_plain_python_values() -> None:
     # Stored values must be readable and equal to what Python makes of the text (a year 0 date32 was not).
     rows = [r for r in _edge_rows() if not schema.validate_row(r)]
