@@ -9,9 +9,10 @@ in the caller, in order, so exit codes and "nothing committed" behave as on one 
 from __future__ import annotations
 
 import ctypes
+import io
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -34,7 +35,7 @@ def name_os_thread() -> None:
         _SETNAME(ctypes.c_ulong(threading.get_ident()), threading.current_thread().name.encode()[:15])
 
 
-def prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+def prefetch(items: Iterator[T], depth: int = 2) -> Generator[T, None, None]:
     """Yield ``items`` while a thread computes up to ``depth`` of them ahead; its exception is raised here."""
     slots: queue.Queue[Any] = queue.Queue(maxsize=depth)
     stop = threading.Event()
@@ -67,6 +68,41 @@ def prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
                 slots.get_nowait()
             except queue.Empty:
                 thread.join(timeout=0.05)
+
+
+class ReadAhead(io.RawIOBase):
+    """A read-only file whose ``source`` is read ``piece`` bytes at a time on a thread, ``depth`` pieces ahead.
+
+    The input's ranged GETs then wait on S3 while the previous bytes are cut into records and parsed, instead
+    of before; an error of ``source`` is raised by the ``read`` that reaches it, as it would be without this.
+    """
+
+    def __init__(self, source: Any, piece: int, depth: int = 2) -> None:
+        super().__init__()
+        self._pieces = prefetch(iter(lambda: source.read(piece), b""), depth=depth)
+        self._buffer = b""
+        self._offset = 0
+
+    def readable(self) -> bool:
+        """Always True: this is a read-only file."""
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Return up to ``size`` bytes (all remaining if negative); b"" at the end."""
+        if size is None or size < 0:
+            rest = self._buffer[self._offset:]
+            self._buffer, self._offset = b"", 0
+            return rest + b"".join(self._pieces)
+        if self._offset >= len(self._buffer):
+            self._buffer, self._offset = next(self._pieces, b""), 0
+        data = self._buffer[self._offset:self._offset + size]
+        self._offset += len(data)
+        return data
+
+    def close(self) -> None:
+        """Stop the reading thread (it finishes the piece under way)."""
+        self._pieces.close()
+        super().close()
 
 
 class _Failure:

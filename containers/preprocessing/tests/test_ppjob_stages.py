@@ -66,3 +66,47 @@ def test_behind_cancel_skips_what_is_queued() -> None:
     threading.Timer(0.05, gate.set).start()
     behind.cancel()
     assert done == []
+
+
+class _Source:
+    """A file of ``data`` whose reads are recorded and that can fail once ``fail_at`` bytes were read."""
+
+    def __init__(self, data: bytes, fail_at: int = -1) -> None:
+        self.data, self.position, self.fail_at, self.reads = data, 0, fail_at, 0
+
+    def read(self, size: int) -> bytes:
+        if 0 <= self.fail_at <= self.position:
+            raise OSError(f"connection reset at byte {self.position}")
+        self.reads += 1
+        piece = self.data[self.position:self.position + size]
+        self.position += len(piece)
+        return piece
+
+
+def test_read_ahead_returns_the_same_bytes_in_any_read_sizes() -> None:
+    data = bytes(range(256)) * 400
+    ahead = stages.ReadAhead(_Source(data), piece=7_000)
+    pieces = [ahead.read(size) for size in (1, 6_999, 3_000, 10_000)]
+    assert max(len(p) for p in pieces) <= 10_000
+    rest = ahead.read()
+    assert b"".join(pieces) + rest == data and ahead.read(5) == b""
+
+
+def test_read_ahead_reads_before_being_asked_and_at_most_depth_pieces() -> None:
+    source = _Source(b"x" * 100_000)
+    ahead = stages.ReadAhead(source, piece=1_000, depth=2)
+    assert ahead.read(10) == b"x" * 10  # the thread starts with the first read
+    deadline = time.monotonic() + 5
+    # The piece handed out, two queued, and one read that waits for room in the queue.
+    while source.reads < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)
+    assert source.reads == 4
+    ahead.close()
+
+
+def test_read_ahead_raises_the_sources_error_where_the_bytes_end() -> None:
+    ahead = stages.ReadAhead(_Source(b"y" * 5_000, fail_at=3_000), piece=1_000)
+    assert ahead.read(1_000) + ahead.read(1_000) + ahead.read(1_000) == b"y" * 3_000
+    with pytest.raises(OSError, match="reset at byte 3000"):
+        ahead.read(1_000)
