@@ -44,6 +44,7 @@ class Measurement:
     cpu_seconds: float = 0.0  # user + system of the child alone: less sensitive to a loaded machine than wall time
     sys_seconds: float = 0.0  # the system part (page faults, sockets): shows memory churn apart from computing
     threads: dict[str, float] = field(default_factory=dict)  # CPU seconds per thread name, sampled (a profile)
+    server_cpu_seconds: float | None = None  # CPU the S3 server (LocalStack) spent during the run, if its PID is given
 
 
 def _aws_env(endpoint: str) -> dict[str, str]:
@@ -80,7 +81,17 @@ def _thread_cpu(pid: int, seen: dict[int, tuple[str, float]]) -> None:
         seen[int(tid)] = (name.rstrip("0123456789_"), (int(fields[11]) + int(fields[12])) / tick)
 
 
-def _measure(command: list[str], env: dict[str, str], log_path: Path, cap_mib: float = 0.0) -> Measurement:
+def _process_cpu(pid: int | None) -> float | None:
+    """User + system CPU seconds of a whole process so far (all its threads), or None without a PID."""
+    if pid is None:
+        return None
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _measure(command: list[str], env: dict[str, str], log_path: Path, cap_mib: float = 0.0,
+             server_pid: int | None = None) -> Measurement:
     """Run a command; return its wall time and its own peak RSS (wait4 gives that child's rusage only).
 
     With ``cap_mib`` the child is killed once its RSS passes the cap, so a baseline that would need more memory
@@ -88,6 +99,7 @@ def _measure(command: list[str], env: dict[str, str], log_path: Path, cap_mib: f
     """
     capped = False
     seen: dict[int, tuple[str, float]] = {}
+    server_before = _process_cpu(server_pid)
     with log_path.open("wb") as log:
         started = time.perf_counter()
         process = subprocess.Popen(command, env=env, cwd=JOB_DIR, stdout=log, stderr=subprocess.STDOUT)
@@ -104,12 +116,14 @@ def _measure(command: list[str], env: dict[str, str], log_path: Path, cap_mib: f
             time.sleep(0.1)
         elapsed = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
+    server_after = _process_cpu(server_pid)
+    server = None if server_before is None or server_after is None else server_after - server_before
     threads: dict[str, float] = {}
     for name, seconds in seen.values():
         threads[name] = threads.get(name, 0.0) + seconds
     return Measurement(seconds=elapsed, peak_rss_mib=usage.ru_maxrss / 1024, code=process.returncode, capped=capped,
                        cpu_seconds=usage.ru_utime + usage.ru_stime, sys_seconds=usage.ru_stime,
-                       threads=threads)
+                       threads=threads, server_cpu_seconds=server)
 
 
 def _input_file(size_mb: int, cache: Path) -> Path:
@@ -201,6 +215,8 @@ def _report(size: int, name: str, attempt: int, m: Measurement, mb: float, note:
     print(f"{size} MB {name:9s} run {attempt + 1}: {m.seconds:7.1f} s  {mb / m.seconds:6.1f} MB/s  "
           f"peak RSS {m.peak_rss_mib:7.0f} MiB  CPU {m.cpu_seconds:6.1f} s (sys {m.sys_seconds:5.1f})  "
           f"exit {m.code}{note}", flush=True)
+    if m.server_cpu_seconds is not None:
+        print(f"    S3 server (LocalStack) CPU during the run: {m.server_cpu_seconds:.1f} s", flush=True)
     busiest = sorted(m.threads.items(), key=lambda item: -item[1])[:7]
     if len(busiest) > 1:
         print("    CPU s by thread: " + ", ".join(f"{name} {seconds:.1f}" for name, seconds in busiest), flush=True)
@@ -225,6 +241,8 @@ def main() -> int:
     parser.add_argument("--cache-dir", default="/tmp/ds-job-bench", help="where generated inputs are kept")
     parser.add_argument("--python", default=sys.executable, help="interpreter with the job's requirements")
     parser.add_argument("--no-baseline", action="store_true", help="measure the job only")
+    parser.add_argument("--server-pid", type=int, default=None,
+                        help="PID of the LocalStack process: its CPU during each run is reported too")
     parser.add_argument("--baseline-rss-cap-mib", type=float, default=8192,
                         help="kill the baseline when its RSS passes this (0: no cap); reported as over the cap")
     args = parser.parse_args()
@@ -258,11 +276,12 @@ def main() -> int:
             results[size] = {"job": [], "floor": [], "baseline": []}
             for attempt in range(repeat):
                 job_env = {**env, "DS_SSM_PREFIX": prefix, "DS_RUN_ID": f"job-{size}", "DS_INPUT_KEY": key}
-                m = _measure([args.python, "-m", "ds_preprocessing"], job_env, cache / f"job-{size}-{attempt}.log")
+                m = _measure([args.python, "-m", "ds_preprocessing"], job_env, cache / f"job-{size}-{attempt}.log",
+                             server_pid=args.server_pid)
                 results[size]["job"].append(m)
                 _report(size, "job", attempt, m, mb)
                 command = [args.python, str(Path(__file__).resolve()), "--floor-worker", buckets["input"], key]
-                m = _measure(command, env, cache / f"floor-{size}-{attempt}.log")
+                m = _measure(command, env, cache / f"floor-{size}-{attempt}.log", server_pid=args.server_pid)
                 results[size]["floor"].append(m)
                 _report(size, "floor", attempt, m, mb)
                 if args.no_baseline:
@@ -271,7 +290,8 @@ def main() -> int:
                 _clear(s3, buckets["output"], [f"processed/{run_id}/", f"rejected/{run_id}/"])
                 command = [args.python, str(Path(__file__).resolve()), "--baseline-worker", buckets["input"], key,
                            buckets["output"], buckets["artifacts"], model_key, run_id]
-                m = _measure(command, env, cache / f"baseline-{size}-{attempt}.log", args.baseline_rss_cap_mib)
+                m = _measure(command, env, cache / f"baseline-{size}-{attempt}.log", args.baseline_rss_cap_mib,
+                             server_pid=args.server_pid)
                 results[size]["baseline"].append(m)
                 note = "  KILLED at the RSS cap (needs more; throughput is an upper bound)" if m.capped else ""
                 _report(size, "baseline", attempt, m, mb, note)
