@@ -207,6 +207,9 @@ def floor_main(argv: list[str]) -> int:
         convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in schema.COLUMN_NAMES}),
     )
     rows = sum(batch.num_rows for batch in reader)
+    # Closed before the interpreter exits: pyarrow's read-ahead thread alive at exit aborted one run (SIGABRT).
+    reader.close()
+    body.close()
     print(f"floor rows={rows}")
     return 0
 
