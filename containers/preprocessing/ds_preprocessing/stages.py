@@ -35,7 +35,7 @@ def name_os_thread() -> None:
         _SETNAME(ctypes.c_ulong(threading.get_ident()), threading.current_thread().name.encode()[:15])
 
 
-def prefetch(items: Iterator[T], depth: int = 2) -> Generator[T, None, None]:
+def prefetch(items: Iterator[T], depth: int = 2, name: str = "ds-prefetch") -> Generator[T, None, None]:
     """Yield ``items`` while a thread computes up to ``depth`` of them ahead; its exception is raised here."""
     slots: queue.Queue[Any] = queue.Queue(maxsize=depth)
     stop = threading.Event()
@@ -51,7 +51,7 @@ def prefetch(items: Iterator[T], depth: int = 2) -> Generator[T, None, None]:
         except BaseException as exc:  # handed to the consumer, which raises it where the loop is
             slots.put(_Failure(exc))
 
-    thread = threading.Thread(target=produce, name="ds-prefetch", daemon=True)
+    thread = threading.Thread(target=produce, name=name, daemon=True)
     thread.start()
     try:
         while True:
@@ -79,7 +79,7 @@ class ReadAhead(io.RawIOBase):
 
     def __init__(self, source: Any, piece: int, depth: int = 2) -> None:
         super().__init__()
-        self._pieces = prefetch(iter(lambda: source.read(piece), b""), depth=depth)
+        self._pieces = prefetch(iter(lambda: source.read(piece), b""), depth=depth, name="ds-read-ahead")
         self._buffer = b""
         self._offset = 0
 
