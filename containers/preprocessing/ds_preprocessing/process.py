@@ -136,7 +136,7 @@ def _to_table(data: pd.DataFrame | pa.Table, target: pa.Schema | None, script_ke
         raise JobError(f"output schema changed between chunks: {problem}") from exc
 
 
-class _TableSink:
+class TableSink:
     """A Parquet + CSV pair opened lazily on the first table, because the schema comes from that table."""
 
     def __init__(self, open_sink: Callable[[str, str], MultipartWriter], keys: OutputKeys,
@@ -220,7 +220,7 @@ def run_stream(
     result = Result()
     # Without a script the schema is known up front; a script's output schema is whatever its first chunk has.
     fixed = None if script is not None else base_schema(pipeline)
-    tables = _TableSink(open_sink, keys, csv_integer_columns(pipeline) if script is None else frozenset())
+    tables = TableSink(open_sink, keys, csv_integer_columns(pipeline) if script is None else frozenset())
     rejected_sink = open_sink(keys.rejected, "text/csv; charset=utf-8")
     rejected_writer = pacsv.CSVWriter(rejected_sink, validate.REJECTED_SCHEMA, write_options=CSV_WRITE_OPTIONS)
     # Parquet and CSV are encoded and uploaded on two threads of their own, each a chunk behind.
@@ -293,7 +293,7 @@ def _reason_counts(rejected: pa.Table) -> Counter[str]:
 
 
 def _write_csv(rejected: pa.Table, table: pa.Table | None, rejected_writer: pacsv.CSVWriter,
-               tables: _TableSink, trim: Callable[[], bool]) -> None:
+               tables: TableSink, trim: Callable[[], bool]) -> None:
     if rejected.num_rows:
         rejected_writer.write_table(csvsafe.neutralise_table(rejected))
     if table is not None:
