@@ -144,25 +144,31 @@ def main() -> int:
     args = parser.parse_args()
     os.environ["DSPLATFORM_LOCALSTACK_URL"] = args.endpoint_url
     runs = []
+    load = [os.getloadavg()[0]]  # 1-minute load average before and after: the machine is shared
     with tempfile.TemporaryDirectory(prefix="rollback-bench-") as tmp:
         for _ in range(args.runs):
             runs.append(one_run(args.endpoint_url, Path(tmp)))
+    load.append(os.getloadavg()[0])
     med = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
     for path in ("native", "template"):
         med[f"{path}_serving_vs_fresh"] = med[f"{path}_serving"] / med["fresh_deploy"]
         med[f"{path}_restore_vs_fresh"] = med[f"{path}_restore"] / med["fresh_deploy"]
+        # Each run's own ratio (its rollback against its fresh deploy, minutes apart), then their median.
+        med[f"{path}_restore_vs_fresh_per_run"] = statistics.median(r[f"{path}_restore"] / r["fresh_deploy"]
+                                                                    for r in runs)
     med["native_vs_template_serving"] = med["native_serving"] / med["template_serving"]
     med["native_vs_template_restore"] = med["native_restore"] / med["template_restore"]
     if args.json:
-        print(json.dumps({"runs": runs, "median": med}, indent=2))
+        print(json.dumps({"runs": runs, "median": med, "load_average": load}, indent=2))
     else:
-        print(f"runs: {args.runs} (medians); fresh deploy + image push of the same release: "
-              f"{med['fresh_deploy']:.2f} s")
+        print(f"runs: {args.runs} (medians; load average {load[0]:.1f} before, {load[1]:.1f} after); fresh deploy + "
+              f"image push of the same release: {med['fresh_deploy']:.2f} s")
         for path, how in (("native", "tags + UpdateAlias/Service/Endpoint, then change sets"),
                           ("template", "tags + change sets only")):
             print(f"rollback, {path} ({how}): serving again after {med[f'{path}_serving']:.2f} s "
                   f"({med[f'{path}_serving_vs_fresh']:.2f} of fresh), restore {med[f'{path}_restore']:.2f} s "
-                  f"({med[f'{path}_restore_vs_fresh']:.2f} of fresh), total with smoke {med[f'{path}_total']:.2f} s")
+                  f"({med[f'{path}_restore_vs_fresh']:.2f} of fresh; median of each run's own ratio "
+                  f"{med[f'{path}_restore_vs_fresh_per_run']:.2f}), total with smoke {med[f'{path}_total']:.2f} s")
         print(f"change sets: {med['native_change_sets']:.2f} s after the native switch, "
               f"{med['template_change_sets']:.2f} s alone")
         print(f"native/template: serving {med['native_vs_template_serving']:.2f}, restore "

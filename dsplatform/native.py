@@ -49,6 +49,9 @@ def capture(plan: Plan, clients: Any) -> tuple[Pin, ...]:
     cfn = clients.client("cloudformation")
     pins: list[Pin] = []
     for spec in plan.stacks:
+        resources = (spec.template.get("Resources") or {}).values()
+        if "Transform" not in spec.template and not any(res.get("Type") in KINDS for res in resources):
+            continue  # nothing to pin, and no macro that could add it: no call for it (most stacks)
         try:
             pages = list(cfn.get_paginator("list_stack_resources").paginate(StackName=spec.name))
         except cfn.exceptions.ClientError:

@@ -55,9 +55,10 @@ def test_service_goes_back_to_the_pinned_revision_when_it_is_still_registered(lo
     name = unique("native")
     net = network(localstack.client("ec2", ACCOUNT))["awsvpcConfiguration"]
     clients = Clients(localstack)
+    template = _template(name, "v1", net, retain)
     plan = Plan(Target(env="t", account_id=ACCOUNT, region=REGION, kind="localstack"),
-                (StackSpec(name=name, component="api", template={}),))
-    cfn.create_stack(StackName=name, TemplateBody=json.dumps(_template(name, "v1", net, retain)))
+                (StackSpec(name=name, component="api", template=template),))
+    cfn.create_stack(StackName=name, TemplateBody=json.dumps(template))
     try:
         cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=WAITER)
         (first,) = capture(plan, clients)

@@ -54,8 +54,13 @@ def _service(td: str) -> dict[str, Any]:
 
 
 def test_capture_reads_each_service_alias_and_endpoint_of_the_stacks() -> None:
-    plan = Plan(TARGET, (StackSpec(name="ds-prod-api", component="api", template={}),
-                         StackSpec(name="ds-prod-ingest", component="ingest", template={})))
+    def template(*kinds: str) -> dict[str, Any]:
+        return {"Resources": {f"R{i}": {"Type": kind} for i, kind in enumerate(kinds)}}
+
+    plan = Plan(TARGET, (StackSpec(name="ds-prod-api", component="api", template=template(SERVICE, ENDPOINT)),
+                         StackSpec(name="ds-prod-ingest", component="ingest", template=template(ALIAS)),
+                         # no service, alias or endpoint: not listed (the stubs would fail on an extra call)
+                         StackSpec(name="ds-prod-storage", component="storage", template=template("AWS::S3::Bucket"))))
     with Clients() as clients:
         cfn, ecs, lam, sm = (clients.stubs[n] for n in ("cloudformation", "ecs", "lambda", "sagemaker"))
         cfn.add_response("list_stack_resources", {"StackResourceSummaries": [

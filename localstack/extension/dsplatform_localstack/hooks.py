@@ -17,12 +17,14 @@ _WATCH_SECONDS = 0.5  # how often the warm-up looks for newly registered image s
 def apply_patches() -> None:
     """Bind the gateway to its host; fix the unsupported-type check, runTask.sync failures, dropped properties,
     rollback triggers, outputs published after the stack's status, Distributed Map runs (thresholds, results,
-    paging), the missing ContinueUpdateRollback, and Lambda alias / event invoke config updates."""
+    paging), the missing ContinueUpdateRollback, and Lambda alias / event invoke config updates, and
+    LocalStack's own 1 s polls in the CloudFormation engine and the Lambda function update."""
     from dsplatform_localstack import (
         cfn_continue,
         cfn_fixes,
         cfn_lambda,
         cfn_outputs,
+        cfn_polling,
         cfn_rollback,
         cfn_support,
         cfn_triggers,
@@ -53,6 +55,7 @@ def apply_patches() -> None:
     cfn_outputs.install()
     cfn_continue.install()
     cfn_lambda.install()
+    cfn_polling.install()  # after cfn_rollback's deploy_loop patch: both stay
     lambda_async.install()
     ecs_runner.install()
     LOG.info("dsplatform extension: patches applied")
