@@ -18,9 +18,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from dsplatform.components.delivery_stages import DELIVER_STAGES
 from dsplatform.errors import DsPlatformError
 
-STAGES = ("tests", "images", "deploy", "e2e", "evidence")
+STAGES = ("tests", *DELIVER_STAGES, "evidence")
 
 
 @dataclass
