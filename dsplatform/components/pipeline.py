@@ -11,6 +11,7 @@ from __future__ import annotations
 from blueprints import pipeline as bp
 from dsplatform.components import delivery_stages as ds
 from dsplatform.components.model import Component, Context
+from dsplatform.config.models import ProjectConfig
 from dsplatform.config.pipeline_settings import PipelineSettings
 from dsplatform.errors import ConfigError
 
@@ -26,10 +27,18 @@ def settings(ctx: Context) -> PipelineSettings:
     return found
 
 
+def host_environment(project: ProjectConfig) -> str | None:
+    """The environment whose account hosts the pipeline: ``environment``, else ``tooling``, else the delivered one."""
+    s = project.delivery.pipeline
+    if s is None:
+        return None
+    return s.environment or ("tooling" if "tooling" in project.environments else s.deliver)
+
+
 def host(ctx: Context) -> str:
-    """The environment whose account hosts the pipeline."""
-    s = settings(ctx)
-    return s.environment or ("tooling" if "tooling" in ctx.project.environments else s.deliver)
+    """The environment whose account hosts the pipeline (``delivery.pipeline`` must be set)."""
+    settings(ctx)
+    return str(host_environment(ctx.project))
 
 
 def hosted_here(ctx: Context) -> bool:

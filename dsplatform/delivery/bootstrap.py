@@ -42,10 +42,11 @@ def _same_place(project: ProjectConfig, env_name: str) -> list[str]:
 
 def _pipeline_account(project: ProjectConfig) -> str | None:
     """The account hosting the project's CodePipeline (component `pipeline`), when the project has one."""
-    settings = project.delivery.pipeline
-    if settings is None or "pipeline" not in project.components.plugins:
+    from dsplatform.components.pipeline import host_environment
+
+    host = host_environment(project)
+    if host is None or "pipeline" not in project.components.plugins:
         return None
-    host = settings.environment or ("tooling" if "tooling" in project.environments else settings.deliver)
     return project.environments[host].account_id
 
 

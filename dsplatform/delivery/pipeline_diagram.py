@@ -7,6 +7,7 @@ their topic, the deploy role each build assumes, and where failures are announce
 from __future__ import annotations
 
 from dsplatform.components import delivery_stages as ds
+from dsplatform.components.pipeline import host_environment
 from dsplatform.config import ProjectConfig
 from dsplatform.delivery.routes import names_of
 
@@ -19,7 +20,7 @@ def pipeline_mermaid(project: ProjectConfig) -> str | None:
     s = project.delivery.pipeline
     if s is None:
         return None
-    host_name = s.environment or ("tooling" if "tooling" in project.environments else s.deliver)
+    host_name = str(host_environment(project))
     host = project.environments[host_name]
     names = names_of(project, host)
     source = (f"S3 s3://{names.pipeline_bucket}/{s.source.key}" if s.source.kind == "s3" else
@@ -37,7 +38,7 @@ def pipeline_mermaid(project: ProjectConfig) -> str | None:
         previous = "appdev"
     lines.append(f'    {previous} --> deliver["Deliver ({names.build_project("deliver")}): {stages} of {s.deliver}"]')
     if s.promote_to:
-        lines += [f'    deliver --> approve{{{{"approve promotion to {s.promote_to} (manual)"}}}}',
+        lines += [f'    deliver --> approve{{{{"approve promotion to {s.promote_to} (manual, required)"}}}}',
                   f'    approve --> promote["Promote ({names.build_project("promote")}): '
                   f'{ds.promote_stage(s.deliver, s.promote_to, host.target).command}"]']
     lines.append("  end")
