@@ -46,11 +46,18 @@ def _project(root: Path, endpoint: str) -> None:
         "components": {"stock": ["storage", "parameters"], "plugins": ["pipeline", "probe_infra.probe:PROBE"]},
         # One test command for both runners: `invoke pipeline` reads delivery.github.test, the buildspec too.
         "delivery": {"github": {"repository": "acme/bench", "test": TEST},
-                     "pipeline": {"deliver": "dev", "install": "invoke --version"}},
+                     "pipeline": {"deliver": "dev", "install": "invoke --version",
+                                  "variables": {"DSPLATFORM_CACHE_DIR": str(_cache(root))}}},
         "environments": {"tooling": {"account_id": accounts[0], "target": "localstack"},
                          "dev": {"account_id": accounts[1], "target": "localstack"}},
     }
     (root / "dsplatform.yml").write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+
+
+def _cache(root: Path) -> Path:
+    # Both runners' own dsplatform cache: the LocalStack they share is recorded as owned by the project that
+    # started it, and `invoke e2e` refuses another project's instance by that record.
+    return root.parent / "runner-cache"
 
 
 def _archive(root: Path) -> bytes:
@@ -86,9 +93,9 @@ def _pipeline_run(codepipeline: Any, name: str) -> tuple[float, str]:
 
 
 def _direct_run(root: Path) -> float:
-    # As the builds run: no AWS_* of this shell, and no DSPLATFORM_CACHE_DIR (whose LocalStack record names the
-    # project that started it, so `invoke e2e` would refuse to share it with the bench's project).
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "DSPLATFORM_CACHE_DIR"}
+    # As the builds run: no AWS_* of this shell, and the builds' cache folder.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["DSPLATFORM_CACHE_DIR"] = str(_cache(root))
     # The same tools first on PATH as the builds get (the launcher's DSPLATFORM_CODEBUILD_PATH is this venv's bin).
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     began = time.perf_counter()

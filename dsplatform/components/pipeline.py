@@ -94,7 +94,7 @@ def props(ctx: Context) -> bp.PipelineProps:
         connection_arn=s.source.connection_arn, repository=github.repository if github else None,
         branch=s.source.branch, approval_emails=s.approval_emails, failure_emails=s.failure_emails,
         compute_type=s.compute_type, image=s.image, timeout_minutes=s.timeout_minutes,
-        log_retention_days=s.log_retention_days)
+        log_retention_days=s.log_retention_days, environment_variables=tuple(sorted(s.variables.items())))
 
 
 COMPONENT = Component(NAME, bp.build, props, bp.PipelineOutputs, hosted_in=hosted_here, owns_environment=tooling_here,

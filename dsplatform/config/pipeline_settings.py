@@ -22,6 +22,9 @@ BUILD_IMAGE_RE = re.compile(r"^(aws/codebuild/[a-z0-9._:-]+|\d{12}\.dkr\.ecr\.[a
                             r"(:[\w.-]+)?)$")
 
 
+VARIABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+
+
 class PipelineSource(Strict):
     """Where the pipeline's source comes from: an S3 object (local runs, air-gapped teams) or GitHub."""
 
@@ -77,11 +80,23 @@ class PipelineSettings(Strict):
     test: str | None = Field(
         None, description="shell command running the tests in the test stage (default: delivery.github.test, "
                           "else python -m pytest)")
+    variables: dict[str, str] = Field(
+        default_factory=dict, description="plain environment variables of every build (names, not secrets: "
+                                          "CodeBuild shows them in the console)")
     compute_type: Literal["BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE"] = Field(
         "BUILD_GENERAL1_SMALL", description="CodeBuild compute type of every build")
     image: str = Field("aws/codebuild/standard:7.0", description="CodeBuild image of every build")
     timeout_minutes: int = Field(60, ge=5, le=480, description="a build running longer is stopped and fails")
     log_retention_days: int = Field(30, description="retention of the builds' CloudWatch log groups")
+
+    @field_validator("variables")
+    @classmethod
+    def _variables(cls, variables: dict[str, str]) -> dict[str, str]:
+        for name in variables:
+            if not VARIABLE_RE.fullmatch(name) or name.startswith("CODEBUILD_"):
+                raise ValueError(f"{name!r} is not a build variable name; use letters, digits and _, not starting "
+                                 f"with a digit or CODEBUILD_")
+        return variables
 
     @field_validator("image")
     @classmethod

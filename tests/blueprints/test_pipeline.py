@@ -181,11 +181,19 @@ def test_the_promotion_targets_bootstrap_trusts_the_hosting_account() -> None:
     ("    {source: {kind: codestar, connection_arn: arn:aws:iam::1:role/x}}", "is not a CodeStar connection ARN"),
     ("    {image: ubuntu}", "is not a CodeBuild image"),
     ("    {timeout_minutes: 1}", "delivery.pipeline.timeout_minutes"),
+    ("    {variables: {CODEBUILD_X: a}}", "'CODEBUILD_X' is not a build variable name"),
 ])
 def test_bad_pipeline_config_is_one_line_naming_the_key(pipeline: str, expected: str) -> None:
     with pytest.raises(ConfigError) as err:
         _project(pipeline)
     assert len(err.value.problems) == 1 and expected in err.value.problems[0], err.value.problems
+
+
+def test_variables_reach_every_build_as_plain_text() -> None:
+    template = _template(_project("    {deliver: dev, variables: {STAGE_HINT: ci}}"))
+    for stem in ("Test", "Deliver"):
+        env = template["Resources"][f"{stem}Project"]["Properties"]["Environment"]
+        assert env["EnvironmentVariables"] == [{"Name": "STAGE_HINT", "Type": "PLAINTEXT", "Value": "ci"}]
 
 
 def test_the_component_without_its_config_is_one_line() -> None:

@@ -75,7 +75,10 @@ def _write_config(root: Path, endpoint: str, name: str, accounts: list[str], rel
         "localstack": {"endpoint_url": endpoint},
         "components": {"stock": ["storage", "parameters"], "plugins": ["pipeline", "probe_infra.probe:PROBE"]},
         "delivery": {"pipeline": {"deliver": "dev", "promote_to": "prod", "install": "invoke --version",
-                                  "test": "python -m pytest -q -p no:cacheprovider unit"}},
+                                  "test": "python -m pytest -q -p no:cacheprovider unit",
+                                  # The builds' own dsplatform cache: the LocalStack they share was started (and
+                                  # is recorded as owned) by this test session's project, not by the consumer's.
+                                  "variables": {"DSPLATFORM_CACHE_DIR": str(root.parent / "build-cache")}}},
         "environments": {env: {"account_id": account, "target": "localstack"}
                          for env, account in zip(("tooling", "dev", "prod"), accounts, strict=True)},
     }
