@@ -74,7 +74,8 @@ class BuildStage:
     project_name: str
     role_name: str
     buildspec: str
-    assume_role_arn: str | None = None  # the deploy role of the environment this stage deploys
+    assume_roles: tuple[str, ...] = ()  # deploy roles it may assume: the environment it deploys (and, promoting,
+    # the source environment whose evidence it reads)
 
 
 @dataclass(frozen=True)
@@ -171,8 +172,8 @@ def _build(template: Template, props: PipelineProps, stage: BuildStage, bucket: 
         RetentionInDays=props.log_retention_days))
     statements = [*_artifact_grants(bucket, key),
                   statement("Logs", LOGS_WRITE, [GetAtt(log_group, "Arn")])]
-    if stage.assume_role_arn:
-        statements.append(statement("AssumeDeployRole", (sts.AssumeRole,), [stage.assume_role_arn]))
+    if stage.assume_roles:
+        statements.append(statement("AssumeDeployRole", (sts.AssumeRole,), list(stage.assume_roles)))
     role = template.add_resource(iam.Role(
         f"{stage.stem}Role", RoleName=stage.role_name,
         AssumeRolePolicyDocument=assume_role_policy("codebuild.amazonaws.com", Ref("AWS::AccountId")),

@@ -61,9 +61,13 @@ def _deploy_role(ctx: Context, env_name: str) -> str:
     return env.deploy_role_arn or names.role_arn(names.deploy_role)
 
 
-def _stage(ctx: Context, stem: str, stages: tuple[ds.Stage, ...], env_name: str | None) -> bp.BuildStage:
+def _stage(ctx: Context, stem: str, stages: tuple[ds.Stage, ...], env_name: str | None,
+           reads: str | None = None) -> bp.BuildStage:
+    """A build deploying ``env_name`` (and reading evidence in ``reads``, the promotion's source)."""
     target = ctx.env.target
     role = _deploy_role(ctx, env_name) if env_name else None
+    # The promotion reads the source's evidence through the source's deploy role (its deploy_role_arn).
+    roles = tuple(dict.fromkeys(r for r in (role, _deploy_role(ctx, reads) if reads else None) if r))
     # On AWS the build chains to the deploy role (unless the deployer assumes deploy_role_arn itself); on LocalStack
     # each simulated account is chosen by the deployer from the environment's account id.
     chained = role if target == "aws" and env_name and not ctx.project.environments[env_name].deploy_role_arn \
@@ -71,7 +75,7 @@ def _stage(ctx: Context, stem: str, stages: tuple[ds.Stage, ...], env_name: str 
     spec = ds.buildspec(ds.install_command(ctx.project), stages, assume_role_arn=chained,
                         session=f"{ctx.names.project}-pipeline-{stem.lower()}")
     return bp.BuildStage(stem=stem, project_name=ctx.names.build_project(stem.lower()),
-                         role_name=ctx.names.pipeline_role(stem.lower()), buildspec=spec, assume_role_arn=role)
+                         role_name=ctx.names.pipeline_role(stem.lower()), buildspec=spec, assume_roles=roles)
 
 
 def props(ctx: Context) -> bp.PipelineProps:
@@ -83,7 +87,7 @@ def props(ctx: Context) -> bp.PipelineProps:
                            f"delivery.github.repository (owner/name); set it or use kind: s3"])
     test = _stage(ctx, "Test", (ds.test_stage(ctx.project, for_pipeline=True),), None)
     deliver = _stage(ctx, "Deliver", ds.deliver_stages(s.deliver, target, ds.CODEBUILD_TAG), s.deliver)
-    promote = (_stage(ctx, "Promote", (ds.promote_stage(s.deliver, s.promote_to, target),), s.promote_to)
+    promote = (_stage(ctx, "Promote", (ds.promote_stage(s.deliver, s.promote_to, target),), s.promote_to, s.deliver)
                if s.promote_to else None)
     return bp.PipelineProps(
         name=ctx.names.pipeline, role_name=ctx.names.pipeline_role("service"),

@@ -129,7 +129,8 @@ def test_each_build_role_assumes_only_its_environments_deploy_role() -> None:
 
     assert assumed("TestRole") == []
     assert assumed("DeliverRole") == ["arn:aws:iam::111111111111:role/ds-deploy-us-east-1"]
-    assert assumed("PromoteRole") == ["arn:aws:iam::333333333333:role/ds-deploy-us-east-1"]
+    assert assumed("PromoteRole") == ["arn:aws:iam::333333333333:role/ds-deploy-us-east-1",
+                                      "arn:aws:iam::111111111111:role/ds-deploy-us-east-1"]  # reads dev's evidence
     promote = _buildspec(template, "Promote")["phases"]["build"]["commands"]
     assert "--role-arn arn:aws:iam::333333333333:role/ds-deploy-us-east-1" in promote[0]
 
