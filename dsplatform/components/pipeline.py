@@ -24,7 +24,29 @@ def settings(ctx: Context) -> PipelineSettings:
     if found is None:
         raise ConfigError([f"{ctx.project.source}: delivery.pipeline: missing; component 'pipeline' needs it, "
                            f"e.g. delivery: {{pipeline: {{deliver: dev, promote_to: prod}}}}"])
+    check_environments(ctx.project)
     return found
+
+
+def check_environments(project: ProjectConfig) -> None:
+    """The environments `delivery.pipeline` names exist and the promotion goes elsewhere; ConfigError, one line each.
+
+    Checked where the pipeline is used (component, bootstrap, diagram), as `delivery.promote` is: a config whose
+    environments are replaced (a rehearsal, a test's fresh account) stays loadable while it does not use them.
+    """
+    s = project.delivery.pipeline
+    if s is None:
+        return
+    known, problems = ", ".join(sorted(project.environments)), []
+    for key in ("environment", "deliver", "promote_to"):
+        value = getattr(s, key)
+        if value is not None and value not in project.environments:
+            problems.append(f"{project.source}: delivery.pipeline.{key}: no environment {value!r}; use one of {known}")
+    if s.promote_to is not None and s.promote_to == s.deliver:
+        problems.append(f"{project.source}: delivery.pipeline.promote_to: {s.promote_to!r} is the delivered "
+                        f"environment; promote to another one (e.g. prod) or remove the key")
+    if problems:
+        raise ConfigError(problems)
 
 
 def host_environment(project: ProjectConfig) -> str | None:
@@ -32,6 +54,7 @@ def host_environment(project: ProjectConfig) -> str | None:
     s = project.delivery.pipeline
     if s is None:
         return None
+    check_environments(project)
     return s.environment or ("tooling" if "tooling" in project.environments else s.deliver)
 
 

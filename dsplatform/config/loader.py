@@ -98,7 +98,6 @@ def parse_config(text: str, source: str = "<memory>") -> ProjectConfig:
     problems += _validate(ProjectConfig, {**body, "environments": {}}, source, "")
     problems += _cross_checks({n: e for n, e in environments.items() if isinstance(e, dict)}, source)
     problems += _shared_accounts({n: e for n, e in environments.items() if isinstance(e, dict)}, source)
-    problems += _pipeline_checks(_section(body, "delivery"), environments, source)
     if problems:
         raise ConfigError(problems)
     return ProjectConfig.model_validate(_tuples({**body, "source": source, "environments": merged}))
@@ -210,22 +209,6 @@ def _cross_checks(envs: dict[str, dict[str, Any]], source: str) -> list[str]:
             here, there = shown(env.get("region", REGION)), shown(envs[other].get("region", REGION))
             problems.append(f"{path}: {other!r} is in {there}, not {here}; "
                             f"cross-region artifact reads are not supported")
-    return problems
-
-
-def _pipeline_checks(delivery: dict[str, Any], envs: dict[Any, Any], source: str) -> list[str]:
-    """The environments `delivery.pipeline` names exist, and the promotion goes somewhere else."""
-    if not isinstance(delivery.get("pipeline"), dict):
-        return []  # absent (no pipeline) or a wrong type, which the model reports
-    pipeline = _section(delivery, "pipeline")
-    problems, known = [], ", ".join(sorted(map(str, envs)))
-    for key in ("environment", "deliver", "promote_to"):
-        value = pipeline.get(key, "dev" if key == "deliver" else None)
-        if isinstance(value, str) and value not in envs:
-            problems.append(f"{source}: delivery.pipeline.{key}: no environment {shown(value)}; use one of {known}")
-    if pipeline and pipeline.get("promote_to") == pipeline.get("deliver", "dev"):
-        problems.append(f"{source}: delivery.pipeline.promote_to: {shown(pipeline.get('promote_to'))} is the "
-                        f"delivered environment; promote to another one (e.g. prod) or remove the key")
     return problems
 
 

@@ -185,8 +185,8 @@ def test_the_promotion_targets_bootstrap_trusts_the_hosting_account() -> None:
     ("    {variables: {CODEBUILD_X: a}}", "'CODEBUILD_X' is not a build variable name"),
 ])
 def test_bad_pipeline_config_is_one_line_naming_the_key(pipeline: str, expected: str) -> None:
-    with pytest.raises(ConfigError) as err:
-        _project(pipeline)
+    with pytest.raises(ConfigError) as err:  # when loaded, or (environment names) when the pipeline is rendered
+        plan_from_config(_project(pipeline), "dev")
     assert len(err.value.problems) == 1 and expected in err.value.problems[0], err.value.problems
 
 
@@ -195,6 +195,15 @@ def test_variables_reach_every_build_as_plain_text() -> None:
     for stem in ("Test", "Deliver"):
         env = template["Resources"][f"{stem}Project"]["Properties"]["Environment"]
         assert env["EnvironmentVariables"] == [{"Name": "STAGE_HINT", "Type": "PLAINTEXT", "Value": "ci"}]
+
+
+def test_a_config_whose_environments_are_replaced_still_loads_while_it_does_not_use_the_pipeline() -> None:
+    """As `delivery.promote`: a rehearsal or test with fresh environments keeps the rest of the config."""
+    text = BASE.replace("PIPELINE", "    {deliver: dev, promote_to: prod}")
+    text = text.replace("plugins: [pipeline]", "plugins: []")
+    text = text.split("environments:")[0] + "environments:\n  it1: {account_id: '555555555555'}\n"
+    components = [s.component for s in plan_from_config(parse_config(text, "x.yml"), "it1").stacks]
+    assert "storage" in components and "pipeline" not in components
 
 
 def test_the_component_without_its_config_is_one_line() -> None:
