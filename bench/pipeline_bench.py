@@ -136,10 +136,9 @@ def main() -> None:
     deploy(plan, tooling).raise_for_failure()
     outputs = read_deployed(plan, tooling).get(PipelineOutputs)
     codepipeline, name = tooling.client("codepipeline"), outputs.pipeline_name
-    for run in codepipeline.list_pipeline_executions(pipelineName=name)["pipelineExecutionSummaries"]:
-        _wait(lambda r=run: codepipeline.get_pipeline_execution(
-            pipelineName=name, pipelineExecutionId=r["pipelineExecutionId"])["pipelineExecution"],
-            lambda e: e["status"] != "InProgress", "the pipeline's first run")  # started on create, no source yet
+    # Started on create, as on AWS; with no source yet it fails at Source.
+    _wait(lambda: codepipeline.list_pipeline_executions(pipelineName=name)["pipelineExecutionSummaries"],
+          lambda runs: bool(runs) and all(r["status"] != "InProgress" for r in runs), "the pipeline's first run")
     tooling.client("s3").put_object(Bucket=outputs.artifact_bucket_name, Key=outputs.source_key,
                                     Body=_archive(root))
     print(f"project {project.project.name} in {root}; warm-up (first deploy of dev) ...")

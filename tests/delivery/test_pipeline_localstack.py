@@ -183,11 +183,9 @@ def world(localstack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     outputs = read_deployed(plan, tooling).get(PipelineOutputs)
     codepipeline = tooling.client("codepipeline")
     # As on AWS, creating the pipeline starts it once; with no archive yet that run fails at its source.
-    runs = codepipeline.list_pipeline_executions(pipelineName=outputs.pipeline_name)["pipelineExecutionSummaries"]
-    for summary in runs:
-        WAIT.until(lambda s=summary: codepipeline.get_pipeline_execution(
-            pipelineName=outputs.pipeline_name, pipelineExecutionId=s["pipelineExecutionId"])["pipelineExecution"],
-            lambda e: e["status"] != "InProgress", what="the pipeline's first run to end")
+    WAIT.until(lambda: codepipeline.list_pipeline_executions(pipelineName=outputs.pipeline_name)[
+        "pipelineExecutionSummaries"], lambda runs: bool(runs) and all(r["status"] != "InProgress" for r in runs),
+        what="the pipeline's first run (started on create) to end")
     world = World(root, project, tooling, outputs, _subscribe(tooling, outputs.approval_topic_arn, "approvals"),
                   _subscribe(tooling, outputs.failure_topic_arn, "failures"))
     yield world
