@@ -15,6 +15,7 @@ import hashlib
 from dataclasses import dataclass
 
 from awacs import codebuild as cb_actions
+from awacs import codepipeline as cp_actions
 from awacs import s3 as s3_actions
 from awacs import sns as sns_actions
 from awacs import sts
@@ -30,7 +31,7 @@ from awacs.aws import (
     Statement,
     StringEquals,
 )
-from troposphere import GetAtt, Ref, Sub, Template, codebuild, codepipeline, events, iam, kms, s3, sns
+from troposphere import GetAtt, Join, Ref, Sub, Template, codebuild, codepipeline, events, iam, kms, s3, sns
 from troposphere import logs as logs_res
 
 from blueprints.common import new_template, retain
@@ -50,6 +51,7 @@ S3_ARTIFACTS = (s3_actions.GetObject, s3_actions.GetObjectVersion, s3_actions.Pu
 S3_BUCKET_READ = (s3_actions.GetBucketVersioning, s3_actions.GetBucketLocation, s3_actions.ListBucket)
 BUILD_START = (cb_actions.StartBuild, cb_actions.BatchGetBuilds)
 CONNECTION_USE = (Action("codestar-connections", "UseConnection"),)
+PIPELINE_START = (cp_actions.StartPipelineExecution,)
 # Services that encrypt with the pipeline's key on their own behalf (rule targets publish to the failure topic).
 PUBLISHING_SERVICES = ("events.amazonaws.com",)
 FAILED_STATES = ("FAILED",)
@@ -88,6 +90,8 @@ class PipelineProps:
     approval_topic: str
     failure_topic: str
     failure_rule: str
+    source_rule: str
+    trigger_role_name: str
     test: BuildStage
     deliver: BuildStage
     promote: BuildStage | None = None
@@ -124,6 +128,10 @@ def _key(template: Template) -> kms.Key:
 
 
 def _bucket(template: Template, props: PipelineProps, key: kms.Key) -> s3.Bucket:
+    # With an S3 source, object events go to EventBridge, where the source rule starts the pipeline (no polling).
+    to_bus = s3.EventBridgeConfiguration(EventBridgeEnabled=True)
+    events_on = s3.NotificationConfiguration(EventBridgeConfiguration=to_bus)
+    extra = {"NotificationConfiguration": events_on} if props.source_kind == "s3" else {}
     default = s3.ServerSideEncryptionByDefault(SSEAlgorithm="aws:kms", KMSMasterKeyID=GetAtt(key, "Arn"))
     bucket = template.add_resource(retain(s3.Bucket(
         "ArtifactBucket", BucketName=props.artifact_bucket,
@@ -138,7 +146,8 @@ def _bucket(template: Template, props: PipelineProps, key: kms.Key) -> s3.Bucket
             s3.LifecycleRule(Id="AbortIncompleteMultipartUploads", Status="Enabled", Prefix="",
                              AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(DaysAfterInitiation=7)),
             s3.LifecycleRule(Id="ExpireNoncurrentVersions", Status="Enabled", Prefix="",
-                             NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(NoncurrentDays=90))]))))
+                             NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(NoncurrentDays=90))]),
+        **extra)))
     # A Deny on every S3 action is the documented TLS-only pattern; it narrows access, it grants nothing.
     template.add_resource(s3.BucketPolicy("ArtifactBucketPolicy", Bucket=Ref(bucket), PolicyDocument=PolicyDocument(
         Version="2012-10-17", Statement=[Statement(
@@ -210,7 +219,7 @@ def _source(props: PipelineProps, bucket: s3.Bucket) -> codepipeline.Actions:
         return _action("Source", "Source", "CodeStarSourceConnection", {
             "ConnectionArn": props.connection_arn, "FullRepositoryId": props.repository,
             "BranchName": props.branch, "OutputArtifactFormat": "CODE_ZIP"}, outputs=("Source",))
-    # No polling: a run starts when someone (or `invoke`) starts it after putting the archive.
+    # No polling: putting the archive starts a run through the source rule (``_source_trigger``).
     return _action("Source", "Source", "S3", {"S3Bucket": Ref(bucket), "S3ObjectKey": props.source_key,
                                                "PollForSourceChanges": "false"}, outputs=("Source",))
 
@@ -266,6 +275,22 @@ def _failures(template: Template, props: PipelineProps, pipeline: codepipeline.P
             Condition=Condition(ArnEquals({"aws:SourceArn": GetAtt(rule, "Arn")})))])))
 
 
+def _source_trigger(template: Template, props: PipelineProps, bucket: s3.Bucket,
+                    pipeline: codepipeline.Pipeline) -> None:
+    arn = Join(":", [Sub("arn:${AWS::Partition}:codepipeline:${AWS::Region}:${AWS::AccountId}"), Ref(pipeline)])
+    role = template.add_resource(iam.Role(
+        "SourceTriggerRole", RoleName=props.trigger_role_name,
+        AssumeRolePolicyDocument=assume_role_policy("events.amazonaws.com", Ref("AWS::AccountId")),
+        Policies=[iam.Policy(PolicyName="start-pipeline", PolicyDocument=policy(
+            statement("StartPipeline", PIPELINE_START, [arn])))]))
+    template.add_resource(events.Rule(
+        "SourceRule", Name=props.source_rule, State="ENABLED",
+        Description="the source archive put in the artifact bucket -> a pipeline run",
+        EventPattern={"source": ["aws.s3"], "detail-type": ["Object Created"],
+                      "detail": {"bucket": {"name": [Ref(bucket)]}, "object": {"key": [props.source_key]}}},
+        Targets=[events.Target(Id="Pipeline", Arn=arn, RoleArn=GetAtt(role, "Arn"))]))
+
+
 def build(props: PipelineProps) -> Template:
     """Render the pipeline template."""
     template = new_template("delivery pipeline (CodePipeline, CodeBuild, approvals, failure notifications)")
@@ -283,6 +308,8 @@ def build(props: PipelineProps) -> Template:
             EncryptionKey=codepipeline.EncryptionKey(Id=GetAtt(key, "Arn"), Type="KMS")),
         Stages=_stages(props, bucket, projects, approvals)))
     _failures(template, props, pipeline, failures)
+    if props.source_kind == "s3":
+        _source_trigger(template, props, bucket, pipeline)
     PipelineOutputs.pipeline_name.emit(template, Ref(pipeline))
     PipelineOutputs.artifact_bucket_name.emit(template, Ref(bucket))
     if props.source_kind == "s3":

@@ -116,6 +116,7 @@ def props(ctx: Context) -> bp.PipelineProps:
         name=ctx.names.pipeline, role_name=ctx.names.pipeline_role("service"),
         artifact_bucket=ctx.names.pipeline_bucket, approval_topic=ctx.names.pipeline_topic("approvals"),
         failure_topic=ctx.names.pipeline_topic("failures"), failure_rule=ctx.names.rule("delivery-failures"),
+        source_rule=ctx.names.rule("delivery-source"), trigger_role_name=ctx.names.pipeline_role("trigger"),
         test=test, deliver=deliver, promote=promote, deliver_env=s.deliver, promote_env=s.promote_to,
         dev_approval=s.dev_approval, source_kind=s.source.kind, source_key=s.source.key,
         connection_arn=s.source.connection_arn, repository=github.repository if github else None,

@@ -159,6 +159,21 @@ def test_failures_reach_the_failure_topic_through_an_eventbridge_rule() -> None:
     assert rule["Targets"][0]["Arn"] == {"Ref": "FailureTopic"}
 
 
+def test_putting_the_source_archive_starts_a_run_through_eventbridge() -> None:
+    template = _template(S3_SOURCE)
+    bucket = template["Resources"]["ArtifactBucket"]["Properties"]
+    assert bucket["NotificationConfiguration"] == {"EventBridgeConfiguration": {"EventBridgeEnabled": True}}
+    rule = template["Resources"]["SourceRule"]["Properties"]
+    assert rule["EventPattern"]["detail"] == {"bucket": {"name": [{"Ref": "ArtifactBucket"}]},
+                                              "object": {"key": ["source/source.zip"]}}
+    target = rule["Targets"][0]
+    assert target["RoleArn"] == {"Fn::GetAtt": ["SourceTriggerRole", "Arn"]}
+    trigger = template["Resources"]["SourceTriggerRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    assert [(st["Action"], st["Resource"]) for st in trigger] == [(["codepipeline:StartPipelineExecution"],
+                                                                   [target["Arn"]])]
+    assert "SourceRule" not in _template(GITHUB_SOURCE)["Resources"]  # a CodeStar source triggers on push
+
+
 def test_no_wildcard_actions_in_any_role() -> None:
     template = _template(GITHUB_SOURCE)
     for name, role in _resources(template, "AWS::IAM::Role").items():

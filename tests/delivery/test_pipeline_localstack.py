@@ -1,11 +1,12 @@
 """The pipeline component rehearsed end to end on LocalStack: a tooling account holds the CodePipeline, dev and
 prod are two more simulated accounts.
 
-Put a source archive -> the pipeline tests it, deploys dev, runs its e2e (recorded as evidence), announces the
-promotion approval on its topic and waits; approving promotes to prod through the promotion gate; rejecting stops
-it with prod untouched; a failing unit test fails the Test stage, is announced on the failure topic through the
-EventBridge rule, and deploys nothing. The source is a tiny consumer project (``pipeline_source/``: storage plus
-one SSM-parameter component and its scenario) so one run costs seconds, not the full platform's minutes.
+Put a source archive -> the pipeline starts (S3 -> EventBridge rule), tests it, deploys dev, runs its e2e
+(recorded as evidence), announces the promotion approval on its topic and waits; approving promotes to prod
+through the promotion gate; rejecting stops it with prod untouched; a failing unit test fails the Test stage, is
+announced on the failure topic through the EventBridge rule, and deploys nothing. The source is a tiny consumer
+project (``pipeline_source/``: storage, parameters and one SSM-parameter component with its scenario) so one run
+costs seconds, not the full platform's minutes.
 
 What this proves: the generated template deploys and runs as a CodePipeline; the generated buildspecs' commands
 (`invoke image.push/deploy/e2e/promote`) work from a scratch copy of the source; the stage order, the approval
@@ -155,10 +156,20 @@ def _approval_token(world: World, execution_id: str) -> str:
 
 
 def _run(world: World, archive: bytes) -> str:
-    s3 = world.tooling.client("s3")
-    s3.put_object(Bucket=world.outputs.artifact_bucket_name, Key=world.outputs.source_key, Body=archive)
-    return str(world.tooling.client("codepipeline").start_pipeline_execution(
-        name=world.outputs.pipeline_name)["pipelineExecutionId"])
+    """Put the archive; the source rule (S3 -> EventBridge -> CodePipeline) starts a run: its id."""
+    codepipeline = world.tooling.client("codepipeline")
+
+    def runs() -> list[dict[str, Any]]:
+        return list(codepipeline.list_pipeline_executions(pipelineName=world.outputs.pipeline_name)[
+            "pipelineExecutionSummaries"])
+
+    before = {r["pipelineExecutionId"] for r in runs()}
+    world.tooling.client("s3").put_object(Bucket=world.outputs.artifact_bucket_name, Key=world.outputs.source_key,
+                                          Body=archive)
+    started = WAIT.until(lambda: [r for r in runs() if r["pipelineExecutionId"] not in before], bool,
+                         what="the put archive to start a pipeline run", timeout=60)
+    assert [r["trigger"]["triggerType"] for r in started] == ["CloudWatchEvent"], started
+    return str(started[0]["pipelineExecutionId"])
 
 
 def _answer(world: World, token: str, status: str) -> None:
