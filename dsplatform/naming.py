@@ -248,6 +248,32 @@ class Names:
         """SSM parameter of the bootstrap stack's deploy lock (one per project, account and region)."""
         return f"/dsplatform/locks/{self.project}-bootstrap"
 
+    # Delivery pipeline (component `pipeline`, in the account that hosts it).
+    @property
+    def pipeline(self) -> str:
+        """CodePipeline pipeline: ``{project}-delivery``."""
+        return _check("CodePipeline pipeline", f"{self.project}-delivery", _SIMPLE_RE, 100,
+                      "use letters, digits, '-' and '_' (up to 100)")
+
+    def build_project(self, stage: str) -> str:
+        """CodeBuild project of a pipeline stage: ``{project}-delivery-{stage}`` (its logs: /aws/codebuild/<this>)."""
+        return _check("CodeBuild project", f"{self.project}-delivery-{stage}", _SIMPLE_RE, 150,
+                      "use letters, digits, '-' and '_' (up to 150)")
+
+    def pipeline_topic(self, kind: str) -> str:
+        """SNS topic of the pipeline: ``{project}-delivery-{kind}`` (approvals, failures)."""
+        return _check("SNS topic", f"{self.project}-delivery-{kind}", _SIMPLE_RE, 256,
+                      "use letters, digits, '-' and '_'")
+
+    @property
+    def pipeline_bucket(self) -> str:
+        """The pipeline's artifact (and S3 source) bucket: ``{project}-pipeline-{env}-{account}-{region}``."""
+        return self.bucket("pipeline")
+
+    def pipeline_role(self, purpose: str) -> str:
+        """Role of the pipeline or of one of its build stages: ``{project}-pipeline-{purpose}-{region}``."""
+        return self._role(f"pipeline-{purpose}")
+
     def role_arn(self, role: str) -> str:
         """ARN of a role of this account."""
         return f"arn:aws:iam::{self.account_id}:role/{role}"

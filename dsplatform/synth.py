@@ -59,7 +59,9 @@ def plan_from_config(project: ProjectConfig, env_name: str, target: str | None =
     ctx = Context(project=project, env=env, names=names)
     root = project_root(project)
     specs, images, scenarios = [], [], []
-    for comp in select(project):
+    chosen = [comp for comp in select(project) if comp.deployed_in(ctx)]
+    owners = [comp for comp in chosen if comp.owns_environment is not None and comp.owns_environment(ctx)]
+    for comp in owners or chosen:
         tags = {**project.project.tags, "dsplatform:project": project.project.name,
                 "dsplatform:env": env.name, "dsplatform:component": comp.name}
         specs.append(StackSpec(

@@ -109,6 +109,13 @@ class Component:
     source: str = "stock"  # where it came from: stock, an entry point or an import path (for messages)
     functions: tuple[Function, ...] = ()  # Lambda code the deployer zips and uploads (code assets)
     requires: Callable[[Context], tuple[Requirement, ...]] | None = None  # objects needed before it is created
+    hosted_in: Callable[[Context], bool] | None = None  # deployed only where this says so (None: everywhere)
+    # True where the environment exists only for this component (a tooling account): nothing else deploys there.
+    owns_environment: Callable[[Context], bool] | None = None
+
+    def deployed_in(self, ctx: Context) -> bool:
+        """True when ``ctx``'s environment deploys this component (a pipeline lives in one environment only)."""
+        return self.hosted_in is None or self.hosted_in(ctx)
 
     def render(self, ctx: Context) -> dict[str, Any]:
         """The component's template for ``ctx`` as a dict, its outputs checked against its Outputs class."""

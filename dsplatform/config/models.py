@@ -507,6 +507,10 @@ class CostAssumptions(Strict):
     log_gb_per_month: float = Field(1.0, ge=0, description="log volume ingested per month, in GB")
 
 
+# Imported here, not at the top: its models build on Strict and the field types defined above.
+from dsplatform.config.pipeline_settings import PipelineSettings  # noqa: E402
+
+
 class DeliveryConfig(Strict):
     """How changes reach the environments: branch mapping, promotion, GitHub and the trusted CI principals."""
 
@@ -522,6 +526,8 @@ class DeliveryConfig(Strict):
     bootstrap_check_on_localstack: bool = Field(
         False, description="make `invoke deploy` check the bootstrap stack on LocalStack too (always on AWS)")
     cost: CostAssumptions = Field(default_factory=CostAssumptions, description="assumptions of `invoke cost`")  # type: ignore[arg-type]
+    pipeline: PipelineSettings | None = Field(
+        None, description="the AWS CodePipeline of component `pipeline` (opt in: components.plugins: [pipeline])")
 
     @field_validator("branches")
     @classmethod

@@ -22,6 +22,7 @@ from dsplatform.config.models import (
     ProjectSettings,
     PromotionRoute,
 )
+from dsplatform.config.pipeline_settings import PipelineSettings, PipelineSource
 
 HEADER = """# Configuration reference
 
@@ -91,6 +92,8 @@ def render() -> str:
     out += _table(PromotionRoute, "delivery.promote")
     out += _table(GitHubSettings, "delivery.github")
     out += _table(CostAssumptions, "delivery.cost")
+    out += _table(PipelineSettings, "delivery.pipeline")
+    out += _table(PipelineSource, "delivery.pipeline.source")
     out += _table(EnvironmentConfig, "environments.<name>")
     out += ["## Component settings", "",
             "Each section may appear under `defaults` and under `environments.<name>.settings`.", ""]

@@ -40,6 +40,16 @@ def _same_place(project: ProjectConfig, env_name: str) -> list[str]:
                   if (e.account_id, e.region) == (env.account_id, env.region))
 
 
+def _pipeline_account(project: ProjectConfig) -> str | None:
+    """The account hosting the project's CodePipeline (component `pipeline`), when the project has one."""
+    from dsplatform.components.pipeline import host_environment
+
+    host = host_environment(project)
+    if host is None or "pipeline" not in project.components.plugins:
+        return None
+    return project.environments[host].account_id
+
+
 def bootstrap_props(project: ProjectConfig, env_name: str) -> BootstrapProps:
     """The bootstrap of ``env_name``'s account and region, from config (every environment in that account)."""
     found = routes(project)
@@ -50,6 +60,11 @@ def bootstrap_props(project: ProjectConfig, env_name: str) -> BootstrapProps:
                     for r in s.template.get("Resources", {}).values()})
     trusted = [f"arn:aws:iam::{project.delivery.tooling_account}:root"] if project.delivery.tooling_account else []
     trusted += list(project.delivery.ci_role_arns)
+    pipeline_account = _pipeline_account(project)
+    if pipeline_account and pipeline_account != env.account_id:
+        # The pipeline's build roles (component `pipeline`) assume this deploy role from the hosting account; that
+        # account's own IAM lets only them (sts:AssumeRole on this role's ARN), as for tooling_account.
+        trusted.append(f"arn:aws:iam::{pipeline_account}:root")
     if found.promote and found.promote[0] in here:
         # The promotion runs in the target's account and reads the evidence here with this account's deploy role.
         target_names = names_of(project, project.environments[found.promote[1]])

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dsplatform.config import ProjectConfig
+from dsplatform.delivery.pipeline_diagram import pipeline_mermaid, replace_block
 from dsplatform.delivery.routes import names_of, routes
 from dsplatform.errors import UsageError
 
@@ -71,5 +72,6 @@ def write_diagram(project: ProjectConfig, doc: Path) -> Path:
         raise UsageError(f"{doc}: has no diagram markers; add the lines {START} and {END} where it goes")
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
-    doc.write_text(f"{head}{START}\n```mermaid\n{mermaid(project)}```\n{END}{tail}", encoding="utf-8")
+    text = replace_block(f"{head}{START}\n```mermaid\n{mermaid(project)}```\n{END}{tail}", pipeline_mermaid(project))
+    doc.write_text(text, encoding="utf-8")
     return doc

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from dsplatform.components.delivery_stages import deliver_stages, promote_stage, test_stage
 from dsplatform.config import ProjectConfig
 from dsplatform.delivery.pins import ACTION_PINS, pinned
 from dsplatform.delivery.routes import Routes, names_of, routes
@@ -97,7 +98,7 @@ def _test_job(project: ProjectConfig) -> dict[str, Any]:
     gh = project.delivery.github
     assert gh is not None
     return {"runs-on": gh.runner, "timeout-minutes": 60, "permissions": READ,
-            "steps": [*_setup(project), _step("tests", gh.test)]}
+            "steps": [*_setup(project), _step("tests", test_stage(project).command)]}
 
 
 def ci_workflow(project: ProjectConfig) -> dict[str, Any]:
@@ -120,12 +121,8 @@ def deliver_workflow(project: ProjectConfig, branch: str, env_name: str) -> dict
         "steps": [
             *_setup(project),
             *_credentials(project, env_name, "deliver"),
-            _step(f"build and push the job images ({jobs_text}), tagged with the commit, recorded by digest",
-                  f'invoke image.push --env {env_name} --target aws --tag "$GITHUB_SHA" '
-                  f"--record build/images/{env_name}.json"),
-            _step("deploy", f"invoke deploy --env {env_name} --target aws --json"),
-            _step("end-to-end tests against the deployed environment; a pass is recorded as promotion evidence",
-                  f"invoke e2e --env {env_name} --target aws --keep"),
+            *(_step(stage.title, stage.command)
+              for stage in deliver_stages(env_name, "aws", "$GITHUB_SHA", f"the job images ({jobs_text})")),
             _evidence(env_name),
             _notify(project, env_name, "deliver"),
         ],
@@ -145,8 +142,7 @@ def promote_workflow(project: ProjectConfig, frm: str, to: str) -> dict[str, Any
         "steps": [
             *_setup(project),
             *_credentials(project, to, "promote"),
-            _step(f"promote what passed e2e in {frm} to {to}",
-                  f"invoke promote --from {frm} --to {to} --yes --target aws"),
+            _step((stage := promote_stage(frm, to, "aws")).title, stage.command),
             _evidence(to),
             _notify(project, to, "promote"),
         ],

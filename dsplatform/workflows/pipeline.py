@@ -18,9 +18,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from dsplatform.components.delivery_stages import DELIVER_STAGES, test_stage
 from dsplatform.errors import DsPlatformError
 
-STAGES = ("tests", "images", "deploy", "e2e", "evidence")
+STAGES = ("tests", *DELIVER_STAGES, "evidence")
 
 
 @dataclass
@@ -99,8 +100,7 @@ def run_pipeline(env: str, config_path: str | None = None, target: str | None = 
     root = plan.project_root
     result = PipelineResult(env=env, commit=commit_of(root))
     state: dict[str, Any] = {}
-    github = project.delivery.github
-    command = test_command or (github.test if github else "python -m pytest")
+    command = test_command or test_stage(project).command  # the GitHub workflows' test command
 
     def tests() -> str:
         subprocess.run(shlex.split(command), cwd=root, check=True)

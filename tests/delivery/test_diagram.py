@@ -36,3 +36,30 @@ def test_a_doc_without_markers_is_refused_unchanged(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="has no diagram markers"):
         write_diagram(load_config(ROOT / "dsplatform.yml"), doc)
     assert doc.read_text() == "# nothing here\n"
+
+
+def test_docs_delivery_holds_the_pipeline_picture_of_the_config() -> None:
+    from dsplatform.delivery.pipeline_diagram import END as P_END
+    from dsplatform.delivery.pipeline_diagram import START as P_START
+    from dsplatform.delivery.pipeline_diagram import pipeline_mermaid
+
+    text = (ROOT / "docs" / "delivery.md").read_text()
+    block = text.split(P_START, 1)[1].split(P_END, 1)[0]
+    assert block == f"\n```mermaid\n{pipeline_mermaid(load_config(ROOT / 'dsplatform.yml'))}```\n", \
+        "docs/delivery.md is stale: run `invoke ci.diagram`"
+
+
+def test_the_pipeline_picture_follows_the_config() -> None:
+    from dsplatform.config.loader import parse_config
+    from dsplatform.delivery.pipeline_diagram import pipeline_mermaid
+
+    base = ("delivery: {github: {repository: acme/ds}, pipeline: PIPE}\n"
+            "environments: {tooling: {account_id: '444444444444'}, dev: {account_id: '111111111111'}, "
+            "prod: {account_id: '333333333333'}}\n")
+    plain = pipeline_mermaid(parse_config(base.replace("PIPE", "{deliver: dev, promote_to: prod}")))
+    assert plain is not None and "appdev" not in plain and "account 444444444444, tooling" in plain
+    assert 'promote -- assumes --> dep_prod["ds-deploy-us-east-1 (account 333333333333, prod)"]' in plain
+    assert "invoke promote --from dev --to prod --yes --target aws" in plain
+    gated = pipeline_mermaid(parse_config(base.replace("PIPE", "{deliver: dev, dev_approval: true}")))
+    assert gated is not None and 'test --> appdev{{"approve dev (manual)"}}' in gated and "promote" not in gated
+    assert pipeline_mermaid(parse_config(base.replace("pipeline: PIPE", "branches: {}"))) is None

@@ -1,0 +1,1 @@
+"""The tiny consumer's own component (the pipeline scenario's source archive)."""
