@@ -44,13 +44,33 @@ def project_root(project: ProjectConfig) -> Path:
     return source.resolve().parent if source.is_file() else Path.cwd().resolve()
 
 
+def _prefer_root(module_name: str, root: Path) -> None:
+    """Put ``root`` first on sys.path and forget a same-named package imported from elsewhere.
+
+    The consumer's own packages live beside its dsplatform.yml. One process can load two projects (a test
+    session, a tool driving several repos): without this, a ``team_infra`` imported for the first project would
+    shadow the second project's ``team_infra`` and its plug-in would not be found, or the wrong one would load.
+    """
+    if str(root) in sys.path:
+        sys.path.remove(str(root))
+    sys.path.insert(0, str(root))
+    top = module_name.split(".", 1)[0]
+    loaded = sys.modules.get(top)
+    origin = getattr(loaded, "__file__", None) or next(iter(getattr(loaded, "__path__", [])), None)
+    if loaded is None or origin is None or Path(origin).resolve().is_relative_to(root):
+        return
+    if (root / top).is_dir() or (root / f"{top}.py").is_file():
+        for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
+            del sys.modules[name]
+        importlib.invalidate_caches()
+
+
 def load_plugin(spec: str, root: Path) -> Component:
     """The component named by ``module:ATTR`` (imported with ``root`` on sys.path) or by an entry point name."""
     where = f"components.plugins: {spec!r}"
     if ":" in spec:
         module_name, _, attr = spec.partition(":")
-        if str(root) not in sys.path:
-            sys.path.insert(0, str(root))  # the consumer's own packages live beside its dsplatform.yml
+        _prefer_root(module_name, root)
         try:
             module = importlib.import_module(module_name)
         except ImportError as err:

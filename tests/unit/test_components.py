@@ -122,6 +122,18 @@ def test_a_consumer_component_from_an_import_path_joins_the_plan(tmp_path: Path)
     assert plan.project_root == tmp_path.resolve()
 
 
+def test_two_projects_in_one_process_each_load_their_own_same_named_package(tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir(), second.mkdir()
+    plan_from_config(load_config(_project(first, 'components: {plugins: ["team_infra.queue:QUEUE"]}\n',
+                                          QUEUE_MODULE)), "qa")
+    other = QUEUE_MODULE.replace("lambda ctx: ctx.names.repository(\"enrich\")", "lambda ctx: \"second-q\"")
+    plan = plan_from_config(load_config(_project(second, 'components: {plugins: ["team_infra.queue:QUEUE"]}\n',
+                                                 other)), "qa")
+    queue = plan.stack("ml-qa-queue").template["Resources"]["Queue"]["Properties"]
+    assert queue["QueueName"] == "second-q"
+
+
 def test_selecting_stock_components_and_stacks(tmp_path: Path) -> None:
     config = _project(tmp_path, "components: {stock: [storage, registry, parameters]}\n")
     plan = plan_from_config(load_config(config), "qa")
