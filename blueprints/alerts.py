@@ -37,20 +37,25 @@ class AlertsProps:
     emails: tuple[str, ...] = ()
 
 
-def _key(template: Template) -> kms.Key:
+def topic_key_policy(services: tuple[str, ...]) -> PolicyDocument:
+    """Key policy of a topic's KMS key: the account administers it, ``services`` publish with it (this account)."""
     account = Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
     # In a key policy, Resource '*' means this key (the only form KMS accepts there).
     statements = [
         Statement(Sid="AccountAdministers", Effect=Allow, Principal=Principal("AWS", [account]),
                   Action=list(KMS_KEY_ADMIN), Resource=["*"]),
-        Statement(Sid="ServicesPublish", Effect=Allow, Principal=Principal("Service", list(PUBLISHING_SERVICES)),
+        Statement(Sid="ServicesPublish", Effect=Allow, Principal=Principal("Service", list(services)),
                   Action=list(KMS_PUBLISH), Resource=["*"],
                   Condition=Condition(StringEquals({"aws:SourceAccount": Ref("AWS::AccountId")}))),
     ]
+    return PolicyDocument(Version="2012-10-17", Statement=statements)
+
+
+def _key(template: Template) -> kms.Key:
     # Not retained: the key protects messages in flight only, and SNS keeps no data once delivered.
     return template.add_resource(kms.Key(
         "AlertKey", Description="dsplatform alert topic", EnableKeyRotation=True, PendingWindowInDays=7,
-        KeyPolicy=PolicyDocument(Version="2012-10-17", Statement=statements)))
+        KeyPolicy=topic_key_policy(PUBLISHING_SERVICES)))
 
 
 def build(props: AlertsProps) -> Template:

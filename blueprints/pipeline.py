@@ -29,15 +29,14 @@ from awacs.aws import (
     PolicyDocument,
     Principal,
     Statement,
-    StringEquals,
 )
 from troposphere import GetAtt, Join, Ref, Sub, Template, codebuild, codepipeline, events, iam, kms, s3, sns
 from troposphere import logs as logs_res
 
+from blueprints.alerts import topic_key_policy
 from blueprints.common import new_template, retain
 from blueprints.grants import (
     KMS_ENCRYPT,
-    KMS_KEY_ADMIN,
     KMS_PUBLISH,
     LOGS_WRITE,
     assume_role_policy,
@@ -113,18 +112,9 @@ class PipelineProps:
 
 
 def _key(template: Template) -> kms.Key:
-    account = Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
-    # In a key policy, Resource '*' means this key (the only form KMS accepts there).
-    statements = [
-        Statement(Sid="AccountAdministers", Effect=Allow, Principal=Principal("AWS", [account]),
-                  Action=list(KMS_KEY_ADMIN), Resource=["*"]),
-        Statement(Sid="ServicesPublish", Effect=Allow, Principal=Principal("Service", list(PUBLISHING_SERVICES)),
-                  Action=list(KMS_PUBLISH), Resource=["*"],
-                  Condition=Condition(StringEquals({"aws:SourceAccount": Ref("AWS::AccountId")}))),
-    ]
     return template.add_resource(retain(kms.Key(
         "PipelineKey", Description="dsplatform delivery pipeline", EnableKeyRotation=True,
-        KeyPolicy=PolicyDocument(Version="2012-10-17", Statement=statements))))
+        KeyPolicy=topic_key_policy(PUBLISHING_SERVICES))))
 
 
 def _bucket(template: Template, props: PipelineProps, key: kms.Key) -> s3.Bucket:
