@@ -109,6 +109,8 @@ class Component:
     source: str = "stock"  # where it came from: stock, an entry point or an import path (for messages)
     functions: tuple[Function, ...] = ()  # Lambda code the deployer zips and uploads (code assets)
     requires: Callable[[Context], tuple[Requirement, ...]] | None = None  # objects needed before it is created
+    # Plug-ins it cannot work without, selected with it (e.g. its image's registry): listing it is enough.
+    brings: tuple[Component, ...] = ()
 
     def render(self, ctx: Context) -> dict[str, Any]:
         """The component's template for ``ctx`` as a dict, its outputs checked against its Outputs class."""

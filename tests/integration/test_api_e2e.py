@@ -67,8 +67,16 @@ def test_a_fresh_environment_with_the_api_deploys_and_passes_its_scenarios(
     try:
         # As `invoke e2e`: the lifecycle provides the model between the layers (after storage and parameters,
         # before the api stack), then the scenarios run through the harness plugin in their own pytest.
-        with deployment(plan, clients, keep=True, provide=True):
+        with deployment(plan, clients, keep=True, provide=True) as dep:
             assert all(state.startswith("ready") for state in wait_for_images(settings).values())
+            # The image went to the api-registry stack's repository before the api stack was first created,
+            # so the service runs it by the pushed digest, never by a tag.
+            pushed = dep.images["api"]
+            ecs = clients.client("ecs")
+            service = ecs.describe_services(cluster=dep.deployed["compute"].cluster_name,
+                                            services=[dep.deployed["api"].service_name])["services"][0]
+            task = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
+            assert task["containerDefinitions"][0]["image"].endswith(f"/{pushed.repository}@{pushed.digest}")
             run = run_scenarios(plan, config, tmp_path / "reports", reuse=True, keep=True, stream=False)
         assert run.ok, run.output[-3000:]
         assert {name.rsplit("::", 1)[-1] for name in run.passed} == SCENARIOS, run.passed
