@@ -23,7 +23,10 @@ SCENARIOS = {
 
 
 # Health checks every 5 s (AWS's minimum) and 5 s of draining: the same scenarios, in seconds rather than minutes.
-FAST = {"health_check_interval_seconds": 5, "deregistration_delay_seconds": 5, "health_check_grace_seconds": 20}
+# Three tasks: the circuit breaker trips at half the desired count but never below 3 failed tasks (AWS), and with
+# maximum 200 % all 3 of a never-ready release start at once, so it trips after one round of failures, not two.
+FAST = {"health_check_interval_seconds": 5, "deregistration_delay_seconds": 5, "health_check_grace_seconds": 20,
+        "desired_count": 3}
 
 
 def consumer_config(folder: Path, endpoint: str) -> tuple[str, str]:
