@@ -1,6 +1,7 @@
 """API: the real-time FastAPI service on ECS Fargate behind an Application Load Balancer.
 
-The service runs ``desired_count`` tasks of the API image (its own ECR repository) in the private subnets,
+The service runs ``desired_count`` tasks of the API image (from the ``api-registry`` stack's ECR repository,
+by digest once pushed) in the private subnets,
 registered in an ip target group whose health check is ``/ready``. Deployments are rolling (minimum healthy
 100 %, maximum 200 %) with the circuit breaker rolling back a version that never gets healthy. Application
 Auto Scaling tracks CPU and requests per target between ``min_capacity`` and ``max_capacity``; alarms on 5xx,
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 from awacs import ecr
 from awacs.aws import Statement
 from troposphere import GetAtt, Join, Ref, Split, Sub, Template, applicationautoscaling, cloudwatch, ecs, iam
-from troposphere import ecr as ecr_res
 from troposphere import logs as logs_res
 
 from blueprints.alerts import AlertsOutputs
@@ -34,7 +34,7 @@ from blueprints.grants import (
 )
 from blueprints.network import NetworkOutputs
 from blueprints.outputs import Key, Outputs
-from blueprints.registry import lifecycle_policy
+from blueprints.registry import RegistryOutputs, pinned_image
 from blueprints.storage import StorageOutputs
 
 
@@ -46,7 +46,6 @@ class ApiOutputs(Outputs):
     load_balancer_dns_name = Key("load balancer DNS name")
     target_group_arn = Key("target group ARN")
     service_name = Key("ECS service name")
-    repository_uri = Key("ECR repository of the API image")
     log_group_name = Key("log group of the API tasks")
 
 
@@ -55,7 +54,6 @@ class ApiProps:
     """Inputs of the api blueprint."""
 
     name: str  # prefix of the service's resources, e.g. ds-dev-api
-    repository_name: str
     task_family: str
     container_name: str
     log_group_name: str
@@ -87,7 +85,7 @@ class ApiProps:
     alarm_evaluation_periods: int = 3
 
 
-def _roles(template: Template, props: ApiProps, repository: ecr_res.Repository,
+def _roles(template: Template, props: ApiProps, repository_arn: object,
            log_group: logs_res.LogGroup) -> tuple[iam.Role, iam.Role]:
     artifact_arn = props.artifact_bucket_arn or Ref(
         StorageOutputs.artifact_bucket_arn.parameter(template, "artifact bucket ARN (storage stack)"))
@@ -105,24 +103,22 @@ def _roles(template: Template, props: ApiProps, repository: ecr_res.Repository,
         "ApiExecutionRole", Description="dsplatform api: pull the image, write the logs",
         AssumeRolePolicyDocument=assume_role_policy("ecs-tasks.amazonaws.com", Ref("AWS::AccountId")),
         Policies=[iam.Policy(PolicyName="pull-and-log", PolicyDocument=policy(
-            statement("PullImage", ECR_PULL, [GetAtt(repository, "Arn")]),
+            statement("PullImage", ECR_PULL, [repository_arn]),
             statement("RegistryToken", (ecr.GetAuthorizationToken,), ["*"]),
             statement("WriteLogs", LOGS_WRITE, [GetAtt(log_group, "Arn")])))]))
     return task_role, execution_role
 
 
 def _task_definition(template: Template, props: ApiProps) -> ecs.TaskDefinition:
-    repository = template.add_resource(ecr_res.Repository(
-        "ApiRepository", RepositoryName=props.repository_name, ImageTagMutability="MUTABLE",
-        ImageScanningConfiguration=ecr_res.ImageScanningConfiguration(ScanOnPush=True),
-        EncryptionConfiguration=ecr_res.EncryptionConfiguration(EncryptionType="AES256"),
-        LifecyclePolicy=ecr_res.LifecyclePolicy(LifecyclePolicyText=lifecycle_policy(30))))
+    # The repository is the api-registry stack's, deployed (and the image pushed) before this stack is created.
+    repository_uri = Ref(RegistryOutputs.repository_uri.parameter(template, "API image repository (api-registry)"))
+    repository_arn = Ref(RegistryOutputs.repository_arn.parameter(template, "its ARN (api-registry stack)"))
     log_group = template.add_resource(logs_res.LogGroup(
         "ApiLogGroup", LogGroupName=props.log_group_name, RetentionInDays=props.log_retention_days))
-    task_role, execution_role = _roles(template, props, repository, log_group)
+    task_role, execution_role = _roles(template, props, repository_arn, log_group)
     container = ecs.ContainerDefinition(
         Name=props.container_name, Essential=True, ReadonlyRootFilesystem=True,
-        Image=Join("", [GetAtt(repository, "RepositoryUri"), f":{props.image_tag}"]),
+        Image=pinned_image(template, props.image_tag, repository_uri, "the API image"),
         PortMappings=[ecs.PortMapping(ContainerPort=props.container_port, Protocol="tcp")],
         Environment=[ecs.Environment(Name="DS_SSM_PREFIX", Value=props.ssm_prefix),
                      ecs.Environment(Name="DS_MAX_BODY_BYTES", Value=str(props.max_body_bytes)),
@@ -130,7 +126,6 @@ def _task_definition(template: Template, props: ApiProps) -> ecs.TaskDefinition:
         LogConfiguration=ecs.LogConfiguration(LogDriver="awslogs", Options={
             "awslogs-group": Ref(log_group), "awslogs-region": Ref("AWS::Region"),
             "awslogs-stream-prefix": props.container_name}))
-    ApiOutputs.repository_uri.emit(template, GetAtt(repository, "RepositoryUri"))
     ApiOutputs.log_group_name.emit(template, Ref(log_group))
     # Replaced revisions stay registered (they cost nothing), so `invoke rollback` can put the service back on
     # a release's revision with UpdateService instead of waiting for the change sets (dsplatform.native).

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from awacs import ecr
 from awacs.aws import Statement
-from troposphere import Equals, GetAtt, If, Join, Not, Parameter, Ref, Sub, Template, ecs, iam, logs
+from troposphere import GetAtt, Join, Ref, Template, ecs, iam, logs
 
 from blueprints.common import new_template
 from blueprints.grants import (
@@ -27,22 +27,10 @@ from blueprints.grants import (
     statement,
 )
 from blueprints.outputs import Key, Outputs
-from blueprints.registry import RegistryOutputs
+from blueprints.registry import IMAGE_DIGEST_PARAMETER, RegistryOutputs, pinned_image
 from blueprints.storage import StorageOutputs
 
-# Filled by the deployer with the digest ECR holds under ``image_tag`` (dsplatform.deployer.images); empty until
-# an image is pushed, when the task definition names the tag so a first deploy still works.
-IMAGE_DIGEST_PARAMETER = "ImageDigest"
-
-
-def _image(template: Template, props: ComputeProps, repository_uri: object) -> object:
-    digest = template.add_parameter(Parameter(
-        IMAGE_DIGEST_PARAMETER, Type="String", Default="", AllowedPattern="^(sha256:[0-9a-f]{64})?$",
-        Description="digest of the job image to run (set by the deployer from the pushed image)"))
-    template.add_condition("HasImageDigest", Not(Equals(Ref(digest), "")))
-    # By digest: what runs cannot change without a deploy, whatever is pushed under the tag later.
-    return If("HasImageDigest", Sub("${Uri}@${Digest}", Uri=repository_uri, Digest=Ref(digest)),
-              Sub("${Uri}:" + props.image_tag, Uri=repository_uri))
+__all__ = ["IMAGE_DIGEST_PARAMETER", "ComputeOutputs", "ComputeProps", "build"]  # the parameter: its old home
 
 
 class ComputeOutputs(Outputs):
@@ -121,7 +109,7 @@ def build(props: ComputeProps) -> Template:
         ClusterSettings=[ecs.ClusterSetting(Name="containerInsights", Value="enabled")]))
     container = ecs.ContainerDefinition(
         Name=props.container_name, Essential=True,
-        Image=_image(template, props, repository_uri),
+        Image=pinned_image(template, props.image_tag, repository_uri, "the job image"),
         Environment=[ecs.Environment(Name="DS_SSM_PREFIX", Value=props.ssm_prefix)],
         LogConfiguration=ecs.LogConfiguration(LogDriver="awslogs", Options={
             "awslogs-group": Ref(log_group), "awslogs-region": Ref("AWS::Region"),

@@ -1,11 +1,11 @@
-"""Registry: the ECR repository of the job image, scanned on push, with a lifecycle rule."""
+"""Registry: the ECR repository of a job's image (scanned on push, a lifecycle rule) and how a dependant pins it."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 
-from troposphere import GetAtt, Ref, Template, ecr
+from troposphere import Equals, GetAtt, If, Not, Parameter, Ref, Sub, Template, ecr
 
 from blueprints.common import new_template
 from blueprints.outputs import Key, Outputs
@@ -46,6 +46,22 @@ def lifecycle_policy(max_images: int) -> str:
         {"rulePriority": 2, "description": f"keep the newest {max_images} images",
          "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": max_images},
          "action": {"type": "expire"}}]}, sort_keys=True)
+
+
+# Filled by the deployer with the digest ECR holds under the image's tag (dsplatform.deployer.images); empty until
+# an image is pushed, when the task definition names the tag so a first deploy still works.
+IMAGE_DIGEST_PARAMETER = "ImageDigest"
+
+
+def pinned_image(template: Template, image_tag: str, repository_uri: object, what: str) -> object:
+    """The image a dependant's container runs: ``<uri>@<ImageDigest>`` once pushed, else ``<uri>:<image_tag>``."""
+    digest = template.add_parameter(Parameter(
+        IMAGE_DIGEST_PARAMETER, Type="String", Default="", AllowedPattern="^(sha256:[0-9a-f]{64})?$",
+        Description=f"digest of {what} to run (set by the deployer from the pushed image)"))
+    template.add_condition("HasImageDigest", Not(Equals(Ref(digest), "")))
+    # By digest: what runs cannot change without a deploy, whatever is pushed under the tag later.
+    return If("HasImageDigest", Sub("${Uri}@${Digest}", Uri=repository_uri, Digest=Ref(digest)),
+              Sub("${Uri}:" + image_tag, Uri=repository_uri))
 
 
 def build(props: RegistryProps) -> Template:

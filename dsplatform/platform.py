@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 from blueprints.alerts import AlertsOutputs
 from blueprints.compute import ComputeOutputs
@@ -94,7 +95,8 @@ def platform_from_deployed(plan: Plan, deployed: Deployed) -> Platform:
     missing += [f"component {c} (not in the plan)" for c in PIPELINE_COMPONENTS if c not in deployed.stack_names]
     if missing:
         raise PlatformNotDeployedError(plan.target.env, missing)
-    storage, registry = deployed.get(StorageOutputs), deployed.get(RegistryOutputs)
+    # By name: the api's image repository (api-registry) has the same outputs class as the job's.
+    storage, registry = deployed.get(StorageOutputs), cast(RegistryOutputs, deployed["registry"])
     compute, orchestration = deployed.get(ComputeOutputs), deployed.get(OrchestrationOutputs)
     monitoring = deployed.get(MonitoringOutputs)
     network = deployed["network"] if "network" in deployed else NetworkOutputs({})

@@ -3,16 +3,21 @@
 Not a stock component, so an environment deploys it only when its project asks for it. Its image source
 (``containers/api``) ships with dsplatform (a project's own ``containers/api`` overrides it); it serves the
 stock job's model, read from the job's SSM prefix, and requires that model before it is first created.
+
+The image's repository is a stack of its own (``api-registry``, selected with ``api``) so that, as for the
+stock job, the deployer creates it, pushes the image and then creates the service on the pushed digest.
 """
 
 from __future__ import annotations
 
-from blueprints import api
+from blueprints import api, registry
 from dsplatform.components.model import Component, Context, Image
 from dsplatform.components.stock._pipeline import JOB, foreign_artifact_bucket
+from dsplatform.components.stock.registry import repository_props
 from dsplatform.stackspec import Requirement
 
 NAME = "api"
+REGISTRY_NAME = "api-registry"
 
 
 def props(ctx: Context) -> api.ApiProps:
@@ -20,8 +25,8 @@ def props(ctx: Context) -> api.ApiProps:
     s = ctx.env.settings
     foreign = foreign_artifact_bucket(ctx)
     return api.ApiProps(
-        name=f"{ctx.names.project}-{ctx.env.name}-{NAME}", repository_name=ctx.names.repository(NAME),
-        task_family=ctx.names.task_family(NAME), container_name=ctx.names.container(NAME),
+        name=f"{ctx.names.project}-{ctx.env.name}-{NAME}", task_family=ctx.names.task_family(NAME),
+        container_name=ctx.names.container(NAME),
         log_group_name=ctx.names.log_group(NAME), ssm_prefix=ctx.names.ssm_prefix(JOB),
         model_key=s.parameters.model_key, alarm_prefix=ctx.names.alarm(NAME, "api").rsplit("-", 1)[0],
         image_tag=s.api.image_tag, container_port=s.api.container_port, cpu=s.api.cpu, memory=s.api.memory,
@@ -34,6 +39,11 @@ def props(ctx: Context) -> api.ApiProps:
         max_body_bytes=s.api.max_body_bytes, log_retention_days=s.logs.retention_days,
         kms=s.storage.encryption == "kms", artifact_bucket_arn=f"arn:aws:s3:::{foreign}" if foreign else None,
         error_5xx_threshold=s.api.error_5xx_threshold, p99_latency_seconds=s.api.p99_latency_seconds)
+
+
+def registry_props(ctx: Context) -> registry.RegistryProps:
+    """The API image's ECR repository, as the stock job's: ``settings.registry``, IMMUTABLE where protected."""
+    return repository_props(ctx, NAME)
 
 
 def image_tag(ctx: Context) -> str:
@@ -54,6 +64,9 @@ def requires(ctx: Context) -> tuple[Requirement, ...]:
                         ctx.env.settings.parameters.model_key, fix, provide="dsplatform.jobdata:provide_model"),)
 
 
-COMPONENT = Component(NAME, api.build, props, api.ApiOutputs, ("network", "storage", "compute", "parameters", "alerts"),
+REGISTRY = Component(REGISTRY_NAME, registry.build, registry_props, registry.RegistryOutputs,
+                     source="dsplatform.components.api:REGISTRY")
+COMPONENT = Component(NAME, api.build, props, api.ApiOutputs,
+                      ("network", "storage", "compute", "parameters", "alerts", REGISTRY_NAME), brings=(REGISTRY,),
                       images=(Image(NAME, tag=image_tag, bundled=True),), scenarios="harness.scenarios_api",
                       source="dsplatform.components.api:COMPONENT", requires=requires)

@@ -99,8 +99,15 @@ def select(project: ProjectConfig) -> tuple[Component, ...]:
                            f"stock components are {', '.join(stock_all)}"])
     chosen = [stock_all[n] for n in names]
     root = project_root(project)
+    brought: list[Component] = []
     for spec in project.components.plugins:
         plugin = load_plugin(spec, root)
+        if plugin in brought:  # listed after a plug-in that brought it (e.g. api-registry after api)
+            continue
+        # What it brings goes first, unless selected already (by name, as a stock component could be).
+        brings = [b for b in plugin.brings if all(c.name != b.name for c in chosen)]
+        chosen.extend(brings)
+        brought.extend(brings)
         if any(c.name == plugin.name for c in chosen):
             raise ConfigError([f"{project.source}: components.plugins: {spec!r} is named {plugin.name!r}, which "
                                f"another component already uses; give it another name"])

@@ -112,6 +112,8 @@ class Component:
     hosted_in: Callable[[Context], bool] | None = None  # deployed only where this says so (None: everywhere)
     # True where the environment exists only for this component (a tooling account): nothing else deploys there.
     owns_environment: Callable[[Context], bool] | None = None
+    # Plug-ins it cannot work without, selected with it (e.g. its image's registry): listing it is enough.
+    brings: tuple[Component, ...] = ()
 
     def deployed_in(self, ctx: Context) -> bool:
         """True when ``ctx``'s environment deploys this component (a pipeline lives in one environment only)."""

@@ -122,7 +122,7 @@ class StorageSettings(Strict):
 
 
 class RegistrySettings(Strict):
-    """The ECR repository of the job image."""
+    """The ECR repositories of the images: the stock job's (``registry``), the api's (``api-registry``)."""
 
     tag_mutability: Literal["MUTABLE", "IMMUTABLE"] | None = Field(
         None, description="ECR image tag mutability; default IMMUTABLE in protected environments, else MUTABLE "
@@ -279,7 +279,8 @@ class RollbackSettings(Strict):
 class ApiSettings(Strict):
     """The real-time API (component `api`): its service, load balancer, scaling and alarms."""
 
-    image_tag: str = Field("latest", description="tag of the API image in its ECR repository")
+    image_tag: str = Field("latest", description="tag of the API image in its ECR repository (the api-registry "
+                                                  "stack); the service runs the digest pushed under it")
     cpu: int = Field(512, description="task CPU units (a Fargate size)")
     memory: int = Field(1024, description="task memory in MiB (must suit cpu)")
     container_port: int = Field(8080, ge=1024, le=65535, description="port the container listens on")
@@ -462,7 +463,8 @@ class ComponentsConfig(Strict):
         "all", description="stock components to deploy: all, or a list of names (dependencies must be listed too)")
     plugins: tuple[str, ...] = Field(
         (), description="the project's own components: import paths package.module:ATTR (resolved from the folder "
-                        "of dsplatform.yml) or names of installed entry points in group dsplatform.components")
+                        "of dsplatform.yml) or names of installed entry points in group dsplatform.components; "
+                        "one may bring what it needs (api brings api-registry)")
 
 
 GITHUB_REPO_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")

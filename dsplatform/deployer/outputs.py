@@ -59,10 +59,13 @@ class Deployed:
         return component in self.by_component
 
     def get(self, cls: type[OutputsT]) -> OutputsT:
-        """The outputs of the deployed component whose Outputs class is ``cls``."""
-        for outputs in self.by_component.values():
-            if type(outputs) is cls:
-                return cast(OutputsT, outputs)
+        """The outputs of the deployed component whose Outputs class is ``cls`` (ValueError when several share it)."""
+        found = [(c, outputs) for c, outputs in self.by_component.items() if type(outputs) is cls]
+        if len(found) > 1:  # e.g. RegistryOutputs: the stock registry and api-registry; the first would be a guess
+            raise ValueError(f"{cls.__name__} are the outputs of {', '.join(c for c, _ in found)}; read one by its "
+                             f"component name: deployed[{found[0][0]!r}]")
+        if found:
+            return cast(OutputsT, found[0][1])
         wanted = [c for c, name in self.stack_names.items() if c not in self.by_component]
         stack = ", ".join(self.stack_names[c] for c in wanted) or cls.__name__
         raise MissingOutputError(self.env, stack, None, [])

@@ -48,3 +48,16 @@ def test_a_stack_missing_a_required_output_is_reported_with_the_key():
     deployed = Deployed(env="qa", by_component={}, stack_names={"storage": "ml-qa-storage"})
     with pytest.raises(MissingOutputError, match="ml-qa-storage is not deployed"):
         deployed.get(StorageOutputs)
+
+
+def test_the_job_repository_is_the_stock_registrys_even_beside_the_api_registry():
+    plan = plan_from_config(parse_config(CONFIG + "components: {plugins: [api]}\n"), "qa")
+    deployed = _deployed(plan)
+    # api-registry's outputs first: the job's repository is still read by the component's name, not guessed.
+    first = Deployed(env=deployed.env, stack_names=deployed.stack_names,
+                     by_component=dict(reversed(list(deployed.by_component.items()))))
+    assert platform_from_deployed(plan, first).repository_uri == "registry-RepositoryUri"
+    from blueprints.registry import RegistryOutputs
+
+    with pytest.raises(ValueError, match=r"outputs of .*api-registry.*deployed\["):
+        first.get(RegistryOutputs)

@@ -23,7 +23,10 @@ SCENARIOS = {
 
 
 # Health checks every 5 s (AWS's minimum) and 5 s of draining: the same scenarios, in seconds rather than minutes.
-FAST = {"health_check_interval_seconds": 5, "deregistration_delay_seconds": 5, "health_check_grace_seconds": 20}
+# Three tasks: the circuit breaker trips at half the desired count but never below 3 failed tasks (AWS), and with
+# maximum 200 % all 3 of a never-ready release start at once, so it trips after one round of failures, not two.
+FAST = {"health_check_interval_seconds": 5, "deregistration_delay_seconds": 5, "health_check_grace_seconds": 20,
+        "desired_count": 3}
 
 
 def consumer_config(folder: Path, endpoint: str) -> tuple[str, str]:
@@ -67,8 +70,16 @@ def test_a_fresh_environment_with_the_api_deploys_and_passes_its_scenarios(
     try:
         # As `invoke e2e`: the lifecycle provides the model between the layers (after storage and parameters,
         # before the api stack), then the scenarios run through the harness plugin in their own pytest.
-        with deployment(plan, clients, keep=True, provide=True):
+        with deployment(plan, clients, keep=True, provide=True) as dep:
             assert all(state.startswith("ready") for state in wait_for_images(settings).values())
+            # The image went to the api-registry stack's repository before the api stack was first created,
+            # so the service runs it by the pushed digest, never by a tag.
+            pushed = dep.images["api"]
+            ecs = clients.client("ecs")
+            service = ecs.describe_services(cluster=dep.deployed["compute"].cluster_name,
+                                            services=[dep.deployed["api"].service_name])["services"][0]
+            task = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
+            assert task["containerDefinitions"][0]["image"].endswith(f"/{pushed.repository}@{pushed.digest}")
             run = run_scenarios(plan, config, tmp_path / "reports", reuse=True, keep=True, stream=False)
         assert run.ok, run.output[-3000:]
         assert {name.rsplit("::", 1)[-1] for name in run.passed} == SCENARIOS, run.passed

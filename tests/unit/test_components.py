@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from pathlib import Path
 
@@ -146,6 +147,29 @@ def test_selecting_stock_components_and_stacks(tmp_path: Path) -> None:
     assert "ml-qa-monitoring" in full.all_stacks and "ml-qa-monitoring" not in {s.name for s in full.stacks}
     with pytest.raises(UsageError, match="'nope' is not a stack or component of qa"):
         plan_from_config(load_config(config), "qa", stacks=["nope"])
+
+
+BRINGING_MODULE = QUEUE_MODULE + '''
+    DLQ = Component("dlq", build, lambda ctx: "ml-dlq", QueueOutputs)
+    STOCKLIKE = Component("registry", build, lambda ctx: "not-the-stock-one", QueueOutputs)
+    MAIN = Component("main", build, lambda ctx: "ml-main", QueueOutputs, depends_on=("dlq", "registry"),
+                     brings=(DLQ, STOCKLIKE))
+    '''
+
+
+@pytest.mark.parametrize("plugins", [
+    '["team_bring:MAIN"]', '["team_bring:MAIN", "team_bring:DLQ"]', '["team_bring:DLQ", "team_bring:MAIN"]',
+])
+def test_a_plug_in_brings_what_it_cannot_work_without_once(tmp_path: Path, plugins: str) -> None:
+    config = _project(tmp_path, f"components: {{plugins: {plugins}}}\n")
+    (tmp_path / "team_bring.py").write_text(textwrap.dedent(BRINGING_MODULE))
+    sys.modules.pop("team_bring", None)  # each case imports its own copy from its own tmp_path
+    plan = plan_from_config(load_config(config), "qa")
+    names = [s.component for s in plan.stacks]
+    assert names.count("dlq") == 1 and names.index("dlq") < names.index("main")
+    # A brought component whose name is selected already (here the stock registry) is not added again.
+    registry = plan.stack("ml-qa-registry").template["Resources"]
+    assert names.count("registry") == 1 and "Repository" in registry
 
 
 @pytest.mark.parametrize(("extra", "module", "message"), [
