@@ -6,17 +6,34 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from awacs import ecr, logs, s3
-from troposphere import GetAtt, Ref, Sub, Template, applicationautoscaling, cloudwatch, iam, sagemaker
+from troposphere import (
+    Equals,
+    GetAtt,
+    If,
+    Not,
+    Parameter,
+    Ref,
+    Sub,
+    Template,
+    applicationautoscaling,
+    cloudwatch,
+    iam,
+    sagemaker,
+)
 
 from blueprints.alerts import AlertsOutputs
 from blueprints.common import new_template
 from blueprints.grants import ECR_PULL, assume_role_policy, policy, statement
 from blueprints.outputs import Key, Outputs
+from blueprints.registry import RegistryOutputs
 
 VARIANT = "AllTraffic"
 MODEL_READ = (s3.GetObject,)
 CAPTURE_WRITE = (s3.PutObject,)
 LOGS_SETUP = (logs.CreateLogGroup, logs.CreateLogStream, logs.PutLogEvents)
+# Filled by the deployer with the digest ECR holds under ``image_tag`` (dsplatform.deployer.images), as for the
+# job's task definition: the model then names the image by digest, so what serves cannot change without a deploy.
+IMAGE_DIGEST_PARAMETER = "ImageDigest"
 
 
 class EndpointDataCapture(sagemaker.DataCaptureConfig):
@@ -48,8 +65,7 @@ class ServingProps:
     endpoint_name: str
     model_name: str  # versioned, e.g. ds-staging-m3: a new version replaces the model and config statically
     config_name: str
-    image: str  # ECR image URI, by digest (…@sha256:…) or tag
-    repository_arn: str
+    image_tag: str  # the tag pushed; the model names the digest ECR holds under it once pushed
     artifact_bucket: str
     model_key: str  # models/<name>/<version>/model.tar.gz
     model_sha256: str | None = None  # recorded in the container's environment for the smoke test to compare
@@ -64,13 +80,22 @@ class ServingProps:
     period_seconds: int = 300
 
 
-def _role(template: Template, props: ServingProps) -> iam.Role:
+def _image(template: Template, props: ServingProps, repository_uri: object) -> object:
+    digest = template.add_parameter(Parameter(
+        IMAGE_DIGEST_PARAMETER, Type="String", Default="", AllowedPattern="^(sha256:[0-9a-f]{64})?$",
+        Description="digest of the serving image (set by the deployer from the pushed image)"))
+    template.add_condition("HasImageDigest", Not(Equals(Ref(digest), "")))
+    return If("HasImageDigest", Sub("${Uri}@${Digest}", Uri=repository_uri, Digest=Ref(digest)),
+              Sub("${Uri}:" + props.image_tag, Uri=repository_uri))
+
+
+def _role(template: Template, props: ServingProps, repository_arn: object) -> iam.Role:
     model_object = f"arn:aws:s3:::{props.artifact_bucket}/{props.model_key}"
     log_group = ("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/sagemaker/Endpoints/"
                  + props.endpoint_name)
     statements = [
         statement("ReadModel", MODEL_READ, [model_object]),
-        statement("PullImage", ECR_PULL, [props.repository_arn]),
+        statement("PullImage", ECR_PULL, [repository_arn]),
         statement("RegistryToken", (ecr.GetAuthorizationToken,), ["*"]),  # listed in grants.UNSCOPED_ACTIONS
         statement("Logs", LOGS_SETUP, [Sub(log_group), Sub(f"{log_group}:*")]),
     ]
@@ -115,12 +140,14 @@ def build(props: ServingProps) -> Template:
     """Render the serving template."""
     template = new_template("serving (SageMaker endpoint of one registered model version)")
     topic_arn = Ref(AlertsOutputs.alert_topic_arn.parameter(template, "alert topic (alerts stack)"))
-    role = _role(template, props)
+    repository_uri = Ref(RegistryOutputs.repository_uri.parameter(template, "serving image (serving-registry stack)"))
+    repository_arn = Ref(RegistryOutputs.repository_arn.parameter(template, "its ARN (serving-registry stack)"))
+    role = _role(template, props, repository_arn)
     environment = {"DS_SERVING_MODEL_SHA256": props.model_sha256} if props.model_sha256 else {}
     model = template.add_resource(sagemaker.Model(
         "Model", ModelName=props.model_name, ExecutionRoleArn=GetAtt(role, "Arn"),
         PrimaryContainer=sagemaker.ContainerDefinition(
-            Image=props.image, ModelDataUrl=f"s3://{props.artifact_bucket}/{props.model_key}",
+            Image=_image(template, props, repository_uri), ModelDataUrl=f"s3://{props.artifact_bucket}/{props.model_key}",
             **({"Environment": environment} if environment else {}))))
     capture = {"DataCaptureConfig": EndpointDataCapture(
         EnableCapture=True, InitialSamplingPercentage=props.capture_percent,

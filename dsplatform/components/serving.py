@@ -1,13 +1,16 @@
 """Component ``serving`` (opt-in): a SageMaker endpoint for one registered model version.
 
-Not a stock component, because it needs a staged model first: list it in ``dsplatform.yml`` under
-``components.plugins: ["dsplatform.components.serving:COMPONENT"]`` and set ``settings.serving.model_version``
-(printed by ``invoke model.stage``) for every environment that deploys it.
+Not a stock component, because it needs a staged model first: list it and its image repository in
+``dsplatform.yml`` under ``components.plugins: [serving-registry, serving]`` (entry points) and set
+``settings.serving.model_version`` (printed by ``invoke model.stage``) for every environment that deploys it.
+
+The serving image's repository is a stack of its own (``serving-registry``) so that, as for the stock job, the
+deployer can create it, push the image and then deploy the endpoint's model naming the pushed digest.
 """
 
 from __future__ import annotations
 
-from blueprints import serving
+from blueprints import registry, serving
 from dsplatform.components.model import Component, Context, Image
 from dsplatform.errors import ConfigError
 
@@ -19,10 +22,17 @@ def model_key(name: str, version: str) -> str:
     return f"models/{name}/{version}/model.tar.gz"
 
 
-def image_uri(ctx: Context, repository: str, tag: str) -> str:
-    """The serving image in this environment's ECR, by digest when the tag is ``sha256:...``."""
-    registry = f"{ctx.env.account_id}.dkr.ecr.{ctx.env.region}.amazonaws.com/{repository}"
-    return f"{registry}@{tag}" if tag.startswith("sha256:") else f"{registry}:{tag}"
+def image_tag(ctx: Context) -> str:
+    """The tag the serving image is pushed under (``settings.serving.image_tag``)."""
+    return ctx.env.settings.serving.image_tag
+
+
+def registry_props(ctx: Context) -> registry.RegistryProps:
+    """The serving image's ECR repository: ``<project>-serving``, tags immutable where the environment is protected."""
+    s = ctx.env.settings.registry
+    mutability = s.tag_mutability or ("IMMUTABLE" if ctx.env.protected else "MUTABLE")
+    return registry.RegistryProps(repository_name=ctx.names.repository(JOB), tag_mutability=mutability,
+                                  scan_on_push=s.scan_on_push, max_images=s.max_images)
 
 
 def props(ctx: Context) -> serving.ServingProps:
@@ -33,13 +43,11 @@ def props(ctx: Context) -> serving.ServingProps:
                            f"unset; stage a version (`invoke model.stage --env {ctx.env.name} --version N`) and set "
                            f"it, or remove the serving component from components.plugins"])
     name = s.model_name or f"{ctx.project.project.name}-model"
-    repository = ctx.names.repository(JOB)
     return serving.ServingProps(
         endpoint_name=ctx.names.endpoint,
         model_name=ctx.names.endpoint_version("model", s.model_version),
         config_name=ctx.names.endpoint_version("config", s.model_version),
-        image=image_uri(ctx, repository, s.image_tag),
-        repository_arn=f"arn:aws:ecr:{ctx.env.region}:{ctx.env.account_id}:repository/{repository}",
+        image_tag=s.image_tag,
         artifact_bucket=ctx.names.artifact_bucket, model_key=model_key(name, s.model_version),
         model_sha256=s.model_sha256, instance_type=s.instance_type, instance_count=s.instance_count,
         max_instances=s.max_instances, invocations_per_instance=s.invocations_per_instance,
@@ -47,5 +55,8 @@ def props(ctx: Context) -> serving.ServingProps:
         latency_threshold_ms=s.latency_threshold_ms, errors_threshold=s.errors_threshold)
 
 
-COMPONENT = Component("serving", serving.build, props, serving.ServingOutputs, ("storage", "alerts"),
-                      images=(Image(JOB),))
+REGISTRY = Component("serving-registry", registry.build, registry_props, registry.RegistryOutputs,
+                     source="dsplatform.components.serving:REGISTRY")
+COMPONENT = Component("serving", serving.build, props, serving.ServingOutputs,
+                      ("storage", "alerts", "serving-registry"), images=(Image(JOB, tag=image_tag),),
+                      source="dsplatform.components.serving:COMPONENT")

@@ -357,7 +357,11 @@ class ServingSettings(Strict):
                                       description="registry version to serve (staged with `invoke model.stage`)")
     model_sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$",
                                      description="SHA-256 of that version's model.tar.gz (printed by model.stage)")
-    image_tag: str = Field("latest", description="tag of the serving image (or sha256:<digest> to pin it)")
+    image_tag: str = Field("latest", pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$",
+                           description="tag the serving image is pushed under; the model names its digest")
+    min_accuracy: float = Field(0.8, ge=0.0, le=1.0,
+                                description="quality bar: holdout accuracy the serving scenarios must measure on "
+                                            "the endpoint before `invoke model.promote` moves a version on")
     instance_type: str = Field("ml.m5.large", pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$",
                                description="SageMaker instance type, e.g. ml.m5.large")
     instance_count: int = Field(1, ge=1, le=100, description="initial instances (the scaling minimum)")

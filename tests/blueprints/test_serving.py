@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from dsplatform.components.model import Context
-from dsplatform.components.serving import COMPONENT, model_key
+from dsplatform.components.serving import COMPONENT, REGISTRY, model_key
 from dsplatform.config import load_config
 from dsplatform.errors import ConfigError
 from dsplatform.lint.policy import check_policies
@@ -43,7 +43,7 @@ def _render(project: Any, env: str) -> dict[str, Any]:
 def templates(tmp_path: Path) -> dict[str, dict[str, Any]]:
     project = _project(tmp_path, {
         "stg": {"model_version": "3", "model_sha256": SHA},
-        "prod": {"model_version": "3", "model_sha256": SHA, "image_tag": "sha256:" + "b" * 64,
+        "prod": {"model_version": "3", "model_sha256": SHA, "image_tag": "v1.2.0",
                  "instance_type": "ml.c5.xlarge", "instance_count": 2, "max_instances": 6, "data_capture": True}})
     return {env: _render(project, env) for env in ("stg", "prod")}
 
@@ -76,8 +76,28 @@ def test_endpoints_are_named_staging_and_prod_and_versions_are_in_model_and_conf
         assert model["PrimaryContainer"]["ModelDataUrl"] == (
             f"s3://{Names.for_environment(_env(env), 'ds').artifact_bucket}/{model_key('ds-model', '3')}")
         assert model["PrimaryContainer"]["Environment"] == {"DS_SERVING_MODEL_SHA256": SHA}
-    prod_image = _of(templates["prod"], "AWS::SageMaker::Model")["Model"]["PrimaryContainer"]["Image"]
-    assert prod_image == "333333333333.dkr.ecr.us-east-1.amazonaws.com/ds-serving@sha256:" + "b" * 64
+
+
+def test_the_model_names_the_pushed_image_by_digest_from_the_serving_registry_stack(templates) -> None:  # type: ignore[no-untyped-def]
+    prod = templates["prod"]
+    image = _of(prod, "AWS::SageMaker::Model")["Model"]["PrimaryContainer"]["Image"]
+    # The deployer fills ImageDigest with what ECR holds under the tag (dsplatform.deployer.images).
+    assert image == {"Fn::If": ["HasImageDigest",
+                                {"Fn::Sub": ["${Uri}@${Digest}", {"Digest": {"Ref": "ImageDigest"},
+                                                                  "Uri": {"Ref": "RepositoryUri"}}]},
+                                {"Fn::Sub": ["${Uri}:v1.2.0", {"Uri": {"Ref": "RepositoryUri"}}]}]}
+    assert prod["Parameters"]["ImageDigest"]["AllowedPattern"] == "^(sha256:[0-9a-f]{64})?$"
+    assert COMPONENT.depends_on == ("storage", "alerts", "serving-registry")
+    assert [(i.job, i.tag and i.tag.__name__) for i in COMPONENT.images] == [("serving", "image_tag")]
+
+
+def test_the_serving_registry_is_its_own_ecr_repository_immutable_where_protected(tmp_path: Path) -> None:
+    project = _project(tmp_path, {"stg": {"model_version": "3"}, "prod": {"model_version": "3"}})
+    for env, mutability in (("stg", "MUTABLE"), ("prod", "IMMUTABLE")):
+        names = Names.for_environment(project.environments[env], project.project.name)
+        rendered = REGISTRY.render(Context(project, project.environments[env], names))
+        repository = _of(rendered, "AWS::ECR::Repository")["Repository"]
+        assert (repository["RepositoryName"], repository["ImageTagMutability"]) == ("ds-serving", mutability)
 
 
 def _env(name: str) -> Any:
@@ -92,7 +112,7 @@ def test_execution_role_reads_only_its_model_and_pulls_only_its_repository(templ
     bucket = Names.for_environment(_env("stg"), "ds").artifact_bucket
     assert statements["ReadModel"]["Action"] == ["s3:GetObject"]
     assert statements["ReadModel"]["Resource"] == [f"arn:aws:s3:::{bucket}/models/ds-model/3/model.tar.gz"]
-    assert statements["PullImage"]["Resource"] == ["arn:aws:ecr:us-east-1:222222222222:repository/ds-serving"]
+    assert statements["PullImage"]["Resource"] == [{"Ref": "RepositoryArn"}]  # the serving-registry stack's
     assert "DataCapture" not in statements
     assert check_policies("ds-stg-serving", templates["stg"]) == []  # no wildcard actions, unscoped only if listed
 

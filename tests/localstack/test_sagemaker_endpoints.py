@@ -150,3 +150,36 @@ def test_update_refuses_an_unknown_config_and_a_busy_endpoint(world: dict[str, A
     world["sagemaker"].get_waiter("endpoint_in_service").wait(EndpointName=name, WaiterConfig=WAITER)
     with pytest.raises(ClientError, match="Could not find endpoint configuration"):
         world["sagemaker"].update_endpoint(EndpointName=name, EndpointConfigName="absent-config")
+
+
+def test_an_endpoint_runs_the_source_pushed_under_its_tag_not_the_folder_as_it_is_now(
+        localstack: Any, world: dict[str, Any], tmp_path: Path) -> None:
+    import shutil
+
+    from dsplatform.images import push_local_image
+    from dsplatform.localstack import register_image_sources
+    from tests.localstack.sagemaker_support import ROLE, SERVING_SOURCE
+    from tests.localstack.support import settings_for
+
+    source, repository = tmp_path / "serving", unique("ds-serving-pinned")
+    shutil.copytree(SERVING_SOURCE, source, ignore=shutil.ignore_patterns("tests", "__pycache__"))
+    register_image_sources(settings_for(localstack), {repository: source})
+    ecr = localstack.client("ecr", ACCOUNT)
+    ecr.create_repository(repositoryName=repository)
+    digest = push_local_image(ecr, repository, "latest", source)
+    # After the push the folder changes; the pushed image (its snapshot under the digest) must not.
+    (source / "ds_serving" / "__main__.py").write_text("raise SystemExit('the folder changed after the push')\n")
+    registry = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/{repository}"
+    url, archive, data = world["models"][0]
+    body, rows = _scoring_rows(data)
+    for image in (f"{registry}:latest", f"{registry}@{digest}"):
+        name = unique("ep-pin")
+        world["sagemaker"].create_model(ModelName=name, ExecutionRoleArn=ROLE,
+                                        PrimaryContainer={"Image": image, "ModelDataUrl": url})
+        world["sagemaker"].create_endpoint_config(EndpointConfigName=name, ProductionVariants=[{
+            "VariantName": "AllTraffic", "ModelName": name, "InitialInstanceCount": 1,
+            "InstanceType": "ml.m5.large"}])
+        world["sagemaker"].create_endpoint(EndpointName=name, EndpointConfigName=name)
+        world["endpoints"].append(name)
+        world["sagemaker"].get_waiter("endpoint_in_service").wait(EndpointName=name, WaiterConfig=WAITER)
+        assert _invoke(world, name, body)["predictions"] == local_predictions(archive, rows), image

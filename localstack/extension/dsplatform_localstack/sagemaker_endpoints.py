@@ -63,7 +63,8 @@ def _start_replica(backend: Any, endpoint: str, config_name: str) -> Replica:
     """Start and wait for one replica of ``config_name``; ReplicaError with the FailureReason."""
     account, region = backend.account_id, backend.region_name
     variant, container, timeout = _first_variant(backend, config_name)
-    replica = sagemaker_replica.start(endpoint, container, _s3(account, region), _aws_env(account, region))
+    replica = sagemaker_replica.start(endpoint, container, _s3(account, region), _aws_env(account, region),
+                                      account, region)
     with _LOCK:
         _PENDING[_key(backend, endpoint)] = replica
     try:

@@ -128,8 +128,13 @@ def _argv(image: local_images.LocalImage) -> list[str]:
     return argv
 
 
-def start(endpoint: str, container: dict[str, Any], s3: Any, aws_env: dict[str, str]) -> Replica:
-    """Fetch the model data, resolve the image (building its venv once) and start `serve`; not yet healthy."""
+def start(endpoint: str, container: dict[str, Any], s3: Any, aws_env: dict[str, str],
+          account: str | None = None, region: str | None = None) -> Replica:
+    """Fetch the model data, resolve the image (building its venv once) and start `serve`; not yet healthy.
+
+    The image resolves like an ECS task's: a digest (or the digest ECR holds under the tag in ``account`` and
+    ``region``) runs the source frozen when that digest was pushed, so what serves is what was pushed.
+    """
     replica_id = f"{endpoint}-{uuid.uuid4().hex[:8]}"
     folder = replicas_root() / replica_id
     folder.mkdir(parents=True, exist_ok=True)
@@ -139,7 +144,7 @@ def start(endpoint: str, container: dict[str, Any], s3: Any, aws_env: dict[str, 
     else:
         model_dir.mkdir()
     try:
-        image = local_images.resolve(container["Image"])
+        image = local_images.resolve(container["Image"], account, region)
     except local_images.ImagePullError as err:
         raise ReplicaError(str(err)) from err
     port = _free_port()
