@@ -261,7 +261,9 @@ class ParameterSettings(Strict):
     model_key: S3Key = Field("models/preprocessing_model.pkl", description="model object key in the artifact bucket")
     script_key: S3Key | None = Field(None, description="optional custom script key in the artifact bucket")
     package_key: S3Key | None = Field(None, description="optional package archive key in the artifact bucket")
-    model_version: str | None = Field(None, max_length=128, description="optional model version label")
+    model_version: str | None = Field(None, max_length=128, description=(
+        "SSM model-version, owned by the parameters stack when set (then `invoke model.stage`/`model.promote` "
+        "write nothing and refuse another version); unset, those tasks record models:/<name>/<version>"))
     artifacts_from: str | None = Field(
         None, description="read models and scripts from this other environment's artifact bucket (cross-account)")
 

@@ -100,10 +100,39 @@ def model_key(name: str, version: str) -> str:
     return serving_key(name, version)
 
 
-def stage(plan: Any, clients: Any, uri: str, name: str, version: str) -> StagedModel:
-    """Alias the version ``staging``, upload its model.tar.gz (with SHA-256) and record it in SSM."""
+def parameter_value(name: str, version: str) -> str:
+    """What the SSM model-version parameter holds for a version: ``models:/<name>/<version>``."""
+    return f"models:/{name}/{version}"
+
+
+def tasks_own_parameter(env: str, configured: str | None, name: str, version: str) -> bool:
+    """Who writes the SSM model-version parameter: one source of truth per environment.
+
+    With ``settings.parameters.model_version`` set, the parameters stack owns it (every deploy writes the
+    configured value): the model tasks then write nothing and refuse a version the config does not name, since the
+    next deploy would set the parameter back. Unset, the parameters stack leaves it alone and the tasks own it.
+    """
+    if configured is None:
+        return True
+    wanted = parameter_value(name, version)
+    if configured != wanted:
+        raise RegistryUsageError(
+            f"environments.{env}.settings.parameters.model_version is {configured!r}: the parameters stack owns the "
+            f"SSM model-version, so {name} v{version} would be set back by the next deploy; set it to {wanted!r} "
+            f"and deploy first, or remove the key so the model tasks record the version")
+    return False
+
+
+def stage(plan: Any, clients: Any, uri: str, name: str, version: str,
+          configured_parameter: str | None = None) -> StagedModel:
+    """Alias the version ``staging``, upload its model.tar.gz (with SHA-256) and record it in SSM.
+
+    ``configured_parameter`` is the environment's ``settings.parameters.model_version``: when set, the parameters
+    stack owns SSM's model-version (``tasks_own_parameter``), checked before anything changes.
+    """
     from dsplatform.jobdata import job_locations
 
+    write_parameter = tasks_own_parameter(plan.target.env, configured_parameter, name, version)
     where = job_locations(plan, clients)
     bucket = where.own_artifact_bucket
     alias = str(run_ops(uri, "stage", "--name", name, "--version", version)["alias"])
@@ -120,8 +149,9 @@ def stage(plan: Any, clients: Any, uri: str, name: str, version: str) -> StagedM
     url = f"s3://{bucket}/{key}"
     run_ops(uri, "tag", "--name", name, "--version", version, f"model_data_url={url}", f"sha256={sha}")
     parameter = _parameter_name(plan, clients)
-    clients.client("ssm").put_parameter(Name=parameter, Value=f"models:/{name}/{version}", Type="String",
-                                        Overwrite=True, Description="dsplatform: the staged model version")
+    if write_parameter:
+        clients.client("ssm").put_parameter(Name=parameter, Value=parameter_value(name, version), Type="String",
+                                            Overwrite=True, Description="dsplatform: the staged model version")
     return StagedModel(name, version, alias, url, sha, parameter)
 
 

@@ -61,11 +61,13 @@ def register(c, run, env="dev", config=None, target=None, name=None):  # type: i
 @user_errors
 def stage(c, version, env="dev", config=None, target=None, name=None):  # type: ignore[no-untyped-def]
     """Alias a version `staging`, export its model.tar.gz (with SHA-256) to the artifact bucket, record it in SSM."""
+    from dsplatform.config.loader import load_config
     from dsplatform.registry.models import stage as stage_model
 
     uri, model_name = _uri_and_name(env, config, target, name)
     version = str(int(number_flag("--version", version, minimum=1, example="1")))
+    configured = load_config(config).environment(env, target).settings.parameters.model_version
     plan, clients = plan_and_clients(env, config, target)
-    staged = stage_model(plan, clients, uri, model_name, version)
+    staged = stage_model(plan, clients, uri, model_name, version, configured)
     print(f"{staged.name} v{staged.version} is {staged.alias}: {staged.model_data_url} (sha256 {staged.sha256}); "
           f"{staged.parameter} = models:/{staged.name}/{staged.version}")
