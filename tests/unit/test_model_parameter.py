@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from dsplatform.registry import RegistryUsageError
-from dsplatform.registry import models
+from dsplatform.registry import RegistryUsageError, models
 
 
 def test_the_tasks_own_the_parameter_when_the_config_leaves_it_unset() -> None:
