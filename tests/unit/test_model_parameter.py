@@ -32,6 +32,6 @@ def test_stage_refuses_before_the_registry_or_aws_is_touched(monkeypatch: pytest
     monkeypatch.setattr(models, "run_ops", lambda *a, **k: touched.append(a))
     plan = SimpleNamespace(target=SimpleNamespace(env="stg"))
     clients = SimpleNamespace(client=lambda name: touched.append(name))
-    with pytest.raises(RegistryUsageError, match="parameters.model_version"):
+    with pytest.raises(RegistryUsageError, match=r"parameters\.model_version"):
         models.stage(plan, clients, "http://127.0.0.1:1", "ds-model", "3", configured_parameter="models:/ds-model/2")
     assert touched == []  # no alias moved, nothing uploaded, no parameter written
