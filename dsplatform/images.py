@@ -55,6 +55,11 @@ def image_manifest(source_dir: Path) -> str:
     return json.dumps(manifest, sort_keys=True, separators=(",", ":"))
 
 
+def image_digest(source_dir: Path) -> str:
+    """The digest a push of the folder yields (its manifest's SHA-256), known before pushing."""
+    return f"sha256:{hashlib.sha256(image_manifest(source_dir).encode()).hexdigest()}"
+
+
 def snapshot_dir(digest: str) -> Path:
     """Where the source of the local image ``digest`` is kept: LocalStack's local ECS runs a tag's digest from here."""
     from dsplatform.localstack.settings import cache_dir
@@ -91,7 +96,7 @@ def push_local_image(ecr_client: Any, repository: str, tag: str, source_dir: Pat
     same source pushed twice yields the same image digest.
     """
     manifest = image_manifest(Path(source_dir))
-    manifest_digest = f"sha256:{hashlib.sha256(manifest.encode()).hexdigest()}"
+    manifest_digest = image_digest(Path(source_dir))
     snapshot(Path(source_dir), manifest_digest)
     try:
         response = ecr_client.put_image(

@@ -146,6 +146,23 @@ def ds_execution(
     return execute
 
 
+METRIC_NOTE = "metric "  # a note "metric <name>=<value>": `invoke e2e` copies it into the passing record
+
+
+@pytest.fixture
+def ds_metric(request: pytest.FixtureRequest) -> Callable[[str, float], None]:
+    """``ds_metric(name, value)``: record a measured number (e.g. a model's holdout accuracy) for this scenario.
+
+    When every scenario passes, `invoke e2e` keeps the passed scenarios' metrics in its record (``metrics``),
+    which gates that depend on a measurement read (``invoke model.promote``'s quality bar).
+    """
+
+    def record(name: str, value: float) -> None:
+        _recorded(request).notes.append(f"{METRIC_NOTE}{name}={float(value)!r}")
+
+    return record
+
+
 def _recorded(request: pytest.FixtureRequest) -> Recorded:
     node = request.node
     if RECORD_KEY not in node.stash:

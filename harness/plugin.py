@@ -16,6 +16,7 @@ from harness.fixtures import (  # noqa: F401 - imported so pytest registers them
     ds_deployed,
     ds_deployment,
     ds_execution,
+    ds_metric,
     ds_plan,
     ds_platform,
     ds_run,

@@ -40,7 +40,7 @@ for _task in (
     delivery_tasks.cost,
 ):
     ns.add_task(_task)
-for _task in (model_tasks.fit, model_tasks.register, model_tasks.stage):
+for _task in (model_tasks.fit, model_tasks.register, model_tasks.stage, model_tasks.promote):
     job_tasks.model.add_task(_task)
 ns.add_collection(job_tasks.model)
 ns.add_collection(job_tasks.data)

@@ -71,3 +71,25 @@ def stage(c, version, env="dev", config=None, target=None, name=None):  # type: 
     staged = stage_model(plan, clients, uri, model_name, version, configured)
     print(f"{staged.name} v{staged.version} is {staged.alias}: {staged.model_data_url} (sha256 {staged.sha256}); "
           f"{staged.parameter} = models:/{staged.name}/{staged.version}")
+
+
+@task(
+    name="promote",
+    help={"from": "environment whose serving scenarios passed (default stg)", "to": "environment to serve it in",
+          "yes": "do not ask for confirmation (CI)", "config": "config file (default: dsplatform.yml)",
+          "target": "override the environments' target: localstack or aws"},
+)
+@user_errors
+def promote(c, from_="stg", to="prod", yes=False, target=None, config=None):  # type: ignore[no-untyped-def]
+    """Promote the served model version: refuse without stg evidence (version, SHA-256, image digest, quality
+    bar), confirm, deploy the prod endpoint with that artifact and digest, smoke-test, move the alias, record."""
+    from dsplatform.tasks._cli import env_flag
+    from dsplatform.workflows.promotion.model import promote_model
+
+    result = promote_model(env_flag(from_, "--from"), env_flag(to, "--to"), yes=yes, config_path=config,
+                           target=target)
+    print(f"promoted {result.name} v{result.version} {result.from_env} -> {result.to_env} (image {result.digest}, "
+          f"accuracy {result.accuracy:.3f}); serving after {result.seconds_to_serving:.1f} s")
+    print(f"evidence: {result.evidence}\nrecord: {result.record_key}")
+    for note in result.notes:
+        print(f"note: {note}")

@@ -173,7 +173,9 @@ def _write_record(dep: Any, run: ScenarioRun, caller: str, config_path: str | No
     from dsplatform.config import load_config
     from dsplatform.workflows.promotion import record as rec
     from dsplatform.workflows.promotion.artifacts import model_evidence
+    from dsplatform.workflows.promotion.model import serving_evidence
     from dsplatform.workflows.promotion.store import put_record
+    from dsplatform.workflows.scenarios import scenario_metrics
 
     plan = dep.plan
     envs = sorted(load_config(config_path).environments)
@@ -184,7 +186,8 @@ def _write_record(dep: Any, run: ScenarioRun, caller: str, config_path: str | No
         who=rec.who(caller), images=rec.image_evidence(dep.images),
         scenarios=tuple(run.passed), renderings=renderings,
         deployed_hashes=rec.deployed_hashes(dep.clients.client("cloudformation"), plan), passed=True,
-        artifacts=model_evidence(plan, dep.clients),
+        artifacts=model_evidence(plan, dep.clients) + serving_evidence(dep.deployed, dep.clients),
+        metrics=scenario_metrics(run),
     )
     bucket = dep.deployed.get(StorageOutputs).artifact_bucket_name
     key = put_record(dep.clients.client("s3"), bucket, record)

@@ -138,3 +138,20 @@ def _read_details(result: ScenarioRun, data: dict[str, Any]) -> None:
         bucket = {"passed": result.passed, "skipped": result.skipped}.get(outcome, result.failed)
         bucket.append(entry["nodeid"])
         result.pipeline_seconds += sum(float(ex.get("seconds", 0.0)) for ex in entry.get("executions", []))
+
+
+def scenario_metrics(run: ScenarioRun) -> dict[str, float]:
+    """The metrics passed scenarios recorded (``ds_metric``: notes ``metric <name>=<value>``), by name."""
+    metrics: dict[str, float] = {}
+    passed = set(run.passed)
+    for entry in run.scenarios:
+        if entry.get("nodeid") not in passed:
+            continue
+        for note in entry.get("notes", []):
+            name, sep, value = str(note).removeprefix("metric ").partition("=")
+            if str(note).startswith("metric ") and sep:
+                try:
+                    metrics[name] = float(value)
+                except ValueError:
+                    continue  # a malformed note is not a measurement
+    return metrics

@@ -73,6 +73,7 @@ class Record:
     passed: bool = True
     version: int = SCHEMA_VERSION
     artifacts: tuple[ArtifactEvidence, ...] = ()  # the model as it passed (promotion verifies its bytes)
+    metrics: dict[str, float] = field(default_factory=dict)  # what scenarios measured, e.g. serving.accuracy
 
     @property
     def id(self) -> str:
@@ -114,6 +115,7 @@ class Record:
             passed=bool(data.get("passed", False)),
             version=int(data.get("version", 0)),
             artifacts=tuple(ArtifactEvidence(**a) for a in data.get("artifacts", ())),
+            metrics={str(k): float(v) for k, v in (data.get("metrics") or {}).items()},
         )
 
 
