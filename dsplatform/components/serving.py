@@ -14,7 +14,7 @@ from blueprints import registry, serving
 from dsplatform.components.model import Component, Context, Image
 from dsplatform.errors import ConfigError
 
-JOB = "serving"  # its image source is containers/serving under the project root
+JOB = "serving"  # its image: containers/serving under the project root, else the copy dsplatform ships
 
 
 def model_key(name: str, version: str) -> str:
@@ -58,5 +58,5 @@ def props(ctx: Context) -> serving.ServingProps:
 REGISTRY = Component("serving-registry", registry.build, registry_props, registry.RegistryOutputs,
                      source="dsplatform.components.serving:REGISTRY")
 COMPONENT = Component("serving", serving.build, props, serving.ServingOutputs,
-                      ("storage", "alerts", "serving-registry"), images=(Image(JOB, tag=image_tag),),
-                      source="dsplatform.components.serving:COMPONENT")
+                      ("storage", "alerts", "serving-registry"), images=(Image(JOB, tag=image_tag, bundled=True),),
+                      scenarios="harness.scenarios_serving", source="dsplatform.components.serving:COMPONENT")

@@ -2,7 +2,7 @@
 
 Standalone on purpose: the project's venv has no mlflow, and this file imports nothing from dsplatform. Each
 command prints one JSON object on stdout; a user error prints ``{"error": ...}`` and exits 2.
-Commands: fit, save, predict, register, stage, export, tag.
+Commands: fit, save, predict, register, stage, alias, export, tag.
 """
 
 from __future__ import annotations
@@ -170,6 +170,18 @@ def stage(args: argparse.Namespace) -> dict[str, Any]:
     return {"name": args.name, "version": str(found.version), "alias": args.alias}
 
 
+def alias(args: argparse.Namespace) -> dict[str, Any]:
+    """The version an alias points at (``{"version": null}`` when the alias is not set)."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    try:
+        found = MlflowClient(args.uri).get_model_version_by_alias(args.name, args.alias)
+    except MlflowException:
+        return {"name": args.name, "alias": args.alias, "version": None}
+    return {"name": args.name, "alias": args.alias, "version": str(found.version)}
+
+
 def export(args: argparse.Namespace) -> dict[str, Any]:
     """Write the version's model folder as model.tar.gz (MLmodel at the root, as SageMaker unpacks it)."""
     import mlflow
@@ -229,6 +241,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("register")
     p.add_argument("--run", required=True)
     p.add_argument("--name", required=True)
+    p = sub.add_parser("alias")
+    p.add_argument("--name", required=True)
+    p.add_argument("--alias", required=True)
     for command in ("stage", "export", "tag"):
         p = sub.add_parser(command)
         p.add_argument("--name", required=True)
@@ -241,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("tags", nargs="+")
     args = parser.parse_args(argv)
     handlers = {"fit": fit, "save": save, "predict": predict, "register": register, "stage": stage, "export": export,
-                "tag": tag}
+                "tag": tag, "alias": alias}
     try:
         result = handlers[args.command](args)
     except UserError as err:

@@ -149,7 +149,7 @@ def run_e2e(
             result.errors.append(f"pytest exited {run.exit_code} with no scenario failure recorded")
         if result.ok and not reuse:
             with _stage(result, "record"):
-                result.record_key = _write_record(dep, run, caller, config_path)
+                result.record_key = write_record(dep, run, caller, config_path)
     except DsPlatformError as err:
         result.errors.append(str(err))
         result.ok = False
@@ -168,7 +168,8 @@ def run_e2e(
     return result
 
 
-def _write_record(dep: Any, run: ScenarioRun, caller: str, config_path: str | None) -> str:
+def write_record(dep: Any, run: ScenarioRun, caller: str, config_path: str | None) -> str:
+    """Store the passing e2e record of a deployment (renderings, images, artifacts, metrics); its s3:// URI."""
     from blueprints.storage import StorageOutputs
     from dsplatform.config import load_config
     from dsplatform.workflows.promotion import record as rec

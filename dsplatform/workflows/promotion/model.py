@@ -195,6 +195,7 @@ def promote_model(from_env: str, to_env: str, yes: bool = False, config_path: st
     if plan.target.kind == "localstack":
         ensure_localstack(plan)
     checked = _check(project, source_plan, plan, target)
+    plan = plan.select([SERVING, "parameters"])  # the model moves, not the batch platform: serving and SSM only
     served, record = checked.served, checked.record
     result = ModelPromotionResult(from_env, to_env, served.name, served.version, digest=served.digest,
                                   accuracy=record.metrics[ACCURACY])
