@@ -192,7 +192,9 @@ TYPE_NOTES: Mapping[str, str] = {
     "AWS::ApplicationAutoScaling::ScalingPolicy": "stored (moto); nothing scales locally: no metrics drive policies",
     "AWS::EC2::SecurityGroupIngress": "the rule is stored in EC2, never enforced",
     "AWS::EC2::SecurityGroupEgress": "the rule is stored in EC2, never enforced",
-    "AWS::SageMaker::Model": "the image maps to containers/<name>/ and runs `serve` as a local process",
+    "AWS::SageMaker::Model": (
+        "the image maps to containers/<name>/ and runs `serve` as a local process; by digest (or the digest ECR "
+        "holds under its tag) it runs the source snapshot taken when that digest was pushed"),
     "AWS::SageMaker::EndpointConfig": (
         "only the first production variant is served, by one local process: InstanceType, InitialInstanceCount "
         "and variant weights are recorded, not provisioned; a change that reaches it only through Fn::GetAtt of a "

@@ -157,6 +157,7 @@ def test_promotion_serves_the_tested_artifact_and_digest_in_prod_and_the_alias_a
     result = promote_model(world["stg"], world["prod"], yes=True, config_path=world["config"])
     assert result.record_key.startswith("s3://")
     assert result.seconds_to_serving > 0
+    print(f"model.promote -> prod serving: {result.seconds_to_serving:.1f} s")  # shown with -s; bench measures it
     staged = world["staged"]
     model = prod.client("sagemaker").describe_model(ModelName=f"{PROJECT}-{world['prod']}-model-{staged.version}")
     assert model["PrimaryContainer"]["Image"].endswith(f"@{result.digest}")
