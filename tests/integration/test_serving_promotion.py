@@ -97,8 +97,8 @@ def world(localstack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         yield world
     finally:
         # Stop the replicas (processes) whatever the stacks' state; prod is protected, its stacks stay.
-        for sagemaker in (clients.client("sagemaker"), world.get("prod_sagemaker")):
-            for endpoint in (sagemaker.list_endpoints()["Endpoints"] if sagemaker else []):
+        for sagemaker in [c for c in (clients.client("sagemaker"), world.get("prod_sagemaker")) if c is not None]:
+            for endpoint in sagemaker.list_endpoints()["Endpoints"]:
                 sagemaker.delete_endpoint(EndpointName=endpoint["EndpointName"])
         if "plan" in world:
             assert destroy(world["plan"], clients, purge_data=True).ok
@@ -128,9 +128,10 @@ def test_the_stg_serving_scenarios_pass_and_their_record_carries_the_evidence(wo
     assert model["PrimaryContainer"]["Image"].endswith(f"@{image.digest}")  # served by the pushed digest
 
 
-def test_a_model_below_the_quality_bar_is_refused_promotion_naming_the_metric(
+def test_a_model_below_the_quality_bar_is_refused_promotion_naming_the_metric_and_an_unconfirmed_one_stops(
         world: dict[str, Any], localstack: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from dsplatform.workflows.promotion.model import ModelPromotionRefused, promote_model
+    from dsplatform.workflows.promotion.promote import PromotionAborted
 
     monkeypatch.setattr("dsplatform.workflows.e2e.ensure_localstack", lambda plan: True)  # LocalStack is running
     strict = _config(world["folder"] / "strict.yml", localstack, world["envs"], world["serving"],
@@ -140,6 +141,15 @@ def test_a_model_below_the_quality_bar_is_refused_promotion_naming_the_metric(
     assert "serving.accuracy 0." in str(caught.value)
     assert f"environments.{world['prod']}.settings.serving.min_accuracy 1.0" in str(caught.value)
     assert caught.value.exit_code == 2
+    asked: list[str] = []
+
+    def decline(question: str) -> bool:
+        asked.append(question)
+        return False
+
+    with pytest.raises(PromotionAborted):  # prod is protected: without --yes, a declined confirmation stops it
+        promote_model(world["stg"], world["prod"], config_path=world["config"], confirm=decline)
+    assert f"{PROJECT}-model v{world['staged'].version}" in asked[0] and "accuracy 0." in asked[0]
     prod = ClientFactory(build_plan(world["prod"], strict).target)
     assert not [s for s in prod.client("cloudformation").describe_stacks()["Stacks"]
                 if s["StackStatus"] != "DELETE_COMPLETE"]  # nothing deployed
