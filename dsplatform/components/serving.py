@@ -13,6 +13,7 @@ from __future__ import annotations
 from blueprints import registry, serving
 from dsplatform.components.model import Component, Context, Image
 from dsplatform.errors import ConfigError
+from dsplatform.stackspec import Requirement
 
 JOB = "serving"  # its image: containers/serving under the project root, else the copy dsplatform ships
 
@@ -55,8 +56,21 @@ def props(ctx: Context) -> serving.ServingProps:
         latency_threshold_ms=s.latency_threshold_ms, errors_threshold=s.errors_threshold)
 
 
+def requires(ctx: Context) -> tuple[Requirement, ...]:
+    """The served version's model.tar.gz: the Model reads it when the endpoint is first created."""
+    s = ctx.env.settings.serving
+    if s.model_version is None:
+        return ()  # props refuses the config with its fix
+    name = s.model_name or f"{ctx.project.project.name}-model"
+    env, version = ctx.env.name, s.model_version
+    return (Requirement(f"{name} v{version}'s model.tar.gz", ctx.names.artifact_bucket, model_key(name, version),
+                        f"stage it (`invoke model.stage --env {env} --version {version}`) or promote it from the "
+                        f"environment before (`invoke model.promote --to {env}`)"),)
+
+
 REGISTRY = Component("serving-registry", registry.build, registry_props, registry.RegistryOutputs,
                      source="dsplatform.components.serving:REGISTRY")
 COMPONENT = Component("serving", serving.build, props, serving.ServingOutputs,
                       ("storage", "alerts", "serving-registry"), images=(Image(JOB, tag=image_tag, bundled=True),),
-                      scenarios="harness.scenarios_serving", source="dsplatform.components.serving:COMPONENT")
+                      scenarios="harness.scenarios_serving", source="dsplatform.components.serving:COMPONENT",
+                      requires=requires)

@@ -161,3 +161,12 @@ def test_bad_serving_settings_name_the_field(tmp_path: Path, settings: dict[str,
 def test_snapshot_files_are_json() -> None:
     for path in SNAPSHOTS.glob("*.json"):
         json.loads(path.read_text())
+
+
+def test_creating_the_endpoint_requires_the_staged_model_tar_gz(tmp_path: Path) -> None:
+    project = _project(tmp_path, {"stg": {"model_version": "3"}, "prod": {"model_version": "3"}})
+    env = project.environments["prod"]
+    assert COMPONENT.requires is not None
+    (requirement,) = COMPONENT.requires(Context(project, env, Names.for_environment(env, "ds")))
+    assert requirement.url == f"s3://{Names.for_environment(env, 'ds').artifact_bucket}/models/ds-model/3/model.tar.gz"
+    assert "invoke model.promote --to prod" in requirement.fix and not requirement.provide
