@@ -61,7 +61,7 @@ def _config(path: Path, url: str, stg: str, prod: str, serving: dict[str, Any] |
                                "bprod": {"account_id": prod, "target": "localstack", "protected": True,
                                          "settings": {}}}}
     if serving:
-        doc["components"] = {"plugins": ["serving-registry", "serving"]}
+        doc["components"] = {"plugins": ["serving"]}  # it brings serving-registry
         for env in ("bstg", "bprod"):
             doc["environments"][env]["settings"]["serving"] = serving
     path.write_text(yaml.safe_dump(doc, sort_keys=False))

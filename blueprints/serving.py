@@ -7,11 +7,7 @@ from typing import ClassVar
 
 from awacs import ecr, logs, s3
 from troposphere import (
-    Equals,
     GetAtt,
-    If,
-    Not,
-    Parameter,
     Ref,
     Sub,
     Template,
@@ -25,15 +21,12 @@ from blueprints.alerts import AlertsOutputs
 from blueprints.common import new_template
 from blueprints.grants import ECR_PULL, assume_role_policy, policy, statement
 from blueprints.outputs import Key, Outputs
-from blueprints.registry import RegistryOutputs
+from blueprints.registry import RegistryOutputs, pinned_image
 
 VARIANT = "AllTraffic"
 MODEL_READ = (s3.GetObject,)
 CAPTURE_WRITE = (s3.PutObject,)
 LOGS_SETUP = (logs.CreateLogGroup, logs.CreateLogStream, logs.PutLogEvents)
-# Filled by the deployer with the digest ECR holds under ``image_tag`` (dsplatform.deployer.images), as for the
-# job's task definition: the model then names the image by digest, so what serves cannot change without a deploy.
-IMAGE_DIGEST_PARAMETER = "ImageDigest"
 
 
 class EndpointDataCapture(sagemaker.DataCaptureConfig):
@@ -78,15 +71,6 @@ class ServingProps:
     latency_threshold_ms: int = 1000
     errors_threshold: int = 1
     period_seconds: int = 300
-
-
-def _image(template: Template, props: ServingProps, repository_uri: object) -> object:
-    digest = template.add_parameter(Parameter(
-        IMAGE_DIGEST_PARAMETER, Type="String", Default="", AllowedPattern="^(sha256:[0-9a-f]{64})?$",
-        Description="digest of the serving image (set by the deployer from the pushed image)"))
-    template.add_condition("HasImageDigest", Not(Equals(Ref(digest), "")))
-    return If("HasImageDigest", Sub("${Uri}@${Digest}", Uri=repository_uri, Digest=Ref(digest)),
-              Sub("${Uri}:" + props.image_tag, Uri=repository_uri))
 
 
 def _role(template: Template, props: ServingProps, repository_arn: object) -> iam.Role:
@@ -147,7 +131,7 @@ def build(props: ServingProps) -> Template:
     model = template.add_resource(sagemaker.Model(
         "Model", ModelName=props.model_name, ExecutionRoleArn=GetAtt(role, "Arn"),
         PrimaryContainer=sagemaker.ContainerDefinition(
-            Image=_image(template, props, repository_uri), ModelDataUrl=f"s3://{props.artifact_bucket}/{props.model_key}",
+            Image=pinned_image(template, props.image_tag, repository_uri, "the serving image"), ModelDataUrl=f"s3://{props.artifact_bucket}/{props.model_key}",
             **({"Environment": environment} if environment else {}))))
     capture = {"DataCaptureConfig": EndpointDataCapture(
         EnableCapture=True, InitialSamplingPercentage=props.capture_percent,

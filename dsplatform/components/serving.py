@@ -1,7 +1,7 @@
 """Component ``serving`` (opt-in): a SageMaker endpoint for one registered model version.
 
-Not a stock component, because it needs a staged model first: list it and its image repository in
-``dsplatform.yml`` under ``components.plugins: [serving-registry, serving]`` (entry points) and set
+Not a stock component, because it needs a staged model first: list it in ``dsplatform.yml`` under
+``components.plugins: [serving]`` (an entry point; it brings ``serving-registry``, its image repository) and set
 ``settings.serving.model_version`` (printed by ``invoke model.stage``) for every environment that deploys it.
 
 The serving image's repository is a stack of its own (``serving-registry``) so that, as for the stock job, the
@@ -72,5 +72,6 @@ REGISTRY = Component("serving-registry", registry.build, registry_props, registr
                      source="dsplatform.components.serving:REGISTRY")
 COMPONENT = Component("serving", serving.build, props, serving.ServingOutputs,
                       ("storage", "alerts", "serving-registry"), images=(Image(JOB, tag=image_tag, bundled=True),),
+                      brings=(REGISTRY,),
                       scenarios="harness.scenarios_serving", source="dsplatform.components.serving:COMPONENT",
                       requires=requires)

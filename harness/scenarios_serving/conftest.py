@@ -37,7 +37,7 @@ def serving(pytestconfig: pytest.Config, ds_deployed: Any, ds_clients: Any) -> D
 
     if "serving" not in ds_deployed:
         pytest.fail("the serving component is not deployed in this environment; add it: "
-                    "components.plugins: [serving-registry, serving]", pytrace=False)
+                    "components.plugins: [serving]", pytrace=False)
     settings = pytestconfig.stash[SETTINGS_KEY]
     env = load_config(settings.config_path).environment(settings.env, settings.target)
     outputs: Any = ds_deployed["serving"]

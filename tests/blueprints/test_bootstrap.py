@@ -86,7 +86,7 @@ def test_every_opt_in_component_bootstraps() -> None:
 
     text = (ROOT / "dsplatform.yml").read_text()
     text = text.replace("# Component settings shared", "components: {plugins: [api, "
-                        "serving-registry, serving]}\n\n# Component settings shared")
+                        "serving]}\n\n# Component settings shared")
     text = text.replace("      alerts: {emails: [ds-alerts-stg@example.com]}",
                         "      alerts: {emails: [ds-alerts-stg@example.com]}\n      serving: {model_version: '1'}")
     project = parse_config(text, source=str(ROOT / "dsplatform.yml"))

@@ -44,7 +44,7 @@ def _config(path: Path, localstack: Any, envs: dict[str, str], serving: dict[str
                                prod: {"account_id": prod_account, "target": "localstack", "protected": True,
                                       "settings": {}}}}
     if serving is not None:
-        doc["components"] = {"plugins": ["serving-registry", "serving"]}
+        doc["components"] = {"plugins": ["serving"]}  # it brings serving-registry
         doc["environments"][stg]["settings"]["serving"] = serving
         doc["environments"][prod]["settings"]["serving"] = {**serving, **(prod_serving or {})}
     path.write_text(yaml.safe_dump(doc, sort_keys=False))  # the order of environments is the promotion chain

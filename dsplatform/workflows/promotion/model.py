@@ -151,7 +151,7 @@ def _check(project: Any, source_plan: Any, plan: Any, target: str | None) -> _Ch
     for each in (source_plan, plan):
         if not any(spec.component == SERVING for spec in each.stacks):
             raise ModelPromotionRefused(from_env, to_env, f"{each.target.env} has no serving component; add "
-                                                          f"components.plugins: [serving-registry, serving]")
+                                                          f"components.plugins: [serving]")
     source_clients = ClientFactory(source_plan.target)
     source_clients.verify_account()
     deployed = read_deployed(source_plan, source_clients)
