@@ -12,9 +12,9 @@ import boto3
 from botocore.exceptions import NoCredentialsError, NoRegionError
 
 from ds_preprocessing import config as config_mod
-from ds_preprocessing import extensions, inputs, manifest, process, reader, sharded, shards
-from ds_preprocessing import model as model_mod
+from ds_preprocessing import header, inputs, manifest, sharded, shards
 from ds_preprocessing.errors import JobError
+from ds_preprocessing.keys import OutputKeys
 from ds_preprocessing.logs import JsonLogger, StageTimer, utc_now
 from ds_preprocessing.s3io import MultipartWriter
 
@@ -71,6 +71,11 @@ def _run(env: Mapping[str, str], s3: Any, ssm: Any, log: JsonLogger, block_size:
             head = inputs.head_input(s3, cfg)
             if mode == "auto" and head["size"] > sharded.shard_size(env):
                 return sharded.plan(s3, cfg, log, sharded.shard_size(env), started_at, heads=[head])
+    # Imported only now: the plan and commit steps need none of pandas, pyarrow or scikit-learn (seconds of
+    # imports each, and each is a task start on a sharded run's critical path); tests pin this budget.
+    from ds_preprocessing import extensions, process
+    from ds_preprocessing import model as model_mod
+
     with timer.stage("model"):
         loaded = model_mod.load_model(s3, cfg.artifact_bucket, cfg.model_key, cfg.model_version)
         log.info("model verified and loaded", sha256=loaded.sha256, model_version=loaded.version)
@@ -86,14 +91,14 @@ def _run(env: Mapping[str, str], s3: Any, ssm: Any, log: JsonLogger, block_size:
                 transform, script_info = extensions.load_script(s3, cfg.artifact_bucket, cfg.script_key, workdir)
                 script = (transform, cfg.script_key)
                 log.info("script loaded", key=cfg.script_key, sha256=script_info.sha256)
-        keys = sharded.part_keys(run_id, shard.index) if shard else process.OutputKeys.for_run(run_id)
+        keys = sharded.part_keys(run_id, shard.index) if shard else OutputKeys.for_run(run_id)
         where = f"s3://{head['bucket']}/{head['key']}"
         with timer.stage("input"):
             if shard is not None:  # the plan read and checked this object's header once, for every shard
                 body = sharded.open_shard(s3, shard, head)
             else:
                 # The header is checked before cleanup: a bad input must not destroy a committed earlier run.
-                body = inputs.read_guard(lambda: reader.peek(inputs.open_input(s3, head), where), cfg)
+                body = inputs.read_guard(lambda: header.peek(inputs.open_input(s3, head), where), cfg)
         if shard is None:
             with timer.stage("cleanup"):
                 deleted = inputs.guard_output(lambda: sharded.delete_run(s3, cfg.output_bucket, run_id), cfg)

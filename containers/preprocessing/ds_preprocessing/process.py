@@ -18,27 +18,10 @@ import pyarrow.parquet as pq
 from ds_preprocessing import csvsafe, extensions, fastmodel, reader, schema, stages, validate
 from ds_preprocessing import model as model_mod
 from ds_preprocessing.errors import ExtensionError, JobError
+from ds_preprocessing.keys import OutputKeys as OutputKeys
 from ds_preprocessing.logs import JsonLogger
 from ds_preprocessing.memory import Trimmer, current_rss_mib
 from ds_preprocessing.s3io import MultipartWriter
-
-
-@dataclass(frozen=True)
-class OutputKeys:
-    """Where one run's outputs live in the output bucket."""
-
-    parquet: str
-    csv: str
-    rejected: str
-    manifest: str
-
-    @classmethod
-    def for_run(cls, run_id: str) -> OutputKeys:
-        """Return the contract's keys for ``run_id``."""
-        return cls(
-            parquet=f"processed/{run_id}/data.parquet", csv=f"processed/{run_id}/data.csv",
-            rejected=f"rejected/{run_id}/rejected.csv", manifest=f"processed/{run_id}/_manifest.json",
-        )
 
 
 @dataclass

@@ -16,8 +16,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ds_preprocessing import config as config_mod
-from ds_preprocessing import inputs, manifest, process, reader, shards
+from ds_preprocessing import inputs, manifest, shards
 from ds_preprocessing.errors import ConfigurationError, InputError, JobError
+from ds_preprocessing.header import Peeked
+from ds_preprocessing.keys import OutputKeys
 from ds_preprocessing.logs import JsonLogger, utc_now
 
 MODES = ("run", "auto", "shard", "commit")
@@ -49,9 +51,9 @@ def plan_key(run_id: str) -> str:
     return f"processed/{run_id}/_shards.json"
 
 
-def part_keys(run_id: str, index: int) -> process.OutputKeys:
+def part_keys(run_id: str, index: int) -> OutputKeys:
     """Output keys of one shard; ``manifest`` is the shard's record, written after its data."""
-    return process.OutputKeys(
+    return OutputKeys(
         parquet=f"processed/{run_id}/part-{index:05d}.parquet", csv=f"processed/{run_id}/part-{index:05d}.csv",
         rejected=f"rejected/{run_id}/part-{index:05d}.csv", manifest=f"processed/{run_id}/_parts/{index:05d}.json")
 
@@ -84,10 +86,10 @@ def shard_head(shard: shards.Shard) -> dict[str, Any]:
             "size": shard.size}
 
 
-def open_shard(s3: Any, shard: shards.Shard, head: dict[str, Any]) -> reader.Peeked:
+def open_shard(s3: Any, shard: shards.Shard, head: dict[str, Any]) -> Peeked:
     """The shard's records as a stream the reader takes, with its object's header (read once, by the plan)."""
     source = inputs.open_input(s3, head, start=shard.start, end=shard.end)
-    return reader.Peeked(source=source, header=list(shard.columns), prefix=b"\n")
+    return Peeked(source=source, header=list(shard.columns), prefix=b"\n")
 
 
 def delete_run(s3: Any, bucket: str, run_id: str) -> int:

@@ -14,10 +14,13 @@ from __future__ import annotations
 import codecs
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ds_preprocessing import reader, records
+from ds_preprocessing import header
 from ds_preprocessing.errors import ConfigurationError, InputError
+
+if TYPE_CHECKING:
+    from ds_preprocessing import records
 
 # A run splits into at most this many shards (Distributed Map runs up to 10,000 child executions at once).
 MAX_SHARDS = 10_000
@@ -72,7 +75,7 @@ class _Counting:
 
 
 def plan_ranges(source: Any, size: int, shard_size: int, where: str,
-                max_record_bytes: int = reader.MAX_RECORD_BYTES) -> tuple[list[str], list[tuple[int, int]]]:
+                max_record_bytes: int = header.MAX_RECORD_BYTES) -> tuple[list[str], list[tuple[int, int]]]:
     """Return the object's header columns and its record-aligned ``[start, end)`` ranges (at least one).
 
     ``source`` reads the object from byte 0; ``size`` is its length. Ranges cover every byte after the header
@@ -83,7 +86,7 @@ def plan_ranges(source: Any, size: int, shard_size: int, where: str,
     if shard_size < 1:
         raise ConfigurationError(f"shard size {shard_size} is invalid: use a positive number of bytes")
     counting = _Counting(source)
-    peeked = reader.peek(counting, where)
+    peeked = header.peek(counting, where)
     bom = len(codecs.BOM_UTF8) if counting.first.startswith(codecs.BOM_UTF8) else 0
     newline = peeked.prefix.find(b"\n")
     if newline < 0:  # a header and no line break: nothing after it
@@ -94,7 +97,10 @@ def plan_ranges(source: Any, size: int, shard_size: int, where: str,
     body = peeked.prefix[newline + 1:]
     # A cut falls at the first block end past the shard size: blocks of an eighth of a shard keep shards within
     # about 1/8 of the size asked for (plus one record), and a small shard size still cuts a small input.
-    block_size = max(1, min(reader.DEFAULT_BLOCK_SIZE, shard_size // 8))
+    block_size = max(1, min(header.DEFAULT_BLOCK_SIZE, shard_size // 8))
+    # numpy (through the record cutter) only when there are cuts to find: the commit step reads plan items only.
+    from ds_preprocessing import records
+
     ranges: list[tuple[int, int]] = []
     start = offset = header_end
     for block in records.iter_blocks(counting, body, block_size, max(max_record_bytes, block_size)):
