@@ -219,3 +219,28 @@ def test_rollback_trigger_reason_names_the_missing_or_firing_alarm() -> None:
     assert tripped_reason({a: "OK", b: "INSUFFICIENT_DATA"}, [a, b]) is None  # only ALARM trips, as on AWS
     assert "latency" in (tripped_reason({a: "OK", b: "ALARM"}, [a, b]) or "")
     assert "does not exist" in (tripped_reason({a: "OK"}, [a, b]) or "")
+
+
+def test_a_sync_waiter_wakes_when_its_ecs_task_stops():
+    """`.sync` ECS steps block on the task's stop event (not a fixed poll): it is set when the task stops."""
+    import threading
+    from types import SimpleNamespace
+
+    from dsplatform_localstack import ecs_runner
+
+    arn = "arn:aws:ecs:us-east-1:000000000000:task/c/unit-wait"
+    run = object.__new__(ecs_runner.TaskRun)
+    run.task = SimpleNamespace(task_arn=arn, id="unit-wait", containers=[], stopping_at=None)
+    run.stopped = threading.Event()
+    ecs_runner._RUNS[arn] = run
+    try:
+        assert ecs_runner.wait_stopped(arn, 0.01) is False  # still running: the waiter times out
+        woke: list[bool] = []
+        waiter = threading.Thread(target=lambda: woke.append(ecs_runner.wait_stopped(arn, 60)))
+        waiter.start()
+        run._finish("EssentialContainerExited", "done")
+        waiter.join(60)
+        assert woke == [True] and run.task.last_status == "STOPPED"
+        assert ecs_runner.wait_stopped(arn, 60) is True  # no longer running here: nothing to wait for
+    finally:
+        ecs_runner._RUNS.pop(arn, None)

@@ -126,6 +126,7 @@ class TaskRun:
         self.definition = backend.describe_task_definition(task.task_definition_arn)
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.stop_requested = threading.Event()
+        self.stopped = threading.Event()  # set once lastStatus is STOPPED: `.sync` waiters wake on it
         self.lock = threading.Lock()
         self.stop_timeout = _DEFAULT_STOP_TIMEOUT
 
@@ -363,6 +364,7 @@ class TaskRun:
             container.last_status = "STOPPED"
         self.task.last_status = "STOPPED"
         _RUNS.pop(self.task.task_arn, None)
+        self.stopped.set()
         LOG.info(
             "task %s stopped: %s (%s) exit codes %s",
             self.task.id,
@@ -370,6 +372,12 @@ class TaskRun:
             reason,
             {c.name: c.exit_code for c in self.task.containers},
         )
+
+
+def wait_stopped(task_arn: str, timeout: float) -> bool:
+    """Block until the task stops or ``timeout`` passes; True when it stopped (or is not one this runner runs)."""
+    run = _RUNS.get(task_arn)
+    return run is None or run.stopped.wait(timeout)
 
 
 def _record_process(pid: int, task_arn: str) -> Path | None:

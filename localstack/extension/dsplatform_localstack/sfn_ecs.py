@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from dsplatform_localstack import ecs_runner
+
+# Longest a `.sync` ECS step blocks on its task between LocalStack's checks that the execution still runs.
+SYNC_WAIT_SECONDS = 2.0
+
 
 def task_failed(task: dict[str, Any]) -> bool:
     """True when AWS would fail the state: an essential container exited non-zero or never ran (no exit code)."""
@@ -42,7 +47,13 @@ def install() -> None:
         def _sync_resolver() -> dict | None:
             output = ecs_client.describe_tasks(cluster=cluster_arn, tasks=[task_arn])
             if output["tasks"][0]["lastStatus"] != "STOPPED":
-                return None
+                # Wake on the task's stop instead of LocalStack's fixed 0.5 s poll between calls (each step of
+                # a run paid up to that); bounded, so a stopped execution is still seen within SYNC_WAIT_SECONDS.
+                if not ecs_runner.wait_stopped(task_arn, SYNC_WAIT_SECONDS):
+                    return None
+                output = ecs_client.describe_tasks(cluster=cluster_arn, tasks=[task_arn])
+                if output["tasks"][0]["lastStatus"] != "STOPPED":
+                    return None
             self._normalise_response(response=output, service_action_name="describe_tasks")
             task = output["Tasks"]
             task = task[0]
