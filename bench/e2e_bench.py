@@ -3,6 +3,7 @@
     python bench/e2e_bench.py --runs 3                       # warm runs against $DSPLATFORM_LOCALSTACK_URL
     python bench/e2e_bench.py --runs 3 --cold --port 4569    # also cold runs: stops/starts the launcher's
                                                              # instance on that port (use a port you own)
+    python bench/e2e_bench.py --runs 3 --no-baseline         # warm runs only (no --reuse baseline)
 
 The baseline measured in the same session is a `--reuse` run (scenarios only, against stacks already
 deployed): the full run's ratio to it is what deploy, image push and teardown cost. Targets: warm <= 30 s
@@ -64,6 +65,7 @@ def main() -> int:
     parser.add_argument("--endpoint-url", default=None, help="sets DSPLATFORM_LOCALSTACK_URL")
     parser.add_argument("--cold", action="store_true", help="also measure cold runs (stops the instance on --port)")
     parser.add_argument("--cold-runs", type=int, default=None, help="cold runs (default: --runs)")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the --reuse baseline (saves 1 + runs runs)")
     args = parser.parse_args()
     if args.endpoint_url or args.port:
         os.environ["DSPLATFORM_LOCALSTACK_URL"] = args.endpoint_url or f"http://127.0.0.1:{args.port}"
@@ -74,11 +76,11 @@ def main() -> int:
     warm = [one_run(args.env) for _ in range(args.runs)]
     warm_median = summarize("warm (LocalStack running)", warm, WARM_TARGET)
 
-    # Baseline in the same session: deploy once and keep, then time scenario-only runs.
-    one_run(args.env, keep=True)
-    reuse = [one_run(args.env, reuse=True) for _ in range(args.runs)]
-    reuse_median = summarize("baseline: --reuse (scenarios only)", reuse, None)
-    print(f"warm full run / scenarios-only baseline: {warm_median / reuse_median:.2f}x")
+    if not args.no_baseline:  # baseline in the same session: deploy once and keep, then time scenario-only runs
+        one_run(args.env, keep=True)
+        reuse = [one_run(args.env, reuse=True) for _ in range(args.runs)]
+        reuse_median = summarize("baseline: --reuse (scenarios only)", reuse, None)
+        print(f"warm full run / scenarios-only baseline: {warm_median / reuse_median:.2f}x")
 
     if args.cold:
         from dsplatform.localstack import LocalStackSettings, stop
