@@ -77,6 +77,10 @@ def test_a_handler_error_goes_to_the_failure_queue_and_the_errors_alarm_notifies
                     lambda: cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason=f"{run.id} done"))
     described = cloudwatch.describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]
     assert ds_platform.topic_arn in described["AlarmActions"] and described["MetricName"] == "Errors"
+    # Through OK first: only a change of state notifies, and the real Errors metric (this run's failure, or a
+    # warm run's earlier ones still in the window) may already have put the alarm in ALARM before the queue
+    # was subscribed; an ALARM set on an alarm in ALARM sends nothing.
+    cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason=f"e2e {run.id} reset")
     cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason=f"e2e {run.id}")
     bodies: list[str] = []
 
