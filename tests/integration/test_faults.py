@@ -164,7 +164,7 @@ def test_stuck_update_rollback_failed_is_repaired_then_updated(small_target) -> 
     # What an update naming a type the engine cannot make leaves on LocalStack: UPDATE_ROLLBACK_FAILED (on AWS
     # a rollback that cannot undo a change does the same). Nothing but ContinueUpdateRollback moves it.
     unsupported = {"Resources": {"Setting": _parameter(name, "two"),
-                                 "Build": {"Type": "AWS::CodeBuild::Project", "Properties": {}}}}
+                                 "Fleet": {"Type": "AWS::GameLift::Fleet", "Properties": {}}}}
     cfn.create_change_set(StackName=stack, ChangeSetName="stuck", ChangeSetType="UPDATE",
                           TemplateBody=json.dumps(unsupported))
     deadline = time.monotonic() + 10
