@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +11,10 @@ import pytest
 from dsplatform.config.loader import parse_config
 from dsplatform.errors import ConfigError
 from dsplatform.synth import plan_from_config, template_json
+from tests.blueprints.conftest import assert_matches_snapshot
 
 ROOT = Path(__file__).parents[2]
 SNAPSHOTS = Path(__file__).parent / "snapshots_api"  # apart: the stock suite owns snapshots/<env>/
-UPDATE = os.environ.get("DSPLATFORM_UPDATE_SNAPSHOTS") == "1"
 CERT = "arn:aws:acm:us-east-1:222222222222:certificate/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab"
 
 
@@ -59,14 +57,7 @@ STG = _with_settings(
 def test_api_template_matches_snapshot(name: str, project: Any, env: str) -> None:
     path = SNAPSHOTS / f"{name}.json"
     actual = template_json(_api_template(project, env))
-    if UPDATE:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-    assert path.exists(), f"no snapshot {path}; run with DSPLATFORM_UPDATE_SNAPSHOTS=1 to create it"
-    expected = path.read_text(encoding="utf-8")
-    if actual != expected:
-        diff = "".join(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True), str(path), "rendered"))
-        pytest.fail(f"{name} differs from its snapshot (DSPLATFORM_UPDATE_SNAPSHOTS=1 to accept):\n{diff}")
+    assert_matches_snapshot(path, actual, f"{name}")
 
 
 def test_internal_http_by_default_with_tasks_reachable_only_from_the_alb() -> None:

@@ -3,9 +3,7 @@ its buildspecs run the very commands of the GitHub workflows."""
 
 from __future__ import annotations
 
-import difflib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +16,9 @@ from dsplatform.delivery.github import deliver_workflow, promote_workflow
 from dsplatform.errors import ConfigError
 from dsplatform.lint.policy import check_policies
 from dsplatform.synth import plan_from_config, template_json
+from tests.blueprints.conftest import assert_matches_snapshot
 
 SNAPSHOTS = Path(__file__).parent / "snapshots_pipeline"
-UPDATE = os.environ.get("DSPLATFORM_UPDATE_SNAPSHOTS") == "1"
 CONNECTION = "arn:aws:codestar-connections:us-east-1:444444444444:connection/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab"
 
 BASE = """
@@ -65,14 +63,7 @@ GITHUB_SOURCE = _project("    deliver: dev\n    promote_to: prod\n"
 def test_pipeline_template_matches_snapshot(name: str, project: Any) -> None:
     path = SNAPSHOTS / f"{name}.json"
     actual = template_json(_template(project))
-    if UPDATE:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-    assert path.exists(), f"no snapshot {path}; run with DSPLATFORM_UPDATE_SNAPSHOTS=1 to create it"
-    expected = path.read_text(encoding="utf-8")
-    if actual != expected:
-        diff = "".join(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True), str(path), "rendered"))
-        pytest.fail(f"{name} differs from its snapshot (DSPLATFORM_UPDATE_SNAPSHOTS=1 to accept):\n{diff}")
+    assert_matches_snapshot(path, actual, f"{name}")
 
 
 def test_the_tooling_environment_holds_only_the_pipeline_and_no_other_environment_has_one() -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +16,10 @@ from dsplatform.errors import ConfigError
 from dsplatform.lint.policy import check_policies
 from dsplatform.naming import Names
 from dsplatform.synth import template_json
+from tests.blueprints.conftest import assert_matches_snapshot
 
 ROOT = Path(__file__).parents[2]
 SNAPSHOTS = Path(__file__).parent / "serving_snapshots"  # apart from snapshots/, whose files are the plan's stacks
-UPDATE = os.environ.get("DSPLATFORM_UPDATE_SNAPSHOTS") == "1"
 SHA = "a" * 64
 
 
@@ -52,14 +50,7 @@ def templates(tmp_path: Path) -> dict[str, dict[str, Any]]:
 def test_serving_template_matches_snapshot(templates: dict[str, dict[str, Any]], env: str) -> None:
     path = SNAPSHOTS / f"{env}.json"
     actual = template_json(templates[env])
-    if UPDATE:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-    assert path.exists(), f"no snapshot {path}; run with DSPLATFORM_UPDATE_SNAPSHOTS=1 to create it"
-    expected = path.read_text(encoding="utf-8")
-    if actual != expected:
-        diff = "".join(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True), str(path), "rendered"))
-        pytest.fail(f"serving {env} differs from its snapshot (DSPLATFORM_UPDATE_SNAPSHOTS=1 to accept):\n{diff}")
+    assert_matches_snapshot(path, actual, f"serving {env}")
 
 
 def _of(template: dict[str, Any], kind: str) -> dict[str, Any]:
