@@ -13,15 +13,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dsplatform_localstack import local_images
+from dsplatform_localstack import ecs_answers, local_images
 from dsplatform_localstack.awslogs import AwsLogsError, LogShipper
 
 LOG = logging.getLogger(__name__)
 _RUNS: dict[str, TaskRun] = {}
 _INSTALLED = False
-# Runs launched while a RunTask/StartTask request is being answered wait here until the answer is taken: AWS
-# answers PROVISIONING, and a task thread moving on first would make the answer say PENDING or RUNNING.
-_HELD = threading.local()
+
 _DEFAULT_STOP_TIMEOUT = 30.0  # seconds between SIGTERM and SIGKILL on AWS when stopTimeout is unset
 
 
@@ -97,7 +95,7 @@ def install() -> None:
         return original_requirements(patched)
 
     EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(requirements)
-    _answer_as_launched()
+    ecs_answers.install()
     EC2ContainerServiceBackend.run_task = run_task
     EC2ContainerServiceBackend.start_task = start_task
     EC2ContainerServiceBackend.stop_task = stop_task
@@ -146,11 +144,7 @@ class TaskRun:
         task.memory = run.definition.memory
         task.containers = [LocalContainer(task, d) for d in run.definition.container_definitions]
         _RUNS[task.task_arn] = run
-        held = getattr(_HELD, "runs", None)
-        if held is None:
-            run.start()
-        else:
-            held.append(run)
+        ecs_answers.start_or_hold(run)
         return run
 
     def start(self) -> None:
@@ -384,37 +378,6 @@ class TaskRun:
             reason,
             {c.name: c.exit_code for c in self.task.containers},
         )
-
-
-def _answer_as_launched() -> None:
-    """Make RunTask and StartTask answer with each task as launched (PROVISIONING), as AWS does."""
-    from moto.core.responses import ActionResult
-    from moto.ecs.responses import EC2ContainerServiceResponse
-
-    def holding(original: Any) -> Any:
-        def answer(self: Any) -> Any:
-            _HELD.runs = []
-            try:
-                result = original(self)
-                body = dict(result.result)
-                body["tasks"] = [_snapshot(t) for t in body.get("tasks", [])]
-                return ActionResult(body)
-            finally:
-                held, _HELD.runs = _HELD.runs, None
-                for run in held:
-                    run.start()
-
-        return answer
-
-    EC2ContainerServiceResponse.run_task = holding(EC2ContainerServiceResponse.run_task)
-    EC2ContainerServiceResponse.start_task = holding(EC2ContainerServiceResponse.start_task)
-
-
-def _snapshot(task: Any) -> Any:
-    """A copy of the task and its containers that the task's own thread does not change."""
-    view = copy.copy(task)
-    view.containers = [copy.copy(c) for c in task.containers]
-    return view
 
 
 def wait_stopped(task_arn: str, timeout: float) -> bool:
