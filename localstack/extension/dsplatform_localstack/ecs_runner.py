@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dsplatform_localstack import ecs_answers, local_images
+from dsplatform_localstack import ecs_answers, local_images, process_marks
 from dsplatform_localstack.awslogs import AwsLogsError, LogShipper
 
 LOG = logging.getLogger(__name__)
@@ -302,7 +302,7 @@ class TaskRun:
         with self.lock:
             self.processes[container.name] = process
         container.runtime_id = f"local-{process.pid}"
-        marker = _record_process(process.pid, self.task.task_arn)
+        marker = process_marks.record(process.pid, self.task.task_arn)
         container.last_status = "RUNNING"
 
         def _wait() -> None:
@@ -384,18 +384,6 @@ def wait_stopped(task_arn: str, timeout: float) -> bool:
     """Block until the task stops or ``timeout`` passes; True when it stopped (or is not one this runner runs)."""
     run = _RUNS.get(task_arn)
     return run is None or run.stopped.wait(timeout)
-
-
-def _record_process(pid: int, task_arn: str) -> Path | None:
-    """Note a task's process group in the instance's state folder, so the launcher can end it after a SIGKILL."""
-    state_dir = os.environ.get("DSPLATFORM_STATE_DIR")
-    if not state_dir:
-        return None
-    folder = Path(state_dir) / "tasks"
-    folder.mkdir(parents=True, exist_ok=True)
-    marker = folder / str(pid)
-    marker.write_text(task_arn)
-    return marker
 
 
 def stop_all(reason: str) -> None:

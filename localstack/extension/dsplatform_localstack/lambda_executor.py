@@ -30,7 +30,7 @@ from localstack.services.lambda_.invocation.lambda_models import FunctionVersion
 from localstack.services.lambda_.invocation.plugins import RuntimeExecutorPlugin
 from localstack.services.lambda_.invocation.runtime_executor import RuntimeExecutor
 
-from dsplatform_localstack import lambda_runtime
+from dsplatform_localstack import lambda_runtime, process_marks
 from localstack import config
 
 LOG = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class LocalRuntimeExecutor(RuntimeExecutor):
                 stderr=out,
                 start_new_session=True,  # own group: the handler's children are stopped with it
             )
-        self._marker = _record_process(self.process.pid, self.function_version.qualified_arn)
+        self._marker = process_marks.record(self.process.pid, self.function_version.qualified_arn)
         self._wait_ready()
 
     def _wait_ready(self) -> None:
@@ -255,18 +255,6 @@ class LocalRuntimeExecutor(RuntimeExecutor):
     def validate_environment(cls) -> bool:
         """No Docker needed."""
         return True
-
-
-def _record_process(pid: int, what: str) -> Path | None:
-    """Note the process group in the instance's state folder, so the launcher ends it after a SIGKILL."""
-    state_dir = os.environ.get("DSPLATFORM_STATE_DIR")
-    if not state_dir:
-        return None
-    folder = Path(state_dir) / "tasks"
-    folder.mkdir(parents=True, exist_ok=True)
-    marker = folder / str(pid)
-    marker.write_text(what)
-    return marker
 
 
 class LocalRuntimeExecutorPlugin(RuntimeExecutorPlugin):

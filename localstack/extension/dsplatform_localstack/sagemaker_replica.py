@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dsplatform_localstack import local_images
+from dsplatform_localstack import local_images, process_marks
 
 PING_TIMEOUT_ENV = "DSPLATFORM_SAGEMAKER_PING_TIMEOUT"
 _DEFAULT_PING_TIMEOUT = 300.0  # seconds; SageMaker's default container start-up health check allows minutes
@@ -153,7 +153,8 @@ def start(endpoint: str, container: dict[str, Any], s3: Any, aws_env: dict[str, 
             _argv(image), cwd=image.workdir or folder, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             env=_environment(image, container.get("Environment") or {}, port, model_dir, aws_env),
             start_new_session=True)
-    return Replica(replica_id, process, port, folder, _record(process.pid, endpoint))
+    marker = process_marks.record(process.pid, f"sagemaker endpoint {endpoint}")
+    return Replica(replica_id, process, port, folder, marker)
 
 
 def wait_healthy(replica: Replica, variant: str, timeout: float | None = None) -> None:
@@ -178,13 +179,3 @@ def wait_healthy(replica: Replica, variant: str, timeout: float | None = None) -
         f"{limit:.0f}s. Last log lines: {replica.log_tail()}")
 
 
-def _record(pid: int, endpoint: str) -> Path | None:
-    # The launcher kills every group recorded under tasks/ if LocalStack dies without its shutdown hooks.
-    state_dir = os.environ.get("DSPLATFORM_STATE_DIR")
-    if not state_dir:
-        return None
-    folder = Path(state_dir) / "tasks"
-    folder.mkdir(parents=True, exist_ok=True)
-    marker = folder / str(pid)
-    marker.write_text(f"sagemaker endpoint {endpoint}")
-    return marker
