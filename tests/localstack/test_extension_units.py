@@ -244,3 +244,29 @@ def test_a_sync_waiter_wakes_when_its_ecs_task_stops():
         assert ecs_runner.wait_stopped(arn, 60) is True  # no longer running here: nothing to wait for
     finally:
         ecs_runner._RUNS.pop(arn, None)
+
+
+def test_run_task_answers_each_task_as_launched_even_when_its_run_moves_on_at_once() -> None:
+    from types import SimpleNamespace
+
+    from dsplatform_localstack import ecs_answers
+    from moto.core.responses import ActionResult
+
+    task = SimpleNamespace(last_status="PROVISIONING", containers=[SimpleNamespace(last_status="PENDING")])
+    started: list[str] = []
+
+    class Run:
+        def start(self) -> None:  # a task whose thread reaches RUNNING before the answer is serialized
+            task.last_status, task.containers[0].last_status = "RUNNING", "RUNNING"
+            started.append("run")
+
+    def handler(self: object) -> ActionResult:
+        ecs_answers.start_or_hold(Run())
+        return ActionResult({"tasks": [task], "failures": []})
+
+    answer = ecs_answers.answering(handler)(object()).result
+    assert answer["tasks"][0].last_status == "PROVISIONING"
+    assert answer["tasks"][0].containers[0].last_status == "PENDING"
+    assert started == ["run"] and task.last_status == "RUNNING"  # held, then started once the answer was taken
+    ecs_answers.start_or_hold(Run())  # outside an answer, a run starts at once
+    assert started == ["run", "run"]

@@ -31,28 +31,31 @@ def start_or_hold(run: Startable) -> None:
         held.append(run)
 
 
+def answering(original: Any) -> Any:
+    """Wrap a RunTask/StartTask handler: its answer holds copies of the tasks, taken before their runs start."""
+    from moto.core.responses import ActionResult
+
+    def answer(self: Any) -> Any:
+        _HELD.runs = []
+        try:
+            result = original(self)
+            body = dict(result.result)
+            body["tasks"] = [_snapshot(t) for t in body.get("tasks", [])]
+            return ActionResult(body)
+        finally:
+            held, _HELD.runs = _HELD.runs, None
+            for run in held:
+                run.start()
+
+    return answer
+
+
 def install() -> None:
     """Wrap moto's RunTask and StartTask handlers."""
-    from moto.core.responses import ActionResult
     from moto.ecs.responses import EC2ContainerServiceResponse
 
-    def holding(original: Any) -> Any:
-        def answer(self: Any) -> Any:
-            _HELD.runs = []
-            try:
-                result = original(self)
-                body = dict(result.result)
-                body["tasks"] = [_snapshot(t) for t in body.get("tasks", [])]
-                return ActionResult(body)
-            finally:
-                held, _HELD.runs = _HELD.runs, None
-                for run in held:
-                    run.start()
-
-        return answer
-
-    EC2ContainerServiceResponse.run_task = holding(EC2ContainerServiceResponse.run_task)
-    EC2ContainerServiceResponse.start_task = holding(EC2ContainerServiceResponse.start_task)
+    EC2ContainerServiceResponse.run_task = answering(EC2ContainerServiceResponse.run_task)
+    EC2ContainerServiceResponse.start_task = answering(EC2ContainerServiceResponse.start_task)
 
 
 def _snapshot(task: Any) -> Any:
