@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.ports import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "docs" / "examples" / "consumer"
 pytestmark = pytest.mark.localstack
@@ -35,6 +37,12 @@ def consumer(dsplatform_wheel: Path, tmp_path_factory: pytest.TempPathFactory) -
     root = tmp_path_factory.mktemp("consumer")
     repo = root / "repo"
     shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns("build", "__pycache__"))
+    # Its own LocalStack port, as in the example, but a free one: two runs of this test on one machine (parallel
+    # sessions, other checkouts) must not start, use and stop the same LocalStack.
+    config = repo / "dsplatform.yml"
+    text = config.read_text()
+    assert "http://127.0.0.1:4599" in text
+    config.write_text(text.replace("http://127.0.0.1:4599", f"http://127.0.0.1:{free_port()}"))
     env_dir = root / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     bin_dir = env_dir / "bin"

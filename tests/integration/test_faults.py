@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from dsplatform.deployer import ClientFactory, LockHeldError, Outcome, PlainRepo
 from dsplatform.deployer import deploy as run_deploy
 from dsplatform.synth import build_plan
 from tests.integration.conftest import REPO, clients_for, small_plan, unique_env
+from tests.ports import free_port
 
 pytestmark = pytest.mark.localstack
 
@@ -33,12 +33,6 @@ plan = build_plan(sys.argv[1], sys.argv[2])
 result = deploy(plan, ClientFactory(plan.target), DeployOptions(concurrency=4), JsonReporter())
 print(json.dumps({"event": "result", "ok": result.ok, "failed": {r.name: r.reason for r in result.failures}}))
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _config(tmp_path: Path, endpoint: str) -> tuple[str, str]:
@@ -57,7 +51,7 @@ def own_localstack(localstack: Any):
     """A LocalStack of this test's own on a free port (restarting the session's one would wipe other tests')."""
     from dsplatform.localstack import LocalStackSettings, start, stop
 
-    settings = LocalStackSettings(port=_free_port())
+    settings = LocalStackSettings(port=free_port())
     start(settings)
     try:
         yield settings

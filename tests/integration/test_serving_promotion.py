@@ -5,7 +5,6 @@ agree. One module-scoped stg deployment (serving and its dependencies only) is s
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,17 +19,12 @@ from dsplatform.localstack.imagesources import plan_image_sources
 from dsplatform.synth import build_plan
 from dsplatform.workflows.scenarios import run_scenarios
 from tests.integration.conftest import unique_env
+from tests.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = "sv"
 ALIAS_SCENARIO = "test_serving.py::test_the_registry_alias_and_the_ssm_model_version_name_the_served_version"
 pytestmark = pytest.mark.localstack
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _config(path: Path, localstack: Any, envs: dict[str, str], serving: dict[str, Any] | None = None,
@@ -69,7 +63,7 @@ def world(localstack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
     patch = pytest.MonkeyPatch()
     patch.setenv("DSPLATFORM_LOCALSTACK_URL", localstack.endpoint_url)
-    patch.setenv("DSPLATFORM_REGISTRY_URL", f"http://127.0.0.1:{_free_port()}")  # a registry of this module's own
+    patch.setenv("DSPLATFORM_REGISTRY_URL", f"http://127.0.0.1:{free_port()}")  # a registry of this module's own
     folder = tmp_path_factory.mktemp("serving")
     (stg, stg_account), (prod, prod_account) = unique_env(), unique_env()
     envs = {f"s{stg}": stg_account, f"p{prod}": prod_account}

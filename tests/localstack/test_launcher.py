@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -28,12 +27,7 @@ from dsplatform.localstack import (
 )
 from dsplatform.localstack.interpreter import find_python, python_version
 from tests.localstack.support import settings_for
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.ports import free_port
 
 
 def test_explicit_interpreter_that_does_not_work_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -80,7 +74,7 @@ def test_containers_folders_map_to_the_names_the_caller_gives(tmp_path: Path) ->
 
 
 def test_registrations_merge_and_a_new_map_replaces(tmp_path: Path) -> None:
-    settings = LocalStackSettings(port=_free_port(), cache=tmp_path / "cache")
+    settings = LocalStackSettings(port=free_port(), cache=tmp_path / "cache")
     first, second = _job(tmp_path / "a"), _job(tmp_path / "b")
     register_image_sources(settings, {"ml-a": first, "ml-kept": first})
     merged = register_image_sources(settings, {"team/ml-b-dev": second, "ml-a": second})
@@ -97,7 +91,7 @@ def test_registrations_merge_and_a_new_map_replaces(tmp_path: Path) -> None:
 def test_a_bad_image_source_is_one_line_and_writes_nothing(
     tmp_path: Path, name: str, folder: str, expected: str
 ) -> None:
-    settings = LocalStackSettings(port=_free_port(), cache=tmp_path / "cache")
+    settings = LocalStackSettings(port=free_port(), cache=tmp_path / "cache")
     good = _job(tmp_path / "job")
     (tmp_path / "no-dockerfile").mkdir()
     register_image_sources(settings, {"ml-kept": good})
@@ -113,7 +107,7 @@ def foreign_instance(tmp_path: Path) -> Iterator[LocalStackSettings]:
     fake = subprocess.Popen(
         [sys.executable, "-c", "import time; time.sleep(120)", "localstack.runtime.main"], start_new_session=True
     )
-    settings = LocalStackSettings(port=_free_port(), cache=tmp_path / "cache", project_root=tmp_path / "mine")
+    settings = LocalStackSettings(port=free_port(), cache=tmp_path / "cache", project_root=tmp_path / "mine")
     settings.state_dir.mkdir(parents=True)
     owner = tmp_path / "other-project"
     settings.pid_file.write_text(json.dumps({"pid": fake.pid, "port": settings.port, "project_root": str(owner)}))
@@ -146,7 +140,7 @@ def test_the_owning_project_root_is_not_refused(foreign_instance: LocalStackSett
 
 
 def test_stale_pid_file_is_reported(tmp_path: Path) -> None:
-    settings = LocalStackSettings(port=_free_port(), cache=tmp_path)
+    settings = LocalStackSettings(port=free_port(), cache=tmp_path)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     settings.state_dir.mkdir(parents=True)
@@ -161,7 +155,7 @@ def test_stale_pid_file_is_reported(tmp_path: Path) -> None:
 def test_stop_ends_task_processes_left_by_a_killed_instance(tmp_path: Path) -> None:
     from dsplatform.localstack import stop
 
-    settings = LocalStackSettings(port=_free_port(), cache=tmp_path)
+    settings = LocalStackSettings(port=free_port(), cache=tmp_path)
     orphan = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"], start_new_session=True)
     (settings.state_dir / "tasks").mkdir(parents=True)
     (settings.state_dir / "tasks" / str(orphan.pid)).write_text("arn:aws:ecs:us-east-1:1:task/c/t")
@@ -216,7 +210,7 @@ def test_the_session_instance_refuses_another_project_root(localstack: Any, tmp_
 def test_crash_during_start_is_reported_with_the_log(localstack: Any, tmp_path: Path) -> None:
     # The same venv (built by the session fixture), a bad gateway setting: LocalStack exits at once.
     settings = LocalStackSettings(
-        port=_free_port(), extra_env={"GATEWAY_LISTEN": "127.0.0.1:not-a-port"}, startup_timeout=60
+        port=free_port(), extra_env={"GATEWAY_LISTEN": "127.0.0.1:not-a-port"}, startup_timeout=60
     )
     with pytest.raises(LocalStackError, match="exited during start-up") as err:
         start(settings)

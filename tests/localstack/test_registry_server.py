@@ -4,7 +4,6 @@ registered, aliased and exported as a reproducible model.tar.gz, then stopped.""
 from __future__ import annotations
 
 import hashlib
-import socket
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,14 +14,9 @@ import pytest
 from dsplatform.registry import RegistrySettings, start, status, stop
 from dsplatform.registry.models import fit, register, run_ops, sample_training_csv
 from tests.localstack.support import ACCOUNT, unique
+from tests.ports import free_port
 
 pytestmark = pytest.mark.localstack
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +25,7 @@ def registry(localstack: Any) -> Iterator[dict[str, Any]]:
     s3 = localstack.client("s3", ACCOUNT)
     bucket = unique("registry")
     s3.create_bucket(Bucket=bucket)
-    settings = RegistrySettings(artifacts_destination=f"s3://{bucket}/mlflow", port=_free_port(),
+    settings = RegistrySettings(artifacts_destination=f"s3://{bucket}/mlflow", port=free_port(),
                                 s3_endpoint_url=localstack.endpoint_url, account_id=ACCOUNT)
     server = start(settings)
     try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,14 +12,9 @@ from pathlib import Path
 import pytest
 
 from dsplatform.tasks.localstack_tasks import env_image_sources, localstack_settings
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _project(folder: Path, port: int) -> Path:
@@ -68,7 +62,7 @@ def _invoke(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_status_task_looks_at_the_config_s_port(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     config = _project(tmp_path / "proj", port)
     result = _invoke("localstack.status", "--config", str(config), cwd=tmp_path)
     assert result.returncode == 1, result.stderr
@@ -78,7 +72,7 @@ def test_status_task_looks_at_the_config_s_port(tmp_path: Path) -> None:
 
 
 def test_stop_task_refuses_another_project_s_instance_in_one_line(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     config = _project(tmp_path / "proj", port)
     state = tmp_path / "cache" / "localstack" / f"port-{port}"
     fake = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "localstack.runtime.main"],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from dsplatform.config.models import EnvironmentConfig, ModelRegistrySettings
 from dsplatform.registry import RegistryError, RegistrySettings, RegistryUsageError, registry_uri, start, status, stop
 from dsplatform.registry.models import check_name, sample_training_csv
 from dsplatform.registry.settings import SERVER_REQUIREMENTS, host_port
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -76,17 +76,10 @@ def test_bad_model_names_are_refused(name: str) -> None:
         check_name(name)
 
 
-def _free_port() -> int:
-    """A loopback port nothing listens on now: a fixed one can be taken by a real server on a shared machine."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def fake_server(tmp_path: Path) -> Iterator[tuple[RegistrySettings, subprocess.Popen[bytes]]]:
     """A process whose command line looks like an MLflow server, recorded as this port's registry."""
-    settings = RegistrySettings(artifacts_destination="s3://bucket/mlflow", port=_free_port(), cache=tmp_path)
+    settings = RegistrySettings(artifacts_destination="s3://bucket/mlflow", port=free_port(), cache=tmp_path)
     process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "mlflow", "server"],
                                start_new_session=True)
     settings.state_dir.mkdir(parents=True)
@@ -114,7 +107,7 @@ def test_status_reports_an_unhealthy_recorded_process_and_stop_ends_it_by_pid(fa
 
 
 def test_stop_never_signals_a_recorded_pid_that_is_not_mlflow(tmp_path: Path) -> None:
-    settings = RegistrySettings(artifacts_destination="x", port=_free_port(), cache=tmp_path)
+    settings = RegistrySettings(artifacts_destination="x", port=free_port(), cache=tmp_path)
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         settings.state_dir.mkdir(parents=True)
