@@ -28,6 +28,7 @@ sys.path.insert(0, str(JOB_DIR))
 sys.path.insert(0, str(REPO / "bench"))
 
 import boto3  # noqa: E402
+from disk import require_free_disk  # noqa: E402
 from ds_preprocessing import model  # noqa: E402
 from job_bench import _aws_env, _clear, _input_file  # noqa: E402  (same inputs, same S3 set-up)
 
@@ -98,6 +99,7 @@ def main() -> int:
         s3.create_bucket(Bucket=bucket)
     model_key = "models/preprocessing_model.pkl"
     model.upload_model(s3, buckets["artifacts"], model_key, model.train_on_sample(), version="bench")
+    require_free_disk(args.size_mb * 1_000_000)
     path = _input_file(args.size_mb, cache)
     key = f"raw/bench-{args.size_mb}mb.csv"
     params = {"input-bucket": buckets["input"], "output-bucket": buckets["output"],
@@ -112,11 +114,13 @@ def main() -> int:
         for attempt in range(args.repeat):
             whole = _phase(args.python, [{**env, "DS_RUN_ID": "whole"}], [cache / f"whole-{attempt}.log"])
             results["whole"].append(whole)
+            _clear(s3, buckets["output"], [""])  # one run's outputs on disk at a time (see disk.py)
             print(f"whole      run {attempt + 1}: {whole['seconds']:7.1f} s  {size / 1e6 / whole['seconds']:6.1f} MB/s"
                   f"  peak RSS {whole['peak_rss_mib']:5.0f} MiB  CPU {whole['cpu_seconds']:6.1f} s", flush=True)
             for n in counts:
                 run = sharded(args.python, env, s3, buckets["output"], size, n, cache, f"sharded-{n}")
                 results[f"{n} shards"].append(run)
+                _clear(s3, buckets["output"], [""])
                 rate = size / 1e6 / run["seconds"]
                 print(f"{n} shards   run {attempt + 1}: {run['seconds']:7.1f} s  {rate:6.1f} MB/s"
                       f"  plan {run['plan']['seconds']:5.1f} s  shards {run['work']['seconds']:6.1f} s  commit "
