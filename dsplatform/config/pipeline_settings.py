@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from dsplatform.config.models import GIT_BRANCH_RE, LOG_RETENTION_DAYS, Email, S3Key, Strict
+from dsplatform.config.fields import GIT_BRANCH_RE, LOG_RETENTION_DAYS, Email, S3Key, Strict
 
 CONNECTION_ARN_RE = re.compile(
     r"^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}$")

@@ -223,7 +223,7 @@ def test_empty_prefix_gives_zero_items(env: dict[str, Any]) -> None:
     ids=["ItemBatcher", "InputType-MANIFEST"],
 )
 def test_features_the_parser_still_rejects(env: dict[str, Any], fields: dict[str, Any]) -> None:
-    """Known gaps (the fidelity report lists them): if this starts failing, update coverage.py and the docs."""
+    """Known gaps (the fidelity report lists them): if this starts failing, update fidelity_tables.py and the docs."""
     definition = distributed_map(CHOICE_STATES, "Check", **fields)
     with pytest.raises(ClientError) as err:
         env["sfn"].create_state_machine(name=unique("dsmap"), definition=json.dumps(definition), roleArn=env["role"])
