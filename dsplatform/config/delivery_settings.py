@@ -6,14 +6,14 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
-from dsplatform.config.fields import GIT_BRANCH_RE, GITHUB_REPO_RE, ROLE_ARN_RE, AccountId, Strict
+from dsplatform.config.fields import ROLE_ARN_RE, AccountId, GitBranch, GitHubRepository, Strict
 from dsplatform.config.pipeline_settings import PipelineSettings
 
 
 class GitHubSettings(Strict):
     """The GitHub repository whose workflows deliver the project (OIDC trust is scoped to it)."""
 
-    repository: str = Field(description="owner/name of the GitHub repository, e.g. acme/ds-platform")
+    repository: GitHubRepository = Field(description="owner/name of the GitHub repository, e.g. acme/ds-platform")
     runner: str = Field("ubuntu-latest", description="runs-on label of the workflows' jobs")
     python_version: str = Field("3.12", pattern=r"^3\.\d{1,2}$", description="Python version the workflows set up")
     install: str = Field('pip install -e ".[dev]"',
@@ -22,13 +22,6 @@ class GitHubSettings(Strict):
     oidc_provider: Literal["create", "existing"] = Field(
         "create", description="bootstrap creates GitHub's OIDC provider, or uses the one the account already has "
                               "(an account holds one per issuer; the second region's bootstrap says existing)")
-
-    @field_validator("repository")
-    @classmethod
-    def _repository(cls, repository: str) -> str:
-        if not GITHUB_REPO_RE.fullmatch(repository):
-            raise ValueError(f"{repository!r} is not a GitHub repository; use owner/name, e.g. acme/ds-platform")
-        return repository
 
 
 class PromotionRoute(Strict):
@@ -51,7 +44,7 @@ class CostAssumptions(Strict):
 class DeliveryConfig(Strict):
     """How changes reach the environments: branch mapping, promotion, GitHub and the trusted CI principals."""
 
-    branches: dict[str, str] = Field(
+    branches: dict[GitBranch, str] = Field(
         default_factory=dict, description="git branch -> environment it deploys on push, e.g. {test: dev, main: stg}")
     promote: PromotionRoute | None = Field(
         None, description="the manually dispatched promotion, e.g. {from: stg, to: prod}")
@@ -65,14 +58,6 @@ class DeliveryConfig(Strict):
     cost: CostAssumptions = Field(default_factory=CostAssumptions, description="assumptions of `invoke cost`")  # type: ignore[arg-type]
     pipeline: PipelineSettings | None = Field(
         None, description="the AWS CodePipeline of component `pipeline` (opt in: components.plugins: [pipeline])")
-
-    @field_validator("branches")
-    @classmethod
-    def _branches(cls, branches: dict[str, str]) -> dict[str, str]:
-        for branch in branches:
-            if not GIT_BRANCH_RE.fullmatch(str(branch)):
-                raise ValueError(f"{branch!r} is not a git branch name; use letters, digits and . _ / -")
-        return branches
 
     @field_validator("ci_role_arns")
     @classmethod

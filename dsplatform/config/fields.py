@@ -57,10 +57,13 @@ AccountId = Annotated[str, AfterValidator(matches(ACCOUNT_ID_RE, "a 12-digit AWS
 Region = Annotated[str, AfterValidator(check_region)]
 Email = Annotated[str, AfterValidator(matches(EMAIL_RE, "an e-mail address such as team@example.com"))]
 S3Key = Annotated[str, AfterValidator(matches(S3_KEY_RE, "an S3 object key such as raw/monthly_data.csv"))]
+GitHubRepository = Annotated[str, AfterValidator(matches(
+    GITHUB_REPO_RE, "owner/name of a GitHub repository, e.g. acme/ds-platform"))]
+GitBranch = Annotated[str, AfterValidator(matches(
+    GIT_BRANCH_RE, "a git branch name of letters, digits and . _ / - (no .., //, or / or . at the ends), e.g. main"))]
 
 
 class Strict(BaseModel):
     """Base of every config model: frozen, unknown keys rejected, no type coercion (``true`` is not 1)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-

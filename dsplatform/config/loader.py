@@ -140,7 +140,8 @@ def _validate(model: type[BaseModel], data: Any, source: str, prefix: str) -> li
 
 
 def _format(model: type[BaseModel], err: Any, source: str, prefix: str) -> str:
-    loc = [shown_text(str(part)) for part in err["loc"]]
+    # pydantic marks a bad mapping key with a trailing "[key]" part; the path already ends at that key.
+    loc = [shown_text(str(part)) for part in err["loc"] if part != "[key]"]
     path = ".".join(p for p in [prefix, *loc] if p) or "(top level)"
     kind, message = err["type"], str(err["msg"])
     if kind == "extra_forbidden":

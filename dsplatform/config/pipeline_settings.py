@@ -9,18 +9,23 @@ by the loader (``dsplatform.config.loader``), one line each.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from dsplatform.config.fields import GIT_BRANCH_RE, LOG_RETENTION_DAYS, Email, S3Key, Strict
+from dsplatform.config.fields import LOG_RETENTION_DAYS, Email, GitBranch, S3Key, Strict, matches
 
 CONNECTION_ARN_RE = re.compile(
     r"^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}$")
 # CodeBuild's curated Linux images and custom ECR images ("account.dkr.ecr.region.amazonaws.com/repo:tag").
 BUILD_IMAGE_RE = re.compile(r"^(aws/codebuild/[a-z0-9._:-]+|\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/[\w./-]+"
                             r"(:[\w.-]+)?)$")
-
+ConnectionArn = Annotated[str, AfterValidator(matches(
+    CONNECTION_ARN_RE, "a CodeStar connection ARN such as "
+                       "arn:aws:codestar-connections:us-east-1:123456789012:connection/<uuid>"))]
+BuildImage = Annotated[str, AfterValidator(matches(
+    BUILD_IMAGE_RE, "a CodeBuild image: aws/codebuild/standard:7.0 or an ECR image URI such as "
+                    "123456789012.dkr.ecr.us-east-1.amazonaws.com/build:1"))]
 
 VARIABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 
@@ -32,25 +37,10 @@ class PipelineSource(Strict):
         "s3", description="s3: a zip put in the pipeline's artifact bucket; codestar: a CodeStar connection to "
                           "delivery.github.repository")
     key: S3Key = Field("source/source.zip", description="object key of the source zip in the artifact bucket (s3)")
-    connection_arn: str | None = Field(
+    connection_arn: ConnectionArn | None = Field(
         None, description="CodeStar connection ARN (codestar), e.g. arn:aws:codestar-connections:us-east-1:"
                           "123456789012:connection/<uuid>")
-    branch: str = Field("main", description="branch the pipeline follows (codestar)")
-
-    @field_validator("branch")
-    @classmethod
-    def _branch(cls, branch: str) -> str:
-        if not GIT_BRANCH_RE.fullmatch(branch):
-            raise ValueError(f"{branch!r} is not a git branch name; use letters, digits and . _ / -")
-        return branch
-
-    @field_validator("connection_arn")
-    @classmethod
-    def _connection(cls, arn: str | None) -> str | None:
-        if arn is not None and not CONNECTION_ARN_RE.fullmatch(arn):
-            raise ValueError(f"{arn!r} is not a CodeStar connection ARN such as "
-                             f"arn:aws:codestar-connections:us-east-1:123456789012:connection/<uuid>")
-        return arn
+    branch: GitBranch = Field("main", description="branch the pipeline follows (codestar)")
 
     @model_validator(mode="after")
     def _complete(self) -> PipelineSource:
@@ -85,7 +75,7 @@ class PipelineSettings(Strict):
                                           "CodeBuild shows them in the console)")
     compute_type: Literal["BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE"] = Field(
         "BUILD_GENERAL1_SMALL", description="CodeBuild compute type of every build")
-    image: str = Field("aws/codebuild/standard:7.0", description="CodeBuild image of every build")
+    image: BuildImage = Field("aws/codebuild/standard:7.0", description="CodeBuild image of every build")
     timeout_minutes: int = Field(60, ge=5, le=480, description="a build running longer is stopped and fails")
     log_retention_days: int = Field(30, description="retention of the builds' CloudWatch log groups")
 
@@ -97,14 +87,6 @@ class PipelineSettings(Strict):
                 raise ValueError(f"{name!r} is not a build variable name; use letters, digits and _, not starting "
                                  f"with a digit or CODEBUILD_")
         return variables
-
-    @field_validator("image")
-    @classmethod
-    def _image(cls, image: str) -> str:
-        if not BUILD_IMAGE_RE.fullmatch(image):
-            raise ValueError(f"{image!r} is not a CodeBuild image; use aws/codebuild/standard:7.0 or an ECR image "
-                             f"URI such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/build:1")
-        return image
 
     @field_validator("log_retention_days")
     @classmethod

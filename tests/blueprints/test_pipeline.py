@@ -185,8 +185,9 @@ def test_the_promotion_targets_bootstrap_trusts_the_hosting_account() -> None:
     ("    {deliver: qa}", "delivery.pipeline.deliver: no environment 'qa'"),
     ("    {deliver: dev, promote_to: dev}", "delivery.pipeline.promote_to: 'dev' is the delivered environment"),
     ("    {source: {kind: codestar}}", "kind codestar needs connection_arn"),
-    ("    {source: {kind: codestar, connection_arn: arn:aws:iam::1:role/x}}", "is not a CodeStar connection ARN"),
-    ("    {image: ubuntu}", "is not a CodeBuild image"),
+    ("    {source: {kind: codestar, connection_arn: arn:aws:iam::1:role/x}}",
+     "connection_arn: must be a CodeStar connection ARN"),
+    ("    {image: ubuntu}", "image: must be a CodeBuild image"),
     ("    {timeout_minutes: 1}", "delivery.pipeline.timeout_minutes"),
     ("    {variables: {CODEBUILD_X: a}}", "'CODEBUILD_X' is not a build variable name"),
 ])

@@ -147,7 +147,8 @@ def test_a_broken_delivery_config_is_one_line_and_writes_nothing(delivery: str, 
 
 def test_a_bad_repository_is_refused_when_the_config_loads() -> None:
     text = (ROOT / "dsplatform.yml").read_text().replace("repository: acme/dsplatform", "repository: acme")
-    with pytest.raises(ConfigError, match=r"delivery.github.repository: 'acme' is not a GitHub repository"):
+    with pytest.raises(ConfigError, match=r"delivery.github.repository: must be owner/name of a GitHub repository, "
+                                          r"e.g. acme/ds-platform \(got 'acme'\)"):
         parse_config(text, source="dsplatform.yml")
 
 

@@ -175,6 +175,27 @@ def test_bad_configuration_names_key_and_value(text, path, value):
     assert all(p.startswith("cfg.yml: ") and "\n" not in p for p in problems)
 
 
+BRANCH_RULE = "must be a git branch name of letters, digits and . _ / - (no .., //, or / or . at the ends), e.g. main"
+PATTERN_CASES = [
+    # Pattern-checked fields share one validator (dsplatform.config.fields.matches): field, rule and fix, value.
+    ("delivery: {github: {repository: acme}}", "cfg.yml: delivery.github.repository: must be owner/name of a GitHub "
+                                               "repository, e.g. acme/ds-platform (got 'acme')"),
+    ("delivery: {github: {repository: 'acme/ds platform'}}", "cfg.yml: delivery.github.repository: must be "
+     "owner/name of a GitHub repository, e.g. acme/ds-platform (got 'acme/ds platform')"),
+    ("delivery: {branches: {'feat..x': dev}}", f"cfg.yml: delivery.branches.feat..x: {BRANCH_RULE} (got 'feat..x')"),
+    ("delivery: {pipeline: {source: {branch: main/}}}",
+     f"cfg.yml: delivery.pipeline.source.branch: {BRANCH_RULE} (got 'main/')"),
+    ("delivery: {pipeline: {image: ubuntu}}", "cfg.yml: delivery.pipeline.image: must be a CodeBuild image: "
+     "aws/codebuild/standard:7.0 or an ECR image URI such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/build:1 "
+     "(got 'ubuntu')"),
+]
+
+
+@pytest.mark.parametrize(("text", "line"), PATTERN_CASES, ids=[c[0] for c in PATTERN_CASES])
+def test_a_pattern_field_is_one_line_with_the_field_the_rule_and_the_value(text: str, line: str) -> None:
+    assert problems_of(GOOD + text + "\n") == [line]
+
+
 def test_cross_account_reads_from_a_kms_environment_are_refused():
     problems = problems_of("""
     environments:
