@@ -27,6 +27,10 @@ VARIANT = "AllTraffic"
 MODEL_READ = (s3.GetObject,)
 CAPTURE_WRITE = (s3.PutObject,)
 LOGS_SETUP = (logs.CreateLogGroup, logs.CreateLogStream, logs.PutLogEvents)
+# A new model version replaces the Model and the EndpointConfig (new names); CloudFormation would delete the old
+# pair, and with it what an earlier release's endpoint ran. Kept, `invoke rollback` switches the endpoint back
+# to the pinned config natively (UpdateEndpoint); the deployer removes the kept pairs when the stack is destroyed.
+RETAINED = {"UpdateReplacePolicy": "Retain", "DeletionPolicy": "Retain"}
 
 
 class EndpointDataCapture(sagemaker.DataCaptureConfig):
@@ -129,7 +133,7 @@ def build(props: ServingProps) -> Template:
     role = _role(template, props, repository_arn)
     environment = {"DS_SERVING_MODEL_SHA256": props.model_sha256} if props.model_sha256 else {}
     model = template.add_resource(sagemaker.Model(
-        "Model", ModelName=props.model_name, ExecutionRoleArn=GetAtt(role, "Arn"),
+        "Model", **RETAINED, ModelName=props.model_name, ExecutionRoleArn=GetAtt(role, "Arn"),
         PrimaryContainer=sagemaker.ContainerDefinition(
             Image=pinned_image(template, props.image_tag, repository_uri, "the serving image"), ModelDataUrl=f"s3://{props.artifact_bucket}/{props.model_key}",
             **({"Environment": environment} if environment else {}))))
@@ -139,7 +143,8 @@ def build(props: ServingProps) -> Template:
         CaptureOptions=[sagemaker.CaptureOption(CaptureMode="Input"), sagemaker.CaptureOption(CaptureMode="Output")],
     )} if props.capture_bucket else {}
     config = template.add_resource(sagemaker.EndpointConfig(
-        "EndpointConfig", EndpointConfigName=props.config_name, DependsOn=[model.title], ProductionVariants=[
+        "EndpointConfig", **RETAINED, EndpointConfigName=props.config_name, DependsOn=[model.title],
+        ProductionVariants=[
             sagemaker.ProductionVariant(VariantName=VARIANT, ModelName=props.model_name,
                                         InitialInstanceCount=props.instance_count, InstanceType=props.instance_type,
                                         InitialVariantWeight=1.0)], **capture))

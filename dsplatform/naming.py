@@ -203,7 +203,7 @@ class Names:
 
     def endpoint_version(self, kind: str, version: str) -> str:
         """Versioned model or endpoint-config name, e.g. ds-staging-model-3 (a new version replaces it)."""
-        return _check("SageMaker model", f"{self.endpoint}-{kind}-{version}", _ENDPOINT_RE, 63,
+        return _check("SageMaker model", endpoint_version_prefix(self.endpoint, kind) + version, _ENDPOINT_RE, 63,
                       "use letters, digits and '-' (up to 63)")
 
     @property
@@ -287,3 +287,11 @@ class Names:
     def bootstrap_version_parameter(self) -> str:
         """SSM parameter holding the account's bootstrap version, read by `invoke deploy`."""
         return f"/dsplatform/bootstrap/{self.project}/version"
+
+
+ENDPOINT_VERSION_KINDS = ("config", "model")  # what Names.endpoint_version names, configs first (they use models)
+
+
+def endpoint_version_prefix(endpoint: str, kind: str) -> str:
+    """What every versioned ``kind`` (model, config) name of ``endpoint`` starts with: ``{endpoint}-{kind}-``."""
+    return f"{endpoint}-{kind}-"

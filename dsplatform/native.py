@@ -117,10 +117,15 @@ def _restore_one(pin: Pin, clients: Any) -> Switch:
         clients.client("lambda").update_alias(FunctionName=pin.scope, Name=pin.name, FunctionVersion=pin.target)
         return Switch(pin, "moved", f"to version {pin.target}")
     sagemaker = clients.client("sagemaker")
-    try:
-        sagemaker.describe_endpoint_config(EndpointConfigName=pin.target)
-    except sagemaker.exceptions.ClientError:  # replaced configs are deleted by CloudFormation
+    try:  # the serving blueprint keeps replaced configs and models (Retain); a stack without that loses them
+        config = sagemaker.describe_endpoint_config(EndpointConfigName=pin.target)
+    except sagemaker.exceptions.ClientError:
         return Switch(pin, "skipped", f"endpoint config {pin.target} no longer exists")
+    for model in [v["ModelName"] for v in config.get("ProductionVariants", [])]:
+        try:  # UpdateEndpoint would accept the config, then fail the update on the missing model
+            sagemaker.describe_model(ModelName=model)
+        except sagemaker.exceptions.ClientError:
+            return Switch(pin, "skipped", f"model {model} of endpoint config {pin.target} no longer exists")
     sagemaker.update_endpoint(EndpointName=pin.name, EndpointConfigName=pin.target)
     return Switch(pin, "moved", f"to endpoint config {pin.target}")
 

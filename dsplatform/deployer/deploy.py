@@ -17,6 +17,7 @@ from dsplatform.deployer.models import DeployOptions, DeployResult, Outcome, Sta
 from dsplatform.deployer.params import HASH_TAG, content_hash, resolve_parameters
 from dsplatform.deployer.progress import NullReporter, Reporter
 from dsplatform.deployer.requirements import check_requirements
+from dsplatform.deployer.retained import kept_types
 from dsplatform.deployer.stack import StackDeployer
 from dsplatform.deployer.status import StackState, classify
 from dsplatform.deployer.triggers import rollback_configuration
@@ -82,7 +83,8 @@ def deploy(
         triggers = rollback_configuration(clients.client("cloudwatch"), plan.target) if plan.target.rollback_alarms \
             else None
         engine = StackDeployer(cfn, plan.target, options, polling_for(clients, options), reporter, triggers,
-                               ecs=clients.client("ecs"), templates=_template_store(plan, clients))
+                               ecs=clients.client("ecs"), templates=_template_store(plan, clients),
+                               sagemaker=clients.client("sagemaker") if kept_types(plan) else None)
         outputs: dict[str, dict[str, str]] = {}
         guard = threading.Lock()
         reporter.started("deploy", env, list(graph.order()))

@@ -20,6 +20,7 @@ from dsplatform.deployer.inventory import deployed_stacks
 from dsplatform.deployer.lock import env_lock
 from dsplatform.deployer.models import DeployOptions, DeployResult, Outcome, StackResult
 from dsplatform.deployer.progress import NullReporter, Reporter
+from dsplatform.deployer.retained import ENDPOINT, sweep
 from dsplatform.deployer.status import StackState, classify
 from dsplatform.deployer.waiters import Polling, wait_settled
 from dsplatform.stackspec import Plan
@@ -156,6 +157,11 @@ def _destroy_stack(
         return StackResult(
             name, Outcome.FAILED, after["StackStatus"], events=tuple(events), reason=first_reason(events)
         )
+    endpoints = resources.get(ENDPOINT, [])
+    if endpoints:  # the models and configs the stack kept for rollbacks (and its last ones, kept by DeletionPolicy)
+        kept = sweep(clients.client("sagemaker"), endpoints)
+        if kept:
+            reporter.stack_phase(name, f"deleted {len(kept)} kept SageMaker model(s) and config(s)")
     if purge_data:
         for bucket in buckets:  # retained by DeletionPolicy: now empty, delete them ourselves
             _delete_bucket(clients.client("s3"), bucket)

@@ -24,6 +24,7 @@ from dsplatform.deployer.params import (
     stack_tags,
 )
 from dsplatform.deployer.progress import Reporter
+from dsplatform.deployer.retained import CONFIG, MODEL, created_names, free_names, owned_names
 from dsplatform.deployer.services import SERVICE_TYPE, ServiceUnstableError, failed_service_events, wait_stable
 from dsplatform.deployer.status import SUCCESS_STATUSES, StackState, classify
 from dsplatform.deployer.waiters import (
@@ -55,6 +56,7 @@ class StackDeployer:
     rollback: dict[str, Any] | None = None  # RollbackConfiguration for updates (dsplatform.deployer.triggers)
     ecs: Any = None  # when given, changed ECS services are waited on and their events reported on failure
     templates: TemplateStore | None = None  # where templates over the inline limit go (the assets bucket)
+    sagemaker: Any = None  # when given, kept models/configs whose names a change set creates are removed first
 
     def deploy(
         self, spec: StackSpec, current: dict[str, Any] | None, outputs: Mapping[str, Mapping[str, str]]
@@ -217,7 +219,20 @@ class StackDeployer:
                 reason=f"would lose data in {what}; check `invoke diff`, then re-run with {allow}",
                 changes=tuple(changes),
             )
+        self._free_kept_names(spec, stack_id, changes)
         return self._execute(spec, cs_id, stack_id, change_type, changes, protect)
+
+    def _free_kept_names(self, spec: StackSpec, stack_id: str, changes: list[Change]) -> None:
+        """A kept SageMaker model or config named as one the change set creates would fail it on AWS: delete it."""
+        names = created_names(spec.template, changes)
+        if self.sagemaker is None or not names:
+            return
+        pages = self.cfn.get_paginator("list_stack_resources").paginate(StackName=stack_id)
+        owned = owned_names(r.get("PhysicalResourceId") or "" for page in pages
+                            for r in page.get("StackResourceSummaries", []) if r["ResourceType"] in (MODEL, CONFIG))
+        freed = free_names(self.sagemaker, owned, names)
+        if freed:
+            self.reporter.stack_phase(spec.name, f"removed kept {', '.join(freed)} (the change set creates it again)")
 
     def _execute(
         self, spec: StackSpec, cs_id: str, stack_id: str, change_type: str, changes: list[Change], protect: bool

@@ -192,12 +192,15 @@ TYPE_NOTES: Mapping[str, str] = {
     "AWS::EC2::SecurityGroupEgress": "the rule is stored in EC2, never enforced",
     "AWS::SageMaker::Model": (
         "the image maps to containers/<name>/ and runs `serve` as a local process; by digest (or the digest ECR "
-        "holds under its tag) it runs the source snapshot taken when that digest was pushed"),
+        "holds under its tag) it runs the source snapshot taken when that digest was pushed; creating a name that "
+        "exists overwrites it (moto), where AWS refuses (the deployer deletes a kept copy first); Retain policies "
+        "are honoured"),
     "AWS::SageMaker::EndpointConfig": (
         "only the first production variant is served, by one local process: InstanceType, InitialInstanceCount "
         "and variant weights are recorded, not provisioned; a change that reaches it only through Fn::GetAtt of a "
         "replaced Model is not propagated (the change-set engine decides replacements statically): put the "
-        "version in ModelName and EndpointConfigName"),
+        "version in ModelName and EndpointConfigName; creating a name that exists overwrites it (moto), where AWS "
+        "refuses; UpdateReplacePolicy/DeletionPolicy Retain are honoured (the replaced config stays for rollback)"),
     "AWS::SageMaker::Endpoint": (
         "one local replica; updates are blue/green with rollback (no canary or linear traffic shifting); no "
         "CloudWatch metrics (latency, 5xx alarms never fire), no container logs in CloudWatch, no auto scaling"),

@@ -69,6 +69,15 @@ def test_endpoints_are_named_staging_and_prod_and_versions_are_in_model_and_conf
         assert model["PrimaryContainer"]["Environment"] == {"DS_SERVING_MODEL_SHA256": SHA}
 
 
+def test_a_replaced_model_and_config_are_kept_so_a_rollback_can_switch_back_to_them(templates) -> None:  # type: ignore[no-untyped-def]
+    # A new version renames (replaces) both; the endpoint itself is updated in place and never kept.
+    for template in templates.values():
+        kept = {k: (v.get("UpdateReplacePolicy"), v.get("DeletionPolicy")) for k, v in template["Resources"].items()
+                if v["Type"].startswith("AWS::SageMaker::")}
+        assert kept == {"Model": ("Retain", "Retain"), "EndpointConfig": ("Retain", "Retain"),
+                        "Endpoint": (None, None)}
+
+
 def test_the_model_names_the_pushed_image_by_digest_from_the_serving_registry_stack(templates) -> None:  # type: ignore[no-untyped-def]
     prod = templates["prod"]
     image = _of(prod, "AWS::SageMaker::Model")["Model"]["PrimaryContainer"]["Image"]

@@ -137,3 +137,33 @@ def test_prod_rollback_needs_yes_or_a_confirmation_that_says_data_stays() -> Non
     dev = Target(env="dev", account_id="1" * 12, region="us-east-1", kind="localstack")
     confirm_rollback(dev, _release(), False, no)  # unprotected: never asked
     assert len(asked) == 1
+
+
+def _endpoint_on(config: str) -> dict[str, Any]:
+    return {"EndpointName": "ds-prod-serving", "EndpointArn": ENDPOINT_ARN, "EndpointConfigName": config,
+            "EndpointStatus": "InService", "CreationTime": "2026-11-30", "LastModifiedTime": "2026-11-30"}
+
+
+def _config(name: str, model: str) -> dict[str, Any]:
+    return {"EndpointConfigName": name, "EndpointConfigArn": f"{ENDPOINT_ARN}-config/{name}",
+            "CreationTime": "2026-11-30", "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName": model}]}
+
+
+def test_an_endpoint_moves_to_its_kept_config_only_while_the_model_it_serves_exists() -> None:
+    pin = Pin("m", "Endpoint", ENDPOINT, "", "ds-prod-serving", "cfg-1")
+    with Clients() as clients:
+        sm = clients.stubs["sagemaker"]
+        sm.add_response("describe_endpoint", _endpoint_on("cfg-2"), {"EndpointName": "ds-prod-serving"})
+        sm.add_response("describe_endpoint_config", _config("cfg-1", "model-1"), {"EndpointConfigName": "cfg-1"})
+        sm.add_response("describe_model", {"ModelName": "model-1", "ModelArn": f"{ENDPOINT_ARN}-model/model-1",
+                                           "CreationTime": "2026-11-30"}, {"ModelName": "model-1"})
+        sm.add_response("update_endpoint", {"EndpointArn": ENDPOINT_ARN},
+                        {"EndpointName": "ds-prod-serving", "EndpointConfigName": "cfg-1"})
+        sm.add_response("describe_endpoint", _endpoint_on("cfg-2"), {"EndpointName": "ds-prod-serving"})
+        sm.add_response("describe_endpoint_config", _config("cfg-1", "model-1"), {"EndpointConfigName": "cfg-1"})
+        sm.add_client_error("describe_model", "ValidationException", "Could not find model",
+                            expected_params={"ModelName": "model-1"})
+        moved, gone = restore((pin,), clients, wait=False) + restore((pin,), clients, wait=False)
+    assert moved.outcome == "moved"
+    # a config kept without its model: UpdateEndpoint would accept it and then fail the update
+    assert gone.outcome == "skipped" and "model model-1 of endpoint config cfg-1 no longer exists" in gone.detail

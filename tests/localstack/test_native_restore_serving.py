@@ -1,0 +1,85 @@
+"""Native rollback of a SageMaker endpoint on LocalStack, through the deployer: the serving blueprint keeps a
+replaced model and config (Retain), so UpdateEndpoint goes back to the pinned config; the reconciling deploy
+creates that config again, and destroy removes every kept one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from blueprints.serving import RETAINED
+from dsplatform.deployer import ClientFactory, deploy, destroy
+from dsplatform.naming import endpoint_version_prefix
+from dsplatform.native import ENDPOINT, capture, restore
+from dsplatform.stackspec import Plan, StackSpec, Target
+from tests.localstack.sagemaker_support import IMAGE, ROLE, register_serving_image, train_archive
+from tests.localstack.support import ACCOUNT, REGION, unique
+
+pytestmark = pytest.mark.localstack
+
+
+def _template(endpoint: str, model_data_url: str, version: int) -> dict[str, Any]:
+    """The serving blueprint's shape: versioned literal names, and its retention of the model and config."""
+    model = endpoint_version_prefix(endpoint, "model") + str(version)
+    config = endpoint_version_prefix(endpoint, "config") + str(version)
+    return {"Resources": {
+        "Model": {"Type": "AWS::SageMaker::Model", **RETAINED, "Properties": {
+            "ModelName": model, "ExecutionRoleArn": ROLE,
+            "PrimaryContainer": {"Image": IMAGE, "ModelDataUrl": model_data_url}}},
+        "EndpointConfig": {"Type": "AWS::SageMaker::EndpointConfig", **RETAINED, "DependsOn": "Model",
+                           "Properties": {"EndpointConfigName": config, "ProductionVariants": [{
+                               "VariantName": "AllTraffic", "ModelName": model, "InitialInstanceCount": 1,
+                               "InstanceType": "ml.m5.large", "InitialVariantWeight": 1.0}]}},
+        "Endpoint": {"Type": "AWS::SageMaker::Endpoint", "DependsOn": "EndpointConfig", "Properties": {
+            "EndpointName": endpoint, "EndpointConfigName": config}},
+    }}
+
+
+def _kept(sagemaker: Any, endpoint: str) -> list[str]:
+    listed = sagemaker.list_endpoint_configs(NameContains=endpoint)["EndpointConfigs"]
+    configs = [c["EndpointConfigName"] for c in listed]
+    models = [m["ModelName"] for m in sagemaker.list_models()["Models"] if m["ModelName"].startswith(endpoint)]
+    return sorted(configs + models)
+
+
+def test_an_endpoint_goes_back_to_the_kept_config_and_destroy_removes_the_kept_ones(
+        localstack: Any, tmp_path: Path) -> None:
+    register_serving_image(localstack)
+    s3, sagemaker = localstack.client("s3", ACCOUNT), localstack.client("sagemaker", ACCOUNT)
+    bucket, endpoint, env = unique("nr-sm"), unique("nr-sm"), unique("nr")
+    s3.create_bucket(Bucket=bucket)
+    archive, _ = train_archive(tmp_path)
+    s3.upload_file(str(archive), bucket, "model.tar.gz")
+    url = f"s3://{bucket}/model.tar.gz"
+    target = Target(env=env, account_id=ACCOUNT, region=REGION, kind="localstack", endpoint_url=localstack.endpoint_url,
+                    project="nr", lock_name=f"/dsplatform/locks/nr-{env}")
+
+    def plan(version: int) -> Plan:
+        return Plan(target, (StackSpec(name=f"nr-{env}-serving", component="serving",
+                                       template=_template(endpoint, url, version)),))
+
+    clients = ClientFactory(target)
+    try:
+        deploy(plan(1), clients).raise_for_failure()
+        (first,) = capture(plan(1), clients)
+        assert first.kind == ENDPOINT and first.target == f"{endpoint}-config-1"
+        deploy(plan(2), clients).raise_for_failure()
+        assert sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"] == f"{endpoint}-config-2"
+        # The replaced pair outlived the update: release 1's config and the model it serves.
+        assert _kept(sagemaker, endpoint) == [f"{endpoint}-{kind}-{v}" for kind in ("config", "model") for v in (1, 2)]
+
+        (switch,) = restore((first,), clients, delay=0.5)
+        assert switch.outcome == "moved", switch.describe()
+        described = sagemaker.describe_endpoint(EndpointName=endpoint)
+        assert (described["EndpointConfigName"], described["EndpointStatus"]) == (first.target, "InService")
+
+        # What `invoke rollback` runs next: release 1's template through a change set, creating config-1 again.
+        result = deploy(plan(1), clients)
+        assert result.ok and result.stacks[f"nr-{env}-serving"].outcome.value == "updated", result.stacks
+        assert sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"] == first.target
+        assert capture(plan(1), clients) == (first,)
+    finally:
+        assert destroy(plan(1), clients).ok
+    assert _kept(sagemaker, endpoint) == []  # DeletionPolicy kept them with the stack; destroy swept them
