@@ -148,3 +148,15 @@ def test_sections_not_emulated_are_listed_for_the_build_log() -> None:
     spec = parse("version: 0.2\nreports: {r: {files: [x]}}\ncache: {paths: [y]}\nphases:\n  install:\n"
                  "    runtime-versions: {python: 3.12}\n")
     assert spec.ignored == ("reports", "cache") and spec.phases["install"].runtime_versions == {"python": "3.12"}
+
+
+def test_a_build_command_is_recorded_for_the_launcher_while_it_runs(tmp_path: Path, monkeypatch) -> None:
+    # As ECS tasks, Lambda environments and replicas: a command left running by a killed LocalStack is found and
+    # stopped through its marker (dsplatform.localstack.launcher). `$$` in `bash -c` is the group's leader.
+    monkeypatch.setenv("DSPLATFORM_STATE_DIR", str(tmp_path / "ls-state"))
+    marks = tmp_path / "ls-state" / "tasks"
+    shell = Shell(tmp_path / "state", tmp_path, {"PATH": "/usr/bin:/bin", "MARKS": str(marks)}, build="arn:b:1")
+    lines: list[str] = []
+    assert shell.run('echo "$$"; cat "$MARKS/$$"', lines.append, time.monotonic() + 30) == 0
+    assert lines[1] == "codebuild arn:b:1", lines
+    assert not (marks / lines[0]).exists()  # removed once the command ended

@@ -130,7 +130,7 @@ class BuildRun:
                               else "YAML_FILE_ERROR", str(err))
         if spec.ignored:  # said in the log, not silently dropped
             self._container(f"buildspec sections not emulated locally, ignored: {', '.join(spec.ignored)}")
-        self.shell = Shell(work / "shell", source_dir, env)
+        self.shell = Shell(work / "shell", source_dir, env, build=self.record["arn"])
         if self._stop_requested:
             self.shell.stop()
         succeeding = True

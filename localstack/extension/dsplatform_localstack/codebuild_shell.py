@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from dsplatform_localstack import process_marks
+
 # bash's own variables (read-only or special) are not carried; everything else the commands set is.
 _SPECIAL = (r"BASH[A-Z_]*|FUNCNAME|PIPESTATUS|GROUPS|DIRSTACK|LINENO|RANDOM|SRANDOM|SECONDS|EPOCH[A-Z]*|HISTCMD|"
             r"SHLVL|PPID|_|OPTIND|COMP_WORDBREAKS|PWD|OLDPWD")
@@ -30,10 +32,14 @@ trap 'declare -p | grep -Ev "^declare -[^ ]*r|^declare -[^ ]* ({special})=" > {s
 
 
 class Shell:
-    """A shell session in ``cwd`` with ``env``; ``run`` returns each command's exit code (None: killed)."""
+    """A shell session in ``cwd`` with ``env``; ``run`` returns each command's exit code (None: killed).
 
-    def __init__(self, state_dir: Path, cwd: Path, env: dict[str, str]) -> None:
-        self.state_dir, self.base_env = state_dir, env
+    Each command's process group is recorded (``process_marks``, naming ``build``) while it runs, so a command
+    that outlives a killed LocalStack is stopped by the launcher, as ECS tasks and endpoints are.
+    """
+
+    def __init__(self, state_dir: Path, cwd: Path, env: dict[str, str], build: str = "codebuild build") -> None:
+        self.state_dir, self.base_env, self.build = state_dir, env, build
         state_dir.mkdir(parents=True, exist_ok=True)
         (state_dir / "cwd").write_text(str(cwd))
         (state_dir / "env").write_text("")
@@ -59,6 +65,7 @@ class Shell:
                 ["bash", "-c", command], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True)
         process = self._process
+        marker = process_marks.record(process.pid, f"codebuild {self.build}")
         timer = threading.Timer(max(0.0, deadline - time.monotonic()), self.kill)
         timer.daemon = True
         timer.start()
@@ -69,6 +76,8 @@ class Shell:
             code = process.wait()
         finally:
             timer.cancel()
+            if marker is not None:
+                marker.unlink(missing_ok=True)
         return None if code < 0 or self.stopped or time.monotonic() >= deadline else code
 
     def values(self, names: tuple[str, ...]) -> dict[str, str]:

@@ -1,7 +1,8 @@
-"""Markers for the process groups the extension starts (ECS tasks, Lambda environments, SageMaker replicas).
+"""Markers for the process groups the extension starts (ECS tasks, Lambda environments, SageMaker replicas and
+CodeBuild builds' commands).
 
 The launcher kills every group recorded under ``$DSPLATFORM_STATE_DIR/tasks/`` when LocalStack dies without
-running its shutdown hooks (a SIGKILL), so no local task, function or endpoint outlives it.
+running its shutdown hooks (a SIGKILL), so no local task, function, endpoint or build outlives it.
 """
 
 from __future__ import annotations
