@@ -67,3 +67,20 @@ class Strict(BaseModel):
     """Base of every config model: frozen, unknown keys rejected, no type coercion (``true`` is not 1)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def _fargate_cpu(cpu: int) -> int:
+    if cpu not in FARGATE_MEMORY:
+        raise ValueError(f"{cpu} is not a Fargate CPU size; use one of {', '.join(map(str, FARGATE_MEMORY))}")
+    return cpu
+
+
+def _log_retention(days: int) -> int:
+    if days not in LOG_RETENTION_DAYS:
+        raise ValueError(f"{days} is not a CloudWatch Logs retention; use one of "
+                         f"{', '.join(map(str, LOG_RETENTION_DAYS))}")
+    return days
+
+
+FargateCpu = Annotated[int, AfterValidator(_fargate_cpu)]
+LogRetentionDays = Annotated[int, AfterValidator(_log_retention)]

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from dsplatform.config.fields import LOG_RETENTION_DAYS, Email, GitBranch, S3Key, Strict, matches
+from dsplatform.config.fields import Email, GitBranch, LogRetentionDays, S3Key, Strict, matches
 
 CONNECTION_ARN_RE = re.compile(
     r"^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}$")
@@ -77,7 +77,7 @@ class PipelineSettings(Strict):
         "BUILD_GENERAL1_SMALL", description="CodeBuild compute type of every build")
     image: BuildImage = Field("aws/codebuild/standard:7.0", description="CodeBuild image of every build")
     timeout_minutes: int = Field(60, ge=5, le=480, description="a build running longer is stopped and fails")
-    log_retention_days: int = Field(30, description="retention of the builds' CloudWatch log groups")
+    log_retention_days: LogRetentionDays = Field(30, description="retention of the builds' CloudWatch log groups")
 
     @field_validator("variables")
     @classmethod
@@ -87,11 +87,3 @@ class PipelineSettings(Strict):
                 raise ValueError(f"{name!r} is not a build variable name; use letters, digits and _, not starting "
                                  f"with a digit or CODEBUILD_")
         return variables
-
-    @field_validator("log_retention_days")
-    @classmethod
-    def _retention(cls, days: int) -> int:
-        if days not in LOG_RETENTION_DAYS:
-            raise ValueError(f"{days} is not a CloudWatch Logs retention; use one of "
-                             f"{', '.join(map(str, LOG_RETENTION_DAYS))}")
-        return days

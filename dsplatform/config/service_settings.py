@@ -7,7 +7,7 @@ import re
 
 from pydantic import Field, field_validator, model_validator
 
-from dsplatform.config.fields import FARGATE_MEMORY, Strict
+from dsplatform.config.fields import FargateCpu, Strict
 from dsplatform.config.stock_settings import ComputeSettings
 
 
@@ -16,7 +16,7 @@ class ApiSettings(Strict):
 
     image_tag: str = Field("latest", description="tag of the API image in its ECR repository (the api-registry "
                                                   "stack); the service runs the digest pushed under it")
-    cpu: int = Field(512, description="task CPU units (a Fargate size)")
+    cpu: FargateCpu = Field(512, description="task CPU units (a Fargate size)")
     memory: int = Field(1024, description="task memory in MiB (must suit cpu)")
     container_port: int = Field(8080, ge=1024, le=65535, description="port the container listens on")
     desired_count: int = Field(2, ge=1, le=100, description="tasks running normally")
@@ -38,13 +38,6 @@ class ApiSettings(Strict):
     max_body_bytes: int = Field(1_048_576, ge=1024, description="request bodies over this many bytes get 413")
     error_5xx_threshold: int = Field(5, ge=1, description="5xx answers per period that raise the alarm")
     p99_latency_seconds: float = Field(1.0, gt=0, description="p99 target response time that raises the alarm")
-
-    @field_validator("cpu")
-    @classmethod
-    def _cpu(cls, cpu: int) -> int:
-        if cpu not in FARGATE_MEMORY:
-            raise ValueError(f"{cpu} is not a Fargate CPU size; use one of {', '.join(map(str, FARGATE_MEMORY))}")
-        return cpu
 
     _memory = field_validator("memory")(ComputeSettings._memory.__func__)  # type: ignore[attr-defined]
     _tag = field_validator("image_tag")(ComputeSettings._tag.__func__)  # type: ignore[attr-defined]

@@ -16,6 +16,8 @@ from dsplatform.config.fields import (
     MAX_LIFECYCLE_DAYS,
     AccountId,
     Email,
+    FargateCpu,
+    LogRetentionDays,
     S3Key,
     Strict,
 )
@@ -95,16 +97,9 @@ class RegistrySettings(Strict):
 class ComputeSettings(Strict):
     """The Fargate task definition."""
 
-    cpu: int = Field(2048, description="task CPU units (Fargate: 256, 512, 1024, 2048, 4096, 8192, 16384)")
+    cpu: FargateCpu = Field(2048, description="task CPU units (Fargate: 256, 512, 1024, 2048, 4096, 8192, 16384)")
     memory: int = Field(4096, description="task memory in MiB (must suit cpu, as Fargate requires)")
     image_tag: str = Field("latest", description="tag of the job image in the ECR repository")
-
-    @field_validator("cpu")
-    @classmethod
-    def _cpu(cls, cpu: int) -> int:
-        if cpu not in FARGATE_MEMORY:
-            raise ValueError(f"{cpu} is not a Fargate CPU size; use one of {', '.join(map(str, FARGATE_MEMORY))}")
-        return cpu
 
     @field_validator("memory")
     @classmethod
@@ -127,15 +122,7 @@ class ComputeSettings(Strict):
 class LogSettings(Strict):
     """The job's CloudWatch log group."""
 
-    retention_days: int = Field(30, description=f"log retention in days, one of {LOG_RETENTION_DAYS}")
-
-    @field_validator("retention_days")
-    @classmethod
-    def _retention(cls, days: int) -> int:
-        if days not in LOG_RETENTION_DAYS:
-            raise ValueError(f"{days} is not a CloudWatch Logs retention; use one of "
-                             f"{', '.join(map(str, LOG_RETENTION_DAYS))}")
-        return days
+    retention_days: LogRetentionDays = Field(30, description=f"log retention in days, one of {LOG_RETENTION_DAYS}")
 
 
 class ScheduleSettings(Strict):
