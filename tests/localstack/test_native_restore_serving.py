@@ -78,7 +78,8 @@ def test_an_endpoint_goes_back_to_the_kept_config_and_destroy_removes_the_kept_o
         # What `invoke rollback` runs next: release 1's template through a change set, creating config-1 again.
         result = deploy(plan(1), clients)
         assert result.ok and result.stacks[f"nr-{env}-serving"].outcome.value == "updated", result.stacks
-        assert sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"] == first.target
+        described = sagemaker.describe_endpoint(EndpointName=endpoint)
+        assert (described["EndpointConfigName"], described["EndpointStatus"]) == (first.target, "InService")
         assert capture(plan(1), clients) == (first,)
     finally:
         assert destroy(plan(1), clients).ok
