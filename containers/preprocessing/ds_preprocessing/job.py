@@ -17,17 +17,19 @@ from ds_preprocessing.errors import JobError
 from ds_preprocessing.keys import OutputKeys
 from ds_preprocessing.logs import JsonLogger, StageTimer, utc_now
 from ds_preprocessing.s3io import MultipartWriter
+from ds_preprocessing.s3io import s3_client as s3_client_for_env
 
 
 def run(env: Mapping[str, str], *, s3_client: Any = None, ssm_client: Any = None, logger: JsonLogger | None = None,
         block_size: int | None = None) -> int:
     """Run the job once and return its exit code (0 ok, 1 unexpected, 2 config, 3 input, 4 model, 5 extension).
 
-    Clients default to plain ``boto3.client(...)`` so AWS_ENDPOINT_URL and the task role apply unchanged.
+    Clients default to plain ``boto3.client(...)`` so AWS_ENDPOINT_URL and the task role apply unchanged (S3's
+    without the SHA-256 of bodies on a plain-HTTP loopback endpoint: ``s3io.s3_client``).
     """
     log = logger or JsonLogger()
     try:
-        s3 = s3_client or boto3.client("s3")
+        s3 = s3_client or s3_client_for_env()
         ssm = ssm_client or boto3.client("ssm")
         return _run(env, s3, ssm, log, block_size)
     except JobError as exc:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import hashlib
 import os
+import zlib
 from typing import Any
 
 import pytest
+from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError, ResponseStreamingError
-from ds_preprocessing.s3io import MultipartWriter, RangedReader
+from ds_preprocessing.s3io import MultipartWriter, RangedReader, s3_client
 from ppjob_support import OUTPUT_BUCKET, Platform
 
 MIB = 1 << 20
@@ -109,3 +113,49 @@ def test_a_part_failing_in_the_background_fails_the_writer_and_leaves_nothing(pl
     writer.abort()
     assert "flaky.bin" not in platform.list_keys()
     assert platform.s3.list_multipart_uploads(Bucket=OUTPUT_BUCKET).get("Uploads", []) == []
+
+
+def _signing_headers(client: Any) -> dict[str, str]:
+    """The checksum and payload-signing headers botocore sends with one UploadPart (answered here, not sent)."""
+    seen: dict[str, str] = {}
+
+    def capture(request: Any, **_: Any) -> AWSResponse:
+        seen.update({k.lower(): v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()})
+        return AWSResponse(request.url, 200, {"ETag": '"e"'}, None)
+
+    client.meta.events.register("before-send.s3.UploadPart", capture)
+    with contextlib.suppress(Exception):  # the stand-in answer has no body to parse; the headers are what counts
+        client.upload_part(Bucket="b", Key="k", UploadId="u", PartNumber=1, Body=b"x" * 100)
+    return {k: v for k, v in seen.items() if k in ("x-amz-content-sha256", "x-amz-checksum-crc32", "x-amz-trailer")}
+
+
+@pytest.mark.parametrize(("endpoint", "unsigned_body"), [
+    ("http://127.0.0.1:4566", True), ("http://localhost:4566", True), ("http://[::1]:4566", True),
+    ("http://10.0.0.5:4566", False), ("http://localstack:4566", False), ("https://127.0.0.1:4566", False),
+])
+def test_s3_client_skips_the_body_hash_only_on_loopback(monkeypatch: pytest.MonkeyPatch, endpoint: str,
+                                                                   unsigned_body: bool) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "a")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "b")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    headers = _signing_headers(s3_client())
+    if endpoint.startswith("https"):  # over TLS, as botocore does by default: unsigned body, CRC32 in a trailer
+        assert headers == {"x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+                           "x-amz-trailer": "x-amz-checksum-crc32"}
+        return
+    # Over plain HTTP the CRC32 of the body is always sent (a signed header, checked by S3).
+    assert headers["x-amz-checksum-crc32"] == base64.b64encode(zlib.crc32(b"x" * 100).to_bytes(4, "big")).decode()
+    expected = "UNSIGNED-PAYLOAD" if unsigned_body else hashlib.sha256(b"x" * 100).hexdigest()
+    assert headers["x-amz-content-sha256"] == expected
+
+
+def test_s3_client_on_aws_keeps_botocore_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "a")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "b")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    client = s3_client()
+    assert client.meta.endpoint_url.startswith("https://")
+    assert client.meta.config.s3 is None or "payload_signing_enabled" not in client.meta.config.s3
