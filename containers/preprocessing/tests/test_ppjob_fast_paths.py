@@ -152,15 +152,20 @@ def test_parquet_row_groups_gather_several_chunks_in_order(platform: Platform, r
 
 def test_csv_bytes_are_pyarrows_default_rendering_of_the_parquet_rows(platform: Platform, run_job: Any) -> None:
     """data.csv is byte for byte pyarrow's default CSV of data.parquet's rows with formulas neutralised: the
-    writer's batch size, int8 one-hot columns and row groups are speed choices that must not show in the bytes."""
+    writer's batch size, csvtext's memos and one-hot patterns and row groups are speed choices that must not
+    show in the bytes."""
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    platform.put_input(sample.generate_csv(3000, seed=6, dirty_fraction=0.2) + b'7,2026-01-02,1,1,"=x",,"a ""q"" b"\n')
+    edges = (b'7,2026-01-02,1,1,"=x",,"a ""q"" b"\n'
+             b'8,2026-01-03,-0,,"home","a ""q"", b","two\nlines, ""quoted""\r\nthree"\n'
+             b'9,2026-01-03,0,0,"toys",,""\n10,2026-01-04,-2.5e-3,7,"\xe6\x9d\xb1","-1",\n')
+    platform.put_input(sample.generate_csv(3000, seed=6, dirty_fraction=0.2) + edges)
     assert run_job("bytes", block_size=16 << 10).code == 0
     table = pq.read_table(io.BytesIO(platform.get("processed/bytes/data.parquet")))
     expected = io.BytesIO()
     pacsv.write_csv(csvsafe.neutralise_table(table), expected)
     assert platform.get("processed/bytes/data.csv") == expected.getvalue()
+    assert b'"two\nlines, ""quoted""\r\nthree"' in expected.getvalue() and b"\n8,2026-01-03,-0,," in expected.getvalue()
     rejected = platform.get("rejected/bytes/rejected.csv")
     assert rejected.startswith(b'"id","event_date","amount"') and rejected.count(b"\n") > 100
