@@ -131,9 +131,10 @@ def _pattern_block(table: pa.Table, columns: Sequence[int]) -> pa.Array | None:
         if not (ones | (bits == 0)).all():
             return None
         code |= ones.astype(np.int64) << bit
-    distinct, rows = np.unique(code, return_inverse=True)
-    texts = [",".join("1" if int(value) >> bit & 1 else "0" for bit in range(count)) + "\n" for value in distinct]
-    return pc.take(pa.array(texts, pa.string()), pa.array(rows.astype(np.int32)))
+    encoded = pc.dictionary_encode(pa.array(code))  # hashing: a few dozen patterns, no sort of the rows
+    texts = [",".join("1" if value >> bit & 1 else "0" for bit in range(count)) + "\n"
+             for value in encoded.dictionary.to_pylist()]
+    return pc.take(pa.array(texts, pa.string()), encoded.indices)
 
 
 def _values_buffer(lines: Any) -> pa.Buffer:
