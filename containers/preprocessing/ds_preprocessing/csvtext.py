@@ -86,7 +86,9 @@ def _no_nulls(text: pa.Array) -> pa.Array:
 def _kind(type_: pa.DataType) -> str | None:
     if pa.types.is_string(type_) or pa.types.is_large_string(type_):
         return "string"
-    if pa.types.is_integer(type_) or pa.types.is_float32(type_) or pa.types.is_float64(type_) or pa.types.is_date32(type_):
+    if pa.types.is_integer(type_) or pa.types.is_date32(type_):
+        return "cast"
+    if pa.types.is_float32(type_) or pa.types.is_float64(type_):  # float16 is left to pyarrow's writer
         return "cast"
     return None
 
@@ -119,7 +121,8 @@ def _has_quote(values: pa.Array) -> bool:
 def _pattern_block(table: pa.Table, columns: Sequence[int]) -> pa.Array | None:
     """Text of the binary columns of each row ("0,1,0,...\\n"), one rendering per distinct pattern; None if unusable."""
     count = len(columns)
-    if not count or count > MAX_PATTERN_COLUMNS or list(columns) != list(range(table.num_columns - count, table.num_columns)):
+    at_end = list(columns) == list(range(table.num_columns - count, table.num_columns))
+    if not count or count > MAX_PATTERN_COLUMNS or not at_end:
         return None
     code = np.zeros(table.num_rows, dtype=np.int64)
     for bit, index in enumerate(columns):

@@ -102,3 +102,10 @@ def test_types_the_writer_renders_differently_are_not_supported() -> None:
     assert not csvtext.supported(pa.schema([pa.field("t", pa.timestamp("s"))]))
     assert not csvtext.supported(pa.schema([pa.field("b", pa.bool_())]))
     assert csvtext.supported(pa.schema([pa.field("d", pa.date32()), pa.field("s", pa.large_string())]))
+
+
+def test_more_binary_columns_than_one_pattern_holds_render_cell_by_cell() -> None:
+    rng = random.Random(5)
+    count = csvtext.MAX_PATTERN_COLUMNS + 3
+    table = pa.table({f"b{i}": pa.array([float(rng.random() < 0.5) for _ in range(40)]) for i in range(count)})
+    assert _rendered([table], list(range(count))) == _writer_bytes(table)
