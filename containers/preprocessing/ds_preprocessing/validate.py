@@ -41,21 +41,30 @@ def split(data: pa.Table | pa.RecordBatch | pd.DataFrame) -> Split:
     table = _as_string_table(data)
     masks, typed = _check(table)
     bad = functools.reduce(pc.or_, masks.values())
-    # Reasons are built for the (few) rejected rows only: each mask is filtered down to them first.
-    reasons = np.full(pc.sum(bad).as_py() or 0, "", dtype=object)
-    if len(reasons):
-        for code in schema.REASONS:
-            if code in masks:
-                hit = masks[code].filter(bad).to_numpy(zero_copy_only=False)
-                reasons = np.where(hit, np.where(reasons == "", code, reasons + ";" + code), reasons)
+    reasons = _reasons(masks, bad)
     keep = pc.invert(bad)
     rejected_raw = table.filter(bad)
     rejected = pa.table(
-        [*rejected_raw.columns, pa.array(reasons.tolist(), pa.string()), pa.array([""] * len(reasons), pa.string())],
-        schema=REJECTED_SCHEMA,
+        [*rejected_raw.columns, reasons, pa.array([""] * len(reasons), pa.string())], schema=REJECTED_SCHEMA,
     )
     valid = pa.table([typed[f.name] for f in VALID_SCHEMA], schema=VALID_SCHEMA).filter(keep)
     return Split(valid=valid, rejected=rejected)
+
+
+def _reasons(masks: dict[str, pa.ChunkedArray], bad: pa.ChunkedArray) -> pa.Array:
+    """Each rejected row's codes, ``;``-joined in ``schema.REASONS`` order.
+
+    Built for the (few) rejected rows only: each mask is filtered down to them, the rules a row breaks become
+    the bits of one integer, and each distinct combination (a handful per chunk) is spelled out once.
+    """
+    codes = [code for code in schema.REASONS if code in masks]
+    combination = np.zeros(pc.sum(bad).as_py() or 0, dtype=np.int64)
+    for bit, code in enumerate(codes):
+        combination |= masks[code].filter(bad).to_numpy(zero_copy_only=False).astype(np.int64) << bit
+    encoded = pc.dictionary_encode(pa.array(combination))
+    texts = [";".join(code for bit, code in enumerate(codes) if value >> bit & 1)
+             for value in encoded.dictionary.to_pylist()]
+    return pc.take(pa.array(texts, pa.string()), encoded.indices)
 
 
 def malformed_rows(lines: list[str], reason: str = schema.MALFORMED_ROW) -> pa.Table:

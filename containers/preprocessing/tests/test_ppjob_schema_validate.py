@@ -144,3 +144,18 @@ def test_vectorised_split_matches_row_validator_on_random_near_miss_values() -> 
     assert parts.rejected.column(validate.REASON_COLUMN).to_pylist() == expected
     assert parts.valid.num_rows == len(rows) - len(expected)
     parts.valid.to_pylist()  # every stored value reads back
+
+
+def test_rows_breaking_several_rules_carry_every_code_in_the_row_validators_order() -> None:
+    broken = {"id": "x1", "event_date": "2026-02-30", "amount": "1,5", "quantity": "-3", "category": ""}
+    rows = []
+    for mask in range(1, 1 << len(broken)):  # every combination of broken columns
+        row = {**GOOD, "id": str(mask)}
+        row.update({column: value for bit, (column, value) in enumerate(broken.items()) if mask >> bit & 1})
+        rows.append(row)
+    rows.append({**GOOD, "id": "", "event_date": ""})
+    random.Random(3).shuffle(rows)
+    parts = validate.split(pd.DataFrame(rows, dtype="str"))
+    expected = [";".join(schema.validate_row(r)) for r in rows if schema.validate_row(r)]
+    assert len(expected) == len(rows) and max(reason.count(";") for reason in expected) == 4
+    assert parts.rejected.column(validate.REASON_COLUMN).to_pylist() == expected
