@@ -74,11 +74,6 @@ class Renderer:
         return _no_nulls(_cells(values))
 
 
-def render(table: pa.Table, binary_columns: Sequence[int] = ()) -> pa.Buffer:
-    """The CSV rows of one table (no header): ``Renderer(binary_columns).render(table)``."""
-    return Renderer(binary_columns).render(table)
-
-
 def _no_nulls(text: pa.Array) -> pa.Array:
     return pc.fill_null(text, "") if text.null_count else text
 

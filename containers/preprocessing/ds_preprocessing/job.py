@@ -25,7 +25,7 @@ def run(env: Mapping[str, str], *, s3_client: Any = None, ssm_client: Any = None
     """Run the job once and return its exit code (0 ok, 1 unexpected, 2 config, 3 input, 4 model, 5 extension).
 
     Clients default to plain ``boto3.client(...)`` so AWS_ENDPOINT_URL and the task role apply unchanged (S3's
-    without the SHA-256 of bodies on a plain-HTTP loopback endpoint: ``s3io.s3_client``).
+    without the SHA-256 of bodies on a loopback endpoint: ``s3io.s3_client``).
     """
     log = logger or JsonLogger()
     try:

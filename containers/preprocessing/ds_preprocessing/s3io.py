@@ -30,9 +30,10 @@ def s3_client() -> Any:
 
     Over HTTPS (AWS) botocore sends every part unsigned with a CRC32 checksum (a trailer) that S3 verifies, with
     or without this setting. Over plain HTTP it also hashes each body with SHA-256 to sign it, which cost the
-    job about 1.2 CPU s per GB of output against LocalStack. On a loopback address (LocalStack on this host: no
-    network to tamper with the bytes) the body is sent unsigned as it is over HTTPS, its CRC32 still computed,
-    signed (as a header) and checked by S3; any other endpoint keeps botocore's defaults.
+    job about 1.2 CPU s per GB of input (2.3 GB of outputs) against LocalStack. On a loopback address
+    (LocalStack on this host: no network to tamper with the bytes) the body is sent unsigned as it is over HTTPS,
+    its CRC32 still computed, signed (as a header) and checked by S3; any other endpoint keeps botocore's
+    defaults.
     """
     client = boto3.client("s3")
     if _is_loopback(client.meta.endpoint_url):
