@@ -24,8 +24,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 JOB_DIR = REPO / "containers" / "preprocessing"
 sys.path.insert(0, str(JOB_DIR))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import boto3  # noqa: E402
+from disk import require_free_disk  # noqa: E402
 from ds_preprocessing import model, sample  # noqa: E402
 
 BYTES_PER_ROW = 63.3  # measured average of sample.generate_csv rows
@@ -253,6 +255,7 @@ def main() -> int:
     repeats = [int(r) for r in args.repeats.split(",") if r.strip()] or [args.repeat] * len(sizes)
     if len(repeats) != len(sizes):
         parser.error(f"--repeats has {len(repeats)} values for {len(sizes)} sizes; give one per size")
+    require_free_disk(max(sizes) * 1_000_000)
     cache = Path(args.cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **_aws_env(args.endpoint_url)}
@@ -272,6 +275,9 @@ def main() -> int:
     results: dict[int, dict[str, list[Measurement]]] = {}
     try:
         for size, repeat in zip(sizes, repeats, strict=True):
+            # One size's input and outputs in LocalStack at a time: it keeps every object on this disk (disk.py).
+            _clear(s3, buckets["input"], [""])
+            _clear(s3, buckets["output"], [""])
             path = _input_file(size, cache)
             key = f"raw/bench-{size}mb.csv"
             s3.upload_file(str(path), buckets["input"], key)

@@ -18,7 +18,8 @@ def apply_patches() -> None:
     """Bind the gateway to its host; fix the unsupported-type check, runTask.sync failures, dropped properties,
     rollback triggers, outputs published after the stack's status, Distributed Map runs (thresholds, results,
     paging), the missing ContinueUpdateRollback, and Lambda alias / event invoke config updates, and
-    LocalStack's own 1 s polls in the CloudFormation engine and the Lambda function update."""
+    LocalStack's own 1 s polls in the CloudFormation engine and the Lambda function update; and release multipart
+    parts while an object is assembled (s3_multipart: the disk held every upload twice)."""
     from dsplatform_localstack import (
         cfn_continue,
         cfn_fixes,
@@ -32,6 +33,7 @@ def apply_patches() -> None:
         ecs_runner,
         gateway_bind,
         lambda_async,
+        s3_multipart,
         sfn_ecs,
         sfn_fail,
         sfn_map_parse,
@@ -58,6 +60,7 @@ def apply_patches() -> None:
     cfn_polling.install()  # after cfn_rollback's deploy_loop patch: both stay
     lambda_async.install()
     ecs_runner.install()
+    s3_multipart.install()
     LOG.info("dsplatform extension: patches applied")
 
 
