@@ -132,8 +132,11 @@ def build(props: ServingProps) -> Template:
     repository_arn = Ref(RegistryOutputs.repository_arn.parameter(template, "its ARN (serving-registry stack)"))
     role = _role(template, props, repository_arn)
     environment = {"DS_SERVING_MODEL_SHA256": props.model_sha256} if props.model_sha256 else {}
+    # Network isolation: the container needs no network (SageMaker puts the model under /opt/ml/model), so a
+    # compromised model or dependency cannot call out (checkov CKV_AWS_370).
     model = template.add_resource(sagemaker.Model(
         "Model", **RETAINED, ModelName=props.model_name, ExecutionRoleArn=GetAtt(role, "Arn"),
+        EnableNetworkIsolation=True,
         PrimaryContainer=sagemaker.ContainerDefinition(
             Image=pinned_image(template, props.image_tag, repository_uri, "the serving image"), ModelDataUrl=f"s3://{props.artifact_bucket}/{props.model_key}",
             **({"Environment": environment} if environment else {}))))

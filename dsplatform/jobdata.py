@@ -142,8 +142,7 @@ def write_sample_stream(out: Path, rows: int, seed: int = 0, dirty_fraction: flo
     import os
     import tempfile
 
-    from ds_preprocessing import sample
-
+    sample = job_module("sample")  # from the job's image source: the wheel holds no ds_preprocessing package
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         handle, temp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)

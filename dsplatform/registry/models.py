@@ -67,7 +67,10 @@ def run_ops(uri: str, *args: str, settings: RegistrySettings | None = None) -> d
 
 def sample_training_csv(rows: int = 2000, seed: int = 0) -> bytes:
     """The job's output for generated sample input: the valid rows' feature columns, checked row by row."""
-    from ds_preprocessing import sample, schema
+    from dsplatform.jobdata import job_module
+
+    # The job's own code, from its image source (an installed wheel has no ds_preprocessing package).
+    sample, schema = job_module("sample"), job_module("schema")
 
     reader = csv.DictReader(io.StringIO(sample.generate_csv(rows, seed=seed).decode("utf-8")))
     out = io.StringIO()
