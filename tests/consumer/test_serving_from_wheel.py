@@ -1,0 +1,95 @@
+"""The serving component from the installed wheel on the consumer's LocalStack: a project of the consumer repo (its
+own name and account, ``components.plugins: [serving]``, no ``containers/serving`` of its own) synthesized and
+linted, refused without its model, then served: the sample model saved by the wheel's registry script
+(dsplatform/registry/mlflow_ops.py, run in the registry venv), the serving image the wheel ships pushed with
+`invoke image.push`, the endpoint deployed with `invoke deploy` and asked for predictions, which must equal the
+model's own, computed locally. The registry server, `model.fit|register|stage` and the serving scenarios are the
+in-repo test's (tests/integration/test_serving_promotion.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+
+from tests.consumer.conftest import Consumer, ok
+
+pytestmark = pytest.mark.localstack
+
+PROJECT, ENV, ACCOUNT, VERSION = "mdl", "live", "474747474747", "1"
+CONFIG = "serving.yml"
+# The model from the wheel's code: the job's checks over generated sample input (its image source, shipped in the
+# wheel), a fit and its predictions through mlflow_ops in the registry venv.
+MAKE_MODEL = r"""
+import json
+from pathlib import Path
+from dsplatform.registry.models import run_ops, sample_training_csv
+Path("build").mkdir(exist_ok=True)
+Path("build/train.csv").write_bytes(sample_training_csv(400, 0))
+header, *rows = sample_training_csv(80, 1).splitlines()
+complete = [row for row in rows if all(row.split(b","))]  # no empty field: the endpoint would impute it
+Path("build/holdout.csv").write_bytes(b"\n".join([header, *complete]) + b"\n")
+run_ops("file:///nonexistent", "save", "--data", "build/train.csv", "--out", "build/model.tar.gz", "--seed", "0")
+print(json.dumps(run_ops("file:///nonexistent", "predict", "--model", "build/model.tar.gz",
+                         "--data", "build/holdout.csv")["predictions"]))
+"""
+
+
+def _write_config(consumer: Consumer, sha256: str | None = None) -> None:
+    serving = {"model_version": VERSION, **({"model_sha256": sha256} if sha256 else {})}
+    doc = {"project": {"name": PROJECT}, "localstack": {"endpoint_url": consumer.endpoint_url},
+           "components": {"stock": ["storage", "alerts"], "plugins": ["serving"]},
+           "environments": {ENV: {"account_id": ACCOUNT, "region": "us-east-1", "target": "localstack",
+                                  "settings": {"serving": serving}}}}
+    (consumer.repo / CONFIG).write_text(yaml.safe_dump(doc))
+
+
+def _client(consumer: Consumer, service: str) -> Any:
+    return boto3.client(service, endpoint_url=consumer.endpoint_url, region_name="us-east-1",
+                        aws_access_key_id=ACCOUNT, aws_secret_access_key="test")
+
+
+def test_serving_from_the_wheel_lints_refuses_without_its_model_then_predicts_what_the_model_predicts(
+        consumer: Consumer) -> None:
+    assert not (consumer.repo / "containers" / "serving").exists()  # the image source is the wheel's
+    _write_config(consumer)
+    options = ("--env", ENV, "--config", CONFIG)
+    consumer.ok("invoke", "synth", *options)
+    assert (consumer.repo / "build" / ENV / f"{PROJECT}-{ENV}-serving.json").is_file()
+    consumer.ok("invoke", "lint", *options)
+    refused = consumer.run("invoke", "deploy", *options)
+    assert refused.returncode == 2 and f"{PROJECT}-model v{VERSION}'s model.tar.gz" in refused.stderr, \
+        refused.stdout[-2000:] + refused.stderr[-2000:]
+
+    expected = json.loads(consumer.ok("python", "-c", MAKE_MODEL, timeout=900).strip().splitlines()[-1])
+    archive = (consumer.repo / "build" / "model.tar.gz").read_bytes()
+    _write_config(consumer, hashlib.sha256(archive).hexdigest())  # the container checks it before loading
+    try:
+        consumer.ok("invoke", "deploy", *options, "--stacks", "storage")
+        outputs = json.loads(consumer.ok("invoke", "outputs", *options, "--json"))
+        _client(consumer, "s3").put_object(Bucket=outputs[f"{PROJECT}-{ENV}-storage"]["ArtifactBucketName"],
+                                           Key=f"models/{PROJECT}-model/{VERSION}/model.tar.gz", Body=archive)
+        # Registered with the running LocalStack, as for any task that runs an image there: the serving folder.
+        consumer.ok("invoke", "localstack.start", *options)
+        consumer.ok("invoke", "image.push", *options)
+        consumer.ok("invoke", "deploy", *options, timeout=900)
+        serving = json.loads(consumer.ok("invoke", "outputs", *options, "--json"))[f"{PROJECT}-{ENV}-serving"]
+
+        # The Model names the pushed image by digest: the snapshot of the wheel's containers/serving.
+        pushed = _client(consumer, "ecr").describe_images(repositoryName=f"{PROJECT}-serving")["imageDetails"]
+        model = _client(consumer, "sagemaker").describe_model(ModelName=serving["ModelName"])
+        assert [model["PrimaryContainer"]["Image"].rsplit("@", 1)[1]] == [i["imageDigest"] for i in pushed]
+
+        holdout = (consumer.repo / "build" / "holdout.csv").read_bytes()
+        answer = _client(consumer, "sagemaker-runtime").invoke_endpoint(
+            EndpointName=serving["EndpointName"], ContentType="text/csv", Accept="application/json", Body=holdout)
+        served = json.loads(answer["Body"].read())["predictions"]
+        assert served == expected, (served, expected)
+        assert len(expected) == holdout.count(b"\n") - 1 and 0 < sum(expected) < len(expected)  # both classes
+    finally:
+        destroyed = consumer.run("invoke", "destroy", *options, "--purge-data", "--json", timeout=900)
+    ok(destroyed)
