@@ -67,6 +67,9 @@ def mermaid(project: ProjectConfig) -> str:
 
 def write_diagram(project: ProjectConfig, doc: Path) -> Path:
     """Replace the block between the markers of ``doc`` with the generated diagram."""
+    if not doc.is_file():  # a consumer's repo has no docs/delivery.md of dsplatform's
+        raise UsageError(f"--doc {str(doc)!r}: no such file; give a Markdown file holding the lines {START} and "
+                         f"{END} where the diagram goes")
     text = doc.read_text(encoding="utf-8")
     if START not in text or END not in text:
         raise UsageError(f"{doc}: has no diagram markers; add the lines {START} and {END} where it goes")

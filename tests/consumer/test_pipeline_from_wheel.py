@@ -62,6 +62,10 @@ def test_the_pipeline_from_the_wheel_deploys_and_its_test_build_runs_the_wheels_
     consumer.ok("invoke", "synth", "--env", "all", *options)
     assert (consumer.repo / "build" / "tooling" / f"{PROJECT}-tooling-pipeline.json").is_file()
     consumer.ok("invoke", "lint", "--env", "tooling", *options)
+    # The diagram's default page is dsplatform's own docs/delivery.md, which a consumer lacks: one line, exit 2.
+    diagram = consumer.run("invoke", "ci.diagram", *options)
+    assert diagram.returncode == 2 and diagram.stderr.startswith("error: --doc 'docs/delivery.md': no such file"), \
+        diagram.stderr[-2000:]
 
     try:
         consumer.ok("invoke", "deploy", "--env", "tooling", *options)

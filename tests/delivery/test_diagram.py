@@ -38,6 +38,13 @@ def test_a_doc_without_markers_is_refused_unchanged(tmp_path: Path) -> None:
     assert doc.read_text() == "# nothing here\n"
 
 
+def test_a_missing_doc_is_one_usage_error_naming_the_flag(tmp_path: Path) -> None:
+    # A consumer repo has no docs/delivery.md, the flag's default: one line, no traceback, nothing written.
+    with pytest.raises(UsageError, match=r"^--doc '.*missing\.md': no such file; give a Markdown file holding"):
+        write_diagram(load_config(ROOT / "dsplatform.yml"), tmp_path / "missing.md")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_docs_delivery_holds_the_pipeline_picture_of_the_config() -> None:
     from dsplatform.delivery.pipeline_diagram import END as P_END
     from dsplatform.delivery.pipeline_diagram import START as P_START
