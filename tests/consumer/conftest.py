@@ -23,6 +23,11 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "docs" / "examples" / "consumer"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare xdist's group marker: under `-n` the consumer tests share one worker (one venv, one LocalStack)."""
+    config.addinivalue_line("markers", "xdist_group(name): run on the same pytest-xdist worker as the group")
+
+
 def run(env: dict[str, str], cwd: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     """Run a command of the consumer's venv in ``cwd``; never raises on its exit code."""
     return subprocess.run(list(args), cwd=cwd, env=env, text=True, capture_output=True, timeout=timeout, check=False)

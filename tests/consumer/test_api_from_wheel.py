@@ -17,7 +17,7 @@ import yaml
 
 from tests.consumer.conftest import Consumer, ok
 
-pytestmark = pytest.mark.localstack
+pytestmark = [pytest.mark.localstack, pytest.mark.xdist_group("consumer")]  # one venv and LocalStack
 
 PROJECT, ENV, ACCOUNT = "rt", "live", "464646464646"
 CONFIG = "api.yml"

@@ -9,7 +9,7 @@ import pytest
 
 from tests.consumer.conftest import REPO, Consumer, ok
 
-pytestmark = pytest.mark.localstack
+pytestmark = [pytest.mark.localstack, pytest.mark.xdist_group("consumer")]  # one venv and LocalStack
 
 
 def test_consumer_repo_end_to_end_from_the_installed_wheel(consumer: Consumer) -> None:

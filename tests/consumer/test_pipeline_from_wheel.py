@@ -19,7 +19,7 @@ import yaml
 from harness.waiting import Waiter
 from tests.consumer.conftest import Consumer, ok
 
-pytestmark = pytest.mark.localstack
+pytestmark = [pytest.mark.localstack, pytest.mark.xdist_group("consumer")]  # one venv and LocalStack
 
 PROJECT, TOOLING = "dl", "252525252525"
 CONFIG = "pipeline.yml"

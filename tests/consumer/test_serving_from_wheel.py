@@ -18,7 +18,7 @@ import yaml
 
 from tests.consumer.conftest import Consumer, ok
 
-pytestmark = pytest.mark.localstack
+pytestmark = [pytest.mark.localstack, pytest.mark.xdist_group("consumer")]  # one venv and LocalStack
 
 PROJECT, ENV, ACCOUNT, VERSION = "mdl", "live", "474747474747", "1"
 CONFIG = "serving.yml"
