@@ -150,6 +150,21 @@ def _owner_check(settings: LocalStackSettings, state: dict[str, Any] | None) -> 
         raise ForeignInstanceError(settings.port, str(state["project_root"]), pid, str(settings.project_root))
 
 
+def register_own_images(settings: LocalStackSettings) -> bool:
+    """Register ``settings.image_sources`` on the port's instance unless another project root's runs there.
+
+    For a plain deploy whose images run at once (an ECS service, a SageMaker endpoint): without it they run only
+    after a `localstack.start --env` or an e2e registered them. Another project's map is left alone (False).
+    """
+    try:
+        _owner_check(settings, _read_state(settings))
+    except ForeignInstanceError:
+        return False
+    if settings.image_sources:
+        register_image_sources(settings, settings.image_sources)
+    return True
+
+
 def start(settings: LocalStackSettings | None = None) -> Instance:
     """Start LocalStack (building its venv on first use) or reuse a healthy one on the port; wait for health.
 

@@ -52,6 +52,11 @@ def deploy(
     replaceable = tuple(allow_replace_flag(item) for item in allow_replace or ())
     plan, clients = plan_and_clients(env, config, target, verify=False, stacks=stacks)
     _check_bootstrap(config, plan, clients)
+    if plan.target.kind == "localstack":
+        from dsplatform.localstack import LocalStackSettings, register_own_images
+
+        # A service or an endpoint runs its image as soon as it is created: LocalStack must know its folder.
+        register_own_images(LocalStackSettings.for_plan(plan))
     opts = DeployOptions(
         allow_replace=replaceable, concurrency=workers, json=json, break_lock=break_lock
     )

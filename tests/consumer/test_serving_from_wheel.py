@@ -73,10 +73,8 @@ def test_serving_from_the_wheel_lints_refuses_without_its_model_then_predicts_wh
         outputs = json.loads(consumer.ok("invoke", "outputs", *options, "--json"))
         _client(consumer, "s3").put_object(Bucket=outputs[f"{PROJECT}-{ENV}-storage"]["ArtifactBucketName"],
                                            Key=f"models/{PROJECT}-model/{VERSION}/model.tar.gz", Body=archive)
-        # Registered with the running LocalStack, as for any task that runs an image there: the serving folder.
-        consumer.ok("invoke", "localstack.start", *options)
         consumer.ok("invoke", "image.push", *options)
-        consumer.ok("invoke", "deploy", *options, timeout=900)
+        consumer.ok("invoke", "deploy", *options, timeout=900)  # it maps the image to its folder on LocalStack
         serving = json.loads(consumer.ok("invoke", "outputs", *options, "--json"))[f"{PROJECT}-{ENV}-serving"]
 
         # The Model names the pushed image by digest: the snapshot of the wheel's containers/serving.

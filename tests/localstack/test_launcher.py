@@ -139,6 +139,22 @@ def test_the_owning_project_root_is_not_refused(foreign_instance: LocalStackSett
     assert st.pid is not None and st.problem is not None and "does not answer" in st.problem
 
 
+def test_a_deploy_registers_its_images_unless_another_project_s_instance_runs_there(
+        foreign_instance: LocalStackSettings, tmp_path: Path) -> None:
+    from dsplatform.localstack import register_own_images
+
+    folder = tmp_path / "serving"
+    folder.mkdir()
+    (folder / "Dockerfile").write_text("FROM python:3.11-slim\n")
+    mine = dataclasses.replace(foreign_instance, image_sources={"mdl-serving": folder})
+    assert register_own_images(mine) is False and registered_image_sources(mine) == {}  # its map is its own
+    owner = dataclasses.replace(mine, project_root=tmp_path / "other-project")
+    assert register_own_images(owner) is True and registered_image_sources(owner) == {"mdl-serving": folder}
+    nothing_running = dataclasses.replace(mine, port=free_port())
+    assert register_own_images(nothing_running) is True
+    assert registered_image_sources(nothing_running) == {"mdl-serving": folder}
+
+
 def test_stale_pid_file_is_reported(tmp_path: Path) -> None:
     settings = LocalStackSettings(port=free_port(), cache=tmp_path)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
