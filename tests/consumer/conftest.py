@@ -61,6 +61,14 @@ class Consumer:
         """A command that must succeed: its stdout."""
         return ok(self.run(*args, timeout=timeout))
 
+    def shipped_image(self, job: str) -> tuple[str, str]:
+        """(folder, digest) of a job's image source as the installed wheel ships it (what `image.push` pushes)."""
+        script = ("from pathlib import Path; from dsplatform.components.model import Image; "
+                  "from dsplatform.images import image_digest; "
+                  f"folder = Image({job!r}, bundled=True).source_dir(Path.cwd()); print(folder, image_digest(folder))")
+        folder, digest = self.ok("python", "-c", script).split()
+        return folder, digest
+
 
 @pytest.fixture(scope="session")
 def consumer_env(dsplatform_wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:

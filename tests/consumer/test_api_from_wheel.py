@@ -84,6 +84,8 @@ def test_the_api_from_the_wheel_refuses_without_the_model_then_serves_and_passes
                                         services=[outputs[f"{PROJECT}-{ENV}-api"]["ServiceName"]])["services"][0]
         task = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
         assert task["containerDefinitions"][0]["image"].endswith(f"/{pushed['repository']}@{pushed['digest']}")
+        folder, shipped = consumer.shipped_image("api")  # the api image source the wheel ships
+        assert "site-packages" in folder and pushed["digest"] == shipped
     finally:
         destroyed = consumer.run("invoke", "destroy", *options, "--purge-data", "--json")
     ok(destroyed)

@@ -77,10 +77,12 @@ def test_serving_from_the_wheel_lints_refuses_without_its_model_then_predicts_wh
         consumer.ok("invoke", "deploy", *options, timeout=900)  # it maps the image to its folder on LocalStack
         serving = json.loads(consumer.ok("invoke", "outputs", *options, "--json"))[f"{PROJECT}-{ENV}-serving"]
 
-        # The Model names the pushed image by digest: the snapshot of the wheel's containers/serving.
+        # The Model names the pushed image by digest, and that image is the wheel's containers/serving.
         pushed = _client(consumer, "ecr").describe_images(repositoryName=f"{PROJECT}-serving")["imageDetails"]
         model = _client(consumer, "sagemaker").describe_model(ModelName=serving["ModelName"])
-        assert [model["PrimaryContainer"]["Image"].rsplit("@", 1)[1]] == [i["imageDigest"] for i in pushed]
+        folder, shipped = consumer.shipped_image("serving")
+        assert "site-packages" in folder
+        assert [model["PrimaryContainer"]["Image"].rsplit("@", 1)[1]] == [i["imageDigest"] for i in pushed] == [shipped]
 
         holdout = (consumer.repo / "build" / "holdout.csv").read_bytes()
         answer = _client(consumer, "sagemaker-runtime").invoke_endpoint(
