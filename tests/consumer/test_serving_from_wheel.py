@@ -2,13 +2,16 @@
 own name and account, ``components.plugins: [serving]``, no ``containers/serving`` of its own) synthesized and
 linted, refused without its model, then served: the sample model saved by the wheel's registry script
 (dsplatform/registry/mlflow_ops.py, run in the registry venv), the serving image the wheel ships pushed with
-`invoke image.push`, the endpoint deployed with `invoke deploy` and asked for predictions, which must equal the
-model's own, computed locally. The registry server, `model.fit|register|stage` and the serving scenarios are the
-in-repo test's (tests/integration/test_serving_promotion.py)."""
+`invoke image.push`, the endpoint deployed with `invoke deploy` and asked for a holdout's predictions, which must
+match the holdout's labels (accuracy >= 0.9, both classes present). The registry server, `model.fit|register|stage`,
+equality with the model's local predictions and the serving scenarios are the in-repo tests'
+(tests/integration/test_serving_promotion.py, tests/localstack/test_sagemaker_endpoints.py)."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 from typing import Any
 
@@ -22,21 +25,19 @@ pytestmark = [pytest.mark.localstack, pytest.mark.xdist_group("consumer")]  # on
 
 PROJECT, ENV, ACCOUNT, VERSION = "mdl", "live", "474747474747", "1"
 CONFIG = "serving.yml"
-# The model from the wheel's code: the job's checks over generated sample input (its image source, shipped in the
-# wheel), a fit and its predictions through mlflow_ops in the registry venv.
+# The model from the wheel's code: trained on the job's checks over generated sample input (the job's image source,
+# shipped in the wheel) by mlflow_ops in the registry venv. The holdout keeps complete rows only (the endpoint would
+# impute an empty field); the in-repo SageMaker tests compare answers with the model's local predictions.
 MAKE_MODEL = r"""
-import json
 from pathlib import Path
 from dsplatform.registry.models import run_ops, sample_training_csv
 Path("build").mkdir(exist_ok=True)
 Path("build/train.csv").write_bytes(sample_training_csv(400, 0))
 header, *rows = sample_training_csv(80, 1).splitlines()
-complete = [row for row in rows if all(row.split(b","))]  # no empty field: the endpoint would impute it
-Path("build/holdout.csv").write_bytes(b"\n".join([header, *complete]) + b"\n")
+Path("build/holdout.csv").write_bytes(b"\n".join([header, *[row for row in rows if all(row.split(b","))]]) + b"\n")
 run_ops("file:///nonexistent", "save", "--data", "build/train.csv", "--out", "build/model.tar.gz", "--seed", "0")
-print(json.dumps(run_ops("file:///nonexistent", "predict", "--model", "build/model.tar.gz",
-                         "--data", "build/holdout.csv")["predictions"]))
 """
+HIGH_VALUE_AT = 100  # the sample model's label: amount x quantity >= 100 (docs/mlops.md)
 
 
 def _write_config(consumer: Consumer, sha256: str | None = None) -> None:
@@ -53,7 +54,7 @@ def _client(consumer: Consumer, service: str) -> Any:
                         aws_access_key_id=ACCOUNT, aws_secret_access_key="test")
 
 
-def test_serving_from_the_wheel_lints_refuses_without_its_model_then_predicts_what_the_model_predicts(
+def test_serving_from_the_wheel_lints_refuses_without_its_model_then_serves_the_trained_model(
         consumer: Consumer) -> None:
     assert not (consumer.repo / "containers" / "serving").exists()  # the image source is the wheel's
     _write_config(consumer)
@@ -65,7 +66,7 @@ def test_serving_from_the_wheel_lints_refuses_without_its_model_then_predicts_wh
     assert refused.returncode == 2 and f"{PROJECT}-model v{VERSION}'s model.tar.gz" in refused.stderr, \
         refused.stdout[-2000:] + refused.stderr[-2000:]
 
-    expected = json.loads(consumer.ok("python", "-c", MAKE_MODEL, timeout=900).strip().splitlines()[-1])
+    consumer.ok("python", "-c", MAKE_MODEL, timeout=900)
     archive = (consumer.repo / "build" / "model.tar.gz").read_bytes()
     _write_config(consumer, hashlib.sha256(archive).hexdigest())  # the container checks it before loading
     try:
@@ -88,8 +89,11 @@ def test_serving_from_the_wheel_lints_refuses_without_its_model_then_predicts_wh
         answer = _client(consumer, "sagemaker-runtime").invoke_endpoint(
             EndpointName=serving["EndpointName"], ContentType="text/csv", Accept="application/json", Body=holdout)
         served = json.loads(answer["Body"].read())["predictions"]
-        assert served == expected, (served, expected)
-        assert len(expected) == holdout.count(b"\n") - 1 and 0 < sum(expected) < len(expected)  # both classes
+        rows = list(csv.DictReader(io.StringIO(holdout.decode())))
+        labels = [int(float(r["amount"]) * float(r["quantity"]) >= HIGH_VALUE_AT) for r in rows]
+        assert len(served) == len(labels) and 0 < sum(labels) < len(labels)  # one answer per row; both classes
+        accuracy = sum(p == y for p, y in zip(served, labels, strict=True)) / len(labels)
+        assert accuracy >= 0.9, (accuracy, served, labels)  # the trained model answers, not a constant
     finally:
         destroyed = consumer.run("invoke", "destroy", *options, "--purge-data", "--json", timeout=900)
     ok(destroyed)
