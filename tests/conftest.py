@@ -1,8 +1,16 @@
-"""Shared test setup: the `localstack` marker and a session-wide LocalStack (reused if healthy, else started)."""
+"""Shared test setup: the `localstack` marker and a session-wide LocalStack (reused if healthy, else started).
+
+Under pytest-xdist (`./run test` runs `-n`) every worker asks for the session's LocalStack: the launcher's per-port
+lock lets exactly one start it and the others reuse it. That worker cannot stop it when its own tests end (the
+others may still be running theirs), so it records what it started and the controller stops it, after the last
+worker has finished. Without xdist the fixture stops what it started, as before.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import tempfile
 import shutil
 import subprocess
 import sys
@@ -20,9 +28,82 @@ REPO_ROOT = Path(__file__).resolve().parents[1]  # the project root the session'
 pytest_plugins = ["pytester"]
 
 
+_STARTED_RECORD = pytest.StashKey[Path]()  # the controller's: where a worker records a LocalStack it started
+_WORKER_KEY = "dsplatform_localstack_started"  # the same path, as xdist hands it to each worker
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the marker (also declared in pyproject) so this conftest works on its own."""
+    """Register the marker (also declared in pyproject) so this conftest works on its own.
+
+    An xdist controller (``-n N``, N > 0) also makes the folder its workers record a started LocalStack in.
+    Tests sharing an ``xdist_group`` always run on one worker: ``-n`` alone means ``--dist load``, which would
+    ignore the groups, so it is upgraded to ``loadgroup`` (the same scheduling for every ungrouped test).
+    """
     config.addinivalue_line("markers", "localstack: needs a running LocalStack (the session fixture starts one)")
+    # Declared here too so a module's group stays valid under --strict-markers with `-p no:xdist`.
+    config.addinivalue_line("markers", "xdist_group(name): run on the same xdist worker as the group's other tests")
+    if _is_xdist_controller(config):
+        config.stash[_STARTED_RECORD] = Path(tempfile.mkdtemp(prefix="ds-localstack-")) / "started.json"
+        if config.getoption("dist") == "load":
+            config.option.dist = "loadgroup"
+
+
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    return (not hasattr(config, "workerinput") and config.pluginmanager.hasplugin("xdist")
+            and bool(config.getoption("numprocesses", None)))
+
+
+# Session fixtures too costly to build on every worker that needs them: their users share one worker.
+_SHARED_SESSION_FIXTURES = ("dsplatform_wheel",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Group tests for xdist (``--dist loadgroup``) so that a costly fixture is built once, on one worker.
+
+    A test keeps an explicit ``xdist_group`` mark; one using a fixture of ``_SHARED_SESSION_FIXTURES`` joins that
+    fixture's group; one using a module- or class-scoped fixture joins its module's (a module's deployment, server
+    or venv would otherwise be made again on each worker its tests land on). Every other test goes anywhere.
+    """
+    for item in items:
+        if item.get_closest_marker("xdist_group") is not None:
+            continue
+        info = getattr(item, "_fixtureinfo", None)
+        names = set(info.names_closure) if info else set()
+        shared = [name for name in _SHARED_SESSION_FIXTURES if name in names]
+        defs = [d for fixturedefs in (info.name2fixturedefs.values() if info else ()) for d in fixturedefs]
+        if shared:
+            item.add_marker(pytest.mark.xdist_group(shared[0]))
+        elif any(d.scope in ("module", "class", "package") for d in defs):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist (controller): tell each worker where to record a LocalStack it starts."""
+    node.workerinput[_WORKER_KEY] = str(node.config.stash[_STARTED_RECORD])
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """xdist (controller), after every worker ended: stop the LocalStack a worker started, and only that one."""
+    record = session.config.stash.get(_STARTED_RECORD, None)
+    if record is None:
+        return
+    try:
+        if record.is_file():
+            _stop_recorded(json.loads(record.read_text()))
+    finally:
+        record.unlink(missing_ok=True)
+        record.parent.rmdir()
+
+
+def _stop_recorded(started: dict[str, Any]) -> None:
+    from dsplatform.localstack import LocalStackSettings, status, stop
+
+    settings = LocalStackSettings(host=started["host"], port=int(started["port"]), project_root=REPO_ROOT)
+    # The PID still recorded for the port must be the one a worker started: never stop a later instance.
+    if status(settings).pid == started["pid"]:
+        stop(settings)
 
 
 @dataclass
@@ -60,11 +141,12 @@ def repo_image_sources() -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
-def localstack() -> Iterator[LocalStackHandle]:
+def localstack(request: pytest.FixtureRequest) -> Iterator[LocalStackHandle]:
     """A healthy LocalStack at $DSPLATFORM_LOCALSTACK_URL (default :4566): reused if up, else started and stopped.
 
     Either way this repo's job folders are registered as image sources. If it cannot be started the fixture
-    errors with the reason, so `localstack` tests fail, never skip.
+    errors with the reason, so `localstack` tests fail, never skip. On an xdist worker, one it started is
+    recorded for the controller to stop (module docstring).
     """
     from dsplatform.localstack import LocalStackSettings, health, register_image_sources, start, stop
 
@@ -83,6 +165,12 @@ def localstack() -> Iterator[LocalStackHandle]:
     except Exception as err:
         pytest.fail(f"LocalStack could not be started at {url}: {err}", pytrace=False)
     handle = LocalStackHandle(endpoint_url=instance.endpoint_url, instance=instance, started_here=not instance.reused)
+    record = getattr(request.config, "workerinput", {}).get(_WORKER_KEY)
+    if record is not None:
+        if handle.started_here:
+            Path(record).write_text(json.dumps({"host": settings.host, "port": settings.port, "pid": instance.pid}))
+        yield handle
+        return
     try:
         yield handle
     finally:
