@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,46 +35,23 @@ _WORKER_KEY = "dsplatform_localstack_started"  # the same path, as xdist hands i
 def pytest_configure(config: pytest.Config) -> None:
     """Register the marker (also declared in pyproject) so this conftest works on its own.
 
-    An xdist controller (``-n N``, N > 0) also makes the folder its workers record a started LocalStack in.
-    Tests sharing an ``xdist_group`` always run on one worker: ``-n`` alone means ``--dist load``, which would
-    ignore the groups, so it is upgraded to ``loadgroup`` (the same scheduling for every ungrouped test).
+    An xdist controller (``-n N``, N > 0) also makes the folder its workers record a started LocalStack in, and
+    keeps each module's tests on one worker: ``-n`` alone means ``--dist load``, which spreads them, so a module's
+    module-scoped fixture (a deployment, a server, a venv) would be built again on each worker, and its tests,
+    some of which build on the one before (test_codepipeline), would run out of order. It is upgraded to
+    ``--dist loadscope``. (``loadgroup`` cannot group across modules here: pytest-xdist 3.8 marks a group by
+    rewriting ``item._nodeid``, which pytest 9 no longer reads, so every test stays its own group.)
     """
     config.addinivalue_line("markers", "localstack: needs a running LocalStack (the session fixture starts one)")
-    # Declared here too so a module's group stays valid under --strict-markers with `-p no:xdist`.
-    config.addinivalue_line("markers", "xdist_group(name): run on the same xdist worker as the group's other tests")
     if _is_xdist_controller(config):
         config.stash[_STARTED_RECORD] = Path(tempfile.mkdtemp(prefix="ds-localstack-")) / "started.json"
         if config.getoption("dist") == "load":
-            config.option.dist = "loadgroup"
+            config.option.dist = "loadscope"
 
 
 def _is_xdist_controller(config: pytest.Config) -> bool:
     return (not hasattr(config, "workerinput") and config.pluginmanager.hasplugin("xdist")
             and bool(config.getoption("numprocesses", None)))
-
-
-# Session fixtures too costly to build on every worker that needs them: their users share one worker.
-_SHARED_SESSION_FIXTURES = ("dsplatform_wheel",)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Group tests for xdist (``--dist loadgroup``) so that a costly fixture is built once, on one worker.
-
-    A test keeps an explicit ``xdist_group`` mark; one using a fixture of ``_SHARED_SESSION_FIXTURES`` joins that
-    fixture's group; one using a module- or class-scoped fixture joins its module's (a module's deployment, server
-    or venv would otherwise be made again on each worker its tests land on). Every other test goes anywhere.
-    """
-    for item in items:
-        if item.get_closest_marker("xdist_group") is not None:
-            continue
-        info = getattr(item, "_fixtureinfo", None)
-        names = set(info.names_closure) if info else set()
-        shared = [name for name in _SHARED_SESSION_FIXTURES if name in names]
-        defs = [d for fixturedefs in (info.name2fixturedefs.values() if info else ()) for d in fixturedefs]
-        if shared:
-            item.add_marker(pytest.mark.xdist_group(shared[0]))
-        elif any(d.scope in ("module", "class", "package") for d in defs):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
 @pytest.hookimpl(optionalhook=True)
