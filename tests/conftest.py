@@ -54,6 +54,29 @@ def _is_xdist_controller(config: pytest.Config) -> bool:
             and bool(config.getoption("numprocesses", None)))
 
 
+# Folders whose tests share costly session fixtures of their own conftest (tests/consumer: one venv holding the
+# wheel and one consumer LocalStack): the whole folder is one xdist scope, so those are built once, on one worker.
+_ONE_WORKER_FOLDERS = ("tests/consumer/",)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist (controller): ``loadscope`` by module, except that each of ``_ONE_WORKER_FOLDERS`` is one scope.
+
+    (Their tests' ``xdist_group`` marks do not do it: that is ``loadgroup``, inert with pytest 9, see above.)
+    """
+    if config.getoption("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FolderScopes(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            folder = next((f for f in _ONE_WORKER_FOLDERS if nodeid.startswith(f)), None)
+            return folder if folder is not None else str(super()._split_scope(nodeid))
+
+    return FolderScopes(config, log)
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """xdist (controller): tell each worker where to record a LocalStack it starts."""
