@@ -76,6 +76,32 @@ def test_a_killed_task_is_routed_around_and_replaced(web: Web) -> None:
     assert stopped["lastStatus"] == "STOPPED" and stopped["containers"][0]["exitCode"] == 137
 
 
+def test_stop_task_drains_a_service_task_before_it_stops_so_no_request_fails(web: Web) -> None:
+    web.wait_stable()
+    victim = _running_tasks(web)[0]
+    load = Load(web.url + "/", rate=25, label="address")
+    time.sleep(1)
+    answer = web.ecs.stop_task(cluster=web.cluster, task=victim["taskArn"], reason="test: a task is stopped")["task"]
+    # As ECS: the task is taken out of the load balancer first (DEACTIVATING), and signalled only once drained
+    # (at once when nothing is in flight, as ELB completes such a deregistration without waiting the delay).
+    assert answer["desiredStatus"] == "STOPPED" and answer["lastStatus"] == "RUNNING"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        arns = {t["taskArn"] for t in _running_tasks(web)}
+        if len(arns) == 2 and victim["taskArn"] not in arns and list(web.health().values()).count("healthy") == 2:
+            break
+        time.sleep(0.5)
+    results = load.stop()
+    assert len(arns) == 2 and victim["taskArn"] not in arns, "the service did not replace the stopped task"
+    assert len(results) >= 50, f"the load made only {len(results)} requests"
+    assert load.failures() == []
+    stopped = web.ecs.describe_tasks(cluster=web.cluster, tasks=[victim["taskArn"]])["tasks"][0]
+    assert stopped["lastStatus"] == "STOPPED" and stopped["stoppedReason"] == "test: a task is stopped"
+    events = [e["message"] for e in web.describe()["events"]]
+    assert any("has begun draining connections" in m for m in events)
+    assert not web.describe()["deployments"][0].get("failedTasks")  # a stop asked for is no failure
+
+
 def test_a_rolling_deploy_under_load_fails_no_request(web: Web, image: str) -> None:
     web.wait_stable()
     v2 = task_definition(web.ecs, image, "v2")

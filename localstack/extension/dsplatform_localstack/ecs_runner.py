@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dsplatform_localstack import ecs_answers, local_images, process_marks
+from dsplatform_localstack.alb import scheduler
 from dsplatform_localstack.awslogs import AwsLogsError, LogShipper
 
 LOG = logging.getLogger(__name__)
@@ -72,6 +73,8 @@ def install() -> None:
         task_id = task_str.split("/")[-1]
         for arn, task in self.tasks.get(cluster.name, {}).items():
             if arn.endswith(task_id):
+                if scheduler.stop_through_service(task.task_arn, reason or "Task stopped by user"):
+                    return task  # a service's task: drained first, stopped by the scheduler afterwards
                 run = _RUNS.get(task.task_arn)
                 if run is not None:
                     run.stop(reason or "Task stopped by user")
@@ -371,13 +374,8 @@ class TaskRun:
         self.task.last_status = "STOPPED"
         _RUNS.pop(self.task.task_arn, None)
         self.stopped.set()
-        LOG.info(
-            "task %s stopped: %s (%s) exit codes %s",
-            self.task.id,
-            stop_code,
-            reason,
-            {c.name: c.exit_code for c in self.task.containers},
-        )
+        LOG.info("task %s stopped: %s (%s) exit codes %s", self.task.id, stop_code, reason,
+                 {c.name: c.exit_code for c in self.task.containers})
 
 
 def wait_stopped(task_arn: str, timeout: float) -> bool:

@@ -307,6 +307,27 @@ def track(backend: Any, service: Any) -> ServiceRuntime:
     return runtime
 
 
+def stop_through_service(task_arn: str, reason: str) -> bool:
+    """StopTask on a task a service runs: drain it first, then stop it (True); False if no service owns it.
+
+    ECS takes a service's task out of its target groups and waits for the deregistration delay (the task is
+    DEACTIVATING) before it signals the container, so a StopTask fails no request the load balancer had sent
+    it. The scheduler's own stops go the same way; it calls StopTask itself once the targets are drained.
+    """
+    with _LOCK:
+        for runtime in _SERVICES.values():
+            record = runtime.tasks.get(task_arn)
+            if record is None:
+                continue
+            if record.stop_sent:
+                return False  # drained: the scheduler's own StopTask, which really stops the process
+            if record.stopping is None:  # a stop requested twice drains once
+                record.task.desired_status = "STOPPED"
+                runtime._begin_stop(record, reason)
+            return True
+    return False
+
+
 def runtime_of(service: Any) -> ServiceRuntime | None:
     """The scheduler state of a service, if it is scheduled."""
     return _SERVICES.get(service.arn)
