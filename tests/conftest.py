@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_STARTED_RECORD] = Path(tempfile.mkdtemp(prefix="ds-localstack-")) / "started.json"
         if config.getoption("dist") == "load":
             config.option.dist = "loadscope"
+            config.option.loadscopereorder = False  # the order is the workers' collection order (below)
 
 
 def _is_xdist_controller(config: pytest.Config) -> bool:
@@ -57,6 +59,20 @@ def _is_xdist_controller(config: pytest.Config) -> bool:
 # Folders whose tests share costly session fixtures of their own conftest (tests/consumer: one venv holding the
 # wheel and one consumer LocalStack): the whole folder is one xdist scope, so those are built once, on one worker.
 _ONE_WORKER_FOLDERS = ("tests/consumer/",)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On an xdist worker: the ``_ONE_WORKER_FOLDERS`` first, then modules with the most tests first.
+
+    xdist's own reordering hands out the scopes with the most tests first, so tests/consumer (a few tests, but a
+    wheel venv and five to six minutes of deploys on one worker) went last and was the run's tail. It now starts
+    at once while the other workers share the rest; the rest keeps xdist's order.
+    """
+    if not hasattr(config, "workerinput"):
+        return
+    sizes = Counter(item.nodeid.split("::", 1)[0] for item in items)
+    items.sort(key=lambda item: (not item.nodeid.startswith(_ONE_WORKER_FOLDERS),
+                                 -sizes[item.nodeid.split("::", 1)[0]]))
 
 
 @pytest.hookimpl(optionalhook=True)
