@@ -3,11 +3,13 @@ that publishes a version and moves the alias in place (the extension's fix), and
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import WaiterError
 
 from tests.localstack.lambda_support import wait_item, zip_source
 from tests.localstack.support import ACCOUNT, REGION, unique
@@ -127,9 +129,21 @@ def stack(localstack: Any) -> Any:
     s3.create_bucket(Bucket=code_bucket)
     for tag in ("v1", "v2"):
         s3.put_object(Bucket=code_bucket, Key=f"{tag}.zip", Body=zip_source({"app.py": SOURCE}))
-    yield {"name": name, "bucket": unique("lsdata"), "code_bucket": code_bucket}
+    data_bucket = unique("lsdata")
+    yield {"name": name, "bucket": data_bucket, "code_bucket": code_bucket}
+    # As on AWS, a stack's bucket must be empty before the stack can delete it.
+    with contextlib.suppress(s3.exceptions.NoSuchBucket):
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=data_bucket):
+            for item in page.get("Contents", []):
+                s3.delete_object(Bucket=data_bucket, Key=item["Key"])
     cfn.delete_stack(StackName=name)
-    cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=WAITER)
+    try:
+        cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=WAITER)
+    except WaiterError:
+        events = cfn.describe_stack_events(StackName=name)["StackEvents"]
+        failed = [f"{e['LogicalResourceId']}: {e.get('ResourceStatusReason')}" for e in events
+                  if e["ResourceStatus"].endswith("FAILED")]
+        raise AssertionError(f"stack {name} was not deleted: {failed}") from None
 
 
 def _table(localstack: Any, name: str) -> Any:
