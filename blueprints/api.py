@@ -19,8 +19,8 @@ from troposphere import GetAtt, Join, Ref, Split, Sub, Template, applicationauto
 from troposphere import logs as logs_res
 
 from blueprints.alerts import AlertsOutputs
-from blueprints.api_alb import AlbParts, full_names, load_balancer
-from blueprints.common import keep_replaced, new_template
+from blueprints.api_alb import AccessLogs, AlbParts, full_names, load_balancer
+from blueprints.common import new_template, retain
 from blueprints.compute import ComputeOutputs
 from blueprints.grants import (
     ECR_PULL,
@@ -60,6 +60,8 @@ class ApiProps:
     ssm_prefix: str  # the job's parameters (artifact-bucket, model-key, model-version)
     model_key: str
     alarm_prefix: str
+    access_log_bucket: str  # the ALB's access-log bucket (Names.api_log_bucket)
+    region: str  # picks who delivers the logs (blueprints.access_logs)
     image_tag: str = "latest"
     container_port: int = 8080
     cpu: int = 512
@@ -75,6 +77,8 @@ class ApiProps:
     internet_facing: bool = False
     allowed_cidrs: tuple[str, ...] = ("10.0.0.0/8",)
     certificate_arn: str | None = None
+    plain_http_reason: str | None = None  # why plain HTTP is allowed without a certificate (LocalStack target)
+    access_log_days: int = 90
     max_body_bytes: int = 1_048_576
     log_retention_days: int = 30
     kms: bool = False
@@ -128,8 +132,9 @@ def _task_definition(template: Template, props: ApiProps) -> ecs.TaskDefinition:
             "awslogs-stream-prefix": props.container_name}))
     ApiOutputs.log_group_name.emit(template, Ref(log_group))
     # Replaced revisions stay registered (they cost nothing), so `invoke rollback` can put the service back on
-    # a release's revision with UpdateService instead of waiting for the change sets (dsplatform.native).
-    return template.add_resource(keep_replaced(ecs.TaskDefinition(
+    # a release's revision with UpdateService instead of waiting for the change sets (dsplatform.native); the
+    # last one stays too when the stack goes (Retain on deletion), like every revision before it.
+    return template.add_resource(retain(ecs.TaskDefinition(
         "ApiTaskDefinition", Family=props.task_family, Cpu=str(props.cpu), Memory=str(props.memory),
         NetworkMode="awsvpc", RequiresCompatibilities=["FARGATE"],
         RuntimePlatform=ecs.RuntimePlatform(OperatingSystemFamily="LINUX", CpuArchitecture="X86_64"),
@@ -209,7 +214,9 @@ def build(props: ApiProps) -> Template:
                         internet_facing=props.internet_facing, cidrs=props.allowed_cidrs,
                         certificate_arn=props.certificate_arn, port=props.container_port,
                         deregistration_delay=props.deregistration_delay_seconds,
-                        health_check_interval=props.health_check_interval_seconds)
+                        health_check_interval=props.health_check_interval_seconds,
+                        plain_http_reason=props.plain_http_reason,
+                        logs=AccessLogs(props.access_log_bucket, props.region, props.name, props.access_log_days))
     task = _task_definition(template, props)
     service = _service(template, props, alb, task, private)
     _scaling(template, props, alb, service)

@@ -18,8 +18,3 @@ def retain(resource: AWSObject) -> AWSObject:
     resource.UpdateReplacePolicy = "Retain"
     return resource
 
-
-def keep_replaced(resource: AWSObject) -> AWSObject:
-    """Keep the old resource when an update replaces it (a task definition revision a rollback may run again)."""
-    resource.UpdateReplacePolicy = "Retain"
-    return resource

@@ -102,6 +102,11 @@ class Names:
         """Bucket holding models, scripts and packages."""
         return self.bucket("artifacts")
 
+    @property
+    def api_log_bucket(self) -> str:
+        """Bucket receiving the api load balancer's access logs."""
+        return self.bucket("api-logs")
+
     # Account-scoped names.
     def stack(self, component: str) -> str:
         """CloudFormation stack of a component: ``{project}-{env}-{component}``."""

@@ -14,21 +14,39 @@ from blueprints import api, registry
 from dsplatform.components.model import Component, Context, Image
 from dsplatform.components.stock._pipeline import JOB, foreign_artifact_bucket
 from dsplatform.components.stock.registry import repository_props
+from dsplatform.errors import ConfigError
 from dsplatform.stackspec import Requirement
 
 NAME = "api"
 REGISTRY_NAME = "api-registry"
+PLAIN_HTTP_REASON = ("LocalStack target: no ACM certificate to serve locally, so the local ALB listens in plain "
+                     "HTTP; an aws target is refused without api.certificate_arn and serves HTTPS only")
+
+
+def _plain_http_reason(ctx: Context) -> str | None:
+    """None with a certificate; the reason on LocalStack; ConfigError on AWS (TLS only, secure by default)."""
+    if ctx.env.settings.api.certificate_arn:
+        return None
+    if ctx.env.target == "localstack":
+        return PLAIN_HTTP_REASON
+    raise ConfigError([f"{ctx.project.source}: environments.{ctx.env.name}.settings.api.certificate_arn: is unset "
+                       f"(got null) on target aws, where the api serves HTTPS only; set it to the ACM certificate "
+                       f"ARN of the api's domain, e.g. arn:aws:acm:{ctx.env.region}:{ctx.env.account_id}:"
+                       f"certificate/0a1b2c3d"])
 
 
 def props(ctx: Context) -> api.ApiProps:
     """Api props from ``settings.api`` (and the job's prefix, model key, logs and storage settings)."""
     s = ctx.env.settings
+    plain_http_reason = _plain_http_reason(ctx)
     foreign = foreign_artifact_bucket(ctx)
     return api.ApiProps(
         name=f"{ctx.names.project}-{ctx.env.name}-{NAME}", task_family=ctx.names.task_family(NAME),
         container_name=ctx.names.container(NAME),
         log_group_name=ctx.names.log_group(NAME), ssm_prefix=ctx.names.ssm_prefix(JOB),
         model_key=s.parameters.model_key, alarm_prefix=ctx.names.alarm(NAME, "api").rsplit("-", 1)[0],
+        access_log_bucket=ctx.names.api_log_bucket, region=ctx.env.region, access_log_days=s.api.access_log_days,
+        plain_http_reason=plain_http_reason,
         image_tag=s.api.image_tag, container_port=s.api.container_port, cpu=s.api.cpu, memory=s.api.memory,
         desired_count=s.api.desired_count, min_capacity=s.api.min_capacity, max_capacity=s.api.max_capacity,
         cpu_target_percent=s.api.cpu_target_percent, requests_per_target=s.api.requests_per_target,

@@ -33,8 +33,12 @@ class ApiSettings(Strict):
     internet_facing: bool = Field(False, description="internet-facing load balancer (needs network.public_subnets "
                                                      "and explicit allowed_cidrs); internal otherwise")
     allowed_cidrs: tuple[str, ...] = Field(("10.0.0.0/8",), description="CIDRs allowed to reach the load balancer")
-    certificate_arn: str | None = Field(None, description="ACM certificate ARN: HTTPS listener, HTTP redirected "
-                                                          "to it; without it the listener is plain HTTP")
+    certificate_arn: str | None = Field(None, description="ACM certificate ARN: HTTPS listener (TLS 1.2+), HTTP "
+                                                          "redirected to it; required on an aws target, where "
+                                                          "nothing is served in plain HTTP; without it (LocalStack "
+                                                          "targets only) the listener is plain HTTP")
+    access_log_days: int = Field(90, ge=1, le=3650, description="days the load balancer's access logs are kept in "
+                                                                "their bucket")
     max_body_bytes: int = Field(1_048_576, ge=1024, description="request bodies over this many bytes get 413")
     error_5xx_threshold: int = Field(5, ge=1, description="5xx answers per period that raise the alarm")
     p99_latency_seconds: float = Field(1.0, gt=0, description="p99 target response time that raises the alarm")

@@ -9,7 +9,7 @@ from dsplatform.lint.cfn import LintCache, cfn_lint
 from dsplatform.lint.checkov import CheckovCache, checkov_findings
 from dsplatform.lint.findings import Finding
 from dsplatform.lint.policy import allowed_unscoped, check_policies
-from dsplatform.lint.suppressions import CHECKOV_SKIPS
+from dsplatform.lint.suppressions import CHECKOV_SKIPS, template_skips
 from dsplatform.localstack.settings import cache_dir as project_cache_dir
 from dsplatform.stackspec import Plan
 
@@ -50,4 +50,6 @@ def lint_plan(plan: Plan, cache_dir: Path | None, *, checkov: bool = True, tools
         found, _ = checkov_findings({s.name: s.template for s in plan.stacks}, tools_dir or project_cache_dir(), cache)
         report.findings += found
         report.suppressed = dict(CHECKOV_SKIPS)
+        for spec in plan.stacks:
+            report.suppressed.update(template_skips(spec.name, spec.template))
     return report

@@ -1,10 +1,14 @@
 """Every lint suppression of the project, each once, with its reason: cfn-lint rules and checkov checks.
 
-Adding an entry here is the only way to silence a finding; ``invoke lint`` prints the checkov ones it
-applied, so a suppression is never invisible.
+Adding an entry here is the only way to silence a finding for every template; the one other way is a
+resource's own ``Metadata.checkov.skip`` with its reason (the api's plain-HTTP listener on a LocalStack target,
+``blueprints.api_alb``). ``invoke lint`` prints both, so a suppression is never invisible.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 # cfn-lint rules switched off for every template.
 CFN_LINT_IGNORED: dict[str, str] = {}
@@ -32,3 +36,12 @@ CHECKOV_SKIPS: dict[str, str] = {
     "CKV_AWS_119": "the catalogue table is encrypted at rest (SSE with the AWS-managed key); it holds object keys, "
                    "counts and header names, never data rows, so a customer key would add key policies for nothing",
 }
+
+
+def template_skips(stack: str, template: Mapping[str, Any]) -> dict[str, str]:
+    """The checkov skips in a template's resource metadata: ``"<check> (<stack> <resource>)"`` -> reason."""
+    out = {}
+    for logical, resource in (template.get("Resources") or {}).items():
+        for skip in ((resource.get("Metadata") or {}).get("checkov") or {}).get("skip") or []:
+            out[f"{skip.get('id')} ({stack} {logical})"] = str(skip.get("comment") or "no reason given")
+    return out

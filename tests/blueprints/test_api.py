@@ -10,6 +10,7 @@ import pytest
 
 from dsplatform.config.loader import parse_config
 from dsplatform.errors import ConfigError
+from dsplatform.lint.run import lint_plan
 from dsplatform.synth import plan_from_config, template_json
 from tests.blueprints.conftest import assert_matches_snapshot
 
@@ -116,9 +117,10 @@ def test_rolling_deploys_circuit_breaker_and_scaling_between_min_and_max() -> No
         for p in _resources(template, "AWS::ApplicationAutoScaling::ScalingPolicy").values()
     }
     assert metrics == {"ECSServiceAverageCPUUtilization", "ALBRequestCountPerTarget"}
-    # A replaced revision stays registered: `invoke rollback` moves the service back to it natively.
+    # A replaced revision stays registered: `invoke rollback` moves the service back to it natively; the last one
+    # stays with the stack's deletion too (cfn-lint W3011: one policy without the other protects nothing).
     task = template["Resources"]["ApiTaskDefinition"]
-    assert task["UpdateReplacePolicy"] == "Retain" and "DeletionPolicy" not in task
+    assert (task["UpdateReplacePolicy"], task["DeletionPolicy"]) == ("Retain", "Retain")
 
 
 def test_health_check_interval_and_draining_come_from_settings() -> None:
@@ -155,7 +157,7 @@ def test_the_task_role_reads_only_the_model_key_and_the_jobs_parameters() -> Non
     assert statements["ReadModel"]["Resource"] == [
         {"Fn::Join": ["", [{"Ref": "ArtifactBucketArn"}, "/models/preprocessing_model.pkl"]]}
     ]
-    text = json.dumps(template)
+    text = json.dumps(_resources(template, "AWS::IAM::Role"))  # the log bucket's TLS-only Deny names s3:*
     assert '"s3:*"' not in text and '"*:*"' not in text
     container = template["Resources"]["ApiTaskDefinition"]["Properties"]["ContainerDefinitions"][0]
     assert container["ReadonlyRootFilesystem"] is True
@@ -170,8 +172,84 @@ def test_the_task_role_reads_only_the_model_key_and_the_jobs_parameters() -> Non
         ("      api: {certificate_arn: not-an-arn}\n", "is not an ACM certificate ARN"),
         ("      api: {desired_count: 9, max_capacity: 6}\n", "must lie between min_capacity"),
         ("      api: {allowed_cidrs: [10.0.0.300/8]}\n", "is not an IPv4 network"),
+        ("      api: {access_log_days: 0}\n", "access_log_days"),
     ],
 )
 def test_bad_api_settings_are_one_line_naming_the_value(settings: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         _with_settings("dev", settings)
+
+
+def test_an_aws_target_without_a_certificate_is_refused_with_one_line_naming_the_field_and_the_fix() -> None:
+    # stg is an aws target: without api.certificate_arn the api would serve plain HTTP, which AWS targets never do.
+    with pytest.raises(ConfigError) as refused:
+        _api_template(DEV, "stg")
+    (line,) = refused.value.problems
+    assert line.endswith(
+        "environments.stg.settings.api.certificate_arn: is unset (got null) on target aws, where the api serves "
+        "HTTPS only; set it to the ACM certificate ARN of the api's domain, e.g. "
+        "arn:aws:acm:us-east-1:222222222222:certificate/0a1b2c3d")
+    with pytest.raises(ConfigError, match=r"environments\.dev\.settings\.api\.certificate_arn: is unset"):
+        plan_from_config(DEV, "dev", target="aws")  # rehearsing a LocalStack environment on AWS is refused too
+
+
+def test_only_a_localstack_target_serves_plain_http_and_its_listener_says_why_checkov_skips_tls() -> None:
+    local = _api_template(DEV, "dev")["Resources"]["HttpListener"]
+    skips = local["Metadata"]["checkov"]["skip"]
+    assert [s["id"] for s in skips] == ["CKV_AWS_2", "CKV_AWS_103"]
+    assert all(s["comment"].startswith("LocalStack target: no ACM certificate") for s in skips)
+    aws = _api_template(STG, "stg")
+    assert all("Metadata" not in r for r in aws["Resources"].values())  # an AWS target carries no skip
+    assert {r["Properties"]["Protocol"] for r in _resources(aws, "AWS::ElasticLoadBalancingV2::Listener").values()} \
+        == {"HTTPS", "HTTP"}  # HTTP only redirects (test_public_https_redirects_http_...)
+
+
+@pytest.mark.parametrize(("env", "project"), [("dev", DEV), ("stg", STG)])
+def test_the_load_balancer_logs_to_a_private_tls_only_expiring_retained_sse_s3_bucket(env: str, project: Any) -> None:
+    template = _api_template(project, env)
+    bucket = template["Resources"]["AccessLogBucket"]
+    assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    props = bucket["Properties"]
+    assert props["BucketName"] == f"ds-api-logs-{env}-{project.environments[env].account_id}-us-east-1"
+    encryption = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert encryption == {"SSEAlgorithm": "AES256"}  # ALB log delivery supports SSE-S3 only
+    assert set(props["PublicAccessBlockConfiguration"].values()) == {True}
+    assert props["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] == 90
+    balancer = template["Resources"]["LoadBalancer"]
+    attributes = {a["Key"]: a["Value"] for a in balancer["Properties"]["LoadBalancerAttributes"]}
+    assert attributes["access_logs.s3.enabled"] == "true"
+    assert attributes["access_logs.s3.bucket"] == {"Ref": "AccessLogBucket"}
+    assert attributes["access_logs.s3.prefix"] == f"ds-{env}-api"
+    assert balancer["DependsOn"] == ["AccessLogBucketPolicy"]  # AWS checks the policy when logging starts
+    statements = {s["Sid"]: s for s in template["Resources"]["AccessLogBucketPolicy"]["Properties"]
+                  ["PolicyDocument"]["Statement"]}
+    assert statements["DenyInsecureTransport"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    write = statements["LoadBalancerWritesLogs"]
+    assert write["Principal"] == {"AWS": [{"Fn::Sub": "arn:${AWS::Partition}:iam::127311923021:root"}]}  # us-east-1
+    assert write["Action"] == ["s3:PutObject"]
+    assert write["Resource"][0]["Fn::Sub"][0] == f"${{Arn}}/ds-{env}-api/AWSLogs/${{AWS::AccountId}}/*"
+
+
+def test_regions_opened_since_august_2022_get_logs_from_the_log_delivery_service_principal() -> None:
+    from troposphere import encode_to_dict
+
+    from blueprints.access_logs import log_delivery_principal
+
+    def rendered(region: str) -> Any:
+        return encode_to_dict(log_delivery_principal(region))
+
+    assert rendered("eu-central-2") == {"Service": ["logdelivery.elasticloadbalancing.amazonaws.com"]}
+    assert rendered("eu-west-1") == {"AWS": [{"Fn::Sub": "arn:${AWS::Partition}:iam::156460612806:root"}]}
+
+
+@pytest.mark.parametrize(("env", "project"), [("dev", DEV), ("stg", STG)])
+def test_lint_passes_on_localstack_and_on_aws_with_a_certificate_and_shows_the_listeners_skips(
+        env: str, project: Any, tmp_path: Path) -> None:
+    report = lint_plan(plan_from_config(project, env), tmp_path)  # cfn-lint, checkov and the policy rules
+    assert [str(f) for f in report.findings] == []
+    skipped = {k: v for k, v in report.suppressed.items() if "HttpListener" in k}
+    if env == "dev":  # LocalStack: the plain-HTTP listener's two skips are printed with their reason
+        assert sorted(skipped) == ["CKV_AWS_103 (ds-dev-api HttpListener)", "CKV_AWS_2 (ds-dev-api HttpListener)"]
+        assert all(reason.startswith("LocalStack target:") for reason in skipped.values())
+    else:
+        assert skipped == {}
