@@ -91,7 +91,9 @@ NOT_APPLIED: Mapping[str, Mapping[str, str]] = {
     },
     "AWS::ElasticLoadBalancingV2::LoadBalancer": {
         "SecurityGroups": "stored, not enforced: any local client reaches the listeners",
-        "LoadBalancerAttributes": "stored; access logs, idle timeout and WAF settings are not applied",
+        "LoadBalancerAttributes": (
+            "stored; access logs are never written (their bucket's policy is not checked either), idle timeout and "
+            "WAF settings are not applied"),
     },
     "AWS::ElasticLoadBalancingV2::TargetGroup": {
         "TargetGroupAttributes": (

@@ -1,6 +1,8 @@
 """The api component from the installed wheel, end to end on the consumer's LocalStack: a project of the consumer
 repo (its own name and account) that opts in with ``components.plugins: [api]`` and keeps no ``containers/api``,
-driven only through the venv's `invoke`. A plain deploy refuses without the job's model; `invoke e2e` provides it,
+driven only through the venv's `invoke`. It passes `invoke lint` (cfn-lint, checkov: on this LocalStack target the
+plain-HTTP listener's two TLS checks are skipped with their reason, printed by lint). A plain deploy refuses without
+the job's model; `invoke e2e` provides it,
 pushes the api image the wheel ships to the api-registry repository, runs the service on that digest and passes
 the api's scenarios (harness/scenarios_api, from site-packages) against the real local ALB over real HTTP."""
 
@@ -61,6 +63,8 @@ def test_the_api_from_the_wheel_refuses_without_the_model_then_serves_and_passes
     assert not (consumer.repo / "containers" / "api").exists()  # the image source is the wheel's
     _write_config(consumer)
     options = ("--env", ENV, "--config", CONFIG)
+    linted = consumer.ok("invoke", "lint", *options)
+    assert f"CKV_AWS_2 ({PROJECT}-{ENV}-api HttpListener): LocalStack target:" in linted, linted[-2000:]
 
     # A plain deploy refuses up front, one line and exit 2: the API's tasks would never get ready without the model.
     refused = consumer.run("invoke", "deploy", *options)
