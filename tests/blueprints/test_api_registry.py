@@ -13,10 +13,12 @@ from dsplatform.deployer.images import image_stacks_first
 from dsplatform.synth import plan_from_config
 
 ROOT = Path(__file__).parents[2]
+CERT = '  api: {certificate_arn: "arn:aws:acm:us-east-1:222222222222:certificate/0a1b2c3d"}\n'
 
 
 def _project(plugins: str) -> Any:
     text = (ROOT / "dsplatform.yml").read_text() + f"\ncomponents:\n  plugins: {plugins}\n"
+    text = text.replace("\ndefaults:\n", f"\ndefaults:\n{CERT}")  # stg and prod are aws targets: HTTPS only
     return parse_config(text, str(ROOT / "dsplatform.yml"))
 
 

@@ -88,7 +88,8 @@ def test_every_opt_in_component_bootstraps() -> None:
     text = text.replace("# Component settings shared", "components: {plugins: [api, "
                         "serving]}\n\n# Component settings shared")
     text = text.replace("      alerts: {emails: [ds-alerts-stg@example.com]}",
-                        "      alerts: {emails: [ds-alerts-stg@example.com]}\n      serving: {model_version: '1'}")
+                        "      alerts: {emails: [ds-alerts-stg@example.com]}\n      serving: {model_version: '1'}\n"
+                        "      api: {certificate_arn: 'arn:aws:acm:us-east-1:222222222222:certificate/0a1b2c3d'}")
     project = parse_config(text, source=str(ROOT / "dsplatform.yml"))
     props = bootstrap_props(project, "stg")
     assert {"AWS::ECS::Service", "AWS::SageMaker::Endpoint"} <= set(props.resource_types)

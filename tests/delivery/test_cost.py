@@ -78,6 +78,8 @@ def test_the_api_component_is_priced_all_month_and_bootstraps() -> None:
 
     text = (ROOT / "dsplatform.yml").read_text().replace("# Component settings shared",
                                                          "components: {plugins: [api]}\n\n# Component settings shared")
+    text = text.replace("      storage: {encryption: s3}\n", "      storage: {encryption: s3}\n      api: {certificate_arn: "
+                        "'arn:aws:acm:us-east-1:222222222222:certificate/0a1b2c3d'}\n")  # stg: aws, HTTPS only
     project = parse_config(text, source=str(ROOT / "dsplatform.yml"))
     plan = plan_from_config(project, "stg", "aws")
     prices = load_prices()
