@@ -80,13 +80,17 @@ def test_bad_model_names_are_refused(name: str) -> None:
 def fake_server(tmp_path: Path) -> Iterator[tuple[RegistrySettings, subprocess.Popen[bytes]]]:
     """A process whose command line looks like an MLflow server, recorded as this port's registry."""
     settings = RegistrySettings(artifacts_destination="s3://bucket/mlflow", port=free_port(), cache=tmp_path)
-    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "mlflow", "server"],
-                               start_new_session=True)
+    process = subprocess.Popen([sys.executable, "-c", "import time; print('up', flush=True); time.sleep(60)",
+                                "mlflow", "server"], start_new_session=True, stdout=subprocess.PIPE)
+    # Its first line comes once the interpreter runs the script: the process has exec'd, so /proc/<pid>/cmdline
+    # is the command line above, not the forked test runner's (read too early, that made this fixture flaky).
+    assert process.stdout is not None and process.stdout.readline() == b"up\n"
     settings.state_dir.mkdir(parents=True)
     settings.pid_file.write_text(json.dumps({"pid": process.pid, "artifacts_destination": "s3://bucket/mlflow"}))
     yield settings, process
     process.kill()
     process.wait()
+    process.stdout.close()
 
 
 def test_start_refuses_a_running_registry_with_another_artifacts_destination(fake_server) -> None:  # type: ignore[no-untyped-def]
