@@ -130,6 +130,21 @@ def check_s3_key(flag: str, key: object) -> str:
     return text
 
 
+def next_command(task_name: str, env: str, config: str | None = None, target: str | None = None,
+                 **flags: object) -> str:
+    """The `invoke` line a task's output suggests next, with the --config/--target this run was given.
+
+    A hint without them would act on another file's (or target's) environment of the same name.
+    """
+    import shlex
+
+    parts = ["invoke", task_name, "--env", env]
+    for flag, value in (("config", config), ("target", target), *flags.items()):
+        if value is not None:
+            parts += [f"--{flag.replace('_', '-')}", str(value)]
+    return shlex.join(parts)
+
+
 def env_flag(env: object, flag: str = "--env") -> str:
     """A single environment flag value, checked for shape (the config says whether it exists)."""
     name = str(env)

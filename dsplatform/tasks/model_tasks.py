@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from invoke import task
 
-from dsplatform.tasks._cli import number_flag, plan_and_clients, user_errors
+from dsplatform.tasks._cli import next_command, number_flag, plan_and_clients, user_errors
 
 _COMMON = {"env": "environment (dev, stg, prod)", "config": "config file (default: dsplatform.yml)",
            "target": "override the environment's target: localstack or aws"}
@@ -42,7 +42,7 @@ def fit(c, env="dev", config=None, target=None, data=None, rows="2000", seed="0"
         payload = sample_training_csv(int(number_flag("--rows", rows, minimum=100, example="2000")), seed_value)
     result = fit_model(uri, payload, experiment=name, seed=seed_value)
     print(f"run {result.run_id}: accuracy {result.accuracy:.3f} on a 25% holdout of {result.rows} rows; "
-          f"register it with `invoke model.register --env {env} --run {result.run_id}`")
+          f"register it with `{next_command('model.register', env, config, target, run=result.run_id)}`")
 
 
 @task(help={**_COMMON, "run": "run id printed by model.fit", "name": "registered model name (default <project>-model)"})
@@ -54,7 +54,7 @@ def register(c, run, env="dev", config=None, target=None, name=None):  # type: i
     uri, model_name = _uri_and_name(env, config, target, name)
     version = register_model(uri, run, model_name)
     print(f"registered {model_name} version {version}; stage it with "
-          f"`invoke model.stage --env {env} --version {version}`")
+          f"`{next_command('model.stage', env, config, target, version=version, name=name)}`")
 
 
 @task(help={**_COMMON, "version": "registered version to stage", "name": "registered model name"})
