@@ -81,8 +81,8 @@ def load_balancer(
         raise ValueError("api: no certificate_arn, and no reason to serve plain HTTP; give one of them")
     listener_ports = (80, 443) if certificate_arn else (80,)
     alb_sg, task_sg = security_groups(template, name, vpc_id, port, cidrs, listener_ports)
-    log_bucket, log_policy = access_log_bucket(template, name=logs.bucket_name, region=logs.region, prefix=logs.prefix,
-                                   expiration_days=logs.expiration_days)
+    log_bucket, log_policy = access_log_bucket(template, name=logs.bucket_name, region=logs.region,
+                                               prefix=logs.prefix, expiration_days=logs.expiration_days)
     balancer = template.add_resource(elb.LoadBalancer(
         "LoadBalancer", Type="application", Scheme="internet-facing" if internet_facing else "internal",
         Subnets=subnets, SecurityGroups=[Ref(alb_sg)], LoadBalancerAttributes=[
