@@ -93,6 +93,16 @@ def test_the_api_from_the_wheel_refuses_without_the_model_then_serves_and_passes
         assert task["containerDefinitions"][0]["image"].endswith(f"/{pushed['repository']}@{pushed['digest']}")
         folder, shipped = consumer.shipped_image("api")  # the api image source the wheel ships
         assert "site-packages" in folder and pushed["digest"] == shipped
+
+        # The load balancer logs to the stack's own bucket, which only ELB log delivery may write (LocalStack stores
+        # the attributes and the policy but writes no log: docs/localstack.md).
+        balancer = outputs[f"{PROJECT}-{ENV}-api"]["LoadBalancerArn"]
+        attributes = {a["Key"]: a["Value"] for a in _client(consumer, "elbv2").describe_load_balancer_attributes(
+            LoadBalancerArn=balancer)["Attributes"]}
+        bucket = f"{PROJECT}-api-logs-{ENV}-{ACCOUNT}-us-east-1"
+        assert (attributes["access_logs.s3.enabled"], attributes["access_logs.s3.bucket"]) == ("true", bucket)
+        policy = json.loads(_client(consumer, "s3").get_bucket_policy(Bucket=bucket)["Policy"])
+        assert {s["Sid"] for s in policy["Statement"]} == {"DenyInsecureTransport", "LoadBalancerWritesLogs"}
     finally:
         destroyed = consumer.run("invoke", "destroy", *options, "--purge-data", "--json")
     ok(destroyed)
