@@ -78,8 +78,9 @@ def test_the_api_component_is_priced_all_month_and_bootstraps() -> None:
 
     text = (ROOT / "dsplatform.yml").read_text().replace("# Component settings shared",
                                                          "components: {plugins: [api]}\n\n# Component settings shared")
-    text = text.replace("      storage: {encryption: s3}\n", "      storage: {encryption: s3}\n      api: {certificate_arn: "
-                        "'arn:aws:acm:us-east-1:222222222222:certificate/0a1b2c3d'}\n")  # stg: aws, HTTPS only
+    text = text.replace("      storage: {encryption: s3}\n",  # stg is an aws target: HTTPS only, with a certificate
+                        "      storage: {encryption: s3}\n"
+                        "      api: {certificate_arn: 'arn:aws:acm:us-east-1:222222222222:certificate/0a1b2c3d'}\n")
     project = parse_config(text, source=str(ROOT / "dsplatform.yml"))
     plan = plan_from_config(project, "stg", "aws")
     prices = load_prices()
