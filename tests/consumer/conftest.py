@@ -14,7 +14,9 @@ import venv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
 
 from tests.ports import free_port
@@ -52,6 +54,11 @@ class Consumer:
     def endpoint_url(self) -> str:
         """The consumer's LocalStack gateway (its dsplatform.yml's localstack.endpoint_url)."""
         return f"http://127.0.0.1:{self.port}"
+
+    def client(self, service: str, account: str) -> Any:
+        """A boto3 client of the consumer's LocalStack, in ``account`` (LocalStack: the access key id)."""
+        return boto3.client(service, endpoint_url=self.endpoint_url, region_name="us-east-1",
+                            aws_access_key_id=account, aws_secret_access_key="test")
 
     def run(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
         """A command in the repo's folder, with the venv's scripts first on PATH."""

@@ -11,9 +11,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from typing import Any
 
-import boto3
 import pytest
 import yaml
 
@@ -48,11 +46,6 @@ def _write_config(consumer: Consumer) -> None:
     (consumer.repo / CONFIG).write_text(yaml.safe_dump(doc))
 
 
-def _client(consumer: Consumer, service: str) -> Any:
-    return boto3.client(service, endpoint_url=consumer.endpoint_url, region_name="us-east-1",
-                        aws_access_key_id=ACCOUNT, aws_secret_access_key="test")
-
-
 def _passed(junit: str) -> set[str]:
     cases = ET.fromstring(junit).iter("testcase")
     return {case.attrib["name"] for case in cases if not list(case)}  # no failure, error or skipped child
@@ -71,7 +64,7 @@ def test_the_api_from_the_wheel_refuses_without_the_model_then_serves_and_passes
     assert refused.returncode == 2, refused.stdout[-2000:] + refused.stderr[-2000:]
     assert re.search(rf"{PROJECT}-{ENV}-api needs the job.s preprocessing model at s3://", refused.stderr), \
         refused.stderr[-2000:]
-    assert [s for s in _client(consumer, "cloudformation").describe_stacks()["Stacks"]
+    assert [s for s in consumer.client("cloudformation", ACCOUNT).describe_stacks()["Stacks"]
             if s["StackStatus"] != "DELETE_COMPLETE"] == []
 
     # As a user would: `invoke e2e` provides the model between the layers, pushes the image, runs the scenarios.
@@ -86,7 +79,7 @@ def test_the_api_from_the_wheel_refuses_without_the_model_then_serves_and_passes
         (release, *_) = json.loads(consumer.ok("invoke", "releases", *options, "--json"))
         (pushed,) = [image for image in release["images"] if image["job"] == "api"]
         outputs = json.loads(consumer.ok("invoke", "outputs", *options, "--json"))
-        ecs = _client(consumer, "ecs")
+        ecs = consumer.client("ecs", ACCOUNT)
         service = ecs.describe_services(cluster=outputs[f"{PROJECT}-{ENV}-compute"]["ClusterName"],
                                         services=[outputs[f"{PROJECT}-{ENV}-api"]["ServiceName"]])["services"][0]
         task = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
@@ -97,11 +90,11 @@ def test_the_api_from_the_wheel_refuses_without_the_model_then_serves_and_passes
         # The load balancer logs to the stack's own bucket, which only ELB log delivery may write (LocalStack stores
         # the attributes and the policy but writes no log: docs/localstack.md).
         balancer = outputs[f"{PROJECT}-{ENV}-api"]["LoadBalancerArn"]
-        attributes = {a["Key"]: a["Value"] for a in _client(consumer, "elbv2").describe_load_balancer_attributes(
+        attributes = {a["Key"]: a["Value"] for a in consumer.client("elbv2", ACCOUNT).describe_load_balancer_attributes(
             LoadBalancerArn=balancer)["Attributes"]}
         bucket = f"{PROJECT}-api-logs-{ENV}-{ACCOUNT}-us-east-1"
         assert (attributes["access_logs.s3.enabled"], attributes["access_logs.s3.bucket"]) == ("true", bucket)
-        policy = json.loads(_client(consumer, "s3").get_bucket_policy(Bucket=bucket)["Policy"])
+        policy = json.loads(consumer.client("s3", ACCOUNT).get_bucket_policy(Bucket=bucket)["Policy"])
         assert {s["Sid"] for s in policy["Statement"]} == {"DenyInsecureTransport", "LoadBalancerWritesLogs"}
     finally:
         destroyed = consumer.run("invoke", "destroy", *options, "--purge-data", "--json")

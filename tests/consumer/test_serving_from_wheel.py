@@ -13,9 +13,7 @@ import csv
 import hashlib
 import io
 import json
-from typing import Any
 
-import boto3
 import pytest
 import yaml
 
@@ -49,11 +47,6 @@ def _write_config(consumer: Consumer, sha256: str | None = None) -> None:
     (consumer.repo / CONFIG).write_text(yaml.safe_dump(doc))
 
 
-def _client(consumer: Consumer, service: str) -> Any:
-    return boto3.client(service, endpoint_url=consumer.endpoint_url, region_name="us-east-1",
-                        aws_access_key_id=ACCOUNT, aws_secret_access_key="test")
-
-
 def test_serving_from_the_wheel_lints_refuses_without_its_model_then_serves_the_trained_model(
         consumer: Consumer) -> None:
     assert not (consumer.repo / "containers" / "serving").exists()  # the image source is the wheel's
@@ -72,21 +65,21 @@ def test_serving_from_the_wheel_lints_refuses_without_its_model_then_serves_the_
     try:
         consumer.ok("invoke", "deploy", *options, "--stacks", "storage")
         outputs = json.loads(consumer.ok("invoke", "outputs", *options, "--json"))
-        _client(consumer, "s3").put_object(Bucket=outputs[f"{PROJECT}-{ENV}-storage"]["ArtifactBucketName"],
+        consumer.client("s3", ACCOUNT).put_object(Bucket=outputs[f"{PROJECT}-{ENV}-storage"]["ArtifactBucketName"],
                                            Key=f"models/{PROJECT}-model/{VERSION}/model.tar.gz", Body=archive)
         consumer.ok("invoke", "image.push", *options)
         consumer.ok("invoke", "deploy", *options, timeout=900)  # it maps the image to its folder on LocalStack
         serving = json.loads(consumer.ok("invoke", "outputs", *options, "--json"))[f"{PROJECT}-{ENV}-serving"]
 
         # The Model names the pushed image by digest, and that image is the wheel's containers/serving.
-        pushed = _client(consumer, "ecr").describe_images(repositoryName=f"{PROJECT}-serving")["imageDetails"]
-        model = _client(consumer, "sagemaker").describe_model(ModelName=serving["ModelName"])
+        pushed = consumer.client("ecr", ACCOUNT).describe_images(repositoryName=f"{PROJECT}-serving")["imageDetails"]
+        model = consumer.client("sagemaker", ACCOUNT).describe_model(ModelName=serving["ModelName"])
         folder, shipped = consumer.shipped_image("serving")
         assert "site-packages" in folder
         assert [model["PrimaryContainer"]["Image"].rsplit("@", 1)[1]] == [i["imageDigest"] for i in pushed] == [shipped]
 
         holdout = (consumer.repo / "build" / "holdout.csv").read_bytes()
-        answer = _client(consumer, "sagemaker-runtime").invoke_endpoint(
+        answer = consumer.client("sagemaker-runtime", ACCOUNT).invoke_endpoint(
             EndpointName=serving["EndpointName"], ContentType="text/csv", Accept="application/json", Body=holdout)
         served = json.loads(answer["Body"].read())["predictions"]
         rows = list(csv.DictReader(io.StringIO(holdout.decode())))

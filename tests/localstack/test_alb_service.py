@@ -42,6 +42,17 @@ def _ip(task: dict[str, Any]) -> str:
     return next(d["value"] for d in details if d["name"] == "privateIPv4Address")
 
 
+def _wait_replaced(web: Web, victim: dict[str, Any]) -> set[str]:
+    """Until two other tasks run and both targets are healthy (at most 60 s); the running tasks' ARNs."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        arns = {t["taskArn"] for t in _running_tasks(web)}
+        if len(arns) == 2 and victim["taskArn"] not in arns and list(web.health().values()).count("healthy") == 2:
+            break
+        time.sleep(0.5)
+    return arns
+
+
 def test_requests_round_robin_over_the_healthy_tasks(web: Web) -> None:
     service = web.wait_stable()
     assert service["runningCount"] == 2
@@ -65,12 +76,7 @@ def test_a_killed_task_is_routed_around_and_replaced(web: Web) -> None:
     assert web.health().get(_ip(victim)) != "healthy"
     statuses = [web.get()[0] for _ in range(30)]
     assert statuses == [200] * 30  # routed around once the load balancer stopped sending to it
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        arns = {t["taskArn"] for t in _running_tasks(web)}
-        if len(arns) == 2 and victim["taskArn"] not in arns and list(web.health().values()).count("healthy") == 2:
-            break
-        time.sleep(0.5)
+    arns = _wait_replaced(web, victim)
     assert len(arns) == 2 and victim["taskArn"] not in arns, "the service did not replace the killed task"
     stopped = web.ecs.describe_tasks(cluster=web.cluster, tasks=[victim["taskArn"]])["tasks"][0]
     assert stopped["lastStatus"] == "STOPPED" and stopped["containers"][0]["exitCode"] == 137
@@ -85,12 +91,7 @@ def test_stop_task_drains_a_service_task_before_it_stops_so_no_request_fails(web
     # As ECS: the task is taken out of the load balancer first (DEACTIVATING), and signalled only once drained
     # (at once when nothing is in flight, as ELB completes such a deregistration without waiting the delay).
     assert answer["desiredStatus"] == "STOPPED" and answer["lastStatus"] == "RUNNING"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        arns = {t["taskArn"] for t in _running_tasks(web)}
-        if len(arns) == 2 and victim["taskArn"] not in arns and list(web.health().values()).count("healthy") == 2:
-            break
-        time.sleep(0.5)
+    arns = _wait_replaced(web, victim)
     results = load.stop()
     assert len(arns) == 2 and victim["taskArn"] not in arns, "the service did not replace the stopped task"
     assert len(results) >= 50, f"the load made only {len(results)} requests"
@@ -107,12 +108,15 @@ def test_a_rolling_deploy_under_load_fails_no_request(web: Web, image: str) -> N
     v2 = task_definition(web.ecs, image, "v2")
     load = Load(web.url + "/", rate=25, label="version")
     time.sleep(1)
+    began = time.monotonic()
     web.ecs.update_service(cluster=web.cluster, service=web.service, taskDefinition=v2)
     service = web.wait_stable()
+    seconds = time.monotonic() - began
     time.sleep(1)
     results = load.stop()
     assert load.failures() == []
-    assert len(results) >= 100, f"only {len(results)} requests were sent during the deploy"
+    # The load kept going through the whole deploy (however long it took): about 25/s asked for, 10/s at least.
+    assert len(results) >= 20 and len(results) / (seconds + 2) >= 10, f"{len(results)} requests in {seconds:.1f}s"
     versions = Counter(v for _, v in results)
     assert set(versions) == {"v1", "v2"}
     assert service["deployments"][0]["taskDefinition"] == v2
