@@ -55,9 +55,14 @@ def image_manifest(source_dir: Path) -> str:
     return json.dumps(manifest, sort_keys=True, separators=(",", ":"))
 
 
+def manifest_digest(manifest: str) -> str:
+    """How a registry names a manifest: its SHA-256."""
+    return f"sha256:{hashlib.sha256(manifest.encode()).hexdigest()}"
+
+
 def image_digest(source_dir: Path) -> str:
     """The digest a push of the folder yields (its manifest's SHA-256), known before pushing."""
-    return f"sha256:{hashlib.sha256(image_manifest(source_dir).encode()).hexdigest()}"
+    return manifest_digest(image_manifest(source_dir))
 
 
 def snapshot_dir(digest: str) -> Path:
@@ -95,16 +100,16 @@ def push_local_image(ecr_client: Any, repository: str, tag: str, source_dir: Pat
     The digest passed is the manifest's SHA-256, which is how a registry names a manifest, so the
     same source pushed twice yields the same image digest.
     """
-    manifest = image_manifest(Path(source_dir))
-    manifest_digest = image_digest(Path(source_dir))
-    snapshot(Path(source_dir), manifest_digest)
+    manifest = image_manifest(Path(source_dir))  # walks and hashes every file: once per push
+    digest = manifest_digest(manifest)
+    snapshot(Path(source_dir), digest)
     try:
         response = ecr_client.put_image(
             repositoryName=repository,
             imageTag=tag,
             imageManifest=manifest,
             imageManifestMediaType=MANIFEST_MEDIA_TYPE,
-            imageDigest=manifest_digest,
+            imageDigest=digest,
         )
     except ecr_client.exceptions.ImageAlreadyExistsException:
         # Same manifest already under this tag: that's the image, not an error.
