@@ -10,21 +10,33 @@ versioned model and config of its endpoints goes too (``sweep``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from dsplatform.deployer.changes import Change
-from dsplatform.naming import ENDPOINT_VERSION_KINDS, endpoint_version_prefix
+from dsplatform.naming import endpoint_version_prefix
 
 MODEL, CONFIG, ENDPOINT = "AWS::SageMaker::Model", "AWS::SageMaker::EndpointConfig", "AWS::SageMaker::Endpoint"
-# type -> (name property, which is also the calls' argument; describe call; delete call); configs first: they
-# use models
-_KINDS: Mapping[str, tuple[str, str, str]] = {
-    CONFIG: ("EndpointConfigName", "describe_endpoint_config", "delete_endpoint_config"),
-    MODEL: ("ModelName", "describe_model", "delete_model"),
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """The SageMaker calls for one kept type; ``field`` is its name property and every call's name argument."""
+
+    naming: str  # the kind in Names.endpoint_version (naming.ENDPOINT_VERSION_KINDS)
+    field: str
+    describe: str
+    delete: str
+    listing: str
+    listed: str  # the list call's result key
+
+
+# Configs first: they use models.
+_KINDS: Mapping[str, _Kind] = {
+    CONFIG: _Kind("config", "EndpointConfigName", "describe_endpoint_config", "delete_endpoint_config",
+                  "list_endpoint_configs", "EndpointConfigs"),
+    MODEL: _Kind("model", "ModelName", "describe_model", "delete_model", "list_models", "Models"),
 }
-# versioned kind -> (list call, its result key, the name field, which is also the delete call's argument; delete call)
-_LISTS = {"config": ("list_endpoint_configs", "EndpointConfigs", "EndpointConfigName", "delete_endpoint_config"),
-          "model": ("list_models", "Models", "ModelName", "delete_model")}
 
 
 def kept_types(plan: Any) -> bool:
@@ -40,7 +52,7 @@ def created_names(template: Mapping[str, Any], changes: Iterable[Change]) -> lis
     for change in changes:
         if change.resource_type in _KINDS and (change.action == "Add" or change.replacement == "True"):
             name = ((resources.get(change.logical_id) or {}).get("Properties") or {}).get(
-                _KINDS[change.resource_type][0])
+                _KINDS[change.resource_type].field)
             if isinstance(name, str):  # a generated or computed name cannot collide
                 found.append((change.resource_type, name))
     return sorted(found, key=lambda item: list(_KINDS).index(item[0]))
@@ -56,12 +68,12 @@ def free_names(sagemaker: Any, owned: set[str], names: list[tuple[str, str]]) ->
     for kind, name in names:
         if name in owned:
             continue  # the stack's own resource (a same-name replacement): CloudFormation handles it
-        argument, describe, delete = _KINDS[kind]
+        calls = _KINDS[kind]
         try:
-            getattr(sagemaker, describe)(**{argument: name})
+            getattr(sagemaker, calls.describe)(**{calls.field: name})
         except sagemaker.exceptions.ClientError:
             continue  # absent: nothing blocks the create
-        getattr(sagemaker, delete)(**{argument: name})
+        getattr(sagemaker, calls.delete)(**{calls.field: name})
         freed.append(name)
     return freed
 
@@ -75,12 +87,12 @@ def sweep(sagemaker: Any, endpoints: Iterable[str]) -> list[str]:
     """Delete every versioned config and model of ``endpoints`` (names or ARNs), after their stack is gone."""
     deleted = []
     for endpoint in sorted({e.rsplit("/", 1)[-1] for e in endpoints}):
-        for kind in ENDPOINT_VERSION_KINDS:
-            listing, key, field, delete = _LISTS[kind]
-            prefix = endpoint_version_prefix(endpoint, kind)
-            for page in sagemaker.get_paginator(listing).paginate(NameContains=prefix):
-                for item in page.get(key, []):
-                    if item[field].startswith(prefix):  # NameContains matches anywhere in the name
-                        getattr(sagemaker, delete)(**{field: item[field]})
-                        deleted.append(item[field])
+        for calls in _KINDS.values():
+            prefix = endpoint_version_prefix(endpoint, calls.naming)
+            for page in sagemaker.get_paginator(calls.listing).paginate(NameContains=prefix):
+                for item in page.get(calls.listed, []):
+                    name = item[calls.field]
+                    if name.startswith(prefix):  # NameContains matches anywhere in the name
+                        getattr(sagemaker, calls.delete)(**{calls.field: name})
+                        deleted.append(name)
     return deleted

@@ -73,3 +73,10 @@ def test_destroy_sweeps_the_versioned_configs_then_models_of_each_endpoint_only(
         deleted = sweep(sagemaker, ["arn:aws:sagemaker:us-east-1:1:endpoint/ds-staging"])
         stub.assert_no_pending_responses()
     assert deleted == ["ds-staging-config-1", "ds-staging-config-2", "ds-staging-model-1"]
+
+
+def test_the_kept_kinds_are_the_ones_naming_versions_in_the_same_order() -> None:
+    from dsplatform.deployer import retained
+    from dsplatform.naming import ENDPOINT_VERSION_KINDS
+
+    assert tuple(kind.naming for kind in retained._KINDS.values()) == ENDPOINT_VERSION_KINDS
