@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+
 from localstack.services.plugins import Service, aws_provider
 
 
-def _moto_service(api: str) -> Service:
-    """A Service whose skeleton forwards every operation of ``api`` to moto (no LocalStack provider exists)."""
+def _moto_service(api: str, one_at_a_time: bool = False) -> Service:
+    """A Service whose skeleton forwards every operation of ``api`` to moto (no LocalStack provider exists).
+
+    ``one_at_a_time`` serves the operations one after another: moto changes an item in place, attribute by
+    attribute (an UpdateItem of a new key first stores the bare key), so a read served meanwhile saw half a
+    write, where DynamoDB's writes to an item are atomic.
+    """
     from localstack.aws.skeleton import Skeleton
     from localstack.aws.spec import load_service
     from localstack.services.moto import call_moto
 
     model = load_service(api)
+    lock = threading.Lock() if one_at_a_time else contextlib.nullcontext()
 
     def _forward(context, _request):  # type: ignore[no-untyped-def]
-        return call_moto(context)
+        with lock:
+            return call_moto(context)
 
     table = {operation: _forward for operation in model.operation_names}
     return Service(name=api, skeleton=Skeleton(model, table))
@@ -39,4 +49,4 @@ def ecr() -> Service:
 def dynamodb_moto() -> Service:
     """DynamoDB via moto, selected by PROVIDER_OVERRIDE_DYNAMODB=moto: LocalStack's own provider downloads Java
     and DynamoDB Local on first use, which fails offline (every call then answers InternalError)."""
-    return _moto_service("dynamodb")
+    return _moto_service("dynamodb", one_at_a_time=True)
