@@ -40,13 +40,19 @@ def _project(tmp_path: Path, localstack: Any, env: str, account: str, threshold:
 
 
 def _trip_once_updated(cloudwatch: Any, threshold: float, done: threading.Event) -> None:
-    """Once the update has applied the new threshold (the stack is monitoring), put the alarm in ALARM."""
+    """Once the update has applied the new threshold (the stack is monitoring), keep the alarm in ALARM.
+
+    Kept, not set once: the alarm's metric has no data, so an evaluation (every period, as on AWS) can move a
+    state set by hand to INSUFFICIENT_DATA before the monitor reads it (seen once in a parallel run).
+    """
     deadline = time.monotonic() + 120
+    tripped = False
     while time.monotonic() < deadline and not done.is_set():
-        alarms = cloudwatch.describe_alarms(AlarmNames=[ALARM])["MetricAlarms"]
-        if alarms and alarms[0]["Threshold"] == threshold:
+        if not tripped:
+            alarms = cloudwatch.describe_alarms(AlarmNames=[ALARM])["MetricAlarms"]
+            tripped = bool(alarms) and alarms[0]["Threshold"] == threshold
+        if tripped:
             cloudwatch.set_alarm_state(AlarmName=ALARM, StateValue="ALARM", StateReason="failed executions")
-            return
         time.sleep(0.2)
 
 
