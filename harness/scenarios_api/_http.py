@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import threading
 import time
 import urllib.error
@@ -42,7 +44,9 @@ class Load:
     """GET ``url`` at ``rate`` requests/s in a thread until stopped (at most ``limit`` requests).
 
     Each answer is recorded as (status, the body's ``label`` field, else its error); a connection error is
-    status 0, anything else that goes wrong -1 (never the end of the thread). Also used by the extension's own
+    status 0, anything else that goes wrong -1 (never the end of the thread). The time each request was sent is
+    kept too, so a test can prove the load ran through a change (:meth:`longest_gap`) rather than count requests,
+    which measures the load generator's own speed on a busy machine. Also used by the extension's own
     load-balancer tests (tests/localstack).
     """
 
@@ -51,6 +55,7 @@ class Load:
     limit: int = 20_000
     label: str = "release"  # the body field that says which version answered
     results: list[tuple[int, str]] = field(default_factory=list)
+    sent: list[float] = field(default_factory=list)  # time.monotonic() when each request was sent
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
@@ -60,6 +65,7 @@ class Load:
     def _run(self) -> None:
         while not self._stop.is_set() and len(self.results) < self.limit:
             began = time.monotonic()
+            self.sent.append(began)
             try:
                 status, body = call(self.url, timeout=10)
                 self.results.append((status, str(body.get(self.label) or body.get("error", ""))))
@@ -72,6 +78,20 @@ class Load:
         self._stop.set()
         self._thread.join(timeout=15)
         return list(self.results)
+
+    def longest_gap(self, began: float, ended: float) -> float:
+        """The longest time (s) without a request sent across ``began``..``ended`` (``time.monotonic()`` values).
+
+        Counted from the last request sent before ``began`` to the first sent after ``ended``, so a load that
+        started late, stalled, or was stopped before the change ended is infinite or long: a request fails
+        only if one is sent, and this proves one was sent throughout.
+        """
+        before = [t for t in self.sent if t <= began]
+        after = [t for t in self.sent if t >= ended]
+        if not before or not after:
+            return math.inf
+        points = [before[-1], *(t for t in self.sent if began < t < ended), after[0]]
+        return max(b - a for a, b in itertools.pairwise(points))
 
     def failures(self) -> list[tuple[int, str]]:
         """Requests that did not answer 200."""

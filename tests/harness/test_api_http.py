@@ -80,3 +80,38 @@ def test_an_answer_that_is_not_an_object_is_a_failure_not_the_end_of_the_load() 
         server.server_close()
     assert len(results) >= 3 and {status for status, _ in results} == {-1}, results
     assert load.failures() == results
+
+
+def _load_with(sent: list[float]) -> Load:
+    """A stopped load whose send times are ``sent`` (its thread ends at once on a refused connection)."""
+    load = Load("http://127.0.0.1:9/", rate=1, limit=0)
+    load.stop()
+    load.sent[:] = sent
+    return load
+
+
+def test_longest_gap_spans_the_change_from_the_last_request_before_to_the_first_after() -> None:
+    load = _load_with([0.0, 0.5, 1.0, 3.5, 4.0, 6.0])
+    assert load.longest_gap(0.8, 5.0) == 2.5  # 1.0 -> 3.5 inside; 4.0 -> 6.0 across the end is 2.0
+    assert load.longest_gap(1.0, 4.0) == 2.5  # a request sent exactly at a bound counts on that side
+    assert load.longest_gap(0.2, 0.4) == 0.5
+
+
+def test_longest_gap_is_infinite_when_the_load_started_late_or_stopped_early() -> None:
+    load = _load_with([1.0, 2.0, 3.0])
+    assert load.longest_gap(0.5, 2.5) == float("inf")  # nothing sent before the change began
+    assert load.longest_gap(1.5, 3.5) == float("inf")  # nothing sent after it ended
+    assert _load_with([]).longest_gap(0, 1) == float("inf")
+
+
+def test_a_running_load_records_when_it_sent_each_request(bad_gateway: str) -> None:
+    began = time.monotonic()
+    load = Load(bad_gateway, rate=50)
+    time.sleep(0.5)
+    middle = time.monotonic()
+    time.sleep(0.5)
+    ended = time.monotonic()
+    time.sleep(0.2)
+    results = load.stop()
+    assert len(load.sent) == len(results) and load.sent == sorted(load.sent) and load.sent[0] >= began
+    assert load.longest_gap(middle, ended) < 0.5

@@ -87,14 +87,19 @@ def test_stop_task_drains_a_service_task_before_it_stops_so_no_request_fails(web
     victim = _running_tasks(web)[0]
     load = Load(web.url + "/", rate=25, label="address")
     time.sleep(1)
+    began = time.monotonic()
     answer = web.ecs.stop_task(cluster=web.cluster, task=victim["taskArn"], reason="test: a task is stopped")["task"]
     # As ECS: the task is taken out of the load balancer first (DEACTIVATING), and signalled only once drained
     # (at once when nothing is in flight, as ELB completes such a deregistration without waiting the delay).
     assert answer["desiredStatus"] == "STOPPED" and answer["lastStatus"] == "RUNNING"
     arns = _wait_replaced(web, victim)
+    ended = time.monotonic()
+    time.sleep(1)
     results = load.stop()
     assert len(arns) == 2 and victim["taskArn"] not in arns, "the service did not replace the stopped task"
-    assert len(results) >= 50, f"the load made only {len(results)} requests"
+    # The load ran through the stop and the replacement, however long they took on a busy machine.
+    gap = load.longest_gap(began, ended)
+    assert gap <= 3, f"no request was sent for {gap:.1f}s of the {ended - began:.1f}s stop ({len(results)} requests)"
     assert load.failures() == []
     stopped = web.ecs.describe_tasks(cluster=web.cluster, tasks=[victim["taskArn"]])["tasks"][0]
     assert stopped["lastStatus"] == "STOPPED" and stopped["stoppedReason"] == "test: a task is stopped"
@@ -111,12 +116,13 @@ def test_a_rolling_deploy_under_load_fails_no_request(web: Web, image: str) -> N
     began = time.monotonic()
     web.ecs.update_service(cluster=web.cluster, service=web.service, taskDefinition=v2)
     service = web.wait_stable()
-    seconds = time.monotonic() - began
+    ended = time.monotonic()
     time.sleep(1)
     results = load.stop()
     assert load.failures() == []
-    # The load kept going through the whole deploy (however long it took): about 25/s asked for, 10/s at least.
-    assert len(results) >= 20 and len(results) / (seconds + 2) >= 10, f"{len(results)} requests in {seconds:.1f}s"
+    # The load kept going through the whole deploy, however long it took on a busy machine.
+    gap = load.longest_gap(began, ended)
+    assert gap <= 3, f"no request was sent for {gap:.1f}s of the {ended - began:.1f}s deploy ({len(results)} requests)"
     versions = Counter(v for _, v in results)
     assert set(versions) == {"v1", "v2"}
     assert service["deployments"][0]["taskDefinition"] == v2
@@ -129,11 +135,16 @@ def test_the_circuit_breaker_rolls_a_never_ready_version_back(web: Web, image: s
     v1 = web.wait_stable()["taskDefinition"]
     broken = task_definition(web.ecs, image, "broken", ready=False)
     load = Load(web.url + "/", rate=10, label="version")
+    time.sleep(0.5)
+    began = time.monotonic()
     web.ecs.update_service(cluster=web.cluster, service=web.service, taskDefinition=broken)
     time.sleep(2)
     service = web.wait_stable()
+    ended = time.monotonic()
+    time.sleep(0.5)
     results = load.stop()
     assert load.failures() == []
+    assert load.longest_gap(began, ended) <= 3, f"the load did not run through the rollback: {len(results)} requests"
     assert {v for _, v in results} == {"v1"}  # the old version kept serving
     assert service["taskDefinition"] == v1
     assert service["deployments"][0]["taskDefinition"] == v1
