@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-import socket
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "localstack" / "extension"))
+
+from dsplatform_localstack import ports  # stdlib only: loads in the project venv too
 
 
 def free_port() -> int:
-    """A loopback port nothing listens on now: a fixed one can be taken by another run on a shared machine."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A loopback port nothing listens on now, below the kernel's ephemeral range (see the extension's ports.py).
+
+    A fixed port can be taken by another run on a shared machine; one from bind(port 0) by any outgoing connection.
+    """
+    return ports.free_port()

@@ -270,3 +270,34 @@ def test_run_task_answers_each_task_as_launched_even_when_its_run_moves_on_at_on
     assert started == ["run"] and task.last_status == "RUNNING"  # held, then started once the answer was taken
     ecs_answers.start_or_hold(Run())  # outside an answer, a run starts at once
     assert started == ["run", "run"]
+
+
+def test_a_free_port_lies_below_the_ephemeral_range_and_is_not_handed_out_twice(tmp_path: Path) -> None:
+    from dsplatform_localstack import ports
+
+    span = tmp_path / "ip_local_port_range"
+    span.write_text("32768\t60999\n")
+    assert ports.ephemeral_range(span) == (32768, 60999)
+    given = [ports.free_port(path=span) for _ in range(50)]
+    assert all(20_000 <= port < 32768 for port in given) and len(set(given)) == 50
+    span.write_text("1024 65535\n")  # no room below the range: the kernel's choice
+    assert 1024 <= ports.free_port(path=span) <= 65535
+    assert ports.ephemeral_range(tmp_path / "missing") == (32768, 60999)
+
+
+def test_a_port_a_server_holds_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    from dsplatform_localstack import ports
+
+    span = tmp_path / "ip_local_port_range"
+    span.write_text("32768 60999\n")
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        held = server.getsockname()[1]
+        free = ports.free_port(path=span)
+        drawn = iter([held, free])  # the random draw hits the held port first
+        monkeypatch.setattr(ports.random, "randrange", lambda *_: next(drawn))
+        monkeypatch.setattr(ports, "_RECENT", ports.collections.deque(maxlen=8))
+        assert ports.free_port(path=span) == free

@@ -28,6 +28,7 @@ from dsplatform.localstack import (
 from dsplatform.localstack.interpreter import find_python, python_version
 from tests.localstack.support import settings_for
 from tests.ports import free_port
+from tests.processes import lookalike
 
 
 def test_explicit_interpreter_that_does_not_work_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -104,9 +105,7 @@ def test_a_bad_image_source_is_one_line_and_writes_nothing(
 @pytest.fixture
 def foreign_instance(tmp_path: Path) -> Iterator[LocalStackSettings]:
     """State of a live 'LocalStack' (a sleeping process whose command line names the runtime) of another project."""
-    fake = subprocess.Popen(
-        [sys.executable, "-c", "import time; time.sleep(120)", "localstack.runtime.main"], start_new_session=True
-    )
+    fake = lookalike()
     settings = LocalStackSettings(port=free_port(), cache=tmp_path / "cache", project_root=tmp_path / "mine")
     settings.state_dir.mkdir(parents=True)
     owner = tmp_path / "other-project"

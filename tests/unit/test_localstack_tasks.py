@@ -13,6 +13,7 @@ import pytest
 
 from dsplatform.tasks.localstack_tasks import env_image_sources, localstack_settings
 from tests.ports import free_port
+from tests.processes import lookalike
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -75,8 +76,7 @@ def test_stop_task_refuses_another_project_s_instance_in_one_line(tmp_path: Path
     port = free_port()
     config = _project(tmp_path / "proj", port)
     state = tmp_path / "cache" / "localstack" / f"port-{port}"
-    fake = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "localstack.runtime.main"],
-                            start_new_session=True)
+    fake = lookalike()
     try:
         state.mkdir(parents=True, exist_ok=True)
         (state / "instance.json").write_text(json.dumps({"pid": fake.pid, "project_root": "/elsewhere/ml-team"}))

@@ -6,7 +6,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tarfile
 import time
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dsplatform_localstack import local_images, process_marks
+from dsplatform_localstack import local_images, ports, process_marks
 
 PING_TIMEOUT_ENV = "DSPLATFORM_SAGEMAKER_PING_TIMEOUT"
 _DEFAULT_PING_TIMEOUT = 300.0  # seconds; SageMaker's default container start-up health check allows minutes
@@ -31,12 +30,6 @@ class ReplicaError(Exception):
 def replicas_root() -> Path:
     """Folder for unpacked model data and replica logs (under the cache, beside the image venvs)."""
     return local_images.cache_root().parent / "sagemaker"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _split_s3(url: str) -> tuple[str, str]:
@@ -147,7 +140,7 @@ def start(endpoint: str, container: dict[str, Any], s3: Any, aws_env: dict[str, 
         image = local_images.resolve(container["Image"], account, region)
     except local_images.ImagePullError as err:
         raise ReplicaError(str(err)) from err
-    port = _free_port()
+    port = ports.free_port()
     with open(folder / "serve.log", "wb") as log:
         process = subprocess.Popen(
             _argv(image), cwd=image.workdir or folder, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,

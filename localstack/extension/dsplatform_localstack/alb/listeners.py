@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import itertools
 import logging
-import socket
 import threading
 import uuid
 from typing import Any
 
+from dsplatform_localstack import ports
 from dsplatform_localstack.alb import routing, targets
 
 LOG = logging.getLogger(__name__)
@@ -23,13 +23,6 @@ _SERVERS: dict[str, ListenerServer] = {}
 _COUNTERS: dict[str, itertools.count[int]] = {}
 _LOCK = threading.Lock()
 _INSTALLED = False
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 def pick(group_arn: str) -> targets.Target | None:
@@ -63,7 +56,7 @@ class ListenerServer:
         from localstack.http.hypercorn import GatewayServer
 
         self.account, self.region, self.listener_arn = account, region, listener_arn
-        self.port = free_port()
+        self.port = ports.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._proxies: dict[str, Any] = {}
         gateway = Gateway(request_handlers=[self._handle])
