@@ -300,3 +300,14 @@ ENDPOINT_VERSION_KINDS = ("config", "model")  # what Names.endpoint_version name
 def endpoint_version_prefix(endpoint: str, kind: str) -> str:
     """What every versioned ``kind`` (model, config) name of ``endpoint`` starts with: ``{endpoint}-{kind}-``."""
     return f"{endpoint}-{kind}-"
+
+
+def endpoint_standby(endpoint: str, kind: str, token: str) -> str:
+    """A standby copy's name, ``{endpoint}-{kind}-sb{token}``: the versioned prefix, so destroy sweeps it too.
+
+    ValueError when it would pass SageMaker's 63 characters (an endpoint name near that length).
+    """
+    name = f"{endpoint_version_prefix(endpoint, kind)}sb{token}"
+    if len(name) > 63:
+        raise ValueError(f"standby {kind} name {name!r} is longer than SageMaker's 63 characters")
+    return name

@@ -24,8 +24,9 @@ from dsplatform.deployer.params import (
     stack_tags,
 )
 from dsplatform.deployer.progress import Reporter
-from dsplatform.deployer.retained import CONFIG, MODEL, created_names, free_names, owned_names
+from dsplatform.deployer.retained import CONFIG, ENDPOINT, MODEL, created_names, free_names, owned_names
 from dsplatform.deployer.services import SERVICE_TYPE, ServiceUnstableError, failed_service_events, wait_stable
+from dsplatform.deployer.standby import Standby, drop, vacate
 from dsplatform.deployer.status import SUCCESS_STATUSES, StackState, classify
 from dsplatform.deployer.waiters import (
     Polling,
@@ -219,20 +220,46 @@ class StackDeployer:
                 reason=f"would lose data in {what}; check `invoke diff`, then re-run with {allow}",
                 changes=tuple(changes),
             )
-        self._free_kept_names(spec, stack_id, changes)
-        return self._execute(spec, cs_id, stack_id, change_type, changes, protect)
+        try:
+            standbys = self._free_kept_names(spec, stack_id, changes)
+        except ValueError as err:  # a standby's name would be too long: nothing was moved or deleted
+            self._drop_change_set(cs_id, stack_id, change_type)
+            raise StackOperationError(name, "CHANGE_SET_NOT_EXECUTED", str(err)) from err
+        try:
+            return self._execute(spec, cs_id, stack_id, change_type, changes, protect)
+        finally:
+            if standbys:
+                self._drop_standbys(name, standbys)
 
-    def _free_kept_names(self, spec: StackSpec, stack_id: str, changes: list[Change]) -> None:
-        """A kept SageMaker model or config named as one the change set creates would fail it on AWS: delete it."""
+    def _free_kept_names(self, spec: StackSpec, stack_id: str, changes: list[Change]) -> list[Standby]:
+        """A kept SageMaker model or config named as one the change set creates would fail it on AWS: delete it.
+
+        One the stack's endpoint runs (right after a native rollback) is vacated first: the endpoint moves to a
+        standby copy (dsplatform.deployer.standby), which is returned for deletion after the change set.
+        """
         names = created_names(spec.template, changes)
         if self.sagemaker is None or not names:
-            return
+            return []
         pages = self.cfn.get_paginator("list_stack_resources").paginate(StackName=stack_id)
-        owned = owned_names(r.get("PhysicalResourceId") or "" for page in pages
-                            for r in page.get("StackResourceSummaries", []) if r["ResourceType"] in (MODEL, CONFIG))
+        resources = [r for page in pages for r in page.get("StackResourceSummaries", [])]
+        owned = owned_names(r.get("PhysicalResourceId") or "" for r in resources
+                            if r["ResourceType"] in (MODEL, CONFIG))
+        endpoints = [r["PhysicalResourceId"] for r in resources
+                     if r["ResourceType"] == ENDPOINT and r.get("PhysicalResourceId")]
+        outside = {name for _, name in names if name not in owned}
+        standbys = vacate(self.sagemaker, endpoints, outside, self.polling.config()) if endpoints and outside else []
+        for standby in standbys:
+            self.reporter.stack_phase(spec.name, standby.describe() + " (its config is created again)")
         freed = free_names(self.sagemaker, owned, names)
         if freed:
             self.reporter.stack_phase(spec.name, f"removed kept {', '.join(freed)} (the change set creates it again)")
+        return standbys
+
+    def _drop_standbys(self, name: str, standbys: list[Standby]) -> None:
+        """Delete the standby pairs the update moved the endpoints off (one still serving is kept)."""
+        dropped = drop(self.sagemaker, standbys)
+        if dropped:
+            self.reporter.stack_phase(name, f"removed standby {', '.join(dropped)}")
 
     def _execute(
         self, spec: StackSpec, cs_id: str, stack_id: str, change_type: str, changes: list[Change], protect: bool

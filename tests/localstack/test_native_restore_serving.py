@@ -1,6 +1,7 @@
 """Native rollback of a SageMaker endpoint on LocalStack, through the deployer: the serving blueprint keeps a
 replaced model and config (Retain), so UpdateEndpoint goes back to the pinned config; the reconciling deploy
-creates that config again, and destroy removes every kept one."""
+creates that config again, first moving the endpoint to a standby copy so that nothing it runs is deleted, and
+destroy removes every kept one."""
 
 from __future__ import annotations
 
@@ -44,6 +45,31 @@ def _kept(sagemaker: Any, endpoint: str) -> list[str]:
     return sorted(configs + models)
 
 
+def _guard_deletes(deployers: Any, observer: Any, endpoint: str) -> list[str]:
+    """Record each model or config the deployer's client deletes while ``endpoint`` runs it (read at that moment)."""
+    found: list[str] = []
+
+    def check(model: Any, params: dict[str, Any], **_: Any) -> None:
+        if model.name not in ("DeleteEndpointConfig", "DeleteModel"):
+            return
+        name = str(params.get("EndpointConfigName") or params.get("ModelName"))
+        try:
+            running = observer.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
+        except observer.exceptions.ClientError:
+            return  # no endpoint (yet, or any more): nothing runs
+        try:
+            models = {v["ModelName"] for v in
+                      observer.describe_endpoint_config(EndpointConfigName=running)["ProductionVariants"]}
+        except observer.exceptions.ClientError:  # the config it runs is already gone: so is what it ran
+            found.append(f"{name} (the endpoint's config {running} was deleted before)")
+            return
+        if name == running or name in models:
+            found.append(name)
+
+    deployers.meta.events.register("before-call.sagemaker", check)
+    return found
+
+
 def test_an_endpoint_goes_back_to_the_kept_config_and_destroy_removes_the_kept_ones(
         localstack: Any, tmp_path: Path) -> None:
     register_serving_image(localstack)
@@ -61,6 +87,7 @@ def test_an_endpoint_goes_back_to_the_kept_config_and_destroy_removes_the_kept_o
                                        template=_template(endpoint, url, version)),))
 
     clients = ClientFactory(target)
+    deleted_in_use = _guard_deletes(clients.client("sagemaker"), sagemaker, endpoint)
     try:
         deploy(plan(1), clients).raise_for_failure()
         (first,) = capture(plan(1), clients)
@@ -76,11 +103,15 @@ def test_an_endpoint_goes_back_to_the_kept_config_and_destroy_removes_the_kept_o
         assert (described["EndpointConfigName"], described["EndpointStatus"]) == (first.target, "InService")
 
         # What `invoke rollback` runs next: release 1's template through a change set, creating config-1 again.
+        # The endpoint runs config-1 now: it moves to a standby copy before the kept pair is deleted.
         result = deploy(plan(1), clients)
         assert result.ok and result.stacks[f"nr-{env}-serving"].outcome.value == "updated", result.stacks
         described = sagemaker.describe_endpoint(EndpointName=endpoint)
         assert (described["EndpointConfigName"], described["EndpointStatus"]) == (first.target, "InService")
         assert capture(plan(1), clients) == (first,)
+        assert deleted_in_use == []
+        # The standby served while config-1 was created again, then went: only the versioned pairs are left.
+        assert _kept(sagemaker, endpoint) == [f"{endpoint}-{kind}-{v}" for kind in ("config", "model") for v in (1, 2)]
     finally:
         assert destroy(plan(1), clients).ok
     assert _kept(sagemaker, endpoint) == []  # DeletionPolicy kept them with the stack; destroy swept them
