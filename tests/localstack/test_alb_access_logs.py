@@ -194,3 +194,27 @@ def test_a_bucket_elb_may_not_write_is_refused_and_nothing_changes(localstack: A
     assert _get(balancer.url + "/hello") == 200
     for bucket in list(cases.values())[:2]:
         assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0  # not even ELB's test object
+
+
+def test_a_stack_whose_log_bucket_elb_may_not_write_fails_and_leaves_no_load_balancer(localstack: Any) -> None:
+    cfn, ec2, elbv2 = (localstack.client(s, ACCOUNT) for s in ("cloudformation", "ec2", "elbv2"))
+    subnets = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
+    name = unique("nologs")
+    template = {"Resources": {
+        "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": name}},  # no policy: ELB may not write
+        "LoadBalancer": {"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": {
+            "Name": name, "Scheme": "internal", "Subnets": [s["SubnetId"] for s in subnets[:2]],
+            "LoadBalancerAttributes": [{"Key": "access_logs.s3.enabled", "Value": "true"},
+                                       {"Key": "access_logs.s3.bucket", "Value": {"Ref": "Bucket"}}]}}}}
+    cfn.create_stack(StackName=name, TemplateBody=json.dumps(template))
+    try:
+        with pytest.raises(Exception, match="CREATE_FAILED|ROLLBACK_COMPLETE"):
+            cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+        events = cfn.describe_stack_events(StackName=name)["StackEvents"]
+        reasons = [e.get("ResourceStatusReason", "") for e in events if e["LogicalResourceId"] == "LoadBalancer"]
+        assert any(f"Access Denied for bucket: {name}" in r for r in reasons), reasons
+        names = [b["LoadBalancerName"] for b in elbv2.describe_load_balancers()["LoadBalancers"]]
+        assert name not in names  # the balancer made before its attributes were refused is gone
+    finally:
+        cfn.delete_stack(StackName=name)
+        cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
