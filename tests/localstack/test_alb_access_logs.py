@@ -179,10 +179,15 @@ def test_each_request_through_a_listener_is_one_line_in_elbs_format_and_key(
 def test_a_bucket_elb_may_not_write_is_refused_and_nothing_changes(localstack: Any, balancer: Balancer) -> None:
     s3, elbv2 = localstack.client("s3", ACCOUNT), localstack.client("elbv2", ACCOUNT)
     before = elbv2.describe_load_balancer_attributes(LoadBalancerArn=balancer.arn)["Attributes"]
+    west = localstack.client("s3", ACCOUNT, "us-west-2")
+    elsewhere = unique("alb-logs-west")
+    west.create_bucket(Bucket=elsewhere, CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+    west.put_bucket_policy(Bucket=elsewhere, Policy=json.dumps(_elb_may_write(PREFIX)).replace("BUCKET", elsewhere))
     cases = {
         "no policy": _bucket(s3, None),
         "another prefix": _bucket(s3, _elb_may_write("other")),
         "missing bucket": unique("alb-logs-missing"),
+        "another region": elsewhere,
     }
     for case, bucket in cases.items():
         with pytest.raises(ClientError) as refused:
@@ -191,8 +196,12 @@ def test_a_bucket_elb_may_not_write_is_refused_and_nothing_changes(localstack: A
         assert error["Code"] == "InvalidConfigurationRequest", case
         assert error["Message"].startswith(f"Access Denied for bucket: {bucket}."), (case, error)
         assert elbv2.describe_load_balancer_attributes(LoadBalancerArn=balancer.arn)["Attributes"] == before, case
+    reserved = _bucket(s3, _elb_may_write("AWSLogs"))
+    with pytest.raises(ClientError, match="must not contain 'AWSLogs'"):
+        elbv2.modify_load_balancer_attributes(LoadBalancerArn=balancer.arn, Attributes=_logs(reserved, "AWSLogs"))
+    assert elbv2.describe_load_balancer_attributes(LoadBalancerArn=balancer.arn)["Attributes"] == before
     assert _get(balancer.url + "/hello") == 200
-    for bucket in list(cases.values())[:2]:
+    for bucket in (cases["no policy"], cases["another prefix"], elsewhere, reserved):
         assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0  # not even ELB's test object
 
 

@@ -71,9 +71,10 @@ def enabled(load_balancer_arn: str) -> bool:
 
 def record(load_balancer_arn: str, entry: Entry) -> None:
     """Queue one request's line for the next delivery (nothing when logging is off)."""
+    line = entry.line(load_balancer_arn)
     with _LOCK:
         if load_balancer_arn in _DESTINATIONS:
-            _PENDING.setdefault(load_balancer_arn, []).append(entry.line(load_balancer_arn))
+            _PENDING.setdefault(load_balancer_arn, []).append(line)
 
 
 def _s3(account: str, region: str) -> Any:
@@ -120,7 +121,10 @@ def flush(load_balancer_arn: str) -> None:
 def _loop() -> None:
     while not _STOP.wait(interval()):
         for arn in list(_DESTINATIONS):
-            flush(arn)
+            try:
+                flush(arn)
+            except Exception:  # one load balancer's trouble must not end delivery for the others
+                LOG.exception("access logs of %s: delivery failed", arn)
 
 
 def _ensure_thread() -> None:
@@ -140,11 +144,19 @@ def _denied(bucket: str) -> Exception:
 
 
 def check(account: str, region: str, load_balancer_arn: str, bucket: str, prefix: str) -> Destination:
-    """ELB's check when logging is enabled: bucket exists, policy allows it, test object written; else refused."""
+    """ELB's check when logging is enabled: bucket exists in the region, policy allows it, test object written."""
+    if "AWSLogs" in prefix:
+        from moto.core.exceptions import RESTError
+
+        message = f"access_logs.s3.prefix must not contain 'AWSLogs' (ELB adds it after the prefix): {prefix!r}"
+        raise RESTError("InvalidConfigurationRequest", message)
     owner = _bucket_owner(account, region, bucket) if bucket else None
     if owner is None:
         raise _denied(bucket)
     client = _s3(owner, region)
+    location = client.get_bucket_location(Bucket=bucket).get("LocationConstraint") or "us-east-1"
+    if location != region:  # ELB delivers only to a bucket in the load balancer's region
+        raise _denied(bucket)
     try:
         policy = client.get_bucket_policy(Bucket=bucket)["Policy"]
     except Exception:  # NoSuchBucketPolicy: nobody but the owner may write
