@@ -95,8 +95,6 @@ class Entry:
         return " ".join(fields)
 
 
-
-
 def _headers_size(headers: Any) -> int:
     return sum(len(name) + len(str(value)) + 4 for name, value in headers.items()) + 2  # "k: v\r\n"..., "\r\n"
 
@@ -160,8 +158,7 @@ class Exchange:
         status_line = len(f"HTTP/1.1 {response.status}\r\n")
         return Entry(
             kind=self.kind, time=datetime.now(UTC), client=self.client, target=self.target,
-            request_time=request_time,
-            target_time=target_time, response_time=response_time,
+            request_time=request_time, target_time=target_time, response_time=response_time,
             elb_status=int(response.status_code), target_status=self.target_status, received=self.received,
             sent=status_line + _headers_size(response.headers) + body, request=self.request,
             user_agent=self.user_agent, target_group=self.group, trace_id=self.trace_id,
