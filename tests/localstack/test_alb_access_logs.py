@@ -217,7 +217,7 @@ def test_a_stack_whose_log_bucket_elb_may_not_write_fails_and_leaves_no_load_bal
                                        {"Key": "access_logs.s3.bucket", "Value": {"Ref": "Bucket"}}]}}}}
     cfn.create_stack(StackName=name, TemplateBody=json.dumps(template))
     try:
-        with pytest.raises(Exception, match="CREATE_FAILED|ROLLBACK_COMPLETE"):
+        with pytest.raises(Exception, match=r"CREATE_FAILED|ROLLBACK_COMPLETE"):
             cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
         events = cfn.describe_stack_events(StackName=name)["StackEvents"]
         reasons = [e.get("ResourceStatusReason", "") for e in events if e["LogicalResourceId"] == "LoadBalancer"]
