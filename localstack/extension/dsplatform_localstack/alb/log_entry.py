@@ -33,6 +33,8 @@ def timestamp(when: datetime) -> str:
 
 def quoted(value: str) -> str:
     """A quoted field: backslash and double quote escaped, other non-printable ASCII as \\xHH."""
+    if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+        return f'"{value}"'  # the common case, without a walk over every character
     out = []
     for char in value:
         if char in '"\\':
