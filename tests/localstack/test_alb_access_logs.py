@@ -48,10 +48,12 @@ class _Target(BaseHTTPRequestHandler):
 
 @dataclass
 class Balancer:
-    """A load balancer with one listener forwarding to the target; a rule answers /teapot itself."""
+    """A load balancer with one listener forwarding to the target; rules answer /teapot themselves, redirect /old
+    and forward /empty to a group without targets."""
 
     arn: str
     group: str
+    empty: str
     url: str
     target: str
 
@@ -70,17 +72,26 @@ def balancer(localstack: Any) -> Iterator[Balancer]:
     group = elbv2.create_target_group(Name=name, Protocol="HTTP", Port=port, VpcId=subnets[0]["VpcId"],
                                       TargetType="ip", HealthCheckPath="/")["TargetGroups"][0]["TargetGroupArn"]
     elbv2.register_targets(TargetGroupArn=group, Targets=[{"Id": "127.0.0.1", "Port": port}])
+    empty = elbv2.create_target_group(Name=f"{name}-e", Protocol="HTTP", Port=port, VpcId=subnets[0]["VpcId"],
+                                      TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
     listener = elbv2.create_listener(LoadBalancerArn=arn, Protocol="HTTP", Port=80,
                                      DefaultActions=[{"Type": "forward", "TargetGroupArn": group}])
     elbv2.create_rule(ListenerArn=listener["Listeners"][0]["ListenerArn"], Priority=7,
                       Conditions=[{"Field": "path-pattern", "Values": ["/teapot"]}],
                       Actions=[{"Type": "fixed-response", "FixedResponseConfig": {
                           "StatusCode": "418", "ContentType": "text/plain", "MessageBody": "tea"}}])
+    elbv2.create_rule(ListenerArn=listener["Listeners"][0]["ListenerArn"], Priority=8,
+                      Conditions=[{"Field": "path-pattern", "Values": ["/old"]}],
+                      Actions=[{"Type": "redirect", "RedirectConfig": {"Path": "/new", "StatusCode": "HTTP_301"}}])
+    elbv2.create_rule(ListenerArn=listener["Listeners"][0]["ListenerArn"], Priority=9,
+                      Conditions=[{"Field": "path-pattern", "Values": ["/empty"]}],
+                      Actions=[{"Type": "forward", "TargetGroupArn": empty}])
     try:
-        yield Balancer(arn, group, listener_url(elbv2, arn, 80), f"127.0.0.1:{port}")
+        yield Balancer(arn, group, empty, listener_url(elbv2, arn, 80), f"127.0.0.1:{port}")
     finally:
         elbv2.delete_load_balancer(LoadBalancerArn=arn)
-        elbv2.delete_target_group(TargetGroupArn=group)
+        for target_group in (group, empty):
+            elbv2.delete_target_group(TargetGroupArn=target_group)
         server.shutdown()
 
 
@@ -104,10 +115,19 @@ def _logs(bucket: str, prefix: str = PREFIX) -> list[dict[str, str]]:
             {"Key": "access_logs.s3.prefix", "Value": prefix}]
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any) -> None:
+        """A load balancer's redirect is the answer under test; it is not followed."""
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def _get(url: str) -> int:
     request = urllib.request.Request(url, headers={"User-Agent": "logs-test/1.0"})
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with _OPENER.open(request, timeout=10) as response:
             response.read()
             return int(response.status)
     except urllib.error.HTTPError as err:
@@ -138,18 +158,18 @@ def test_each_request_through_a_listener_is_one_line_in_elbs_format_and_key(
     # ELB proves it may write with a test object when logging is switched on.
     s3.head_object(Bucket=bucket, Key=f"{PREFIX}/AWSLogs/{ACCOUNT}/ELBAccessLogTestFile")
 
-    statuses = [_get(balancer.url + path) for path in ("/hello?x=1", "/missing", "/teapot")]
-    assert statuses == [200, 404, 418]
-    delivered = _wait_lines(s3, bucket, 3)  # the delivery interval (DSPLATFORM_ACCESS_LOG_SECONDS) passes
+    paths = ("/hello?x=1", "/missing", "/teapot", "/old", "/empty")
+    assert [_get(balancer.url + path) for path in paths] == [200, 404, 418, 301, 503]
+    delivered = _wait_lines(s3, bucket, len(paths))  # the delivery interval (DSPLATFORM_ACCESS_LOG_SECONDS) passes
     assert delivered, "no access log delivered"
     lb_id = "/".join(balancer.arn.split("/")[-2:])
     for key in delivered:
         match = KEY.fullmatch(key)
         assert match and match["lb"] == lb_id.replace("/", "."), key
     lines = [shlex.split(line) for lines in delivered.values() for line in lines]
-    assert len(lines) == 3, lines
+    assert len(lines) == len(paths), lines
     by_path = {fields[12].split()[1].split(":80", 1)[1]: fields for fields in lines}
-    assert set(by_path) == {"/hello?x=1", "/missing", "/teapot"}
+    assert set(by_path) == set(paths)
     for path, status in (("/hello?x=1", "200"), ("/missing", "404")):
         fields = by_path[path]
         assert (fields[0], fields[2], fields[4]) == ("http", f"app/{lb_id}", balancer.target)
@@ -164,16 +184,22 @@ def test_each_request_through_a_listener_is_one_line_in_elbs_format_and_key(
     teapot = by_path["/teapot"]
     assert (teapot[4], teapot[6], teapot[7], teapot[8], teapot[9]) == ("-", "-1", "-1", "418", "-")
     assert (teapot[20], teapot[22]) == ("7", "fixed-response")  # the rule's priority and action
+    old = by_path["/old"]
+    assert (old[4], old[8], old[9], old[20], old[22]) == ("-", "301", "-", "8", "redirect")
+    assert old[23] == f"http://{balancer.url.split('//')[1].split(':')[0]}/new"  # redirect_url: port 80 is implied
+    empty = by_path["/empty"]  # no target to send to: -1 for all three times, the group still named
+    assert (empty[4], empty[5], empty[6], empty[7], empty[8], empty[9]) == ("-", "-1", "-1", "-1", "503", "-")
+    assert (empty[16], empty[20], empty[22]) == (balancer.empty, "9", "forward")
 
     # Turning logging off delivers what is pending at once; later requests are not logged.
     assert _get(balancer.url + "/last") == 200
     elbv2.modify_load_balancer_attributes(LoadBalancerArn=balancer.arn, Attributes=[
         {"Key": "access_logs.s3.enabled", "Value": "false"}])
-    paths = [shlex.split(line)[12] for lines in _delivered(s3, bucket).values() for line in lines]
-    assert len(paths) == 4 and any("/last " in p for p in paths)
+    requests = [shlex.split(line)[12] for lines in _delivered(s3, bucket).values() for line in lines]
+    assert len(requests) == len(paths) + 1 and any("/last " in r for r in requests)
     assert _get(balancer.url + "/unlogged") == 200
     time.sleep(3)
-    assert sum(len(lines) for lines in _delivered(s3, bucket).values()) == 4
+    assert sum(len(lines) for lines in _delivered(s3, bucket).values()) == len(paths) + 1
 
 
 def test_a_bucket_elb_may_not_write_is_refused_and_nothing_changes(localstack: Any, balancer: Balancer) -> None:

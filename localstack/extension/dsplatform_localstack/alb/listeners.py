@@ -135,13 +135,14 @@ class ListenerServer:
     def _forward(
         self, group_arn: str | None, listener: Any, exchange: log_entry.Exchange, context: Any, response: Any
     ) -> None:
+        exchange.group = group_arn or "-"  # logged even when the group has no target to send to
         target = pick(group_arn) if group_arn else None
         if target is None:
             response.status_code, response.data = 503, b"503 Service Temporarily Unavailable\n"
             return
         headers = {"X-Forwarded-Port": str(listener.port), "X-Amzn-Trace-Id": exchange.trace_id}
         try:
-            exchange.sent_to(group_arn or "-", target.address)
+            exchange.sent_to(target.address)
             proxied = self._proxy(target.address).forward(context.request, headers=headers)
             exchange.target_responded(proxied.status_code)
             response.update_from(proxied)

@@ -137,9 +137,9 @@ class Exchange:
         """The rule that matched and the action taken."""
         self.rule_priority, self.actions, self.redirect_url = rule_priority, action, redirect_url
 
-    def sent_to(self, group_arn: str, address: str) -> None:
-        """The request leaves for a target."""
-        self.group, self.target, self.dispatched = group_arn, address, time.monotonic()
+    def sent_to(self, address: str) -> None:
+        """The request leaves for a target of the group."""
+        self.target, self.dispatched = address, time.monotonic()
 
     def target_responded(self, status: int) -> None:
         """The target's response arrived."""
