@@ -168,6 +168,8 @@ def localstack(request: pytest.FixtureRequest) -> Iterator[LocalStackHandle]:
 
     # LocalStack-only scale of rollback-trigger monitoring minutes (the extension's cfn_triggers): short in tests.
     os.environ.setdefault("DSPLATFORM_MONITORING_SECONDS_PER_MINUTE", "2")
+    # LocalStack-only interval of ALB access-log delivery (the extension's alb/access_logs; AWS: 5 minutes).
+    os.environ.setdefault("DSPLATFORM_ACCESS_LOG_SECONDS", "2")
     url = os.environ.get("DSPLATFORM_LOCALSTACK_URL", DEFAULT_URL).rstrip("/")
     parsed = urlparse(url)
     settings = LocalStackSettings(host=parsed.hostname or "127.0.0.1", port=parsed.port or 4566,

@@ -92,8 +92,9 @@ NOT_APPLIED: Mapping[str, Mapping[str, str]] = {
     "AWS::ElasticLoadBalancingV2::LoadBalancer": {
         "SecurityGroups": "stored, not enforced: any local client reaches the listeners",
         "LoadBalancerAttributes": (
-            "stored; access logs are never written (their bucket's policy is not checked either), idle timeout and "
-            "WAF settings are not applied"),
+            "stored; access logs are written (bucket and policy checked as ELB does) every "
+            "DSPLATFORM_ACCESS_LOG_SECONDS seconds (default 5, AWS: 5 minutes) with the TLS fields as '-'; "
+            "connection logs, idle timeout and WAF settings are not applied"),
     },
     "AWS::ElasticLoadBalancingV2::TargetGroup": {
         "TargetGroupAttributes": (
@@ -174,7 +175,8 @@ TYPE_NOTES: Mapping[str, str] = {
     ),
     "AWS::ElasticLoadBalancingV2::LoadBalancer": (
         "each listener is a real HTTP server on 127.0.0.1 at a free port, found through the listener's tag "
-        "dsplatform:local-url (dsplatform.localstack.endpoints); the DNS name does not resolve"
+        "dsplatform:local-url (dsplatform.localstack.endpoints); the DNS name does not resolve; access logs are "
+        "delivered to S3 in ELB's format once ELB's bucket-policy check passes"
     ),
     "AWS::ElasticLoadBalancingV2::TargetGroup": (
         "real HTTP health checks (path, port, interval, timeout, thresholds, matcher) and connection draining; "

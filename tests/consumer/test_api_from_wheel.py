@@ -87,8 +87,8 @@ def test_the_api_from_the_wheel_refuses_without_the_model_then_serves_and_passes
         folder, shipped = consumer.shipped_image("api")  # the api image source the wheel ships
         assert "site-packages" in folder and pushed["digest"] == shipped
 
-        # The load balancer logs to the stack's own bucket, which only ELB log delivery may write (LocalStack stores
-        # the attributes and the policy but writes no log: docs/localstack.md).
+        # The load balancer logs to the stack's own bucket, which only ELB log delivery may write (the extension
+        # checks that policy as ELB does and writes the logs: tests/localstack/test_alb_cfn.py proves delivery).
         balancer = outputs[f"{PROJECT}-{ENV}-api"]["LoadBalancerArn"]
         attributes = {a["Key"]: a["Value"] for a in consumer.client("elbv2", ACCOUNT).describe_load_balancer_attributes(
             LoadBalancerArn=balancer)["Attributes"]}

@@ -12,12 +12,13 @@ LOG = logging.getLogger(__name__)
 def install_all() -> None:
     """Apply every patch of the local ALB and service scheduler (each is idempotent)."""
     from dsplatform_localstack import ecs_runner
-    from dsplatform_localstack.alb import addresses, ecs_api, listeners, targets
+    from dsplatform_localstack.alb import access_logs, addresses, ecs_api, listeners, targets
 
     ecs_runner.install()
     addresses.install()
     targets.install()
     listeners.install()
+    access_logs.install()
     ecs_api.install()
 
 
@@ -30,8 +31,9 @@ def install_alb() -> None:
 
 @hooks.on_infra_shutdown()
 def stop_alb() -> None:
-    """Stop the scheduler and every listener server, so none outlives LocalStack."""
-    from dsplatform_localstack.alb import listeners, scheduler
+    """Stop the scheduler, the access-log delivery and every listener server, so none outlives LocalStack."""
+    from dsplatform_localstack.alb import access_logs, listeners, scheduler
 
     scheduler.shutdown()
+    access_logs.shutdown()
     listeners.stop_all()

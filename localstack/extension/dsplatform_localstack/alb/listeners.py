@@ -11,11 +11,10 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-import uuid
 from typing import Any
 
 from dsplatform_localstack import ports
-from dsplatform_localstack.alb import routing, targets
+from dsplatform_localstack.alb import access_logs, log_entry, routing, targets
 
 LOG = logging.getLogger(__name__)
 LOCAL_URL_TAG = "dsplatform:local-url"
@@ -92,7 +91,16 @@ class ListenerServer:
         if listener is None:
             response.status_code, response.data = 503, b"listener deleted\n"
             return
-        actions = routing.actions_for(
+        exchange = log_entry.Exchange(listener, request)
+        try:
+            self._route(listener, exchange, context, response)
+        finally:
+            if access_logs.enabled(listener.load_balancer_arn):
+                access_logs.record(listener.load_balancer_arn, exchange.entry(response))
+
+    def _route(self, listener: Any, exchange: log_entry.Exchange, context: Any, response: Any) -> None:
+        request = context.request
+        priority, actions = routing.match(
             listener, request.method, request.host, request.path, request.headers, request.args
         )
         for action in sorted(actions, key=lambda a: int(getattr(a, "data", {}).get("Order") or 0)):
@@ -107,31 +115,36 @@ class ListenerServer:
                     request.path,
                     request.query_string.decode(),
                 )
+                exchange.routed(priority, kind, location)
                 response.status_code = 301 if config.get("StatusCode") == "HTTP_301" else 302
                 response.headers["Location"] = location
                 return
             if kind == "fixed-response":
+                exchange.routed(priority, kind)
                 config = action.data.get("FixedResponseConfig") or {}
                 response.status_code = int(config.get("StatusCode") or 200)
                 response.headers["Content-Type"] = config.get("ContentType") or "text/plain"
                 response.data = (config.get("MessageBody") or "").encode()
                 return
             if kind == "forward":
-                self._forward(routing.forward_group(action), listener, context, response)
+                exchange.routed(priority, kind)
+                self._forward(routing.forward_group(action), listener, exchange, context, response)
                 return
         response.status_code, response.data = 503, b"no action\n"
 
-    def _forward(self, group_arn: str | None, listener: Any, context: Any, response: Any) -> None:
+    def _forward(
+        self, group_arn: str | None, listener: Any, exchange: log_entry.Exchange, context: Any, response: Any
+    ) -> None:
+        exchange.group = group_arn or "-"  # logged even when the group has no target to send to
         target = pick(group_arn) if group_arn else None
         if target is None:
             response.status_code, response.data = 503, b"503 Service Temporarily Unavailable\n"
             return
-        headers = {
-            "X-Forwarded-Port": str(listener.port),
-            "X-Amzn-Trace-Id": f"Root=1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]}",
-        }
+        headers = {"X-Forwarded-Port": str(listener.port), "X-Amzn-Trace-Id": exchange.trace_id}
         try:
+            exchange.sent_to(target.address)
             proxied = self._proxy(target.address).forward(context.request, headers=headers)
+            exchange.target_responded(proxied.status_code)
             response.update_from(proxied)
         except Exception as err:  # connection refused or reset: the target is gone, as ALB answers 502
             LOG.debug("listener %s -> %s: %s", self.listener_arn, target.address, err)

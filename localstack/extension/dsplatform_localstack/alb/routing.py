@@ -37,13 +37,18 @@ def condition_matches(condition: dict[str, Any], method: str, host: str, path: s
     return False  # source-ip and unknown fields never match locally (named in the fidelity report)
 
 
-def actions_for(listener: Any, method: str, host: str, path: str, headers: Any, query: Any) -> list[Any]:
-    """The actions of the first matching rule by priority, else the listener's default actions."""
+def match(listener: Any, method: str, host: str, path: str, headers: Any, query: Any) -> tuple[int, list[Any]]:
+    """(priority, actions) of the first matching rule by priority, else (0, the listener's default actions)."""
     rules = [r for r in listener.rules.values() if not r.is_default]
     for rule in sorted(rules, key=lambda r: int(r.priority)):
         if all(condition_matches(c, method, host, path, headers, query) for c in rule.conditions):
-            return list(rule.actions)
-    return list(listener.default_actions)
+            return int(rule.priority), list(rule.actions)
+    return 0, list(listener.default_actions)  # ALB logs priority 0 when the default actions ran
+
+
+def actions_for(listener: Any, method: str, host: str, path: str, headers: Any, query: Any) -> list[Any]:
+    """The actions of the first matching rule by priority, else the listener's default actions."""
+    return match(listener, method, host, path, headers, query)[1]
 
 
 def forward_group(action: Any, chooser: random.Random | None = None) -> str | None:

@@ -60,9 +60,15 @@ class LoadBalancerProvider(ResourceProvider[dict]):
         balancer = client.create_load_balancer(**kwargs)["LoadBalancers"][0]
         model["LoadBalancerArn"] = balancer["LoadBalancerArn"]
         if model.get("LoadBalancerAttributes"):
-            client.modify_load_balancer_attributes(
-                LoadBalancerArn=model["LoadBalancerArn"], Attributes=attributes(model["LoadBalancerAttributes"])
-            )
+            try:
+                client.modify_load_balancer_attributes(
+                    LoadBalancerArn=model["LoadBalancerArn"], Attributes=attributes(model["LoadBalancerAttributes"])
+                )
+            except Exception:
+                # Refused attributes (an access-log bucket ELB may not write) fail the resource; AWS creates
+                # nothing then, so the balancer made a moment ago goes too.
+                client.delete_load_balancer(LoadBalancerArn=model["LoadBalancerArn"])
+                raise
         _read(client, model)
         return ok(request, model)
 
