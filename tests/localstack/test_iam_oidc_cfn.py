@@ -89,6 +89,25 @@ def test_a_property_aws_refuses_fails_the_stack_with_the_reason(localstack: Any,
         cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=WAITER)
 
 
+def test_a_refused_update_fails_and_leaves_the_provider_as_it_was(localstack: Any) -> None:
+    cfn, iam = localstack.client("cloudformation", ACCOUNT), localstack.client("iam", ACCOUNT)
+    name, host = unique("oidc-upd"), _host()
+    cfn.create_stack(StackName=name, TemplateBody=_template(f"https://{host}", ["sts.amazonaws.com"], [PRINT], {}))
+    try:
+        cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=WAITER)
+        arn = _outputs(cfn, name)["Arn"]
+        cfn.update_stack(StackName=name, TemplateBody=_template(f"https://{host}", ["sts.amazonaws.com", "more"],
+                                                                [PRINT] * 6, {}))
+        with pytest.raises(Exception, match=r"UPDATE_ROLLBACK_COMPLETE|failure state"):
+            cfn.get_waiter("stack_update_complete").wait(StackName=name, WaiterConfig=WAITER)
+        assert any("ThumbprintList has 6 entries" in r for r in _reasons(cfn, name)), _reasons(cfn, name)
+        kept = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+        assert (kept["ClientIDList"], kept["ThumbprintList"]) == (["sts.amazonaws.com"], [PRINT])  # nothing applied
+    finally:
+        cfn.delete_stack(StackName=name)
+        cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=WAITER)
+
+
 def test_deleting_a_stack_whose_provider_is_already_gone_succeeds(localstack: Any) -> None:
     cfn, iam = localstack.client("cloudformation", ACCOUNT), localstack.client("iam", ACCOUNT)
     name, host = unique("oidc-gone"), _host()

@@ -25,7 +25,7 @@ def test_what_aws_accepts_passes(model: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(("model", "named"), [
-    ({}, "Url None is not valid: it must be the issuer's URL beginning with https://"),
+    ({}, "Url is required: give the issuer's URL beginning with https://"),
     ({"Url": "http://token.actions.githubusercontent.com"}, "Url 'http://token.actions.githubusercontent.com'"),
     ({"Url": "https://"}, "Url 'https://' is not valid"),
     ({"Url": "https://" + "a" * 248}, "is 256 characters long; at most 255"),

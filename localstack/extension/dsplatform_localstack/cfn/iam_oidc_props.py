@@ -17,6 +17,8 @@ _THUMBPRINT = re.compile(r"[0-9A-Fa-f]{40}")
 def problem(model: dict[str, Any]) -> str | None:
     """The first property AWS would refuse, as one line naming it, its value and what is allowed; None if valid."""
     url = model.get("Url")
+    if url is None:
+        return "Url is required: give the issuer's URL beginning with https:// (the iss claim)"
     if not isinstance(url, str) or not url.startswith("https://") or len(url) <= len("https://"):
         return f"Url {url!r} is not valid: it must be the issuer's URL beginning with https:// (the iss claim)"
     if len(url) > MAX_LENGTH:
