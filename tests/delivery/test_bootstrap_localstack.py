@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -61,19 +62,23 @@ def _trust(clients: Any, project: Any, env: str) -> dict[str, Any]:
     return dict(statement)
 
 
-@pytest.fixture
-def bootstrapped(localstack: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, str, Any]:
-    """A fresh account with the check opted in, bootstrapped once by `invoke bootstrap`: (project, env, clients)."""
-    monkeypatch.setenv("DSPLATFORM_LOCALSTACK_URL", localstack.endpoint_url)
-    path, env = _config(localstack, tmp_path, opt_in=True)
-    project = load_config(path)
-    clients = ClientFactory(bootstrap_plan(project, env).target)
-    with pytest.raises(NotBootstrappedError, match=rf"not bootstrapped; run `invoke bootstrap --env {env}`"):
-        check_bootstrapped(project, plan_from_config(project, env), clients)
-    # The default config creates GitHub's OIDC provider in the stack (nothing made through IAM beforehand).
-    out = _invoke(localstack, "bootstrap", "--env", env, "--config", path)
-    assert out.returncode == 0, out.stdout + out.stderr
-    return project, env, clients
+@pytest.fixture(scope="module")
+def bootstrapped(localstack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str, Any]]:
+    """A fresh account with the check opted in, bootstrapped once by `invoke bootstrap`: (project, env, clients).
+
+    Module-wide: the tests using it only read the account or deploy the same bootstrap again (unchanged).
+    """
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("DSPLATFORM_LOCALSTACK_URL", localstack.endpoint_url)
+        path, env = _config(localstack, tmp_path_factory.mktemp("bootstrap"), opt_in=True)
+        project = load_config(path)
+        clients = ClientFactory(bootstrap_plan(project, env).target)
+        with pytest.raises(NotBootstrappedError, match=rf"not bootstrapped; run `invoke bootstrap --env {env}`"):
+            check_bootstrapped(project, plan_from_config(project, env), clients)
+        # The default config creates GitHub's OIDC provider in the stack (nothing made through IAM beforehand).
+        out = _invoke(localstack, "bootstrap", "--env", env, "--config", path)
+        assert out.returncode == 0, out.stdout + out.stderr
+        yield project, env, clients
 
 
 def test_bootstrap_is_idempotent_and_deploy_finds_its_version(bootstrapped: tuple[Any, str, Any]) -> None:
