@@ -107,6 +107,11 @@ def bootstrap_plan(project: ProjectConfig, env_name: str, target: str | None = N
     return Plan(target=tgt, stacks=(spec,), all_stacks=frozenset({spec.name}))
 
 
+def bootstrap_templates(project: ProjectConfig, env_name: str, target: str | None = None) -> dict[str, Any]:
+    """Stack name -> template of the bootstrap `invoke bootstrap --env` deploys (for the fidelity report)."""
+    return {spec.name: spec.template for spec in bootstrap_plan(project, env_name, target).stacks}
+
+
 def bootstrap_version(clients: Any, parameter: str) -> int | None:
     """The version recorded in the account's SSM parameter, or None when it is not bootstrapped."""
     ssm = clients.client("ssm")

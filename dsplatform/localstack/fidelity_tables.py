@@ -35,6 +35,7 @@ EXTENSION_TYPES: frozenset[str] = frozenset(
         "AWS::SageMaker::Endpoint",
         "AWS::CodeBuild::Project",
         "AWS::CodePipeline::Pipeline",
+        "AWS::IAM::OIDCProvider",
     }
 )
 
@@ -225,6 +226,9 @@ TYPE_NOTES: Mapping[str, str] = {
     " state-change events; other action providers (CodeStar connections, ECR, ECS, Lambda, cross-account RoleArn)"
     " fail the action; #{namespace.name} variables resolve (pipeline variables, execution id, S3 source, CodeBuild"
     " exported-variables, CloudFormation outputs)",
+    "AWS::IAM::OIDCProvider": "created in LocalStack's IAM (Ref and GetAtt Arn are its ARN; client ids, thumbprints"
+    " and tags update in place; properties AWS refuses fail the resource); nothing checks a web identity token"
+    " (a GitHub token's claims) against the provider or a role's trust policy, and no thumbprint is fetched",
     "AWS::DynamoDB::Table": "served by moto (PROVIDER_OVERRIDE_DYNAMODB=moto): point-in-time recovery and SSE are"
     " reported as on AWS but nothing is backed up or encrypted; no capacity limits",
 }
@@ -239,4 +243,7 @@ ENGINE_NOTES: Mapping[str, str] = {
         "seconds here (default 60; the tests use 2); the window starts after the engine's cleanup, not before; a "
         "resource the update replaced or removed comes back as a new one (new physical id); creates are not "
         "watched; a monitoring time without triggers does not wait; the event reason is the extension's wording"),
+    "failed deletes": (
+        "a resource whose delete fails is marked DELETE_FAILED, but the stack still ends DELETE_COMPLETE (AWS ends "
+        "the stack DELETE_FAILED and keeps it); a delete that fails with a not-found error counts as deleted"),
 }

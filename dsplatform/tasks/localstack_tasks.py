@@ -155,13 +155,17 @@ def logs(c, config=None, host=None, port=None, lines="50", follow=False):  # typ
 )
 @user_errors
 def coverage(c, env, config=None, target=None, format="text"):  # type: ignore[no-untyped-def]
-    """List every resource type of the environment's templates as native / extension / not emulated."""
+    """List every resource type of the environment's stacks and its bootstrap: native, extension, not emulated."""
+    from dsplatform.config import load_config
+    from dsplatform.delivery.bootstrap import bootstrap_templates
     from dsplatform.localstack.coverage import fidelity_report
     from dsplatform.synth import templates_for
 
     if format not in ("text", "json", "html"):
         raise UsageError(f"--format {shown(format)} is not a format; use text, json or html")
-    report = fidelity_report(templates_for(env_flag(env), config, target))
+    name = env_flag(env)
+    templates = templates_for(name, config, target)
+    report = fidelity_report({**templates, **bootstrap_templates(load_config(config), name, target)})
     renderers = {"text": report.to_text, "json": report.to_json, "html": report.to_html}
     print(renderers[format]())
     if report.not_emulated:

@@ -219,3 +219,28 @@ def test_state_machine_features_localstack_refuses_are_reported() -> None:
     assert not report.ok
     assert "s/Batched (AWS::StepFunctions::StateMachine): ItemBatcher" in report.to_text()
     assert "Features LocalStack refuses" in report.to_html()
+
+
+def test_extension_types_are_exactly_the_resource_providers_the_extension_declares() -> None:
+    import tomllib
+
+    from dsplatform.localstack.fidelity_tables import EXTENSION_TYPES
+
+    pyproject = Path(__file__).parents[2] / "localstack/extension/pyproject.toml"
+    declared = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["entry-points"][
+        "localstack.cloudformation.resource_providers"]
+    assert set(declared) == {t.lower() for t in EXTENSION_TYPES}
+
+
+def test_invoke_coverage_reports_the_bootstrap_and_its_oidc_provider_as_an_extension_type() -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).parents[2]
+    out = subprocess.run([sys.executable, "-m", "invoke", "localstack.coverage", "--env", "dev", "--format", "json"],
+                         cwd=root, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    report = json.loads(out.stdout)
+    assert report["types"]["AWS::IAM::OIDCProvider"] == EXTENSION and report["not_emulated"] == []
+    assert "nothing checks a web identity token" in report["notes"]["AWS::IAM::OIDCProvider"]
+    assert {r["stack"] for r in report["resources"]} >= {"ds-bootstrap", "ds-dev-storage"}

@@ -7,6 +7,8 @@ exactly when a resource provider plugin (LocalStack's or this extension's) exist
 
 from __future__ import annotations
 
+_DISTRIBUTION = "dsplatform-localstack"  # localstack/extension/pyproject.toml [project] name
+
 
 def install() -> None:
     """Make the runtime-only catalog answer from the installed resource provider plugins."""
@@ -26,16 +28,23 @@ def install() -> None:
 
 
 def prefer_extension_providers() -> None:
-    """Make this extension's providers win over same-named community ones (AWS::ECR::Repository is a mock there).
+    """Register every resource provider this extension declares, winning over same-named community ones.
 
-    plux keeps the last of two plugins with one name, in entry-point discovery order, which is not fixed;
-    so the index entries are replaced explicitly (plux internals, pinned by constraints.txt).
+    Two reasons. Precedence: plux keeps the last of two plugins with one name, in entry-point discovery order,
+    which is not fixed (the community AWS::ECR::Repository is a mock). Freshness: plux indexes entry points in a
+    file under ~/.cache/plux keyed by the mtimes of sys.path and its entry_points.txt files packed as 32-bit
+    floats (128 s steps today), so an extension reinstalled within a couple of minutes of the last start reads the
+    old index and a newly declared type is "not currently supported". The extension's own distribution metadata
+    (importlib.metadata, no cache) is the list here; the index entries are replaced explicitly (plux internals,
+    pinned by constraints.txt).
     """
+    from importlib.metadata import distribution
+
     from localstack.services.cloudformation.resource_provider import plugin_manager
     from plux import PluginSpec
 
-    from dsplatform_localstack.cfn import plugins
-
-    for plugin_class in plugins.ALL:
+    declared = [ep for ep in distribution(_DISTRIBUTION).entry_points if ep.group == plugin_manager.namespace]
+    for entry_point in declared:
+        plugin_class = entry_point.load()
         spec = PluginSpec(plugin_manager.namespace, plugin_class.name, factory=plugin_class)
         plugin_manager._plugins[plugin_class.name] = plugin_manager._create_container(spec)

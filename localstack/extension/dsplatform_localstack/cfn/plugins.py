@@ -55,6 +55,3 @@ class CloudWatchDashboardPlugin(_Plugin):
 
     name = "AWS::CloudWatch::Dashboard"
     _module, _class = "dsplatform_localstack.cfn.cloudwatch_dashboard", "CloudWatchDashboardProvider"
-
-
-ALL = (EcsClusterPlugin, EcsTaskDefinitionPlugin, EcsServicePlugin, EcrRepositoryPlugin, CloudWatchDashboardPlugin)
