@@ -253,3 +253,15 @@ def test_lint_passes_on_localstack_and_on_aws_with_a_certificate_and_shows_the_l
         assert all(reason.startswith("LocalStack target:") for reason in skipped.values())
     else:
         assert skipped == {}
+
+
+def test_the_service_keeps_connections_open_longer_than_the_load_balancer_is_idle() -> None:
+    # ELB's troubleshooting guide: a target whose keep-alive is shorter than the idle timeout closes connections the
+    # load balancer is about to reuse, and those requests end 502.
+    balancer = next(iter(_resources(_api_template(DEV, "dev"), "AWS::ElasticLoadBalancingV2::LoadBalancer").values()))
+    attributes = {a["Key"]: a["Value"] for a in balancer["Properties"]["LoadBalancerAttributes"]}
+    cmd = next(line for line in (ROOT / "containers" / "api" / "Dockerfile").read_text().splitlines()
+               if line.startswith("CMD"))
+    argv = json.loads(cmd.removeprefix("CMD"))
+    keep_alive = int(argv[argv.index("--timeout-keep-alive") + 1]) if "--timeout-keep-alive" in argv else 5
+    assert keep_alive > int(attributes["idle_timeout.timeout_seconds"]), (keep_alive, attributes)
