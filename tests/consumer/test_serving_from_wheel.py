@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import re
+import urllib.error
 import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -65,11 +66,16 @@ def _printed(pattern: str, output: str) -> str:
     return found.group(1)
 
 
-def _alias(registry: str, alias: str) -> str:
-    """The version the registry's alias names, read over its REST API."""
+def _alias(registry: str, alias: str) -> str | None:
+    """The version the registry's alias names, read over its REST API (None when the alias is not set)."""
     query = urllib.parse.urlencode({"name": MODEL, "alias": alias})
-    with urllib.request.urlopen(f"{registry}/api/2.0/mlflow/registered-models/alias?{query}", timeout=10) as answer:
-        return str(json.loads(answer.read())["model_version"]["version"])
+    try:
+        with urllib.request.urlopen(f"{registry}/api/2.0/mlflow/registered-models/alias?{query}", timeout=10) as got:
+            return str(json.loads(got.read())["model_version"]["version"])
+    except urllib.error.HTTPError as err:
+        if err.code in (400, 404):  # MLflow: RESOURCE_DOES_NOT_EXIST / INVALID_PARAMETER_VALUE for a missing alias
+            return None
+        raise
 
 
 def _passed(junit: str) -> set[str]:
