@@ -17,47 +17,81 @@ from blueprints.outputs import Key, Outputs
 
 GITHUB_ISSUER = "token.actions.githubusercontent.com"
 
-# What a deploy needs beyond handing CloudFormation its execution role: change sets on the project's stacks,
-# the deploy lock and bootstrap version in SSM, the job images in ECR, the assets bucket, and reading what
-# it deployed (outputs, stack events) for the e2e checks.
+# What the deploy role's callers (`invoke deploy/rollback/promote/destroy`, `invoke e2e --keep`, CI) call
+# themselves, beside handing CloudFormation its execution role: change sets on the project's stacks, the deploy
+# lock and bootstrap version in SSM, the job images in ECR, the assets bucket, the native rollback of services,
+# aliases and endpoints, the SageMaker versions kept outside their stacks, the data a purging destroy deletes,
+# and reading what it deployed. Scoped to the project's names wherever AWS scopes the action; "*" only where
+# AWS authorizes the call on "*" alone (listings, DescribeStacks without a stack name, describes of EC2, ECS task
+# definitions, the registry token). tests/deploy_role.py checks every call the workflows make against this.
+_ARN = "arn:${AWS::Partition}"
+_HERE = "${AWS::Region}:${AWS::AccountId}"
 DEPLOY_ACTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Stacks": (("cloudformation:CreateChangeSet", "cloudformation:DescribeChangeSet",
-                "cloudformation:ExecuteChangeSet", "cloudformation:DeleteChangeSet", "cloudformation:DescribeStacks",
+                "cloudformation:ExecuteChangeSet", "cloudformation:DeleteChangeSet",
                 "cloudformation:DescribeStackEvents", "cloudformation:ListStackResources",
                 "cloudformation:GetTemplate", "cloudformation:DeleteStack",
                 "cloudformation:UpdateTerminationProtection"),
-               ("arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/{project}-*/*",)),
-    "ListStacks": (("cloudformation:ListStacks", "cloudformation:ValidateTemplate"), ("*",)),
+               (f"{_ARN}:cloudformation:{_HERE}:stack/{{project}}-*/*",)),
+    # One DescribeStacks listing reads every stack of a plan (deployer.inventory); without a StackName AWS
+    # authorizes it on "*" only.
+    "ListStacks": (("cloudformation:ListStacks", "cloudformation:ValidateTemplate",
+                    "cloudformation:DescribeStacks"), ("*",)),
     "LockAndVersion": (("ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"),
-                       ("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/dsplatform/*",)),
+                       (f"{_ARN}:ssm:{_HERE}:parameter/dsplatform/*",)),
     "PushImages": (("ecr:BatchCheckLayerAvailability", "ecr:PutImage", "ecr:InitiateLayerUpload",
                     "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:BatchGetImage", "ecr:DescribeImages",
                     "ecr:ListImages", "ecr:BatchDeleteImage"),
-                   ("arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/{project}-*",)),
+                   (f"{_ARN}:ecr:{_HERE}:repository/{{project}}-*",)),
     "RegistryToken": (("ecr:GetAuthorizationToken",), ("*",)),
+    # `invoke rollback` moves what runs back natively before the change sets reconcile (dsplatform.native); a
+    # release records what runs (GetAlias, DescribeServices, DescribeEndpoint); deploys wait for services.
+    "NativeServices": (("ecs:DescribeServices", "ecs:UpdateService"),
+                       (f"{_ARN}:ecs:{_HERE}:service/{{project}}-*",)),
+    "NativeAliases": (("lambda:GetAlias", "lambda:UpdateAlias"), (f"{_ARN}:lambda:{_HERE}:function:{{project}}-*",)),
+    # UpdateEndpoint is authorized on the endpoint and on the config it moves to; InvokeEndpoint is the model
+    # promotion's comparison and the serving smoke scenario.
+    "NativeEndpoints": (("sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpoint", "sagemaker:InvokeEndpoint"),
+                        (f"{_ARN}:sagemaker:{_HERE}:endpoint/{{project}}-*",
+                         f"{_ARN}:sagemaker:{_HERE}:endpoint-config/{{project}}-*")),
+    # Models and configs kept outside their stack for rollbacks (deployer.retained): read before a change set,
+    # freed when a change set creates the same name, copied to a standby the endpoint runs meanwhile, swept
+    # on destroy. SageMaker names are lower case in ARNs.
+    "KeptServingVersions": (("sagemaker:DescribeModel", "sagemaker:DescribeEndpointConfig", "sagemaker:CreateModel",
+                             "sagemaker:CreateEndpointConfig", "sagemaker:DeleteModel",
+                             "sagemaker:DeleteEndpointConfig"),
+                            (f"{_ARN}:sagemaker:{_HERE}:model/{{project}}-*",
+                             f"{_ARN}:sagemaker:{_HERE}:endpoint-config/{{project}}-*")),
+    "ListServingVersions": (("sagemaker:ListModels", "sagemaker:ListEndpointConfigs"), ("*",)),
+    # `invoke destroy --purge-data`: the data buckets and the ingest catalogue table outlive their stacks
+    # (DeletionPolicy Retain), so the destroy deletes them itself once emptied. Protected environments never.
+    "PurgeData": (("s3:DeleteBucket", "dynamodb:DeleteTable"),
+                  (f"{_ARN}:s3:::{{project}}-*", f"{_ARN}:dynamodb:{_HERE}:table/{{project}}-*")),
+    # `invoke model.stage` and `invoke promote` write the environment's model-version parameter.
+    "ModelParameter": (("ssm:PutParameter",), (f"{_ARN}:ssm:{_HERE}:parameter/{{project}}/*",)),
     # `invoke e2e --keep` in the delivery workflow runs the scenarios with this role: the project's data, its
     # executions, their logs and configuration, and the promotion records (in the artifact bucket).
     "EndToEndData": (("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket",
                       "s3:ListBucketVersions", "s3:DeleteObjectVersion"),
-                     ("arn:${AWS::Partition}:s3:::{project}-*",)),
+                     (f"{_ARN}:s3:::{{project}}-*",)),
     "EndToEndRuns": (("states:StartExecution", "states:DescribeExecution", "states:GetExecutionHistory",
                       "states:ListExecutions", "states:StopExecution"),
-                     ("arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:{project}-*",
-                      "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:{project}-*:*")),
+                     (f"{_ARN}:states:{_HERE}:stateMachine:{{project}}-*",
+                      f"{_ARN}:states:{_HERE}:execution:{{project}}-*:*")),
     "EndToEndLogs": (("logs:GetLogEvents", "logs:FilterLogEvents", "logs:DescribeLogStreams"),
-                     ("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/ecs/{project}-*",
-                      "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/ecs/{project}-*:*")),
+                     (f"{_ARN}:logs:{_HERE}:log-group:/ecs/{{project}}-*",
+                      f"{_ARN}:logs:{_HERE}:log-group:/ecs/{{project}}-*:*")),
     "EndToEndConfig": (("ssm:GetParameters", "ssm:GetParametersByPath"),
-                       ("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/{project}/*",)),
+                       (f"{_ARN}:ssm:{_HERE}:parameter/{{project}}/*",)),
     "EndToEndChecks": (("cloudwatch:DescribeAlarms", "sns:ListSubscriptionsByTopic", "sns:GetTopicAttributes",
                         "events:DescribeRule", "ecs:DescribeTasks", "ecs:ListTasks", "ecs:DescribeTaskDefinition",
                         "ecr:DescribeRepositories", "iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies",
                         "s3:GetBucketPolicy", "s3:GetEncryptionConfiguration", "s3:GetBucketPublicAccessBlock",
                         "s3:GetBucketVersioning", "ec2:DescribeSecurityGroups", "ec2:DescribeRouteTables"),
                        ("*",)),
-    "Notify": (("sns:Publish",), ("arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:{project}-*",)),
+    "Notify": (("sns:Publish",), (f"{_ARN}:sns:{_HERE}:{{project}}-*",)),
     "Assets": (("s3:GetObject", "s3:PutObject", "s3:ListBucket"),
-               ("arn:${AWS::Partition}:s3:::{assets}", "arn:${AWS::Partition}:s3:::{assets}/*")),
+               (f"{_ARN}:s3:::{{assets}}", f"{_ARN}:s3:::{{assets}}/*")),
 }
 
 
@@ -196,6 +230,11 @@ def build(props: BootstrapProps) -> Template:
     deploy_statements.append({"Sid": "PassExecutionRole", "Effect": "Allow", "Action": ["iam:PassRole"],
                               "Resource": [GetAtt(execution, "Arn")],
                               "Condition": {"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}}})
+    # The standby copy of a kept SageMaker model (deployer.retained) names the model's own execution role, which
+    # its stack created under the project's prefix; it may be passed to SageMaker only.
+    deploy_statements.append({"Sid": "PassServingRole", "Effect": "Allow", "Action": ["iam:PassRole"],
+                              "Resource": [Sub(f"{_ARN}:iam::${{AWS::AccountId}}:role/{props.project}-*")],
+                              "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}})
     deploy = t.add_resource(iam.Role(
         "DeployRole", RoleName=props.deploy_role,
         AssumeRolePolicyDocument=_doc({"Effect": "Allow", "Principal": {"AWS": trusted or [Sub(

@@ -1,6 +1,7 @@
 """Releases and rollback on a real LocalStack: release 1 passes, release 2 (changed image and template) fails its
 smoke scenario, `rollback` brings back release 1's digests and templates and the smoke scenario passes again; a
-release whose image was deleted is refused up front."""
+release whose image was deleted is refused up front. Every AWS call the deploys, the rollback and the destroy make
+in this process is checked against the bootstrap's deploy role policy (the role CI runs them with on AWS)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 import yaml
 
 from dsplatform.deployer import ClientFactory, destroy
+from dsplatform.deployer.assets import ensure_bucket
 from dsplatform.lifecycle import deployment
 from dsplatform.localstack import LocalStackSettings, register_image_sources
 from dsplatform.native import ALIAS
@@ -19,6 +21,7 @@ from dsplatform.releases import add_event, list_releases, release_bucket
 from dsplatform.synth import build_plan
 from dsplatform.workflows.rollback import RollbackRefused, rollback
 from dsplatform.workflows.scenarios import run_scenarios
+from tests.deploy_role import assert_deploy_role_allows, recording_clients
 from tests.integration.conftest import unique_env
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,7 +61,10 @@ def test_rollback_returns_to_the_last_release_that_passed(localstack: Any, tmp_p
                     ignore=shutil.ignore_patterns("__pycache__"))
     config = _project(tmp_path, localstack, env, account, threshold=1)
     plan = build_plan(env, config)
-    clients = ClientFactory(plan.target)
+    clients, recorder = recording_clients(plan.target)
+    probe = ClientFactory(plan.target)  # the test's own reads and faults: not the workflows' calls
+    # `invoke bootstrap` creates the assets bucket on AWS, with administrator credentials, not the deploy role's.
+    ensure_bucket(probe.client("s3"), plan.target.account_id, plan.target.region, plan.target.assets_bucket)
     try:
         first, ok = _release(config, env, clients, tmp_path / "r1")
         assert ok, "release 1 must pass its smoke scenario"
@@ -74,10 +80,10 @@ def test_rollback_returns_to_the_last_release_that_passed(localstack: Any, tmp_p
         assert second.images[0].digest != first.images[0].digest
 
         (alias,) = [p for p in first.pins if p.kind == ALIAS]
-        lam = clients.client("lambda")
+        lam = probe.client("lambda")
         assert lam.get_alias(FunctionName=alias.scope, Name=alias.name)["FunctionVersion"] != alias.target
 
-        result = rollback(env, config_path=config)
+        result = rollback(env, config_path=config, clients=clients)
         assert result.to == first.id and result.ok, result
         # The alias went back natively first (UpdateAlias), then the change sets reconciled the stack: `live`
         # runs release 1's code either way.
@@ -86,21 +92,22 @@ def test_rollback_returns_to_the_last_release_that_passed(localstack: Any, tmp_p
         code = lam.get_function(FunctionName=alias.scope, Qualifier=alias.target)["Configuration"]["CodeSha256"]
         live = lam.get_alias(FunctionName=alias.scope, Name=alias.name)["FunctionVersion"]
         assert lam.get_function(FunctionName=alias.scope, Qualifier=live)["Configuration"]["CodeSha256"] == code
-        ecr = clients.client("ecr")
+        ecr = probe.client("ecr")
         image = first.images[0]
         now = ecr.batch_get_image(repositoryName=image.repository, imageIds=[{"imageTag": image.tag}])["images"]
         assert now[0]["imageId"]["imageDigest"] == image.digest
-        alarm = clients.client("cloudwatch").describe_alarms(AlarmNamePrefix="rb-preprocessing-ExecutionsFailed")
+        alarm = probe.client("cloudwatch").describe_alarms(AlarmNamePrefix="rb-preprocessing-ExecutionsFailed")
         assert alarm["MetricAlarms"][0]["Threshold"] == 1.0
-        bucket = release_bucket(plan, clients)
-        statuses = [r.status for r in list_releases(clients.client("s3"), bucket)]
+        bucket = release_bucket(plan, probe)
+        statuses = [r.status for r in list_releases(probe.client("s3"), bucket)]
         assert statuses[:3] == ["smoke-passed", "smoke-failed", "smoke-passed"]  # newest first: the rollback
 
         # A release whose image is gone is refused up front, before anything is deployed.
         ecr.batch_delete_image(repositoryName=image.repository,
                                imageIds=[{"imageDigest": second.images[0].digest}])
         with pytest.raises(RollbackRefused, match="no longer exists in ECR"):
-            rollback(env, to=second.id, config_path=config)
+            rollback(env, to=second.id, config_path=config, clients=clients)
     finally:
         assert destroy(plan, clients, purge_data=True).ok
+    assert_deploy_role_allows(recorder, "rb")
 

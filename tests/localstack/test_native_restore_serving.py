@@ -1,7 +1,8 @@
 """Native rollback of a SageMaker endpoint on LocalStack, through the deployer: the serving blueprint keeps a
 replaced model and config (Retain), so UpdateEndpoint goes back to the pinned config; the reconciling deploy
 creates that config again, first moving the endpoint to a standby copy so that nothing it runs is deleted, and
-destroy removes every kept one."""
+destroy removes every kept one. Every AWS call of these paths is checked against the bootstrap's deploy role
+policy (the role CI deploys and rolls back with on AWS)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,17 @@ from typing import Any
 import pytest
 
 from blueprints.serving import RETAINED
-from dsplatform.deployer import ClientFactory, deploy, destroy
+from dsplatform.deployer import deploy, destroy
 from dsplatform.naming import endpoint_version_prefix
 from dsplatform.native import ENDPOINT, capture, restore
 from dsplatform.stackspec import Plan, StackSpec, Target
-from tests.localstack.sagemaker_support import IMAGE, ROLE, register_serving_image, train_archive
+from tests.deploy_role import assert_deploy_role_allows, execution_role_arn, recording_clients
+from tests.localstack.sagemaker_support import IMAGE, register_serving_image, train_archive
 from tests.localstack.support import ACCOUNT, REGION, unique
+
+# As the serving blueprint's model role: created by the stack, so named under the project's prefix (the deploy
+# role passes it to SageMaker for the standby copy of a kept model).
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/nr-serving-ExecutionRole-0a1b2c3d"
 
 pytestmark = pytest.mark.localstack
 
@@ -80,13 +86,16 @@ def test_an_endpoint_goes_back_to_the_kept_config_and_destroy_removes_the_kept_o
     s3.upload_file(str(archive), bucket, "model.tar.gz")
     url = f"s3://{bucket}/model.tar.gz"
     target = Target(env=env, account_id=ACCOUNT, region=REGION, kind="localstack", endpoint_url=localstack.endpoint_url,
-                    project="nr", lock_name=f"/dsplatform/locks/nr-{env}")
+                    project="nr", lock_name=f"/dsplatform/locks/nr-{env}",
+                    # As on AWS: each change set names the bootstrap's execution role, which the deploy role passes.
+                    execution_role_arn=execution_role_arn("nr", ACCOUNT, REGION),
+                    assets_bucket=f"nr-assets-{ACCOUNT}-{REGION}")
 
     def plan(version: int) -> Plan:
         return Plan(target, (StackSpec(name=f"nr-{env}-serving", component="serving",
                                        template=_template(endpoint, url, version)),))
 
-    clients = ClientFactory(target)
+    clients, recorder = recording_clients(target)
     deleted_in_use = _guard_deletes(clients.client("sagemaker"), sagemaker, endpoint)
     try:
         deploy(plan(1), clients).raise_for_failure()
@@ -115,3 +124,4 @@ def test_an_endpoint_goes_back_to_the_kept_config_and_destroy_removes_the_kept_o
     finally:
         assert destroy(plan(1), clients).ok
     assert _kept(sagemaker, endpoint) == []  # DeletionPolicy kept them with the stack; destroy swept them
+    assert_deploy_role_allows(recorder, "nr")

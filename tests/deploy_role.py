@@ -1,0 +1,66 @@
+"""The bootstrap's deploy role policy, rendered for a test's project, account and region, and a recorder that
+checks every AWS call a workflow makes against it (LocalStack does not enforce IAM; AWS does)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from blueprints.bootstrap import BootstrapProps, build
+from dsplatform.deployer import ClientFactory
+from dsplatform.naming import Names
+from dsplatform.stackspec import Target
+from harness.api_calls import CallRecorder
+from harness.policy_eval import Statement, parse_document
+
+
+def bootstrap_props(project: str, account: str, region: str) -> BootstrapProps:
+    """The bootstrap of ``project`` in one account and region, named by the naming module."""
+    names = Names(project=project, env="bootstrap", account_id=account, region=region, qualify=False)
+    return BootstrapProps(project=project, version=1, deploy_role=names.deploy_role,
+                          execution_role=names.execution_role, assets_bucket=names.assets_bucket,
+                          version_parameter=names.bootstrap_version_parameter, resource_types=())
+
+
+def execution_role_arn(project: str, account: str, region: str) -> str:
+    """The CloudFormation execution role the deploy role passes (``RoleARN`` of every change set on AWS)."""
+    return f"arn:aws:iam::{account}:role/{bootstrap_props(project, account, region).execution_role}"
+
+
+def _resolve(value: Any, account: str, region: str, execution_arn: str) -> Any:
+    if isinstance(value, list):
+        return [_resolve(v, account, region, execution_arn) for v in value]
+    if isinstance(value, dict) and set(value) == {"Fn::Sub"}:
+        text = value["Fn::Sub"]
+        subs = {"AWS::Partition": "aws", "AWS::Region": region, "AWS::AccountId": account}
+        out = re.sub(r"\$\{([^}]+)\}", lambda m: subs[m.group(1)], text)
+        return out
+    if isinstance(value, dict) and value == {"Fn::GetAtt": ["ExecutionRole", "Arn"]}:
+        return execution_arn
+    if isinstance(value, dict):
+        return {k: _resolve(v, account, region, execution_arn) for k, v in value.items()}
+    return value
+
+
+def deploy_role_statements(project: str, account: str, region: str) -> list[Statement]:
+    """The deploy role's policy statements as AWS would hold them (intrinsics resolved)."""
+    template = build(bootstrap_props(project, account, region)).to_dict()
+    role = template["Resources"]["DeployRole"]["Properties"]
+    (policy,) = role["Policies"]
+    doc = _resolve(policy["PolicyDocument"], account, region, execution_role_arn(project, account, region))
+    return parse_document(doc, f"deploy role of {project}")
+
+
+def recording_clients(target: Target) -> tuple[ClientFactory, CallRecorder]:
+    """A ClientFactory for ``target`` whose every call is recorded as IAM requests."""
+    clients = ClientFactory(target)
+    recorder = CallRecorder(target.account_id, target.region)
+    recorder.attach(clients.session())
+    return clients, recorder
+
+
+def assert_deploy_role_allows(recorder: CallRecorder, project: str) -> None:
+    """Fail naming every request the deploy role's policy does not allow (and every call with no IAM mapping)."""
+    assert recorder.requests, "no AWS call was recorded: the recorder is not attached to the clients used"
+    problems = recorder.check(deploy_role_statements(project, recorder.account, recorder.region))
+    assert not problems, "the deploy role does not allow:\n" + "\n".join(problems)
