@@ -1,4 +1,5 @@
-"""Native rollback of an ECS service on LocalStack: UpdateService back to the pinned task definition revision."""
+"""Native rollback of an ECS service on LocalStack: UpdateService back to the pinned task definition revision.
+Its calls (capture, restore and the wait) are checked against the bootstrap's deploy role policy."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from dsplatform.native import SERVICE, capture, restore
 from dsplatform.stackspec import Plan, StackSpec, Target
+from tests.deploy_role import assert_deploy_role_allows, recording_clients
 from tests.localstack.support import ACCOUNT, REGION, network, unique
 
 pytestmark = pytest.mark.localstack
@@ -39,25 +41,16 @@ def _template(name: str, message: str, net: dict[str, Any], retain: bool) -> dic
     }}
 
 
-class Clients:
-    """What dsplatform.native needs of a ClientFactory: ``client(name)`` in the test's account."""
-
-    def __init__(self, localstack: Any) -> None:
-        self.localstack = localstack
-
-    def client(self, name: str) -> Any:
-        return self.localstack.client(name, ACCOUNT, REGION)
-
-
 @pytest.mark.parametrize("retain", [True, False])
 def test_service_goes_back_to_the_pinned_revision_when_it_is_still_registered(localstack: Any, retain: bool) -> None:
     cfn, ecs = localstack.client("cloudformation", ACCOUNT), localstack.client("ecs", ACCOUNT)
     name = unique("native")
     net = network(localstack.client("ec2", ACCOUNT))["awsvpcConfiguration"]
-    clients = Clients(localstack)
     template = _template(name, "v1", net, retain)
-    plan = Plan(Target(env="t", account_id=ACCOUNT, region=REGION, kind="localstack"),
+    plan = Plan(Target(env="t", account_id=ACCOUNT, region=REGION, kind="localstack",
+                       endpoint_url=localstack.endpoint_url, project="native"),
                 (StackSpec(name=name, component="api", template=template),))
+    clients, recorder = recording_clients(plan.target)  # what `invoke rollback` uses: checked against its role
     cfn.create_stack(StackName=name, TemplateBody=json.dumps(template))
     try:
         cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=WAITER)
@@ -79,3 +72,4 @@ def test_service_goes_back_to_the_pinned_revision_when_it_is_still_registered(lo
     finally:
         cfn.delete_stack(StackName=name)
         cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=WAITER)
+    assert_deploy_role_allows(recorder, "native")
