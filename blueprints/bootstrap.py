@@ -26,6 +26,8 @@ GITHUB_ISSUER = "token.actions.githubusercontent.com"
 # definitions, the registry token). tests/deploy_role.py checks every call the workflows make against this.
 _ARN = "arn:${AWS::Partition}"
 _HERE = "${AWS::Region}:${AWS::AccountId}"
+# The services the deploy role may pass the stacks' own roles to (statement PassStackRoles).
+STACK_ROLE_SERVICES = ("sagemaker.amazonaws.com", "events.amazonaws.com", "ecs-tasks.amazonaws.com")
 DEPLOY_ACTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Stacks": (("cloudformation:CreateChangeSet", "cloudformation:DescribeChangeSet",
                 "cloudformation:ExecuteChangeSet", "cloudformation:DeleteChangeSet",
@@ -75,17 +77,43 @@ DEPLOY_ACTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                       "s3:ListBucketVersions", "s3:DeleteObjectVersion"),
                      (f"{_ARN}:s3:::{{project}}-*",)),
     "EndToEndRuns": (("states:StartExecution", "states:DescribeExecution", "states:GetExecutionHistory",
-                      "states:ListExecutions", "states:StopExecution"),
+                      "states:ListExecutions", "states:StopExecution", "states:DescribeStateMachine",
+                      "states:ListMapRuns", "states:DescribeMapRun"),
                      (f"{_ARN}:states:{_HERE}:stateMachine:{{project}}-*",
-                      f"{_ARN}:states:{_HERE}:execution:{{project}}-*:*")),
+                      f"{_ARN}:states:{_HERE}:execution:{{project}}-*:*",
+                      f"{_ARN}:states:{_HERE}:mapRun:{{project}}-*")),
     "EndToEndLogs": (("logs:GetLogEvents", "logs:FilterLogEvents", "logs:DescribeLogStreams"),
                      (f"{_ARN}:logs:{_HERE}:log-group:/ecs/{{project}}-*",
                       f"{_ARN}:logs:{_HERE}:log-group:/ecs/{{project}}-*:*")),
-    "EndToEndConfig": (("ssm:GetParameters", "ssm:GetParametersByPath"),
+    "EndToEndConfig": (("ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"),
                        (f"{_ARN}:ssm:{_HERE}:parameter/{{project}}/*",)),
+    # The schedule scenario puts a probe rule (named with the project's prefix) with the deployed target and
+    # fires it once through the default bus.
+    "EndToEndProbeRule": (("events:PutRule", "events:PutTargets", "events:RemoveTargets", "events:DeleteRule",
+                           "events:ListTargetsByRule"),
+                          (f"{_ARN}:events:{_HERE}:rule/{{project}}-*",)),
+    "EndToEndProbeEvent": (("events:PutEvents",), (f"{_ARN}:events:{_HERE}:event-bus/default",)),
+    # Alerts are observed through a queue the run subscribes to the job's topic (both the project's names).
+    "EndToEndAlerts": (("sqs:CreateQueue", "sqs:DeleteQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes",
+                        "sqs:ReceiveMessage", "sqs:DeleteMessage", "sns:Subscribe", "sns:Unsubscribe"),
+                       (f"{_ARN}:sqs:{_HERE}:{{project}}-*", f"{_ARN}:sns:{_HERE}:{{project}}-*")),
+    # The alarm scenarios set an alarm's state to see it notify (CloudWatch re-evaluates it afterwards).
+    "EndToEndAlarms": (("cloudwatch:SetAlarmState",), (f"{_ARN}:cloudwatch:{_HERE}:alarm:{{project}}-*",)),
+    # The ingest scenarios read and remove their catalogue items, and invoke and inspect the live function.
+    "EndToEndIngest": (("dynamodb:GetItem", "dynamodb:DeleteItem", "lambda:GetFunctionConfiguration",
+                        "lambda:GetFunctionEventInvokeConfig", "lambda:PutFunctionEventInvokeConfig",
+                        "lambda:InvokeFunction"),
+                       (f"{_ARN}:dynamodb:{_HERE}:table/{{project}}-*",
+                        f"{_ARN}:lambda:{_HERE}:function:{{project}}-*")),
+    # The api scenarios register a revision of the deployed task definition and stop its tasks.
+    "EndToEndApiTasks": (("ecs:StopTask",), (f"{_ARN}:ecs:{_HERE}:task/{{project}}-*",)),
+    # Read-only describes of the security scenarios; these calls take no resource-level permission (or read
+    # roles and policies by whatever name CloudFormation gave them), and ECS task definitions have none.
     "EndToEndChecks": (("cloudwatch:DescribeAlarms", "sns:ListSubscriptionsByTopic", "sns:GetTopicAttributes",
                         "events:DescribeRule", "ecs:DescribeTasks", "ecs:ListTasks", "ecs:DescribeTaskDefinition",
-                        "ecr:DescribeRepositories", "iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies",
+                        "ecs:RegisterTaskDefinition", "ecr:DescribeRepositories", "iam:GetRole",
+                        "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
+                        "iam:GetPolicy", "iam:GetPolicyVersion", "logs:DescribeLogGroups",
                         "s3:GetBucketPolicy", "s3:GetEncryptionConfiguration", "s3:GetBucketPublicAccessBlock",
                         "s3:GetBucketVersioning", "ec2:DescribeSecurityGroups", "ec2:DescribeRouteTables"),
                        ("*",)),
@@ -230,11 +258,12 @@ def build(props: BootstrapProps) -> Template:
     deploy_statements.append({"Sid": "PassExecutionRole", "Effect": "Allow", "Action": ["iam:PassRole"],
                               "Resource": [GetAtt(execution, "Arn")],
                               "Condition": {"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}}})
-    # The standby copy of a kept SageMaker model (deployer.retained) names the model's own execution role, which
-    # its stack created under the project's prefix; it may be passed to SageMaker only.
-    deploy_statements.append({"Sid": "PassServingRole", "Effect": "Allow", "Action": ["iam:PassRole"],
+    # Roles the stacks created under the project's prefix, passed back to the service that already runs them:
+    # a kept SageMaker model's standby copy and the serving scenario's model (SageMaker), the schedule probe's
+    # target (EventBridge), the api scenario's task definition revision (ECS tasks). Never to another service.
+    deploy_statements.append({"Sid": "PassStackRoles", "Effect": "Allow", "Action": ["iam:PassRole"],
                               "Resource": [Sub(f"{_ARN}:iam::${{AWS::AccountId}}:role/{props.project}-*")],
-                              "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}})
+                              "Condition": {"StringEquals": {"iam:PassedToService": list(STACK_ROLE_SERVICES)}}})
     deploy = t.add_resource(iam.Role(
         "DeployRole", RoleName=props.deploy_role,
         AssumeRolePolicyDocument=_doc({"Effect": "Allow", "Principal": {"AWS": trusted or [Sub(

@@ -75,6 +75,12 @@ class Platform:
     stack_names: Mapping[str, str] = field(default_factory=dict)  # component -> stack name, from the plan
 
     @property
+    def project(self) -> str:
+        """The project's name: the first part of its SSM prefix (``/{project}/...``, naming.ssm_prefix); the
+        harness names what it creates (probe rules, alert queues) with it, inside the deploy role's scope."""
+        return self.ssm_prefix.strip("/").split("/", 1)[0]
+
+    @property
     def alarm_names(self) -> tuple[str, str, str]:
         """The three failure alarms: failed, timed out, throttled."""
         return (self.failed_alarm, self.timed_out_alarm, self.throttled_alarm)

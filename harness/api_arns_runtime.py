@@ -50,8 +50,9 @@ _LAMBDA: dict[str, Builder] = {
        for op in ("GetAlias", "UpdateAlias", "CreateAlias", "DeleteAlias", "ListAliases", "ListVersionsByFunction",
                   "PublishVersion")},
     **{op: _each(f"lambda:{op}", _function(True))
-       for op in ("GetFunction", "GetFunctionConfiguration", "Invoke", "GetFunctionEventInvokeConfig",
+       for op in ("GetFunction", "GetFunctionConfiguration", "GetFunctionEventInvokeConfig",
                   "PutFunctionEventInvokeConfig")},
+    "Invoke": _each("lambda:InvokeFunction", _function(True)),
 }
 
 # --- SageMaker (ARNs carry the names in lower case) ------------------------------------------------------------
@@ -103,6 +104,13 @@ def _task_arn(cluster: str, task: str, w: Where) -> str:
     return task if _is_arn(task) else w.arn("ecs", f"task/{cluster_name}/{task}")
 
 
+def _register_task_definition(p: Params, w: Where) -> list[Request]:
+    # The task and execution roles are passed to ECS tasks.
+    return [Request("ecs:RegisterTaskDefinition", ANY),
+            *(Request("iam:PassRole", str(p[key]), (("iam:PassedToService", "ecs-tasks.amazonaws.com"),))
+              for key in ("taskRoleArn", "executionRoleArn") if p.get(key))]
+
+
 _ECS: dict[str, Builder] = {
     "DescribeServices": _each("ecs:DescribeServices", lambda p, w: [
         _service_arn(str(p.get("cluster", "default")), str(s), w) for s in p["services"]]),
@@ -111,9 +119,9 @@ _ECS: dict[str, Builder] = {
     "DescribeTasks": _each("ecs:DescribeTasks", lambda p, w: [
         _task_arn(str(p.get("cluster", "default")), str(t), w) for t in p["tasks"]]),
     "StopTask": _each("ecs:StopTask", lambda p, w: [_task_arn(str(p.get("cluster", "default")), str(p["task"]), w)]),
+    "RegisterTaskDefinition": _register_task_definition,
     # Task definitions and ListTasks have no resource-level permission (ListTasks is scoped by condition only).
-    **{op: _any(f"ecs:{op}") for op in ("DescribeTaskDefinition", "RegisterTaskDefinition", "ListTasks",
-                                        "ListTaskDefinitions")},
+    **{op: _any(f"ecs:{op}") for op in ("DescribeTaskDefinition", "ListTasks", "ListTaskDefinitions")},
 }
 
 # --- CloudWatch, EventBridge, SNS, SQS, DynamoDB ----------------------------------------------------------------
@@ -132,16 +140,26 @@ def _rule(p: Params, w: Where) -> list[str]:
     return [w.arn("events", f"rule/{bus}/{name}" if bus and bus != "default" else f"rule/{name}")]
 
 
+def _put_targets(p: Params, w: Where) -> list[Request]:
+    # A target's role is passed to EventBridge, which assumes it to start the target.
+    return [*(Request("events:PutTargets", r) for r in _rule(p, w)),
+            *(Request("iam:PassRole", str(t["RoleArn"]), (("iam:PassedToService", "events.amazonaws.com"),))
+              for t in p["Targets"] if t.get("RoleArn"))]
+
+
 _EVENTS: dict[str, Builder] = {
     **{op: _each(f"events:{op}", _rule)
-       for op in ("DescribeRule", "PutRule", "DeleteRule", "PutTargets", "RemoveTargets", "ListTargetsByRule")},
+       for op in ("DescribeRule", "PutRule", "DeleteRule", "RemoveTargets", "ListTargetsByRule")},
+    "PutTargets": _put_targets,
     "PutEvents": _each("events:PutEvents", lambda p, w: sorted({
         w.arn("events", f"event-bus/{e.get('EventBusName') or 'default'}") for e in p["Entries"]})),
 }
 
 _SNS: dict[str, Builder] = {
-    op: _each(f"sns:{op}", lambda p, w: [str(p["TopicArn"])])
-    for op in ("Publish", "Subscribe", "ListSubscriptionsByTopic", "GetTopicAttributes")
+    **{op: _each(f"sns:{op}", lambda p, w: [str(p["TopicArn"])])
+       for op in ("Publish", "Subscribe", "ListSubscriptionsByTopic", "GetTopicAttributes")},
+    # Authorized on the topic: a subscription ARN is the topic's ARN and an id.
+    "Unsubscribe": _each("sns:Unsubscribe", lambda p, w: [str(p["SubscriptionArn"]).rsplit(":", 1)[0]]),
 }
 
 

@@ -10,9 +10,11 @@ reports it rather than passing it.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from harness import api_arns, api_arns_runtime
@@ -68,6 +70,30 @@ class CallRecorder:
         with self._lock:
             requests, unmapped = list(self.requests), list(self.unmapped)
         return sorted(set(unmapped) | set(denied(statements, (r for _, r in requests))))
+
+    def save(self, path: Path) -> None:
+        """Append the requests and unmapped calls to ``path`` (JSON lines), for a parent process to check."""
+        with self._lock:
+            rows = [{"action": r.action, "resource": r.resource, "context": list(r.context)}
+                    for r in dict.fromkeys(r for _, r in self.requests)]
+            rows += [{"unmapped": line} for line in self.unmapped]
+        with path.open("a", encoding="utf-8") as out:
+            out.writelines(json.dumps(row) + "\n" for row in rows)
+
+
+# A process run by another (the scenarios' pytest under `invoke e2e` or `rollback`) records its calls to this file
+# when the variable is set (harness.fixtures' ds_clients); the parent reads them back with ``load``.
+RECORD_ENV = "DSPLATFORM_RECORD_CALLS"
+
+
+def load(path: Path) -> tuple[list[Request], list[str]]:
+    """The requests and unmapped calls saved to ``path`` (none when the file is absent)."""
+    if not path.is_file():
+        return [], []
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    requests = [Request(r["action"], r["resource"], tuple((k, v) for k, v in r["context"]))
+                for r in rows if "action" in r]
+    return requests, [r["unmapped"] for r in rows if "unmapped" in r]
 
 
 def denied(statements: Sequence[Statement], requests: Iterable[Request]) -> list[str]:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Generator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from harness.api_calls import RECORD_ENV, CallRecorder
 from harness.execution import Execution, start_execution, wait_execution
 from harness.platform import Platform, platform_from_deployed
 from harness.runs import CleanupFailed, Run, new_run_id
@@ -28,11 +31,20 @@ def ds_plan(pytestconfig: pytest.Config) -> Any:
 
 
 @pytest.fixture(scope="session")
-def ds_clients(ds_plan: Any) -> Any:
-    """A ``dsplatform.deployer.ClientFactory`` for the target account, checked with STS first."""
+def ds_clients(request: pytest.FixtureRequest, ds_plan: Any) -> Any:
+    """A ``dsplatform.deployer.ClientFactory`` for the target account, checked with STS first.
+
+    With $DSPLATFORM_RECORD_CALLS set, every call it makes is saved there as an IAM request at session end
+    (``harness.api_calls``), so the process that ran the scenarios can check them against a role's policy.
+    """
     from dsplatform.deployer import ClientFactory
 
     clients = ClientFactory(ds_plan.target)
+    record = os.environ.get(RECORD_ENV)
+    if record:
+        recorder = CallRecorder(ds_plan.target.account_id, ds_plan.target.region)
+        recorder.attach(clients.session())
+        request.addfinalizer(lambda: recorder.save(Path(record)))
     clients.verify_account()
     return clients
 

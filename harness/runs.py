@@ -148,7 +148,8 @@ class Run:
     def subscribe_queue(self, topic_arn: str) -> Queue:
         """Create an SQS queue subscribed to ``topic_arn`` (raw delivery off, as an operator's would be)."""
         sqs, sns = self.clients.client("sqs"), self.clients.client("sns")
-        url = sqs.create_queue(QueueName=f"ds-{self.id}")["QueueUrl"]
+        # Named with the project's prefix: the deploy role runs `invoke e2e --keep` and may only touch those.
+        url = sqs.create_queue(QueueName=f"{self.platform.project}-{self.id}"[:80])["QueueUrl"]
         self.add_cleanup(f"sqs queue {url}", lambda: sqs.delete_queue(QueueUrl=url))
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         policy = {

@@ -4,13 +4,14 @@ checks every AWS call a workflow makes against it (LocalStack does not enforce I
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from blueprints.bootstrap import BootstrapProps, build
 from dsplatform.deployer import ClientFactory
 from dsplatform.naming import Names
 from dsplatform.stackspec import Target
-from harness.api_calls import CallRecorder
+from harness.api_calls import CallRecorder, denied, load
 from harness.policy_eval import Statement, parse_document
 
 
@@ -59,8 +60,24 @@ def recording_clients(target: Target) -> tuple[ClientFactory, CallRecorder]:
     return clients, recorder
 
 
-def assert_deploy_role_allows(recorder: CallRecorder, project: str) -> None:
-    """Fail naming every request the deploy role's policy does not allow (and every call with no IAM mapping)."""
+def assert_deploy_role_allows(recorder: CallRecorder, project: str, saved: Path | None = None) -> None:
+    """Fail naming every request the deploy role's policy does not allow (and every call with no IAM mapping);
+    ``saved``: the requests a child process recorded too (harness.api_calls.RECORD_ENV), which must exist."""
     assert recorder.requests, "no AWS call was recorded: the recorder is not attached to the clients used"
-    problems = recorder.check(deploy_role_statements(project, recorder.account, recorder.region))
-    assert not problems, "the deploy role does not allow:\n" + "\n".join(problems)
+    statements = deploy_role_statements(project, recorder.account, recorder.region)
+    problems = set(recorder.check(statements))
+    if saved is not None:
+        problems |= set(_saved_problems(saved, statements))
+    assert not problems, "the deploy role does not allow:\n" + "\n".join(sorted(problems))
+
+
+def assert_saved_calls_allowed(saved: Path, project: str, account: str, region: str) -> None:
+    """As ``assert_deploy_role_allows`` for the calls a child process saved (the scenarios' pytest)."""
+    problems = _saved_problems(saved, deploy_role_statements(project, account, region))
+    assert not problems, "the deploy role does not allow:\n" + "\n".join(sorted(problems))
+
+
+def _saved_problems(saved: Path, statements: list[Statement]) -> list[str]:
+    requests, unmapped = load(saved)
+    assert requests, f"no call was saved to {saved}: the scenarios did not record"
+    return sorted(set(unmapped) | set(denied(statements, requests)))

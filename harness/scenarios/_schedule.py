@@ -48,7 +48,7 @@ def put_probe_rule(run: Run, platform: Any, clients: Any, model: Any, data: byte
     deployed = deployed_target(clients, platform)
     payload = dict(json.loads(deployed.get("Input") or "{}"), run_id=run.id, input_key=input_key)
     target = probe_target(deployed, payload)
-    name = f"ds-{run.id}"[:64]
+    name = f"{platform.project}-{run.id}"[:64]  # the project's prefix: inside the deploy role's scope
     removed: list[bool] = []
 
     def remove() -> None:

@@ -104,3 +104,26 @@ def test_alias_calls_are_authorized_on_the_function(name: str, resource: str) ->
     rec = CallRecorder(ACCOUNT, REGION)
     _call(rec, "lambda", "get_alias", {"FunctionVersion": "1"}, FunctionName=name, Name="live")
     assert _requests(rec) == [Request("lambda:GetAlias", f"arn:aws:lambda:{REGION}:{ACCOUNT}:{resource}")]
+
+
+def test_roles_handed_to_a_service_are_passed_to_that_service() -> None:
+    rec = CallRecorder(ACCOUNT, REGION)
+    role = f"arn:aws:iam::{ACCOUNT}:role/ds-schedule-role"
+    _call(rec, "events", "put_targets", {"FailedEntryCount": 0}, Rule="ds-probe",
+          Targets=[{"Id": "t", "Arn": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:ds-p", "RoleArn": role}])
+    _call(rec, "ecs", "register_task_definition", {}, family="ds-api", containerDefinitions=[],
+          taskRoleArn=role)
+    assert _requests(rec) == [
+        Request("events:PutTargets", f"arn:aws:events:{REGION}:{ACCOUNT}:rule/ds-probe"),
+        Request("iam:PassRole", role, (("iam:PassedToService", "events.amazonaws.com"),)),
+        Request("ecs:RegisterTaskDefinition", "*"),
+        Request("iam:PassRole", role, (("iam:PassedToService", "ecs-tasks.amazonaws.com"),))]
+
+
+def test_operations_whose_action_has_another_name() -> None:
+    rec = CallRecorder(ACCOUNT, REGION)
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:ds-alerts"
+    _call(rec, "lambda", "invoke", {}, FunctionName="ds-ingest", Qualifier="live")
+    _call(rec, "sns", "unsubscribe", {}, SubscriptionArn=f"{topic}:0b1d")
+    function = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:ds-ingest:live"
+    assert _requests(rec) == [Request("lambda:InvokeFunction", function), Request("sns:Unsubscribe", topic)]

@@ -6,9 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from dsplatform.synth import build_plan
 from dsplatform.workflows.e2e import run_e2e
 from dsplatform.workflows.promotion.promote import check_evidence
 from dsplatform.workflows.scenarios import run_scenarios
+from harness.api_calls import RECORD_ENV
+from tests.deploy_role import assert_saved_calls_allowed
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -16,9 +19,14 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.mark.localstack
 def test_e2e_passes_reports_and_its_record_gates_promotion(localstack, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("DSPLATFORM_LOCALSTACK_URL", localstack.endpoint_url)
+    scenario_calls = tmp_path / "scenario-calls.jsonl"  # `invoke e2e --keep` runs the scenarios with the deploy role
+    monkeypatch.setenv(RECORD_ENV, str(scenario_calls))
     result = run_e2e("dev", "localstack", keep=True, reports_dir=tmp_path / "reports", stream=False)
+    monkeypatch.delenv(RECORD_ENV)
     try:
         assert result.ok, result.summary()
+        target = build_plan("dev", None, "localstack").target
+        assert_saved_calls_allowed(scenario_calls, target.project, target.account_id, target.region)
         assert (tmp_path / "reports" / "junit.xml").is_file()
         page = (tmp_path / "reports" / "e2e.html").read_text()
         assert "test_pipeline_processes_sample_input" in page and "ExecutionSucceeded" in page
@@ -37,7 +45,6 @@ def test_e2e_passes_reports_and_its_record_gates_promotion(localstack, tmp_path,
         _broken_pipeline_is_caught(tmp_path)
     finally:
         from dsplatform.deployer import ClientFactory, destroy
-        from dsplatform.synth import build_plan
 
         plan = build_plan("dev", None, "localstack")
         if set(result.created_stacks) == {spec.name for spec in plan.stacks}:  # only what this test created
@@ -48,7 +55,6 @@ def _broken_pipeline_is_caught(tmp_path: Path) -> None:
     """Misconfigure the deployed pipeline (its output-bucket parameter points at the input bucket): the job
     still runs and succeeds, but the smoke scenario must fail, never pass."""
     from dsplatform.deployer import ClientFactory, read_deployed
-    from dsplatform.synth import build_plan
     from harness.runs import delete_prefix
 
     plan = build_plan("dev", None, "localstack")

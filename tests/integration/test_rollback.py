@@ -21,6 +21,7 @@ from dsplatform.releases import add_event, list_releases, release_bucket
 from dsplatform.synth import build_plan
 from dsplatform.workflows.rollback import RollbackRefused, rollback
 from dsplatform.workflows.scenarios import run_scenarios
+from harness.api_calls import RECORD_ENV
 from tests.deploy_role import assert_deploy_role_allows, recording_clients
 from tests.integration.conftest import unique_env
 
@@ -54,6 +55,8 @@ def _release(config: str, env: str, clients: Any, reports: Path) -> Any:
 
 def test_rollback_returns_to_the_last_release_that_passed(localstack: Any, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("DSPLATFORM_LOCALSTACK_URL", localstack.endpoint_url)
+    scenario_calls = tmp_path / "scenario-calls.jsonl"  # the smoke scenarios' own calls (a pytest subprocess)
+    monkeypatch.setenv(RECORD_ENV, str(scenario_calls))
     env, account = unique_env()
     shutil.copytree(REPO / "containers" / "preprocessing", tmp_path / "containers" / "preprocessing",
                     ignore=shutil.ignore_patterns("tests", "__pycache__", "*.egg-info"))
@@ -109,5 +112,5 @@ def test_rollback_returns_to_the_last_release_that_passed(localstack: Any, tmp_p
             rollback(env, to=second.id, config_path=config, clients=clients)
     finally:
         assert destroy(plan, clients, purge_data=True).ok
-    assert_deploy_role_allows(recorder, "rb")
+    assert_deploy_role_allows(recorder, "rb", saved=scenario_calls)
 
