@@ -18,7 +18,9 @@ from dsplatform.errors import DsPlatformError
 from dsplatform.stackspec import Plan, StackSpec
 from dsplatform.synth import make_target, plan_from_config
 
-BOOTSTRAP_VERSION = 1  # bump when the bootstrap template changes in a way `invoke deploy` relies on
+# Bump when the bootstrap template changes in a way `invoke deploy` relies on. 2: the deploy role allows what the
+# workflows call directly (DescribeStacks listing, native rollback, kept SageMaker versions, the scenarios).
+BOOTSTRAP_VERSION = 2
 
 
 class NotBootstrappedError(DsPlatformError):
