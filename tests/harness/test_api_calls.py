@@ -10,7 +10,7 @@ import pytest
 from botocore.stub import Stubber
 
 from harness.api_arns import PLACEHOLDER_ID, Request
-from harness.api_calls import CallRecorder, iam_prefix
+from harness.api_calls import CallRecorder, iam_prefix, load
 from harness.policy_eval import parse_document
 
 ACCOUNT, REGION = "123456789012", "eu-west-1"
@@ -127,3 +127,16 @@ def test_operations_whose_action_has_another_name() -> None:
     _call(rec, "sns", "unsubscribe", {}, SubscriptionArn=f"{topic}:0b1d")
     function = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:ds-ingest:live"
     assert _requests(rec) == [Request("lambda:InvokeFunction", function), Request("sns:Unsubscribe", topic)]
+
+
+def test_saved_requests_come_back_as_recorded(tmp_path) -> None:
+    rec = CallRecorder(ACCOUNT, REGION)
+    _call(rec, "cloudformation", "create_change_set", {"Id": "cs", "StackId": "s"}, StackName="ds-dev-storage",
+          ChangeSetName="c1", TemplateBody="{}", RoleARN=f"arn:aws:iam::{ACCOUNT}:role/ds-cfn-exec-{REGION}")
+    _call(rec, "s3", "get_bucket_acl", {}, Bucket="ds-data")
+    path = tmp_path / "calls.jsonl"
+    rec.save(path)
+    rec.save(path)  # a second session appends; duplicates are harmless
+    requests, unmapped = load(path)
+    assert list(dict.fromkeys(requests)) == [r for _, r in rec.requests]
+    assert unmapped == rec.unmapped * 2 and load(tmp_path / "absent.jsonl") == ([], [])
