@@ -124,4 +124,8 @@ def test_an_endpoint_goes_back_to_the_kept_config_and_destroy_removes_the_kept_o
     finally:
         assert destroy(plan(1), clients).ok
     assert _kept(sagemaker, endpoint) == []  # DeletionPolicy kept them with the stack; destroy swept them
+    # The paths under check did run: native restore, the standby copy (its model's role passed to SageMaker),
+    # the change sets (the execution role passed to CloudFormation) and destroy's sweep.
+    assert {"sagemaker:UpdateEndpoint", "sagemaker:CreateModel", "sagemaker:CreateEndpointConfig", "iam:PassRole",
+            "cloudformation:ExecuteChangeSet", "sagemaker:ListModels", "sagemaker:DeleteModel"} <= recorder.actions()
     assert_deploy_role_allows(recorder, "nr")
