@@ -74,8 +74,8 @@ class CallRecorder:
     def save(self, path: Path) -> None:
         """Append the requests and unmapped calls to ``path`` (JSON lines), for a parent process to check."""
         with self._lock:
-            rows = [{"action": r.action, "resource": r.resource, "context": list(r.context)}
-                    for r in dict.fromkeys(r for _, r in self.requests)]
+            rows = [{"account": self.account, "region": self.region, "action": r.action, "resource": r.resource,
+                     "context": list(r.context)} for r in dict.fromkeys(r for _, r in self.requests)]
             rows += [{"unmapped": line} for line in self.unmapped]
         with path.open("a", encoding="utf-8") as out:
             out.writelines(json.dumps(row) + "\n" for row in rows)
@@ -86,13 +86,17 @@ class CallRecorder:
 RECORD_ENV = "DSPLATFORM_RECORD_CALLS"
 
 
-def load(path: Path) -> tuple[list[Request], list[str]]:
-    """The requests and unmapped calls saved to ``path`` (none when the file is absent)."""
+def load(path: Path) -> tuple[dict[tuple[str, str], list[Request]], list[str]]:
+    """The requests saved to ``path`` per (account, region) they were made in, and the unmapped calls (none when
+    the file is absent)."""
     if not path.is_file():
-        return [], []
+        return {}, []
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    requests = [Request(r["action"], r["resource"], tuple((k, v) for k, v in r["context"]))
-                for r in rows if "action" in r]
+    requests: dict[tuple[str, str], list[Request]] = {}
+    for r in rows:
+        if "action" in r:
+            requests.setdefault((r["account"], r["region"]), []).append(
+                Request(r["action"], r["resource"], tuple((k, v) for k, v in r["context"])))
     return requests, [r["unmapped"] for r in rows if "unmapped" in r]
 
 

@@ -60,24 +60,53 @@ def recording_clients(target: Target) -> tuple[ClientFactory, CallRecorder]:
     return clients, recorder
 
 
+class RecordingFactories:
+    """Stands in for ``dsplatform.deployer.ClientFactory`` where a workflow makes its own (promotion): every
+    factory it makes records into the recorder of its target's account, checked with that account's role."""
+
+    def __init__(self) -> None:
+        self.recorders: dict[tuple[str, str], CallRecorder] = {}
+
+    def __call__(self, target: Target, **kwargs: Any) -> ClientFactory:
+        """A recording ClientFactory for ``target``."""
+        clients = ClientFactory(target, **kwargs)
+        key = (target.account_id, target.region)
+        recorder = self.recorders.setdefault(key, CallRecorder(*key))
+        recorder.attach(clients.session())
+        return clients
+
+    def assert_allowed(self, project: str, saved: Path | None = None) -> None:
+        """``assert_deploy_role_allows`` for each account's recorder (the saved calls checked with the first)."""
+        assert self.recorders, "no ClientFactory was made through the stand-in"
+        problems: set[str] = set()
+        for recorder in self.recorders.values():
+            problems |= set(recorder.check(deploy_role_statements(project, recorder.account, recorder.region)))
+        if saved is not None:
+            problems |= set(_saved_problems(saved, project))
+        assert not problems, "the deploy role does not allow:\n" + "\n".join(sorted(problems))
+
+
 def assert_deploy_role_allows(recorder: CallRecorder, project: str, saved: Path | None = None) -> None:
     """Fail naming every request the deploy role's policy does not allow (and every call with no IAM mapping);
     ``saved``: the requests a child process recorded too (harness.api_calls.RECORD_ENV), which must exist."""
     assert recorder.requests, "no AWS call was recorded: the recorder is not attached to the clients used"
-    statements = deploy_role_statements(project, recorder.account, recorder.region)
-    problems = set(recorder.check(statements))
+    problems = set(recorder.check(deploy_role_statements(project, recorder.account, recorder.region)))
     if saved is not None:
-        problems |= set(_saved_problems(saved, statements))
+        problems |= set(_saved_problems(saved, project))
     assert not problems, "the deploy role does not allow:\n" + "\n".join(sorted(problems))
 
 
-def assert_saved_calls_allowed(saved: Path, project: str, account: str, region: str) -> None:
-    """As ``assert_deploy_role_allows`` for the calls a child process saved (the scenarios' pytest)."""
-    problems = _saved_problems(saved, deploy_role_statements(project, account, region))
+def assert_saved_calls_allowed(saved: Path, project: str) -> None:
+    """As ``assert_deploy_role_allows`` for the calls child processes saved (the scenarios' pytest), each
+    checked with the deploy role of the account it was made in."""
+    problems = _saved_problems(saved, project)
     assert not problems, "the deploy role does not allow:\n" + "\n".join(sorted(problems))
 
 
-def _saved_problems(saved: Path, statements: list[Statement]) -> list[str]:
+def _saved_problems(saved: Path, project: str) -> list[str]:
     requests, unmapped = load(saved)
     assert requests, f"no call was saved to {saved}: the scenarios did not record"
-    return sorted(set(unmapped) | set(denied(statements, requests)))
+    problems = set(unmapped)
+    for (account, region), made in requests.items():
+        problems |= set(denied(deploy_role_statements(project, account, region), made))
+    return sorted(problems)

@@ -138,5 +138,6 @@ def test_saved_requests_come_back_as_recorded(tmp_path) -> None:
     rec.save(path)
     rec.save(path)  # a second session appends; duplicates are harmless
     requests, unmapped = load(path)
-    assert list(dict.fromkeys(requests)) == [r for _, r in rec.requests]
-    assert unmapped == rec.unmapped * 2 and load(tmp_path / "absent.jsonl") == ([], [])
+    assert list(requests) == [(ACCOUNT, REGION)]
+    assert list(dict.fromkeys(requests[ACCOUNT, REGION])) == [r for _, r in rec.requests]
+    assert unmapped == rec.unmapped * 2 and load(tmp_path / "absent.jsonl") == ({}, [])

@@ -25,8 +25,7 @@ def test_e2e_passes_reports_and_its_record_gates_promotion(localstack, tmp_path,
     monkeypatch.delenv(RECORD_ENV)
     try:
         assert result.ok, result.summary()
-        target = build_plan("dev", None, "localstack").target
-        assert_saved_calls_allowed(scenario_calls, target.project, target.account_id, target.region)
+        assert_saved_calls_allowed(scenario_calls, build_plan("dev", None, "localstack").target.project)
         assert (tmp_path / "reports" / "junit.xml").is_file()
         page = (tmp_path / "reports" / "e2e.html").read_text()
         assert "test_pipeline_processes_sample_input" in page and "ExecutionSucceeded" in page

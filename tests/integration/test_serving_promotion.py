@@ -1,7 +1,8 @@
 """The model side end to end on LocalStack, as CI runs it: a real MLflow registry, the sample model staged in stg,
 the serving scenarios (harness.scenarios_serving) against the stg endpoint with its record as evidence, a
 promotion refused below the quality bar, then `model.promote` to prod, after which the registry alias and SSM
-agree. One module-scoped stg deployment (serving and its dependencies only) is shared by every test."""
+agree. One module-scoped stg deployment (serving and its dependencies only) is shared by every test. Every AWS call
+of the staging, deploys, scenarios, promotions and destroy is checked against the deploy role of its account."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from dsplatform.localstack import LocalStackSettings, register_image_sources
 from dsplatform.localstack.imagesources import plan_image_sources
 from dsplatform.synth import build_plan
 from dsplatform.workflows.scenarios import run_scenarios
+from harness.api_calls import RECORD_ENV
+from tests.deploy_role import RecordingFactories
 from tests.integration.conftest import unique_env
 from tests.ports import free_port
 
@@ -65,15 +68,20 @@ def world(localstack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     patch.setenv("DSPLATFORM_LOCALSTACK_URL", localstack.endpoint_url)
     patch.setenv("DSPLATFORM_REGISTRY_URL", f"http://127.0.0.1:{free_port()}")  # a registry of this module's own
     folder = tmp_path_factory.mktemp("serving")
+    # The workflows make their own ClientFactory (promotion: one per account); the scenarios save theirs.
+    factories = RecordingFactories()
+    patch.setattr("dsplatform.deployer.ClientFactory", factories)
+    patch.setenv(RECORD_ENV, str(folder / "scenario-calls.jsonl"))
     (stg, stg_account), (prod, prod_account) = unique_env(), unique_env()
     envs = {f"s{stg}": stg_account, f"p{prod}": prod_account}
     stg, prod = list(envs)
     base = build_plan(stg, _config(folder / "base.yml", localstack, envs)).select(["parameters"])
-    clients = ClientFactory(base.target)
+    clients = factories(base.target)
+    probe = ClientFactory(base.target)  # the test's own reads and clean-up: not the workflows' calls
     deploy(base, clients, DeployOptions()).raise_for_failure()
     registry = local_settings(base, clients)
     start(registry)
-    world: dict[str, Any] = {"stg": stg, "prod": prod, "envs": envs, "folder": folder, "clients": clients}
+    world: dict[str, Any] = {"stg": stg, "prod": prod, "envs": envs, "folder": folder, "clients": probe}
     try:
         uri = registry_uri(load_config(folder / "base.yml").environment(stg))
         trained = fit(uri, sample_training_csv(1500, 0), experiment=f"{PROJECT}-model")
@@ -91,13 +99,14 @@ def world(localstack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         yield world
     finally:
         # Stop the replicas (processes) whatever the stacks' state; prod is protected, its stacks stay.
-        for sagemaker in [c for c in (clients.client("sagemaker"), world.get("prod_sagemaker")) if c is not None]:
+        for sagemaker in [c for c in (probe.client("sagemaker"), world.get("prod_sagemaker")) if c is not None]:
             for endpoint in sagemaker.list_endpoints()["Endpoints"]:
                 sagemaker.delete_endpoint(EndpointName=endpoint["EndpointName"])
         if "plan" in world:
             assert destroy(world["plan"], clients, purge_data=True).ok
         stop(registry)
         patch.undo()
+    factories.assert_allowed(PROJECT, saved=folder / "scenario-calls.jsonl")
 
 
 def test_the_stg_serving_scenarios_pass_and_their_record_carries_the_evidence(world: dict[str, Any]) -> None:
