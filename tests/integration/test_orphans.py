@@ -1,4 +1,5 @@
-"""Stacks that left the config are listed by deploy/destroy and deleted only with --prune (real LocalStack)."""
+"""Stacks that left the config are listed by deploy/destroy and deleted only with --prune (real LocalStack); the
+listing, the deploy and the prune stay within the deploy role's policy."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dsplatform.deployer import deploy
 from dsplatform.deployer.errors import ProtectedTargetError
 from dsplatform.deployer.orphans import find_orphans, prune
 from dsplatform.stackspec import Plan, StackSpec
+from tests.deploy_role import assert_deploy_role_allows, recording_clients
 from tests.integration.conftest import clients_for
 
 pytestmark = pytest.mark.localstack
@@ -36,15 +38,17 @@ def test_a_stack_that_left_the_config_is_listed_and_pruned_only_when_asked(small
     assert deploy(other, clients).ok
 
     after = Plan(target, (_spec("ml", env, "keep"),), all_stacks=frozenset({f"ml-{env}-keep"}))
-    assert find_orphans(after, clients) == [f"ml-{env}-gone"]
-    assert deploy(after, clients).ok
-    assert find_orphans(after, clients) == [f"ml-{env}-gone"]  # deploy alone deletes nothing
+    ml, recorder = recording_clients(target)  # what `invoke deploy --prune` of project ml calls, with its role
+    assert find_orphans(after, ml) == [f"ml-{env}-gone"]
+    assert deploy(after, ml).ok
+    assert find_orphans(after, ml) == [f"ml-{env}-gone"]  # deploy alone deletes nothing
 
     # A --stacks selection is not an orphan: only stacks outside the full plan are.
-    assert find_orphans(before.select(["keep"]), clients) == []
+    assert find_orphans(before.select(["keep"]), ml) == []
 
-    assert prune(after, clients, find_orphans(after, clients)).ok
-    assert find_orphans(after, clients) == []
+    assert prune(after, ml, find_orphans(after, ml)).ok
+    assert find_orphans(after, ml) == []
+    assert_deploy_role_allows(recorder, "ml")
     names = {s["StackName"] for s in clients.client("cloudformation").describe_stacks()["Stacks"]
              if s["StackStatus"] != "DELETE_COMPLETE"}
     assert f"ml-{env}-keep" in names and f"xy-{env}-theirs" in names
