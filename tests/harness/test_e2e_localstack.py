@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from dsplatform.deployer import ClientFactory
 from dsplatform.synth import build_plan
 from dsplatform.workflows.e2e import run_e2e
 from dsplatform.workflows.promotion.promote import check_evidence
 from dsplatform.workflows.scenarios import run_scenarios
 from harness.api_calls import RECORD_ENV
-from tests.deploy_role import assert_saved_calls_allowed
+from tests.deploy_role import RecordingFactories
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -19,13 +20,16 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.mark.localstack
 def test_e2e_passes_reports_and_its_record_gates_promotion(localstack, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("DSPLATFORM_LOCALSTACK_URL", localstack.endpoint_url)
-    scenario_calls = tmp_path / "scenario-calls.jsonl"  # `invoke e2e --keep` runs the scenarios with the deploy role
+    # `invoke e2e --keep` and the promotion's evidence check run with the deploy role: the workflow's own calls
+    # (through a recording ClientFactory stand-in) and the scenarios' (saved by their pytest) are checked with it.
+    scenario_calls = tmp_path / "scenario-calls.jsonl"
     monkeypatch.setenv(RECORD_ENV, str(scenario_calls))
+    factories = RecordingFactories()
+    monkeypatch.setattr("dsplatform.deployer.ClientFactory", factories)
     result = run_e2e("dev", "localstack", keep=True, reports_dir=tmp_path / "reports", stream=False)
     monkeypatch.delenv(RECORD_ENV)
     try:
         assert result.ok, result.summary()
-        assert_saved_calls_allowed(scenario_calls, build_plan("dev", None, "localstack").target.project)
         assert (tmp_path / "reports" / "junit.xml").is_file()
         page = (tmp_path / "reports" / "e2e.html").read_text()
         assert "test_pipeline_processes_sample_input" in page and "ExecutionSucceeded" in page
@@ -40,10 +44,12 @@ def test_e2e_passes_reports_and_its_record_gates_promotion(localstack, tmp_path,
         verdict = check_evidence("dev", "stg", config_path=str(changed), target="localstack").verdict
         assert not verdict.ok
         assert any("ds-stg-monitoring template changed" in p for p in verdict.problems), verdict.problems
+        monkeypatch.setattr("dsplatform.deployer.ClientFactory", ClientFactory)  # the test's own faults: not checked
+        factories.assert_allowed(build_plan("dev", None, "localstack").target.project, saved=scenario_calls)
 
         _broken_pipeline_is_caught(tmp_path)
     finally:
-        from dsplatform.deployer import ClientFactory, destroy
+        from dsplatform.deployer import destroy
 
         plan = build_plan("dev", None, "localstack")
         if set(result.created_stacks) == {spec.name for spec in plan.stacks}:  # only what this test created
