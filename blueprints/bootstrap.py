@@ -95,8 +95,10 @@ DEPLOY_ACTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "EndToEndProbeEvent": (("events:PutEvents",), (f"{_ARN}:events:{_HERE}:event-bus/default",)),
     # Alerts are observed through a queue the run subscribes to the job's topic (both the project's names).
     "EndToEndAlerts": (("sqs:CreateQueue", "sqs:DeleteQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes",
-                        "sqs:ReceiveMessage", "sqs:DeleteMessage", "sns:Subscribe", "sns:Unsubscribe"),
+                        "sqs:ReceiveMessage", "sqs:DeleteMessage", "sns:Subscribe"),
                        (f"{_ARN}:sqs:{_HERE}:{{project}}-*", f"{_ARN}:sns:{_HERE}:{{project}}-*")),
+    # Subscriptions are no IAM resource type: SNS authorizes Unsubscribe on "*" only.
+    "EndToEndUnsubscribe": (("sns:Unsubscribe",), ("*",)),
     # The alarm scenarios set an alarm's state to see it notify (CloudWatch re-evaluates it afterwards).
     "EndToEndAlarms": (("cloudwatch:SetAlarmState",), (f"{_ARN}:cloudwatch:{_HERE}:alarm:{{project}}-*",)),
     # The ingest scenarios read and remove their catalogue items, and invoke and inspect the live function.

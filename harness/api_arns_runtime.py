@@ -158,8 +158,8 @@ _EVENTS: dict[str, Builder] = {
 _SNS: dict[str, Builder] = {
     **{op: _each(f"sns:{op}", lambda p, w: [str(p["TopicArn"])])
        for op in ("Publish", "Subscribe", "ListSubscriptionsByTopic", "GetTopicAttributes")},
-    # Authorized on the topic: a subscription ARN is the topic's ARN and an id.
-    "Unsubscribe": _each("sns:Unsubscribe", lambda p, w: [str(p["SubscriptionArn"]).rsplit(":", 1)[0]]),
+    # Subscriptions are no IAM resource type: SNS authorizes Unsubscribe on "*" only.
+    "Unsubscribe": _any("sns:Unsubscribe"),
 }
 
 
