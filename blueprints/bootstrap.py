@@ -109,7 +109,7 @@ DEPLOY_ACTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                         f"{_ARN}:lambda:{_HERE}:function:{{project}}-*")),
     # The api scenarios register a revision of the deployed task definition and stop its tasks.
     "EndToEndApiTasks": (("ecs:StopTask",), (f"{_ARN}:ecs:{_HERE}:task/{{project}}-*",)),
-    # Read-only describes of the security scenarios; these calls take no resource-level permission (or read
+    # Read-only describes of the security and api scenarios; these calls take no resource-level permission (or read
     # roles and policies by whatever name CloudFormation gave them), and ECS task definitions have none.
     "EndToEndChecks": (("cloudwatch:DescribeAlarms", "sns:ListSubscriptionsByTopic", "sns:GetTopicAttributes",
                         "events:DescribeRule", "ecs:DescribeTasks", "ecs:ListTasks", "ecs:DescribeTaskDefinition",
@@ -117,7 +117,9 @@ DEPLOY_ACTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                         "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
                         "iam:GetPolicy", "iam:GetPolicyVersion", "logs:DescribeLogGroups",
                         "s3:GetBucketPolicy", "s3:GetEncryptionConfiguration", "s3:GetBucketPublicAccessBlock",
-                        "s3:GetBucketVersioning", "ec2:DescribeSecurityGroups", "ec2:DescribeRouteTables"),
+                        "s3:GetBucketVersioning", "ec2:DescribeSecurityGroups", "ec2:DescribeRouteTables",
+                        "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeListeners",
+                        "elasticloadbalancing:DescribeTags"),
                        ("*",)),
     "Notify": (("sns:Publish",), (f"{_ARN}:sns:{_HERE}:{{project}}-*",)),
     "Assets": (("s3:GetObject", "s3:PutObject", "s3:ListBucket"),

@@ -191,7 +191,8 @@ _DESCRIBE_ONLY = {  # no resource-level permissions for these describes
     "ec2": ("DescribeSecurityGroups", "DescribeRouteTables", "DescribeSubnets", "DescribeVpcs",
             "DescribeVpcEndpoints", "DescribeNetworkInterfaces"),
     "elasticloadbalancing": ("DescribeLoadBalancers", "DescribeTargetGroups", "DescribeTargetHealth",
-                             "DescribeListeners", "DescribeLoadBalancerAttributes", "DescribeTargetGroupAttributes"),
+                             "DescribeListeners", "DescribeLoadBalancerAttributes", "DescribeTargetGroupAttributes",
+                             "DescribeTags"),
 }
 
 TABLES: dict[str, dict[str, Builder]] = {

@@ -4,7 +4,8 @@ driven only through the venv's `invoke`. It passes `invoke lint` (cfn-lint, chec
 plain-HTTP listener's two TLS checks are skipped with their reason, printed by lint). A plain deploy refuses without
 the job's model; `invoke e2e` provides it,
 pushes the api image the wheel ships to the api-registry repository, runs the service on that digest and passes
-the api's scenarios (harness/scenarios_api, from site-packages) against the real local ALB over real HTTP."""
+the api's scenarios (harness/scenarios_api, from site-packages) against the real local ALB over real HTTP; every
+AWS call those scenarios make is within the project's deploy role (`invoke e2e --keep` runs them with it in CI)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ import xml.etree.ElementTree as ET
 import pytest
 import yaml
 
-from tests.consumer.conftest import Consumer, ok
+from harness.api_calls import RECORD_ENV
+from tests.consumer.conftest import Consumer, ok, run
+from tests.deploy_role import assert_saved_calls_allowed
 
 pytestmark = [pytest.mark.localstack, pytest.mark.xdist_group("consumer")]  # one venv and LocalStack
 
@@ -69,8 +72,11 @@ def test_the_api_from_the_wheel_refuses_without_the_model_then_serves_and_passes
 
     # As a user would: `invoke e2e` provides the model between the layers, pushes the image, runs the scenarios.
     try:
-        e2e = consumer.run("invoke", "e2e", *options, "--stacks", "api", "--keep", timeout=900)
+        calls = consumer.repo / "build" / "scenario-calls.jsonl"  # saved by the scenarios' pytest (the wheel's harness)
+        e2e = run({**consumer.env, RECORD_ENV: str(calls)}, consumer.repo, "invoke", "e2e", *options, "--stacks", "api",
+                  "--keep", timeout=900)
         ok(e2e)
+        assert_saved_calls_allowed(calls, PROJECT)
         junit = (consumer.repo / "build" / "reports" / "junit.xml").read_text()
         assert _passed(junit) == SCENARIOS, junit[-3000:]
 
