@@ -67,8 +67,7 @@ def destroy(
                     # An earlier destroy kept the buckets; the template still names them.
                     for bucket in retained_bucket_names(plan.stack(name).template):
                         reporter.stack_phase(name, f"purging retained bucket {bucket}")
-                        empty_bucket(clients.client("s3"), bucket)
-                        _delete_bucket(clients.client("s3"), bucket)
+                        purge_bucket(clients.client("s3"), bucket)
             except ClientError as err:
                 res = StackResult(
                     name, Outcome.FAILED, None, reason=err.response.get("Error", {}).get("Message") or str(err)
@@ -163,8 +162,8 @@ def _destroy_stack(
         if kept:
             reporter.stack_phase(name, f"deleted {len(kept)} kept SageMaker model(s) and config(s)")
     if purge_data:
-        for bucket in buckets:  # retained by DeletionPolicy: now empty, delete them ourselves
-            _delete_bucket(clients.client("s3"), bucket)
+        for bucket in buckets:  # retained by DeletionPolicy: emptied before, deleted by us now
+            purge_bucket(clients.client("s3"), bucket)
         for table in resources.get("AWS::DynamoDB::Table", []):  # retained too (the ingest catalogue)
             _delete_table(clients.client("dynamodb"), table)
     return StackResult(name, Outcome.DELETED, "DELETE_COMPLETE")
@@ -240,6 +239,24 @@ def empty_bucket(s3: Any, bucket: str) -> int:
     except s3.exceptions.NoSuchBucket:
         return deleted
     return deleted
+
+
+def purge_bucket(s3: Any, bucket: str, attempts: int = 4, pause: float = 1.0) -> None:
+    """Empty a bucket and delete it; emptied again when something wrote to it in between (BucketNotEmpty).
+
+    Why again: a writer can outlive the stack by moments. ELB delivers a load balancer's last access logs when
+    the load balancer is deleted, which is during the stack delete, after the bucket was emptied; the purge
+    then met "The bucket you tried to delete is not empty". The pauses grow (1, 2, 4 s by default).
+    """
+    for attempt in range(attempts):
+        empty_bucket(s3, bucket)
+        try:
+            _delete_bucket(s3, bucket)
+            return
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") != "BucketNotEmpty" or attempt == attempts - 1:
+                raise
+        time.sleep(pause * 2**attempt)
 
 
 def _delete_bucket(s3: Any, bucket: str) -> None:
