@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from dsplatform.deployer import ClientFactory
+from dsplatform.deployer.assets import ensure_bucket
 from dsplatform.synth import build_plan
 from dsplatform.workflows.e2e import run_e2e
 from dsplatform.workflows.promotion.promote import check_evidence
@@ -24,6 +25,10 @@ def test_e2e_passes_reports_and_its_record_gates_promotion(localstack, tmp_path,
     # (through a recording ClientFactory stand-in) and the scenarios' (saved by their pytest) are checked with it.
     scenario_calls = tmp_path / "scenario-calls.jsonl"
     monkeypatch.setenv(RECORD_ENV, str(scenario_calls))
+    # `invoke bootstrap` creates the assets bucket on AWS, with administrator credentials, not the deploy role's;
+    # on a fresh LocalStack the first deploy makes it, which is not the deploy role's to do.
+    target = build_plan("dev", None, "localstack").target
+    ensure_bucket(ClientFactory(target).client("s3"), target.account_id, target.region, target.assets_bucket or None)
     factories = RecordingFactories()
     monkeypatch.setattr("dsplatform.deployer.ClientFactory", factories)
     result = run_e2e("dev", "localstack", keep=True, reports_dir=tmp_path / "reports", stream=False)
