@@ -3,8 +3,10 @@ place, read back through IAM, Ref and GetAtt Arn as on AWS, deleted; a property 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -33,6 +35,17 @@ def _reasons(cfn: Any, name: str) -> list[str]:
     return [e.get("ResourceStatusReason") or "" for e in events if e["LogicalResourceId"] == "Provider"]
 
 
+@contextlib.contextmanager
+def _stack(cfn: Any, name: str, body: str) -> Iterator[None]:
+    """Create the stack; delete it and wait, whatever the test found."""
+    cfn.create_stack(StackName=name, TemplateBody=body)
+    try:
+        yield
+    finally:
+        cfn.delete_stack(StackName=name)
+        cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=WAITER)
+
+
 def _host() -> str:
     return f"oidc-{uuid.uuid4().hex[:8]}.example.com"  # one issuer per test: an account holds one per URL
 
@@ -41,9 +54,7 @@ def test_provider_is_created_updated_in_place_read_back_and_deleted(localstack: 
     cfn, iam = localstack.client("cloudformation", ACCOUNT), localstack.client("iam", ACCOUNT)
     name, host = unique("oidc"), _host()
     arn = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{host}"
-    cfn.create_stack(StackName=name, TemplateBody=_template(f"https://{host}", ["sts.amazonaws.com"], [PRINT],
-                                                            {"team": "ds"}))
-    try:
+    with _stack(cfn, name, _template(f"https://{host}", ["sts.amazonaws.com"], [PRINT], {"team": "ds"})):
         cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=WAITER)
         assert _outputs(cfn, name) == {"Ref": arn, "Arn": arn}
         created = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
@@ -60,9 +71,6 @@ def test_provider_is_created_updated_in_place_read_back_and_deleted(localstack: 
         assert updated["ThumbprintList"] == [PRINT, "f" * 40]
         assert updated["Tags"] == [{"Key": "team", "Value": "ml"}]
         assert updated["CreateDate"] == created["CreateDate"]
-    finally:
-        cfn.delete_stack(StackName=name)
-        cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=WAITER)
     with pytest.raises(iam.exceptions.NoSuchEntityException):
         iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
 
@@ -76,24 +84,18 @@ def test_a_property_aws_refuses_fails_the_stack_with_the_reason(localstack: Any,
                                                                  reason: str) -> None:
     cfn, iam = localstack.client("cloudformation", ACCOUNT), localstack.client("iam", ACCOUNT)
     name, host = unique("oidc-bad"), _host()
-    cfn.create_stack(StackName=name, TemplateBody=_template(url.format(host=host), ["sts.amazonaws.com"],
-                                                            thumbprints, {}))
-    try:
+    with _stack(cfn, name, _template(url.format(host=host), ["sts.amazonaws.com"], thumbprints, {})):
         with pytest.raises(Exception, match=r"ROLLBACK_COMPLETE|failure state"):
             cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=WAITER)
         assert any(reason.format(host=host) in r for r in _reasons(cfn, name)), _reasons(cfn, name)
         arns = [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]
         assert not [a for a in arns if a.endswith(host)]  # nothing was created
-    finally:
-        cfn.delete_stack(StackName=name)
-        cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=WAITER)
 
 
 def test_a_refused_update_fails_and_leaves_the_provider_as_it_was(localstack: Any) -> None:
     cfn, iam = localstack.client("cloudformation", ACCOUNT), localstack.client("iam", ACCOUNT)
     name, host = unique("oidc-upd"), _host()
-    cfn.create_stack(StackName=name, TemplateBody=_template(f"https://{host}", ["sts.amazonaws.com"], [PRINT], {}))
-    try:
+    with _stack(cfn, name, _template(f"https://{host}", ["sts.amazonaws.com"], [PRINT], {})):
         cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=WAITER)
         arn = _outputs(cfn, name)["Arn"]
         cfn.update_stack(StackName=name, TemplateBody=_template(f"https://{host}", ["sts.amazonaws.com", "more"],
@@ -103,9 +105,6 @@ def test_a_refused_update_fails_and_leaves_the_provider_as_it_was(localstack: An
         assert any("ThumbprintList has 6 entries" in r for r in _reasons(cfn, name)), _reasons(cfn, name)
         kept = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
         assert (kept["ClientIDList"], kept["ThumbprintList"]) == (["sts.amazonaws.com"], [PRINT])  # nothing applied
-    finally:
-        cfn.delete_stack(StackName=name)
-        cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=WAITER)
 
 
 def test_deleting_a_stack_whose_provider_is_already_gone_succeeds(localstack: Any) -> None:
