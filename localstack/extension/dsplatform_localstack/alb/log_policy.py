@@ -17,7 +17,7 @@ LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
 TEST_FILE = "ELBAccessLogTestFile"  # what ELB writes when logging is enabled, to prove it may
 
 # The Elastic Load Balancing account of each region opened before August 2022 (AWS's published list; the
-# project's blueprints/access_logs.py grants the same accounts, tests/localstack/test_alb_units.py compares them).
+# project's blueprints/access_logs.py grants the same accounts, tests/localstack/test_alb_log_units.py compares them).
 ELB_ACCOUNTS: dict[str, str] = {
     "us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-1": "027434742980",
     "us-west-2": "797873946194", "af-south-1": "098369216593", "ap-east-1": "754344448648",
