@@ -78,15 +78,15 @@ def free_names(sagemaker: Any, owned: set[str], names: list[tuple[str, str]]) ->
     return freed
 
 
-def owned_names(physical_ids: Iterable[str]) -> set[str]:
-    """Names from the stack's physical ids of models and configs (an ARN ends in ``/<name>``)."""
+def names_of(physical_ids: Iterable[str]) -> set[str]:
+    """Names from SageMaker physical ids: a model's, config's or endpoint's ARN ends in ``/<name>``."""
     return {physical.rsplit("/", 1)[-1] for physical in physical_ids}
 
 
 def sweep(sagemaker: Any, endpoints: Iterable[str]) -> list[str]:
     """Delete every versioned config and model of ``endpoints`` (names or ARNs), after their stack is gone."""
     deleted = []
-    for endpoint in sorted({e.rsplit("/", 1)[-1] for e in endpoints}):
+    for endpoint in sorted(names_of(endpoints)):
         for calls in _KINDS.values():
             prefix = endpoint_version_prefix(endpoint, calls.naming)
             for page in sagemaker.get_paginator(calls.listing).paginate(NameContains=prefix):

@@ -24,7 +24,7 @@ from dsplatform.deployer.params import (
     stack_tags,
 )
 from dsplatform.deployer.progress import Reporter
-from dsplatform.deployer.retained import CONFIG, ENDPOINT, MODEL, created_names, free_names, owned_names
+from dsplatform.deployer.retained import CONFIG, ENDPOINT, MODEL, created_names, free_names, names_of
 from dsplatform.deployer.services import SERVICE_TYPE, ServiceUnstableError, failed_service_events, wait_stable
 from dsplatform.deployer.standby import Standby, drop, vacate
 from dsplatform.deployer.status import SUCCESS_STATUSES, StackState, classify
@@ -242,7 +242,7 @@ class StackDeployer:
             return []
         pages = self.cfn.get_paginator("list_stack_resources").paginate(StackName=stack_id)
         resources = [r for page in pages for r in page.get("StackResourceSummaries", [])]
-        owned = owned_names(r.get("PhysicalResourceId") or "" for r in resources
+        owned = names_of(r.get("PhysicalResourceId") or "" for r in resources
                             if r["ResourceType"] in (MODEL, CONFIG))
         endpoints = [r["PhysicalResourceId"] for r in resources
                      if r["ResourceType"] == ENDPOINT and r.get("PhysicalResourceId")]

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from dsplatform.deployer.retained import names_of
 from dsplatform.naming import endpoint_standby
 
 # What CreateModel / CreateEndpointConfig accept of what the Describe calls return (names, ARNs, times are not).
@@ -48,7 +49,7 @@ def vacate(sagemaker: Any, endpoints: Iterable[str], names: set[str], waiter: di
     """
     token = token or uuid.uuid4().hex[:6]
     moved = []
-    for endpoint in sorted({e.rsplit("/", 1)[-1] for e in endpoints}):
+    for endpoint in sorted(names_of(endpoints)):
         try:
             running = sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
         except sagemaker.exceptions.ClientError:

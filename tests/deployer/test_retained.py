@@ -10,7 +10,7 @@ import boto3
 from botocore.stub import Stubber
 
 from dsplatform.deployer.changes import Change
-from dsplatform.deployer.retained import CONFIG, ENDPOINT, MODEL, created_names, free_names, owned_names, sweep
+from dsplatform.deployer.retained import CONFIG, ENDPOINT, MODEL, created_names, free_names, names_of, sweep
 
 ARN = "arn:aws:sagemaker:us-east-1:111111111111:endpoint-config/x"
 VARIANT = {"VariantName": "AllTraffic", "ModelName": "ds-staging-model-1"}
@@ -51,7 +51,7 @@ def test_a_kept_copy_outside_the_stack_is_deleted_and_the_stacks_own_or_absent_n
         stub.add_client_error("describe_model", "ValidationException", "Could not find model",
                               expected_params={"ModelName": "ds-staging-model-1"})
         # model-2 is the stack's own too
-        owned = owned_names(["arn:aws:sagemaker:us-east-1:1:endpoint-config/ds-staging-config-2",
+        owned = names_of(["arn:aws:sagemaker:us-east-1:1:endpoint-config/ds-staging-config-2",
                              "arn:aws:sagemaker:us-east-1:1:model/ds-staging-model-2"])
         assert free_names(sagemaker, owned, names) == ["ds-staging-config-1"]
         stub.assert_no_pending_responses()
