@@ -136,20 +136,21 @@ def _ensure_thread() -> None:
             _THREAD.start()
 
 
-def _denied(bucket: str) -> Exception:
+def _invalid(message: str) -> Exception:
+    """ELB's InvalidConfigurationRequest error, which ModifyLoadBalancerAttributes answers."""
     from moto.core.exceptions import RESTError
 
-    message = f"Access Denied for bucket: {bucket}. Please check S3bucket permission"  # ELB's wording
     return RESTError("InvalidConfigurationRequest", message)
+
+
+def _denied(bucket: str) -> Exception:
+    return _invalid(f"Access Denied for bucket: {bucket}. Please check S3bucket permission")  # ELB's wording
 
 
 def check(account: str, region: str, load_balancer_arn: str, bucket: str, prefix: str) -> Destination:
     """ELB's check when logging is enabled: bucket exists in the region, policy allows it, test object written."""
     if "AWSLogs" in prefix:
-        from moto.core.exceptions import RESTError
-
-        message = f"access_logs.s3.prefix must not contain 'AWSLogs' (ELB adds it after the prefix): {prefix!r}"
-        raise RESTError("InvalidConfigurationRequest", message)
+        raise _invalid(f"access_logs.s3.prefix must not contain 'AWSLogs' (ELB adds it after the prefix): {prefix!r}")
     owner = _bucket_owner(account, region, bucket) if bucket else None
     if owner is None:
         raise _denied(bucket)

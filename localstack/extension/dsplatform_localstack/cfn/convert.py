@@ -56,3 +56,11 @@ def ok(request: Any, model: dict[str, Any]) -> Any:
     from localstack.services.cloudformation.resource_provider import OperationStatus, ProgressEvent
 
     return ProgressEvent(status=OperationStatus.SUCCESS, resource_model=model, custom_context=request.custom_context)
+
+
+def failed(request: Any, model: dict[str, Any], message: str, error_code: str) -> Any:
+    """A FAILED progress event: the resource fails with ``message`` (the stack's event reason)."""
+    from localstack.services.cloudformation.resource_provider import OperationStatus, ProgressEvent
+
+    return ProgressEvent(status=OperationStatus.FAILED, resource_model=model, message=message,
+                         error_code=error_code, custom_context=request.custom_context)

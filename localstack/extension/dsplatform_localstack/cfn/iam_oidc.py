@@ -11,16 +11,15 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
-from localstack.services.cloudformation.resource_provider import OperationStatus, ProgressEvent, ResourceProvider
+from localstack.services.cloudformation.resource_provider import ResourceProvider
 
-from dsplatform_localstack.cfn.convert import ok
+from dsplatform_localstack.cfn.convert import failed, ok
 from dsplatform_localstack.cfn.iam_oidc_props import create_request, problem, update_calls
 from dsplatform_localstack.cfn.plugins import _Plugin
 
 
 def _failed(request: Any, model: dict[str, Any], message: str) -> Any:
-    return ProgressEvent(status=OperationStatus.FAILED, resource_model=model, message=message,
-                         error_code="InvalidRequest", custom_context=request.custom_context)
+    return failed(request, model, message, "InvalidRequest")
 
 
 class OidcProviderProvider(ResourceProvider[dict]):

@@ -9,9 +9,9 @@ from __future__ import annotations
 import time
 from typing import Any, ClassVar
 
-from localstack.services.cloudformation.resource_provider import OperationStatus, ProgressEvent, ResourceProvider
+from localstack.services.cloudformation.resource_provider import ResourceProvider
 
-from dsplatform_localstack.cfn.convert import ok
+from dsplatform_localstack.cfn.convert import failed, ok
 from dsplatform_localstack.cfn.sagemaker_props import default_name, tags
 
 _WAIT_SECONDS = 900.0  # the replica's own ping timeout ends a bad start well before this
@@ -19,8 +19,7 @@ _POLL_SECONDS = 0.25
 
 
 def _failed(request: Any, model: dict[str, Any], message: str) -> Any:
-    return ProgressEvent(status=OperationStatus.FAILED, resource_model=model, message=message,
-                         error_code="GeneralServiceException", custom_context=request.custom_context)
+    return failed(request, model, message, "GeneralServiceException")
 
 
 def _wait(client: Any, name: str, busy: str) -> dict[str, Any]:
