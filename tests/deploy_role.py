@@ -4,6 +4,7 @@ checks every AWS call a workflow makes against it (LocalStack does not enforce I
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -78,28 +79,30 @@ class RecordingFactories:
     def assert_allowed(self, project: str, saved: Path | None = None) -> None:
         """``assert_deploy_role_allows`` for each account's recorder (the saved calls checked with the first)."""
         assert self.recorders, "no ClientFactory was made through the stand-in"
-        problems: set[str] = set()
-        for recorder in self.recorders.values():
-            problems |= set(recorder.check(deploy_role_statements(project, recorder.account, recorder.region)))
-        if saved is not None:
-            problems |= set(_saved_problems(saved, project))
-        assert not problems, "the deploy role does not allow:\n" + "\n".join(sorted(problems))
+        _assert_none(self.recorders.values(), project, saved)
 
 
 def assert_deploy_role_allows(recorder: CallRecorder, project: str, saved: Path | None = None) -> None:
     """Fail naming every request the deploy role's policy does not allow (and every call with no IAM mapping);
     ``saved``: the requests a child process recorded too (harness.api_calls.RECORD_ENV), which must exist."""
     assert recorder.requests, "no AWS call was recorded: the recorder is not attached to the clients used"
-    problems = set(recorder.check(deploy_role_statements(project, recorder.account, recorder.region)))
-    if saved is not None:
-        problems |= set(_saved_problems(saved, project))
-    assert not problems, "the deploy role does not allow:\n" + "\n".join(sorted(problems))
+    _assert_none([recorder], project, saved)
 
 
 def assert_saved_calls_allowed(saved: Path, project: str) -> None:
     """As ``assert_deploy_role_allows`` for the calls child processes saved (the scenarios' pytest), each
     checked with the deploy role of the account it was made in."""
-    problems = _saved_problems(saved, project)
+    _assert_none([], project, saved)
+
+
+def _assert_none(recorders: Iterable[CallRecorder], project: str, saved: Path | None) -> None:
+    """Fail naming every request of ``recorders`` (each checked with its account's deploy role) and of ``saved``
+    that the role does not allow."""
+    problems: set[str] = set()
+    for recorder in recorders:
+        problems |= set(recorder.check(deploy_role_statements(project, recorder.account, recorder.region)))
+    if saved is not None:
+        problems |= set(_saved_problems(saved, project))
     assert not problems, "the deploy role does not allow:\n" + "\n".join(sorted(problems))
 
 
